@@ -1,0 +1,64 @@
+"""Accounts and their lifecycle states."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from chalicelib.domain.identity import GsisIdentity
+
+
+class AccountStatus(enum.StrEnum):
+    PENDING_ACTIVATION = "pending_activation"
+    ACTIVE = "active"
+    DISABLED = "disabled"
+    EXPIRED = "expired"
+
+
+class UniqueKind(enum.StrEnum):
+    """Values that at most one account per realm may hold (SPEC §3)."""
+
+    EMAIL = "email"
+    AFM = "afm"
+    USERNAME = "username"
+    SUBJECT = "subject"
+
+
+@dataclass
+class Account:
+    """One person's account in one realm.
+
+    ``identity`` holds the GSIS-sourced fields; they are written only from a GSIS flow,
+    never from client input (Keycloak #26111 is what happens otherwise).
+    """
+
+    account_id: str
+    realm: str
+    username: str
+    email: str
+    status: AccountStatus
+    created_at: datetime
+    updated_at: datetime
+    password_hash: str | None = None
+    identity: GsisIdentity | None = None
+    gsis_verified: bool = False
+    gender: str | None = None
+    registry_number: str | None = None
+    mobile: str | None = None
+    language: str = "el"
+    roles: tuple[str, ...] = ()
+    activated_at: datetime | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def unique_values(self) -> dict[UniqueKind, str]:
+        """The values the repository must guard, normalised for comparison."""
+        values = {UniqueKind.EMAIL: normalise_email(self.email), UniqueKind.USERNAME: self.username.casefold()}
+        if self.identity is not None:
+            values[UniqueKind.AFM] = self.identity.afm
+        return values
+
+
+def normalise_email(email: str) -> str:
+    """Case-insensitive comparison form of an address (the whole address, casefolded)."""
+    return email.strip().casefold()

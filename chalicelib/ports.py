@@ -1,0 +1,157 @@
+"""Ports: what the flows need from the outside world, as structural types.
+
+Adapters (DynamoDB, SES, authlib, argon2) and test fakes implement these without
+inheriting from them; the contract tests in ``tests/contract`` hold both to the same
+behaviour.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Protocol
+
+from chalicelib.domain.accounts import Account, AccountStatus, UniqueKind
+from chalicelib.domain.flows import IdentityFlow, OAuthState
+from chalicelib.domain.identity import GsisIdentity
+from chalicelib.domain.mail import MailMessage
+from chalicelib.domain.tokens import Challenge, Purpose, RefreshToken, RotationOutcome, SessionFamily
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current time, timezone-aware UTC."""
+        ...
+
+
+class SecretSource(Protocol):
+    def token(self) -> str:
+        """A URL-safe secret of at least 128 bits (links, flow ids, refresh tokens)."""
+        ...
+
+    def code(self) -> str:
+        """A short code a person can type (mail codes)."""
+        ...
+
+    def identifier(self) -> str:
+        """A random, non-secret identifier (account ids, session families)."""
+        ...
+
+
+class PasswordHasher(Protocol):
+    def hash(self, password: str) -> str: ...
+
+    def verify(self, stored_hash: str, password: str) -> bool: ...
+
+    def needs_rehash(self, stored_hash: str) -> bool: ...
+
+    def waste_time(self, password: str) -> None:
+        """Spend one verification's worth of work, for unknown users (timing safety)."""
+        ...
+
+
+class AccountRepository(Protocol):
+    def create(self, account: Account, *, consume_flow: str | None = None, now: datetime | None = None) -> None:
+        """Store a new account and its uniqueness guards atomically.
+
+        With ``consume_flow`` (a flow hash) the same transaction marks that flow used.
+
+        Raises
+        ------
+        DuplicateValue
+            when another account holds one of ``account.unique_values()``.
+        FlowAlreadyUsed
+            when the flow was used (or vanished) in the meantime.
+        """
+        ...
+
+    def get(self, realm: str, account_id: str) -> Account | None: ...
+
+    def find_by_unique(self, realm: str, kind: UniqueKind, value: str) -> Account | None:
+        """The account holding a normalised unique value (e-mail, AFM, username…)."""
+        ...
+
+    def set_status(
+        self, realm: str, account_id: str, status: AccountStatus, *, expected: AccountStatus, now: datetime
+    ) -> bool:
+        """Move the account from ``expected`` to ``status``; False if it was not in ``expected``."""
+        ...
+
+    def set_password_hash(self, realm: str, account_id: str, password_hash: str, now: datetime) -> None: ...
+
+
+class FlowRepository(Protocol):
+    def save_state(self, state: OAuthState) -> None: ...
+
+    def take_state(self, state_hash: str) -> OAuthState | None:
+        """Remove and return the state: a second call for the same hash returns None."""
+        ...
+
+    def save_flow(self, flow: IdentityFlow) -> None: ...
+
+    def get_flow(self, flow_hash: str) -> IdentityFlow | None: ...
+
+
+class ChallengeRepository(Protocol):
+    def replace(self, challenge: Challenge) -> None:
+        """Store ``challenge`` as the only live one for its account and purpose."""
+        ...
+
+    def find_by_token(self, token_hash: str) -> Challenge | None: ...
+
+    def find_for_account(self, realm: str, account_id: str, purpose: Purpose) -> Challenge | None: ...
+
+    def record_failure(self, challenge: Challenge) -> int:
+        """Count one wrong code against the challenge; returns the new count."""
+        ...
+
+    def consume(self, challenge: Challenge) -> bool:
+        """Delete the challenge if it is still the live one; True for exactly one caller."""
+        ...
+
+    def discard(self, challenge: Challenge) -> None:
+        """Delete the challenge unconditionally (too many wrong codes)."""
+        ...
+
+
+class SessionRepository(Protocol):
+    def start(self, family: SessionFamily, token: RefreshToken) -> None: ...
+
+    def find_token(self, token_hash: str) -> RefreshToken | None: ...
+
+    def get_family(self, realm: str, account_id: str, family_id: str) -> SessionFamily | None: ...
+
+    def rotate(self, old: RefreshToken, new: RefreshToken, now: datetime) -> RotationOutcome:
+        """Mark ``old`` rotated and store ``new``; REUSED if ``old`` was already rotated."""
+        ...
+
+    def revoke_family(self, realm: str, account_id: str, family_id: str, now: datetime) -> None: ...
+
+    def revoke_all(self, realm: str, account_id: str, now: datetime) -> int:
+        """Revoke every session of the account; returns how many were live."""
+        ...
+
+
+class Mailer(Protocol):
+    def send(self, message: MailMessage) -> str:
+        """Render and send; returns the provider's message id. Raises MailDeliveryError."""
+        ...
+
+
+class GsisProvider(Protocol):
+    def authorization_url(self, state: str) -> str: ...
+
+    def fetch_identity(self, code: str) -> GsisIdentity:
+        """Exchange the code and read userinfo. Raises IdentityProviderError."""
+        ...
+
+    def logout_url(self, return_url: str) -> str: ...
+
+
+class TokenSigner(Protocol):
+    def sign(self, claims: dict[str, Any]) -> str: ...
+
+    def verify(self, token: str, *, issuer: str, now: datetime) -> dict[str, Any]:
+        """Verified claims; raises InvalidAccessToken on any defect."""
+        ...
+
+    def jwks(self) -> dict[str, Any]: ...

@@ -1,0 +1,138 @@
+"""Realm definitions: one TOML data file per institution, validated when first loaded.
+
+A realm decides how accounts are born (identity source), what the username is, which
+password policy applies, how long each kind of token lives and which languages its pages
+and mail speak. Code branches on these fields, never on the realm id.
+"""
+
+from __future__ import annotations
+
+import functools
+import tomllib
+from datetime import timedelta
+from importlib import resources
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+REALM_IDS = ("eiep", "esep", "ntua")
+
+Language = Literal["el", "en"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class LocalisedText(_Strict):
+    el: str
+    en: str
+
+
+class CompositionPolicy(_Strict):
+    """Character-class rules, as the e-IEP guide states them (seed 000, note 1)."""
+
+    kind: Literal["composition"]
+    min_length: Annotated[int, Field(ge=1)]
+    max_length: Annotated[int, Field(ge=1)]
+    require_lowercase: bool = True
+    require_uppercase: bool = True
+    require_digit: bool = True
+    symbols: str = "!@#$%^&*()"
+    require_symbol: bool = True
+    latin_only: bool = True
+    """Only ASCII letters, digits and ``symbols`` are allowed at all."""
+
+    @model_validator(mode="after")
+    def _lengths(self) -> CompositionPolicy:
+        if self.min_length > self.max_length:
+            raise ValueError("min_length exceeds max_length")
+        return self
+
+
+class StrengthPolicy(_Strict):
+    """Length plus an estimated-guessability floor (NIST SP 800-63B-4, zxcvbn)."""
+
+    kind: Literal["strength"]
+    min_length: Annotated[int, Field(ge=8)]
+    max_length: Annotated[int, Field(ge=8)]
+    min_score: Annotated[int, Field(ge=0, le=4)]
+
+
+PasswordPolicyConfig = Annotated[CompositionPolicy | StrengthPolicy, Field(discriminator="kind")]
+
+
+class Lifetimes(_Strict):
+    """How long each short-lived item may be used; code checks these, TTL only cleans up."""
+
+    oauth_state: timedelta = timedelta(minutes=10)
+    flow: timedelta = timedelta(minutes=15)
+    activation: timedelta = timedelta(hours=24)
+    password_reset: timedelta = timedelta(hours=1)
+    password_setup: timedelta = timedelta(days=7)
+    access_token: timedelta = timedelta(minutes=15)
+    refresh_token: timedelta = timedelta(days=14)
+    session_max: timedelta = timedelta(days=30)
+
+
+class SupportConfig(_Strict):
+    mailbox: str
+    url: str
+    topics: dict[str, LocalisedText] = {}
+
+
+class RealmConfig(_Strict):
+    id: str
+    name: LocalisedText
+    identity_source: Literal["gsis", "eulogin", "registrar"]
+    username: Literal["email", "eulogin_sub", "assigned"]
+    languages: tuple[Language, ...] = ("el", "en")
+    default_language: Language = "el"
+    password_policy: PasswordPolicyConfig | None = None
+    """``None`` for realms without local passwords (EU Login only)."""
+    lifetimes: Lifetimes = Lifetimes()
+    activation_code_attempts: Annotated[int, Field(ge=1, le=10)] = 5
+    support: SupportConfig | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> RealmConfig:
+        if self.default_language not in self.languages:
+            raise ValueError("default_language must be one of languages")
+        if self.username == "eulogin_sub" and self.identity_source != "eulogin":
+            raise ValueError("username eulogin_sub needs identity_source eulogin")
+        if self.identity_source != "eulogin" and self.password_policy is None:
+            raise ValueError("realms with local passwords need a password_policy")
+        return self
+
+
+class UnknownRealm(LookupError):
+    """The path names a realm this deployment does not serve."""
+
+
+class RealmConfigError(ValueError):
+    """A realm data file does not validate."""
+
+
+def _load(realm_id: str) -> RealmConfig:
+    text = resources.files(__name__).joinpath(f"{realm_id}.toml").read_text(encoding="utf-8")
+    try:
+        config = RealmConfig.model_validate(tomllib.loads(text))
+    except (ValidationError, tomllib.TOMLDecodeError) as exc:
+        raise RealmConfigError(f"realm file {realm_id}.toml: {exc}") from exc
+    if config.id != realm_id:
+        raise RealmConfigError(f"realm file {realm_id}.toml declares id {config.id!r}")
+    return config
+
+
+@functools.cache
+def all_realms() -> dict[str, RealmConfig]:
+    """Every shipped realm, validated (loaded once per process)."""
+    return {realm_id: _load(realm_id) for realm_id in REALM_IDS}
+
+
+def get_realm(realm_id: str) -> RealmConfig:
+    """The realm called ``realm_id``, or :class:`UnknownRealm`."""
+    try:
+        return all_realms()[realm_id]
+    except KeyError:
+        raise UnknownRealm(realm_id) from None
