@@ -1,0 +1,91 @@
+"""Action challenges: a mailed link token plus a typed code, single use, expiring.
+
+Keycloak's action tokens and allauth's code verification in one object. Only
+fingerprints are stored. The token is consumed only by a POST (a page with a button sits
+in front of the link, so mail scanners that follow GETs burn nothing: Kratos #1142).
+Wrong codes are counted; after the realm's limit the challenge is discarded and the
+person must ask for a new mail.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from chalicelib.domain.accounts import Account
+from chalicelib.domain.secrets import code_fingerprint, fingerprint, same
+from chalicelib.domain.tokens import Challenge, Purpose
+from chalicelib.flows.errors import TokenExpired, TokenInvalid
+from chalicelib.ports import ChallengeRepository, Clock, SecretSource
+
+
+@dataclass(frozen=True)
+class IssuedChallenge:
+    token: str
+    code: str
+    challenge: Challenge
+
+
+@dataclass(frozen=True)
+class Challenges:
+    repository: ChallengeRepository
+    clock: Clock
+    secrets: SecretSource
+
+    def issue(self, account: Account, purpose: Purpose, lifetime: timedelta) -> IssuedChallenge:
+        """A fresh token and code for ``account``; any older challenge stops working."""
+        token, code = self.secrets.token(), self.secrets.code()
+        token_hash = fingerprint(token)
+        now = self.clock.now()
+        challenge = Challenge(
+            realm=account.realm,
+            account_id=account.account_id,
+            purpose=purpose,
+            token_hash=token_hash,
+            code_hash=code_fingerprint(code, salt=token_hash),
+            created_at=now,
+            expires_at=now + lifetime,
+        )
+        self.repository.replace(challenge)
+        return IssuedChallenge(token, code, challenge)
+
+    def redeem_token(self, realm: str, purpose: Purpose, token: str) -> Challenge:
+        """Consume the challenge behind ``token``.
+
+        Raises
+        ------
+        TokenInvalid
+            unknown, already used, replaced by a newer mail, or for another realm/purpose.
+        TokenExpired
+            known but past its expiry (checked here: TTL deletes late, emulators never).
+        """
+        challenge = self.repository.find_by_token(fingerprint(token)) if token else None
+        if challenge is None or challenge.realm != realm or challenge.purpose != purpose:
+            raise TokenInvalid()
+        return self._consume(challenge)
+
+    def redeem_code(self, account: Account | None, purpose: Purpose, code: str, max_attempts: int) -> Challenge:
+        """Consume the account's challenge if ``code`` matches.
+
+        An unknown account answers exactly like a wrong code, so the endpoint does not
+        reveal which addresses have accounts.
+        """
+        challenge = (
+            self.repository.find_for_account(account.realm, account.account_id, purpose) if account else None
+        )
+        if challenge is None:
+            raise TokenInvalid()
+        if challenge.is_expired(self.clock.now()):
+            raise TokenExpired()
+        if not same(challenge.code_hash, code_fingerprint(code, salt=challenge.token_hash)):
+            if self.repository.record_failure(challenge) >= max_attempts:
+                self.repository.discard(challenge)
+            raise TokenInvalid()
+        return self._consume(challenge)
+
+    def _consume(self, challenge: Challenge) -> Challenge:
+        if challenge.is_expired(self.clock.now()):
+            raise TokenExpired()
+        if not self.repository.consume(challenge):
+            raise TokenInvalid()
+        return challenge

@@ -1,0 +1,194 @@
+"""Errors the flows raise, each carrying its SPEC §6 problem code.
+
+The web layer maps a code to an HTTP status in one table (``web/problems.py``); flows
+never think in HTTP. Messages here are safe to show: they never reveal whether an
+account exists where SPEC asks for enumeration safety.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class FlowError(Exception):
+    """Base class: ``code`` is the stable problem code clients branch on."""
+
+    code = "invalid_input"
+    title = "The request could not be processed."
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        errors: dict[str, list[str]] | None = None,
+        extra: dict[str, Any] | None = None,
+        retry_after: int | None = None,
+    ) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail
+        self.errors = errors or {}
+        self.extra = extra or {}
+        self.retry_after = retry_after
+
+
+class InvalidInput(FlowError):
+    """Some fields are invalid."""
+
+    code = "invalid_input"
+    title = "Some fields are invalid."
+
+
+class PasswordPolicyViolation(FlowError):
+    """The password does not meet the policy."""
+
+    code = "password_policy"
+    title = "The password does not meet the policy."
+
+
+class PasswordsMismatch(FlowError):
+    """The two passwords differ."""
+
+    code = "passwords_mismatch"
+    title = "The two passwords differ."
+
+
+class InvalidEmail(FlowError):
+    """The e-mail address is not valid."""
+
+    code = "invalid_email"
+    title = "The e-mail address is not valid."
+
+
+class EmailTaken(FlowError):
+    """An account with this e-mail address already exists."""
+
+    code = "email_taken"
+    title = "An account with this e-mail address already exists."
+
+
+class AfmRegistered(FlowError):
+    """An account for this tax number already exists."""
+
+    code = "afm_registered"
+    title = "An account for this tax number already exists."
+
+
+class UsernameTaken(FlowError):
+    """This username is taken."""
+
+    code = "username_taken"
+    title = "This username is taken."
+
+
+class FlowNotFound(FlowError):
+    """This flow does not exist."""
+
+    code = "flow_not_found"
+    title = "This flow does not exist."
+
+
+class FlowExpired(FlowError):
+    """This flow has expired; please start again."""
+
+    code = "flow_expired"
+    title = "This flow has expired; please start again."
+
+
+class FlowUsed(FlowError):
+    """This flow has already been used."""
+
+    code = "flow_used"
+    title = "This flow has already been used."
+
+
+class StateInvalid(FlowError):
+    """The sign-in attempt is unknown, expired or already used."""
+
+    code = "state_invalid"
+    title = "The sign-in attempt is unknown, expired or already used."
+
+
+class IdentityProviderError(FlowError):
+    """The identity provider did not confirm your identity."""
+
+    code = "idp_error"
+    title = "The identity provider did not confirm your identity."
+
+
+class TokenInvalid(FlowError):
+    """The link or code is not valid."""
+
+    code = "token_invalid"
+    title = "The link or code is not valid."
+
+
+class TokenExpired(FlowError):
+    """The link or code has expired."""
+
+    code = "token_expired"
+    title = "The link or code has expired."
+
+
+class InvalidCredentials(FlowError):
+    """Wrong username or password."""
+
+    code = "invalid_credentials"
+    title = "Wrong username or password."
+
+
+class NotActivated(FlowError):
+    """The account has not been activated yet."""
+
+    code = "not_activated"
+    title = "The account has not been activated yet."
+
+
+class AccountDisabled(FlowError):
+    """The account is disabled."""
+
+    code = "account_disabled"
+    title = "The account is disabled."
+
+
+class AccountExpired(FlowError):
+    """The account has expired."""
+
+    code = "account_expired"
+    title = "The account has expired."
+
+
+class Unauthorized(FlowError):
+    """Authentication is required."""
+
+    code = "unauthorized"
+    title = "Authentication is required."
+
+
+class Forbidden(FlowError):
+    """You may not do this."""
+
+    code = "forbidden"
+    title = "You may not do this."
+
+
+class NotFound(FlowError):
+    """Not found."""
+
+    code = "not_found"
+    title = "Not found."
+
+
+class DuplicateValue(Exception):
+    """Raised by repositories: another account already holds a unique value."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(kind)
+        self.kind = kind
+
+
+class FlowAlreadyUsed(Exception):
+    """Raised by repositories: the flow consumed in a transaction was used already."""
+
+
+class MailDeliveryError(Exception):
+    """Raised by mailers: the provider refused or could not be reached."""

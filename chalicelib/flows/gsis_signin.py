@@ -1,0 +1,171 @@
+"""Proving identity through GSIS: start, callback, and reading the resulting flow.
+
+GSIS is plain OAuth2 (ANCHORS §1): Mitroo keeps the ``state`` server-side, single use,
+expiring, and bound to the browser that started it through a cookie whose hash is stored
+with the state. A completed round trip becomes an :class:`IdentityFlow` that the next page
+reads by id; nothing from GSIS ever comes back through the client.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from chalicelib.domain.accounts import UniqueKind
+from chalicelib.domain.flows import IdentityFlow, Intent, OAuthState
+from chalicelib.domain.secrets import fingerprint, same
+from chalicelib.flows.errors import (
+    FlowExpired,
+    FlowNotFound,
+    IdentityProviderError,
+    InvalidInput,
+    StateInvalid,
+)
+from chalicelib.ports import AccountRepository, Clock, FlowRepository, GsisProvider, SecretSource
+from chalicelib.realms import RealmConfig
+
+SUPPORTED_INTENTS = (Intent.REGISTER, Intent.RECOVER_EMAIL)
+"""Intents whose follow-up step exists; certify and reset-password need tickets first."""
+
+
+@dataclass(frozen=True)
+class StartedSignIn:
+    redirect_url: str
+    browser_binding: str
+    """Cookie value to set (the existing one when the browser already had it)."""
+
+
+@dataclass(frozen=True)
+class CompletedSignIn:
+    flow_id: str
+    intent: Intent
+
+
+@dataclass(frozen=True)
+class GsisSignIn:
+    flows: FlowRepository
+    accounts: AccountRepository
+    provider: GsisProvider
+    clock: Clock
+    secrets: SecretSource
+
+    def start(
+        self, realm: RealmConfig, intent: str, browser_binding: str | None, params: dict[str, str] | None = None
+    ) -> StartedSignIn:
+        """Create a state and the GSIS authorize URL for ``intent``.
+
+        Raises
+        ------
+        InvalidInput
+            for an intent this realm does not offer.
+        """
+        if realm.identity_source != "gsis":
+            raise InvalidInput("This realm does not use GSIS.", errors={"realm": ["GSIS is not used here"]})
+        try:
+            chosen = Intent(intent)
+        except ValueError:
+            chosen = None
+        if chosen not in SUPPORTED_INTENTS:
+            allowed = ", ".join(str(i) for i in SUPPORTED_INTENTS)
+            raise InvalidInput(errors={"intent": [f"must be one of {allowed}"]})
+        assert chosen is not None
+        binding = browser_binding or self.secrets.token()
+        state = self.secrets.token()
+        now = self.clock.now()
+        self.flows.save_state(
+            OAuthState(
+                state_hash=fingerprint(state),
+                realm=realm.id,
+                provider="gsis",
+                intent=chosen,
+                browser_hash=fingerprint(binding),
+                created_at=now,
+                expires_at=now + realm.lifetimes.oauth_state,
+                params=dict(params or {}),
+            )
+        )
+        return StartedSignIn(self.provider.authorization_url(state), binding)
+
+    def complete(
+        self,
+        realm: RealmConfig,
+        *,
+        state: str | None,
+        code: str | None,
+        error: str | None,
+        browser_binding: str | None,
+    ) -> CompletedSignIn:
+        """Turn GSIS's answer into a flow.
+
+        The state is removed before anything else, so a replay of the same callback fails
+        even when the first attempt failed later on.
+
+        Raises
+        ------
+        StateInvalid
+            unknown, replayed, expired, foreign-realm state, or another browser's.
+        IdentityProviderError
+            GSIS reported an error, gave no code, or its answer was unusable.
+        """
+        if not state:
+            raise StateInvalid()
+        stored = self.flows.take_state(fingerprint(state))
+        now = self.clock.now()
+        if (
+            stored is None
+            or stored.realm != realm.id
+            or stored.provider != "gsis"
+            or now >= stored.expires_at
+            or not browser_binding
+            or not same(stored.browser_hash, fingerprint(browser_binding))
+        ):
+            raise StateInvalid()
+        if error:
+            raise IdentityProviderError("GSIS did not confirm your identity (the sign-in was cancelled or refused).")
+        if not code:
+            raise IdentityProviderError("GSIS answered without an authorization code.")
+        identity = self.provider.fetch_identity(code)
+        flow_id = self.secrets.token()
+        self.flows.save_flow(
+            IdentityFlow(
+                flow_hash=fingerprint(flow_id),
+                realm=realm.id,
+                intent=stored.intent,
+                identity=identity,
+                created_at=now,
+                expires_at=now + realm.lifetimes.flow,
+                params=stored.params,
+            )
+        )
+        return CompletedSignIn(flow_id, stored.intent)
+
+    def load(self, realm: RealmConfig, flow_id: str) -> IdentityFlow:
+        """The live flow ``flow_id`` of this realm (used or not).
+
+        Raises
+        ------
+        FlowNotFound, FlowExpired
+        """
+        flow = self.flows.get_flow(fingerprint(flow_id)) if flow_id else None
+        if flow is None or flow.realm != realm.id:
+            raise FlowNotFound()
+        if flow.is_expired(self.clock.now()):
+            raise FlowExpired()
+        return flow
+
+    def describe(self, realm: RealmConfig, flow_id: str) -> dict[str, Any]:
+        """What the flow's page shows: the GSIS identity plus what its intent needs."""
+        flow = self.load(realm, flow_id)
+        view: dict[str, Any] = {
+            "intent": str(flow.intent),
+            "expires_at": flow.expires_at.isoformat(),
+            "used": flow.used_at is not None,
+            "identity": flow.identity.public_fields(),
+        }
+        if flow.intent is Intent.RECOVER_EMAIL:
+            account = self.accounts.find_by_unique(realm.id, UniqueKind.AFM, flow.identity.afm)
+            if account is None:
+                view["status"] = "no_account"
+            else:
+                view["email"] = account.email
+        return view

@@ -1,0 +1,231 @@
+"""Login, token refresh with rotation, logout, and reading the signed-in account.
+
+Access tokens are short-lived JWTs signed with the service's private key (verifiable
+with the realm's JWKS). Refresh tokens are opaque, stored hashed, and rotate on every use;
+presenting a rotated one is treated as theft and revokes the whole family (OAuth 2.0
+Security BCP §4.14). Unknown usernames still spend one password hash, and every
+credential failure answers the same way, so the endpoint does not reveal who exists.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from chalicelib.domain.accounts import Account, AccountStatus, UniqueKind
+from chalicelib.domain.secrets import fingerprint
+from chalicelib.domain.tokens import RefreshToken, RotationOutcome, SessionFamily
+from chalicelib.flows.errors import (
+    AccountDisabled,
+    AccountExpired,
+    InvalidCredentials,
+    NotActivated,
+    TokenExpired,
+    TokenInvalid,
+    Unauthorized,
+)
+from chalicelib.flows.links import Links
+from chalicelib.ports import AccountRepository, Clock, PasswordHasher, SecretSource, SessionRepository, TokenSigner
+from chalicelib.realms import RealmConfig
+
+log = logging.getLogger(__name__)
+
+ACCESS_TOKEN_AUDIENCE = "mitroo"
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    refresh_expires_in: int
+    token_type: str = "Bearer"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The verified caller of an API request."""
+
+    realm: str
+    account_id: str
+    session_id: str
+    roles: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Sessions:
+    accounts: AccountRepository
+    sessions: SessionRepository
+    hasher: PasswordHasher
+    signer: TokenSigner
+    clock: Clock
+    secrets: SecretSource
+    links: Links
+
+    def login(self, realm: RealmConfig, username: str, password: str) -> TokenPair:
+        """Check the password and open a session.
+
+        Raises
+        ------
+        InvalidCredentials
+            unknown user, no local password, or wrong password (indistinguishable).
+        NotActivated, AccountDisabled, AccountExpired
+            only after the password was right, so they reveal nothing to a guesser.
+        """
+        account = self.accounts.find_by_unique(realm.id, UniqueKind.USERNAME, username.strip().casefold())
+        if account is None or not account.password_hash:
+            self.hasher.waste_time(password)
+            log.info("login refused", extra={"realm": realm.id, "reason": "unknown_user_or_no_password"})
+            raise InvalidCredentials()
+        if not self.hasher.verify(account.password_hash, password):
+            log.info("login refused", extra={"realm": realm.id, "reason": "wrong_password", "account_id": account.account_id})
+            raise InvalidCredentials()
+        self._require_usable(account)
+        log.info("login succeeded", extra={"realm": realm.id, "account_id": account.account_id})
+        if self.hasher.needs_rehash(account.password_hash):
+            self.accounts.set_password_hash(realm.id, account.account_id, self.hasher.hash(password), self.clock.now())
+        return self._open_session(realm, account)
+
+    def refresh(self, realm: RealmConfig, refresh_token: str) -> TokenPair:
+        """Exchange a refresh token for a new pair; the old one stops working.
+
+        Raises
+        ------
+        TokenInvalid
+            unknown, revoked, or a replay of a rotated token (which revokes the family).
+        TokenExpired
+            past its own or its family's expiry.
+        """
+        now = self.clock.now()
+        current = self.sessions.find_token(fingerprint(refresh_token)) if refresh_token else None
+        if current is None or current.realm != realm.id:
+            raise TokenInvalid()
+        family = self.sessions.get_family(realm.id, current.account_id, current.family_id)
+        if family is None or family.revoked_at is not None:
+            raise TokenInvalid()
+        if current.rotated_at is not None:
+            log.warning(
+                "rotated refresh token reused; session revoked",
+                extra={"realm": realm.id, "account_id": current.account_id, "session_id": current.family_id},
+            )
+            self.sessions.revoke_family(realm.id, current.account_id, current.family_id, now)
+            raise TokenInvalid()
+        if now >= current.expires_at or now >= family.expires_at:
+            raise TokenExpired()
+        account = self.accounts.get(realm.id, current.account_id)
+        if account is None:
+            raise TokenInvalid()
+        self._require_usable(account)
+        secret = self.secrets.token()
+        successor = RefreshToken(
+            token_hash=fingerprint(secret),
+            realm=realm.id,
+            account_id=account.account_id,
+            family_id=family.family_id,
+            created_at=now,
+            expires_at=min(now + realm.lifetimes.refresh_token, family.expires_at),
+        )
+        if self.sessions.rotate(current, successor, now) is RotationOutcome.REUSED:
+            self.sessions.revoke_family(realm.id, current.account_id, current.family_id, now)
+            raise TokenInvalid()
+        return self._pair(realm, account, family.family_id, secret, successor.expires_at)
+
+    def logout(self, realm: RealmConfig, principal: Principal) -> None:
+        """Revoke the caller's session family (its refresh tokens stop working at once)."""
+        self.sessions.revoke_family(realm.id, principal.account_id, principal.session_id, self.clock.now())
+
+    def authenticate(self, realm: RealmConfig, access_token: str | None) -> Principal:
+        """Verify a bearer token for this realm, including that its session is still live.
+
+        Raises
+        ------
+        Unauthorized
+            missing, malformed, expired, foreign, or revoked.
+        """
+        if not access_token:
+            raise Unauthorized()
+        claims = self.signer.verify(access_token, issuer=self.links.issuer(realm.id), now=self.clock.now())
+        principal = Principal(
+            realm=realm.id,
+            account_id=str(claims["sub"]),
+            session_id=str(claims["sid"]),
+            roles=tuple(claims.get("roles", ())),
+        )
+        family = self.sessions.get_family(realm.id, principal.account_id, principal.session_id)
+        if family is None or family.revoked_at is not None:
+            raise Unauthorized("The session has ended.")
+        return principal
+
+    def profile(self, realm: RealmConfig, principal: Principal) -> dict[str, Any]:
+        """The signed-in account as ``GET /me`` shows it (the owner sees their own AFM)."""
+        account = self.accounts.get(realm.id, principal.account_id)
+        if account is None:
+            raise Unauthorized()
+        identity = account.identity.public_fields() if account.identity else None
+        return {
+            "account_id": account.account_id,
+            "realm": account.realm,
+            "username": account.username,
+            "email": account.email,
+            "status": str(account.status),
+            "identity": identity,
+            "gsis_verified": account.gsis_verified,
+            "gender": account.gender,
+            "registry_number": account.registry_number,
+            "mobile": account.mobile,
+            "language": account.language,
+            "roles": list(account.roles),
+            "created_at": account.created_at.isoformat(),
+        }
+
+    @staticmethod
+    def _require_usable(account: Account) -> None:
+        if account.status is AccountStatus.PENDING_ACTIVATION:
+            raise NotActivated()
+        if account.status is AccountStatus.DISABLED:
+            raise AccountDisabled()
+        if account.status is AccountStatus.EXPIRED:
+            raise AccountExpired()
+
+    def _open_session(self, realm: RealmConfig, account: Account) -> TokenPair:
+        now = self.clock.now()
+        family = SessionFamily(
+            realm=realm.id,
+            account_id=account.account_id,
+            family_id=self.secrets.identifier(),
+            created_at=now,
+            expires_at=now + realm.lifetimes.session_max,
+        )
+        secret = self.secrets.token()
+        token = RefreshToken(
+            token_hash=fingerprint(secret),
+            realm=realm.id,
+            account_id=account.account_id,
+            family_id=family.family_id,
+            created_at=now,
+            expires_at=min(now + realm.lifetimes.refresh_token, family.expires_at),
+        )
+        self.sessions.start(family, token)
+        return self._pair(realm, account, family.family_id, secret, token.expires_at)
+
+    def _pair(self, realm: RealmConfig, account: Account, family_id: str, refresh: str, refresh_expires: Any) -> TokenPair:
+        now = self.clock.now()
+        lifetime = int(realm.lifetimes.access_token.total_seconds())
+        claims = {
+            "iss": self.links.issuer(realm.id),
+            "aud": ACCESS_TOKEN_AUDIENCE,
+            "sub": account.account_id,
+            "sid": family_id,
+            "jti": self.secrets.identifier(),
+            "iat": int(now.timestamp()),
+            "exp": int(now.timestamp()) + lifetime,
+            "realm": realm.id,
+            "roles": list(account.roles),
+        }
+        return TokenPair(
+            access_token=self.signer.sign(claims),
+            refresh_token=refresh,
+            expires_in=lifetime,
+            refresh_expires_in=int((refresh_expires - now).total_seconds()),
+        )
