@@ -1,0 +1,1 @@
+"""DynamoDB persistence: one single-table design (``main``) plus the idempotency table."""

@@ -1,0 +1,184 @@
+"""PynamoDB item classes of the main table, bound to a table name and endpoint at run time.
+
+PynamoDB reads table name, region and host from a class-level ``Meta``; binding them at
+import would freeze whatever environment happened to be present (Chalice imports
+``app.py`` while packaging). :func:`bind_models` builds the classes for one binding and
+caches them, the cookbook's ``_get_order_model()`` trick.
+
+Key patterns (``r`` = realm, ``h`` = SHA-256 hex of a secret or unique value):
+
+=====================  ===========================  ===================
+item                   PK                           SK
+=====================  ===========================  ===================
+account                ``ACCOUNT#r#<account_id>``   ``PROFILE``
+uniqueness guard       ``UNIQUE#r#<kind>#h``        ``UNIQUE``
+OAuth state            ``OAUTHSTATE#h``             ``STATE``
+identity flow          ``FLOW#h``                   ``FLOW``
+challenge              ``ACCOUNT#r#<account_id>``   ``CHALLENGE#<purpose>``
+challenge lookup       ``TOKEN#h``                  ``TOKEN``
+session family         ``ACCOUNT#r#<account_id>``   ``SESSION#<family_id>``
+refresh token          ``REFRESH#h``                ``REFRESH``
+=====================  ===========================  ===================
+
+Every short-lived item carries ``purge_at`` (DynamoDB TTL); code still checks its own
+``expires_at`` because TTL deletion runs late and emulators never run it.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Any
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    DiscriminatorAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.models import Model
+
+
+@dataclass(frozen=True)
+class TableBinding:
+    table_name: str
+    region: str
+    host: str | None
+
+
+class IdentityMap(MapAttribute[str, Any]):
+    """GSIS identity fields, stored as GSIS gave them (trimmed)."""
+
+    afm = UnicodeAttribute()
+    last_name = UnicodeAttribute()
+    first_name = UnicodeAttribute()
+    father_name = UnicodeAttribute(null=True)
+    mother_name = UnicodeAttribute(null=True)
+    birth_year = UnicodeAttribute(null=True)
+    userid = UnicodeAttribute(null=True)
+
+
+@dataclass(frozen=True)
+class BoundModels:
+    Item: Any
+    Account: Any
+    Guard: Any
+    OAuthStateItem: Any
+    FlowItem: Any
+    ChallengeItem: Any
+    ChallengeLookup: Any
+    SessionFamilyItem: Any
+    RefreshTokenItem: Any
+
+
+@functools.cache
+def bind_models(binding: TableBinding) -> BoundModels:
+    """Item classes for one table, created once per binding."""
+
+    class Item(Model):
+        class Meta:
+            table_name = binding.table_name
+            region = binding.region
+            host = binding.host
+            max_retry_attempts = 3
+            connect_timeout_seconds = 5
+            read_timeout_seconds = 10
+
+        pk = UnicodeAttribute(hash_key=True, attr_name="PK")
+        sk = UnicodeAttribute(range_key=True, attr_name="SK")
+        kind = DiscriminatorAttribute(attr_name="kind")
+        purge_at = TTLAttribute(null=True)
+
+    class Account(Item, discriminator="account"):
+        account_id = UnicodeAttribute()
+        realm = UnicodeAttribute()
+        username = UnicodeAttribute()
+        email = UnicodeAttribute()
+        status = UnicodeAttribute()
+        password_hash = UnicodeAttribute(null=True)
+        identity = IdentityMap(null=True)
+        gsis_verified = BooleanAttribute(default=False)
+        gender = UnicodeAttribute(null=True)
+        registry_number = UnicodeAttribute(null=True)
+        mobile = UnicodeAttribute(null=True)
+        language = UnicodeAttribute(default="el")
+        roles = ListAttribute(of=UnicodeAttribute, default=list)
+        created_at = UTCDateTimeAttribute()
+        updated_at = UTCDateTimeAttribute()
+        activated_at = UTCDateTimeAttribute(null=True)
+        extra = MapAttribute(default=dict)  # type: ignore[var-annotated]
+
+    class Guard(Item, discriminator="guard"):
+        account_id = UnicodeAttribute()
+        unique_kind = UnicodeAttribute()
+
+    class OAuthStateItem(Item, discriminator="oauth_state"):
+        realm = UnicodeAttribute()
+        provider = UnicodeAttribute()
+        intent = UnicodeAttribute()
+        browser_hash = UnicodeAttribute()
+        params = MapAttribute(default=dict)  # type: ignore[var-annotated]
+        created_at = UTCDateTimeAttribute()
+        expires_at = UTCDateTimeAttribute()
+
+    class FlowItem(Item, discriminator="flow"):
+        realm = UnicodeAttribute()
+        intent = UnicodeAttribute()
+        identity = IdentityMap()
+        params = MapAttribute(default=dict)  # type: ignore[var-annotated]
+        created_at = UTCDateTimeAttribute()
+        expires_at = UTCDateTimeAttribute()
+        used_at = UTCDateTimeAttribute(null=True)
+
+    class ChallengeItem(Item, discriminator="challenge"):
+        realm = UnicodeAttribute()
+        account_id = UnicodeAttribute()
+        purpose = UnicodeAttribute()
+        token_hash = UnicodeAttribute()
+        code_hash = UnicodeAttribute()
+        failed_attempts = NumberAttribute(default=0)
+        created_at = UTCDateTimeAttribute()
+        expires_at = UTCDateTimeAttribute()
+
+    class ChallengeLookup(Item, discriminator="challenge_lookup"):
+        realm = UnicodeAttribute()
+        account_id = UnicodeAttribute()
+        purpose = UnicodeAttribute()
+
+    class SessionFamilyItem(Item, discriminator="session"):
+        realm = UnicodeAttribute()
+        account_id = UnicodeAttribute()
+        family_id = UnicodeAttribute()
+        created_at = UTCDateTimeAttribute()
+        expires_at = UTCDateTimeAttribute()
+        revoked_at = UTCDateTimeAttribute(null=True)
+
+    class RefreshTokenItem(Item, discriminator="refresh"):
+        realm = UnicodeAttribute()
+        account_id = UnicodeAttribute()
+        family_id = UnicodeAttribute()
+        created_at = UTCDateTimeAttribute()
+        expires_at = UTCDateTimeAttribute()
+        rotated_at = UTCDateTimeAttribute(null=True)
+
+    # Subclasses inherit the base class's connection: one botocore client per table.
+    Item._get_connection()
+    return BoundModels(
+        Item=Item,
+        Account=Account,
+        Guard=Guard,
+        OAuthStateItem=OAuthStateItem,
+        FlowItem=FlowItem,
+        ChallengeItem=ChallengeItem,
+        ChallengeLookup=ChallengeLookup,
+        SessionFamilyItem=SessionFamilyItem,
+        RefreshTokenItem=RefreshTokenItem,
+    )
+
+
+def account_pk(realm: str, account_id: str) -> str:
+    return f"ACCOUNT#{realm}#{account_id}"

@@ -1,0 +1,61 @@
+"""Access tokens: RS256 JWTs signed and verified with joserfc.
+
+joserfc is authlib's JOSE implementation (authlib depends on it; ``authlib.jose`` is
+deprecated in its favour), so this is still the authlib stack, not an extra library.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import RSAKey
+
+from chalicelib.flows.errors import Unauthorized
+from chalicelib.flows.sessions import ACCESS_TOKEN_AUDIENCE
+
+ALGORITHM = "RS256"
+
+
+def generate_private_key_pem() -> str:
+    """A fresh RSA key (local and test runs only; deployed stages load theirs)."""
+    return RSAKey.generate_key(2048).as_pem(private=True).decode("ascii")
+
+
+class JwtSigner:
+    """Signs with one private key; publishes its public half as a JWKS with a ``kid``."""
+
+    def __init__(self, private_key_pem: str) -> None:
+        self._key = RSAKey.import_key(private_key_pem)
+        if not self._key.is_private:
+            raise ValueError("the signing key must be a private RSA key")
+        self._kid = self._key.thumbprint()
+
+    def sign(self, claims: dict[str, Any]) -> str:
+        header = {"alg": ALGORITHM, "typ": "at+jwt", "kid": self._kid}
+        return jwt.encode(header, claims, self._key, algorithms=[ALGORITHM])
+
+    def verify(self, token: str, *, issuer: str, now: datetime) -> dict[str, Any]:
+        registry = jwt.JWTClaimsRegistry(
+            now=int(now.timestamp()),
+            iss={"essential": True, "value": issuer},
+            aud={"essential": True, "value": ACCESS_TOKEN_AUDIENCE},
+            sub={"essential": True},
+            sid={"essential": True},
+            exp={"essential": True},
+        )
+        try:
+            decoded = jwt.decode(token, self._key, algorithms=[ALGORITHM])
+            if decoded.header.get("typ") != "at+jwt":
+                raise Unauthorized("The access token is not valid.")
+            registry.validate(decoded.claims)
+        except (JoseError, ValueError, TypeError):
+            raise Unauthorized("The access token is not valid.") from None
+        return dict(decoded.claims)
+
+    def jwks(self) -> dict[str, Any]:
+        public = dict(self._key.as_dict(private=False))
+        public.update({"kid": self._kid, "use": "sig", "alg": ALGORITHM})
+        return {"keys": [public]}

@@ -1,0 +1,1 @@
+"""Mail templates (Jinja2, Greek and English, text and HTML) and their renderer."""
