@@ -1,0 +1,25 @@
+"""Mitroo's Chalice application: wiring only (routes live in ``chalicelib.web``)."""
+
+from __future__ import annotations
+
+import os
+
+from chalice import Chalice
+
+from chalicelib.web import activation, fallback, gsis, pages, registration, sessions, system
+from chalicelib.web.middleware import register_middleware
+
+app = Chalice(app_name="mitroo")
+register_middleware(app)
+
+for blueprint in (system, gsis, registration, activation, sessions, pages):
+    app.register_blueprint(blueprint.bp)
+
+if os.environ.get("MITROO_DEV_ROUTES") == "1":
+    # Wiring decision, not configuration: deployed stages never set this, so the dev
+    # mailbox route does not exist in their API at all (SPEC §4).
+    from chalicelib.web import dev
+
+    app.register_blueprint(dev.bp)
+
+app.register_blueprint(fallback.bp)

@@ -1,0 +1,51 @@
+"""Account activation by mailed link token or by e-mail and code; resending the mail."""
+
+from __future__ import annotations
+
+from chalice import Blueprint
+
+from chalicelib.flows.emails import valid_email
+from chalicelib.web.endpoints import Ctx, Reply, api
+from chalicelib.web.schemas import ActivationInput, ResendInput, StatusOutput
+
+bp = Blueprint(__name__)
+
+
+@api(
+    bp,
+    "/api/v1/realms/{realm}/activations",
+    method="POST",
+    summary="Activate an account with the link token, or with e-mail and code",
+    body=ActivationInput,
+    responses={200: StatusOutput},
+    problems=["token_invalid", "token_expired", "not_found"],
+    tags=["registration"],
+)
+def activate(ctx: Ctx) -> Reply:
+    body: ActivationInput = ctx.body
+    activation = ctx.services.activation
+    if body.token:
+        status = activation.activate_by_token(ctx.realm, body.token)
+    else:
+        status = activation.activate_by_code(ctx.realm, body.email or "", body.code or "")
+    return Reply(body=StatusOutput(status=str(status)), next_page=ctx.services.links.page(ctx.realm.id, "activated"))
+
+
+@api(
+    bp,
+    "/api/v1/realms/{realm}/activations/resend",
+    method="POST",
+    summary="Send the activation mail again (answers 202 whether or not the account exists)",
+    body=ResendInput,
+    responses={202: StatusOutput},
+    problems=["invalid_email", "not_found"],
+    tags=["registration"],
+)
+def resend(ctx: Ctx) -> Reply:
+    body: ResendInput = ctx.body
+    ctx.services.activation.resend(ctx.realm, valid_email(body.email))
+    return Reply(
+        status=202,
+        body=StatusOutput(status="accepted"),
+        next_page=ctx.services.links.page(ctx.realm.id, "registered", resent="1"),
+    )

@@ -1,0 +1,210 @@
+"""Declaring API operations once: the route, its models, its problems, its OpenAPI entry.
+
+``@api(...)`` registers a Chalice route whose handler receives a :class:`Ctx` and
+returns a :class:`Reply`. Around it sit the things every endpoint must get right:
+realm lookup (404), body parsing (400/413/422), CSRF for browser form posts, mapping flow
+errors to problem details, never a 500 for bad input, and content negotiation (a browser
+form post gets ``303 See Other`` to the next page, a JSON client gets JSON). The same
+declarations feed ``/api/v1/openapi.json``.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from chalice import Blueprint, Response
+from pydantic import BaseModel
+
+from chalicelib.container import Services, services
+from chalicelib.flows.errors import FlowError
+from chalicelib.realms import RealmConfig, UnknownRealm, get_realm
+from chalicelib.web import csrf, html
+from chalicelib.web.cookies import read_cookie
+from chalicelib.web.inputs import BODY_TYPES, is_form, parse_body
+from chalicelib.web.problems import InputProblem, from_flow_error, problem, problem_body
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One documented operation (method + path) of the API."""
+
+    path: str
+    method: str
+    summary: str
+    body: type[BaseModel] | None
+    responses: dict[int, type[BaseModel] | None]
+    problems: tuple[str, ...]
+    tags: tuple[str, ...]
+    auth: bool
+    query: dict[str, str]
+
+
+REGISTRY: list[Operation] = []
+
+
+@dataclass
+class Reply:
+    """What a handler answers; the decorator turns it into JSON or a browser redirect."""
+
+    status: int = 200
+    body: BaseModel | dict[str, Any] | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    cookies: list[str] = field(default_factory=list)
+    next_page: str | None = None
+    """Where a browser that posted a form goes next (303)."""
+
+
+@dataclass
+class Ctx:
+    """The request as handlers see it."""
+
+    request: Any
+    realm_config: RealmConfig | None
+    body: Any = None
+
+    @property
+    def realm(self) -> RealmConfig:
+        """The realm named in the path (only for routes under ``/realms/{realm}``)."""
+        if self.realm_config is None:
+            raise LookupError("this route has no realm")
+        return self.realm_config
+
+    @property
+    def services(self) -> Services:
+        return services()
+
+    def cookie(self, name: str) -> str | None:
+        return read_cookie(self.request, name)
+
+    def query(self, name: str) -> str | None:
+        params = self.request.query_params or {}
+        value = params.get(name)
+        return value if isinstance(value, str) else None
+
+    @property
+    def client_ip(self) -> str:
+        identity = (self.request.context or {}).get("identity") or {}
+        return str(identity.get("sourceIp") or "")
+
+
+def wants_html(request: Any) -> bool:
+    """A browser form post: form-encoded body and HTML accepted."""
+    return is_form(request.headers) and "text/html" in (request.headers.get("accept") or "")
+
+
+def api(
+    blueprint: Blueprint,
+    path: str,
+    *,
+    method: str = "GET",
+    summary: str,
+    body: type[BaseModel] | None = None,
+    responses: dict[int, type[BaseModel] | None],
+    problems: Sequence[str] = (),
+    tags: Sequence[str] = (),
+    auth: bool = False,
+    query: dict[str, str] | None = None,
+) -> Callable[[Callable[..., Reply]], Callable[..., Reply]]:
+    """Register ``handler`` as ``method path`` on ``blueprint`` and document it."""
+
+    def decorate(handler: Callable[..., Reply]) -> Callable[..., Reply]:
+        REGISTRY.append(
+            Operation(path, method, summary, body, dict(responses), tuple(problems), tuple(tags), auth, dict(query or {}))
+        )
+
+        @functools.wraps(handler)
+        def view(**params: str) -> Response:
+            request = blueprint.current_request
+            try:
+                realm = get_realm(params.pop("realm")) if "realm" in params else None
+                if body is not None:
+                    csrf.check(request)
+                ctx = Ctx(request=request, realm_config=realm, body=parse_body(request, body) if body else None)
+                reply = handler(ctx, **params)
+            except UnknownRealm:
+                return _error(request, "not_found", detail="There is no such realm.")
+            except FlowError as error:
+                return _flow_error(request, error)
+            except InputProblem as error:
+                return _error(request, error.code, detail=error.detail, errors=error.errors)
+            except Exception:
+                log.exception("unhandled error in %s %s", method, path)
+                return _error(request, "internal_error")
+            return _render(request, reply)
+
+        route_options: dict[str, Any] = {"methods": [method]}
+        if body is not None:
+            route_options["content_types"] = BODY_TYPES
+        blueprint.route(path, **route_options)(view)
+        return handler
+
+    return decorate
+
+
+def _render(request: Any, reply: Reply) -> Response:
+    headers: dict[str, Any] = {"Cache-Control": "no-store", **reply.headers}
+    if reply.cookies:
+        headers["Set-Cookie"] = list(reply.cookies)
+    if reply.next_page and wants_html(request):
+        headers["Location"] = reply.next_page
+        return Response(body="", status_code=303, headers=headers)
+    if reply.body is None:
+        return Response(body="", status_code=reply.status, headers=headers)
+    payload = reply.body.model_dump(mode="json", exclude_none=True) if isinstance(reply.body, BaseModel) else reply.body
+    headers.setdefault("Content-Type", "application/json")
+    return Response(body=json.dumps(payload, ensure_ascii=False), status_code=reply.status, headers=headers)
+
+
+def _flow_error(request: Any, error: FlowError) -> Response:
+    if wants_html(request):
+        body = problem_body(error.code, title=error.title, detail=error.detail, errors=error.errors, extra=error.extra)
+        return html.error_page(body)
+    return from_flow_error(error)
+
+
+def _error(request: Any, code: str, *, detail: str | None = None, errors: dict[str, list[str]] | None = None) -> Response:
+    if wants_html(request):
+        return html.error_page(problem_body(code, detail=detail, errors=errors))
+    return problem(code, detail=detail, errors=errors)
+
+
+def page(
+    blueprint: Blueprint, path: str, *, methods: Sequence[str] = ("GET",), form: bool = False
+) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
+    """Register a browser page: errors become HTML pages with the problem's status."""
+
+    def decorate(handler: Callable[..., Response]) -> Callable[..., Response]:
+        @functools.wraps(handler)
+        def view(**params: str) -> Response:
+            request = blueprint.current_request
+            try:
+                realm = get_realm(params.pop("realm")) if "realm" in params else None
+                if form:
+                    csrf.check(request)
+                return handler(Ctx(request=request, realm_config=realm), **params)
+            except UnknownRealm:
+                return html.error_page(problem_body("not_found", detail="There is no such realm."))
+            except FlowError as error:
+                return html.error_page(
+                    problem_body(error.code, title=error.title, detail=error.detail, errors=error.errors)
+                )
+            except InputProblem as error:
+                return html.error_page(problem_body(error.code, detail=error.detail, errors=error.errors))
+            except Exception:
+                log.exception("unhandled error in page %s", path)
+                return html.error_page(problem_body("internal_error"))
+
+        options: dict[str, Any] = {"methods": list(methods)}
+        if form:
+            options["content_types"] = BODY_TYPES
+        blueprint.route(path, **options)(view)
+        return handler
+
+    return decorate

@@ -1,0 +1,56 @@
+"""GSIS sign-in in the browser (start, callback) and the API that reads its flows."""
+
+from __future__ import annotations
+
+from chalice import Blueprint, Response
+
+from chalicelib.web.cookies import build_cookie
+from chalicelib.web.endpoints import Ctx, Reply, api, page
+from chalicelib.web.html import redirect
+from chalicelib.web.schemas import FlowOutput
+
+bp = Blueprint(__name__)
+
+BINDING_COOKIE = "mitroo_oauth"
+"""Ties an OAuth state to the browser that started it (only its hash is stored)."""
+
+
+@page(bp, "/realms/{realm}/gsis/start")
+def start(ctx: Ctx) -> Response:
+    """Send the browser to GSIS to prove who it is, for the given ``intent``."""
+    params = {name: value for name in ("ticket", "reset") if (value := ctx.query(name))}
+    started = ctx.services.gsis_signin.start(
+        ctx.realm, ctx.query("intent") or "", ctx.cookie(BINDING_COOKIE), params
+    )
+    cookie = build_cookie(
+        BINDING_COOKIE,
+        started.browser_binding,
+        path=f"/realms/{ctx.realm.id}/gsis",
+        max_age=int(ctx.realm.lifetimes.oauth_state.total_seconds()),
+    )
+    return redirect(started.redirect_url, status=302, cookies=[cookie])
+
+
+@page(bp, "/realms/{realm}/gsis/callback")
+def callback(ctx: Ctx) -> Response:
+    """Where GSIS sends the browser back; on success, on to the intent's page."""
+    completed = ctx.services.gsis_signin.complete(
+        ctx.realm,
+        state=ctx.query("state"),
+        code=ctx.query("code"),
+        error=ctx.query("error"),
+        browser_binding=ctx.cookie(BINDING_COOKIE),
+    )
+    return redirect(ctx.services.links.page(ctx.realm.id, str(completed.intent), flow=completed.flow_id))
+
+
+@api(
+    bp,
+    "/api/v1/realms/{realm}/flows/{flow}",
+    summary="Read a GSIS flow: the identity GSIS asserted and what its intent needs",
+    responses={200: FlowOutput},
+    problems=["flow_not_found", "flow_expired", "not_found"],
+    tags=["gsis"],
+)
+def read_flow(ctx: Ctx, flow: str) -> Reply:
+    return Reply(body=FlowOutput.model_validate(ctx.services.gsis_signin.describe(ctx.realm, flow)))

@@ -1,0 +1,33 @@
+"""Powertools registered once, as Chalice middleware (Chalice docs, "middleware").
+
+Every log line of a request carries its realm, route and request id; the Tracer is a
+no-op outside Lambda; metrics are flushed at the end of each invocation.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Chalice, ConvertToMiddleware
+
+from chalicelib.observability import logger, metrics, tracer
+
+
+def register_middleware(app: Chalice) -> None:
+    app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context(clear_state=True)))
+    app.register_middleware(ConvertToMiddleware(metrics.log_metrics))
+    app.register_middleware(ConvertToMiddleware(tracer.capture_lambda_handler(capture_response=False)))
+
+    @app.middleware("http")
+    def request_context(event: Any, get_response: Any) -> Any:
+        # event.path is the route template (no ids or tokens in it), safe to log.
+        route = event.path or ""
+        realm = (event.uri_params or {}).get("realm")
+        request_id = (event.context or {}).get("requestId")
+        logger.append_keys(route=route, method=event.method, realm=realm, request_id=request_id)
+        try:
+            response = get_response(event)
+            logger.info("request handled", extra={"status": response.status_code})
+            return response
+        finally:
+            logger.remove_keys(["route", "method", "realm", "request_id"])

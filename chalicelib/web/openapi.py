@@ -1,0 +1,91 @@
+"""The OpenAPI 3.1 document, generated from the same models that validate requests."""
+
+from __future__ import annotations
+
+import functools
+import re
+from typing import Any
+
+from pydantic import BaseModel
+
+from chalicelib.web.endpoints import REGISTRY, Operation
+from chalicelib.web.inputs import FORM, JSON
+from chalicelib.web.problems import STATUS_BY_CODE
+from chalicelib.web.schemas import Problem
+
+_REF = "#/components/schemas/{model}"
+
+
+def _schema(model: type[BaseModel], components: dict[str, Any], *, for_input: bool = False) -> dict[str, Any]:
+    """Put ``model`` (and the models it uses) into ``components``; return a reference."""
+    schema = model.model_json_schema(ref_template=_REF, mode="validation" if for_input else "serialization")
+    for name, definition in schema.pop("$defs", {}).items():
+        components.setdefault(name, definition)
+    components.setdefault(model.__name__, schema)
+    return {"$ref": _REF.format(model=model.__name__)}
+
+
+def _operation(op: Operation, components: dict[str, Any]) -> dict[str, Any]:
+    parameters = [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        for name in re.findall(r"{(\w+)}", op.path)
+    ]
+    parameters += [
+        {"name": name, "in": "query", "required": False, "description": text, "schema": {"type": "string"}}
+        for name, text in op.query.items()
+    ]
+    document: dict[str, Any] = {
+        "summary": op.summary,
+        "operationId": re.sub(r"\W+", "_", f"{op.method.lower()}_{op.path}").strip("_"),
+        "tags": list(op.tags),
+        "responses": {},
+    }
+    if parameters:
+        document["parameters"] = parameters
+    if op.body is not None:
+        ref = _schema(op.body, components, for_input=True)
+        document["requestBody"] = {
+            "required": True,
+            "content": {JSON: {"schema": ref}, FORM: {"schema": ref}},
+        }
+    if op.auth:
+        document["security"] = [{"bearer": []}]
+    for status, model in op.responses.items():
+        response: dict[str, Any] = {"description": "Success"}
+        if model is not None:
+            response["content"] = {"application/json": {"schema": _schema(model, components)}}
+        elif status != 204:
+            response["content"] = {"application/json": {"schema": {"type": "object"}}}
+        document["responses"][str(status)] = response
+    problem_ref = _schema(Problem, components)
+    codes = sorted(set(op.problems) | ({"invalid_input", "malformed_body"} if op.body else set()))
+    by_status: dict[int, list[str]] = {}
+    for code in codes:
+        by_status.setdefault(STATUS_BY_CODE[code], []).append(code)
+    for status, status_codes in sorted(by_status.items()):
+        document["responses"][str(status)] = {
+            "description": "Problem: " + ", ".join(status_codes),
+            "content": {"application/problem+json": {"schema": problem_ref}},
+        }
+    return document
+
+
+@functools.cache
+def openapi_document() -> dict[str, Any]:
+    components: dict[str, Any] = {}
+    paths: dict[str, dict[str, Any]] = {}
+    for op in REGISTRY:
+        paths.setdefault(op.path, {})[op.method.lower()] = _operation(op, components)
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Mitroo",
+            "version": "1.0.0",
+            "description": "Account registration and recovery for education platforms.",
+        },
+        "paths": dict(sorted(paths.items())),
+        "components": {
+            "schemas": dict(sorted(components.items())),
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+        },
+    }

@@ -1,0 +1,99 @@
+"""Plain pages that make the e-IEP journey clickable: they post to the API's endpoints.
+
+The polished bilingual pages come with the web-forms work; these keep the same URLs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Blueprint, Response
+
+from chalicelib.flows.errors import FlowUsed, Unauthorized
+from chalicelib.web import csrf
+from chalicelib.web.cookies import expire_cookie
+from chalicelib.web.endpoints import Ctx, page
+from chalicelib.web.html import redirect, render_page
+from chalicelib.web.sessions import REFRESH_COOKIE, SESSION_COOKIE, authenticate
+
+bp = Blueprint(__name__)
+
+
+def _form_page(ctx: Ctx, template: str, **context: Any) -> Response:
+    token, cookie = csrf.token_for(ctx.request)
+    realm = ctx.realm
+    return render_page(
+        template,
+        cookies=[cookie] if cookie else None,
+        csrf_token=token,
+        realm=realm,
+        realm_name=realm.name.el,
+        home_url=f"/realms/{realm.id}/",
+        api=f"/api/v1/realms/{realm.id}",
+        **context,
+    )
+
+
+@page(bp, "/realms/{realm}")
+def index(ctx: Ctx) -> Response:
+    return _form_page(ctx, "index.html")
+
+
+@page(bp, "/realms/{realm}/register")
+def register(ctx: Ctx) -> Response:
+    flow_id = ctx.query("flow") or ""
+    flow = ctx.services.gsis_signin.load(ctx.realm, flow_id)
+    if flow.used_at is not None:
+        raise FlowUsed()
+    return _form_page(ctx, "register.html", flow_id=flow_id, identity=flow.identity.public_fields())
+
+
+@page(bp, "/realms/{realm}/registered")
+def registered(ctx: Ctx) -> Response:
+    return _form_page(ctx, "registered.html", resent=bool(ctx.query("resent")))
+
+
+@page(bp, "/realms/{realm}/activate")
+def activate(ctx: Ctx) -> Response:
+    """The link in the mail lands here; only the button's POST consumes the token."""
+    return _form_page(ctx, "activate.html", token=ctx.query("token") or "")
+
+
+@page(bp, "/realms/{realm}/activated")
+def activated(ctx: Ctx) -> Response:
+    return _form_page(ctx, "activated.html")
+
+
+@page(bp, "/realms/{realm}/login")
+def login(ctx: Ctx) -> Response:
+    return _form_page(ctx, "login.html")
+
+
+@page(bp, "/realms/{realm}/home")
+def home(ctx: Ctx) -> Response:
+    try:
+        profile = ctx.services.sessions.profile(ctx.realm, authenticate(ctx))
+    except Unauthorized:
+        return redirect(f"/realms/{ctx.realm.id}/login")
+    return _form_page(ctx, "home.html", profile=profile)
+
+
+@page(bp, "/realms/{realm}/logout", methods=["POST"], form=True)
+def logout(ctx: Ctx) -> Response:
+    try:
+        ctx.services.sessions.logout(ctx.realm, authenticate(ctx))
+    except Unauthorized:
+        pass
+    cookies = [
+        expire_cookie(SESSION_COOKIE),
+        expire_cookie(REFRESH_COOKIE, path=f"/api/v1/realms/{ctx.realm.id}/sessions"),
+    ]
+    return redirect(f"/realms/{ctx.realm.id}", cookies=cookies)
+
+
+@page(bp, "/realms/{realm}/recover-email")
+def recover_email(ctx: Ctx) -> Response:
+    view = ctx.services.gsis_signin.describe(ctx.realm, ctx.query("flow") or "")
+    return _form_page(ctx, "recover_email.html", view=view)
+
+

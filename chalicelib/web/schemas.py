@@ -1,0 +1,128 @@
+"""Request and response models of the HTTP API: they validate input and document it.
+
+Models forbid unknown fields: in particular the GSIS identity fields (AFM, names) cannot
+be smuggled into a registration, because they come only from the stored flow.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Short = Annotated[str, Field(max_length=256)]
+Secret = Annotated[str, Field(max_length=1024)]
+
+
+class _Input(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+
+class _Output(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class RegistrationInput(_Input):
+    flow: Annotated[str, Field(min_length=1, max_length=256, description="The GSIS flow id from the callback.")]
+    email: Annotated[str, Field(max_length=254, description="Becomes the username.")]
+    password: Secret
+    password_confirmation: Secret
+    gender: Annotated[str, Field(max_length=16, description="female, male or other")]
+    registry_number: Annotated[
+        str | None, Field(None, max_length=32, description="Teacher registry number; empty means the AFM.")
+    ] = None
+    mobile: Annotated[str | None, Field(None, max_length=32)] = None
+    language: Annotated[Literal["el", "en"] | None, Field(None, description="Language of mail and pages.")] = None
+
+
+class RegistrationOutput(_Output):
+    account_id: str
+    status: str
+
+
+class ActivationInput(_Input):
+    token: Annotated[str | None, Field(None, max_length=256, description="The token from the mailed link.")] = None
+    email: Annotated[str | None, Field(None, max_length=254)] = None
+    code: Annotated[str | None, Field(None, max_length=16, description="The code from the mail.")] = None
+
+    @model_validator(mode="after")
+    def _token_or_code(self) -> ActivationInput:
+        if not self.token and not (self.email and self.code):
+            raise ValueError("give either token, or email and code")
+        return self
+
+
+class ResendInput(_Input):
+    email: Annotated[str, Field(max_length=254)]
+
+
+class StatusOutput(_Output):
+    status: str
+
+
+class LoginInput(_Input):
+    username: Annotated[str, Field(min_length=1, max_length=254)]
+    password: Annotated[str, Field(min_length=1, max_length=1024)]
+
+
+class RefreshInput(_Input):
+    refresh_token: Annotated[
+        str | None, Field(None, max_length=256, description="Optional when the refresh cookie is sent.")
+    ] = None
+
+
+class TokenOutput(_Output):
+    access_token: str
+    token_type: Literal["Bearer"]
+    expires_in: int
+    refresh_token: str
+    refresh_expires_in: int
+
+
+class IdentityOutput(_Output):
+    afm: str
+    last_name: str
+    first_name: str
+    father_name: str
+    mother_name: str
+    birth_year: str
+
+
+class FlowOutput(_Output):
+    intent: str
+    expires_at: str
+    used: bool
+    identity: IdentityOutput
+    email: str | None = None
+    status: str | None = None
+
+
+class ProfileOutput(_Output):
+    account_id: str
+    realm: str
+    username: str
+    email: str
+    status: str
+    identity: IdentityOutput | None = None
+    gsis_verified: bool
+    gender: str | None = None
+    registry_number: str | None = None
+    mobile: str | None = None
+    language: str
+    roles: list[str]
+    created_at: str
+
+
+class HealthOutput(_Output):
+    status: Literal["ok"]
+
+
+class Problem(_Output):
+    """RFC 9457 problem details; ``code`` is one of SPEC §6."""
+
+    type: str
+    title: str
+    status: int
+    code: str
+    detail: str | None = None
+    errors: dict[str, list[str]] | None = None

@@ -1,0 +1,109 @@
+"""Login, refresh, logout and ``/me``: bearer tokens for API clients, cookies for browsers."""
+
+from __future__ import annotations
+
+from chalice import Blueprint
+
+from chalicelib.flows.sessions import Principal, TokenPair
+from chalicelib.realms import RealmConfig
+from chalicelib.web.cookies import build_cookie, expire_cookie
+from chalicelib.web.endpoints import Ctx, Reply, api
+from chalicelib.web.schemas import LoginInput, ProfileOutput, RefreshInput, TokenOutput
+
+bp = Blueprint(__name__)
+
+SESSION_COOKIE = "mitroo_session"
+REFRESH_COOKIE = "mitroo_refresh"
+
+
+def _refresh_path(realm: RealmConfig) -> str:
+    return f"/api/v1/realms/{realm.id}/sessions"
+
+
+def _token_reply(ctx: Ctx, pair: TokenPair, status: int) -> Reply:
+    cookies = [
+        build_cookie(SESSION_COOKIE, pair.access_token, max_age=pair.expires_in),
+        build_cookie(REFRESH_COOKIE, pair.refresh_token, path=_refresh_path(ctx.realm), max_age=pair.refresh_expires_in),
+    ]
+    body = TokenOutput(
+        access_token=pair.access_token,
+        token_type="Bearer",
+        expires_in=pair.expires_in,
+        refresh_token=pair.refresh_token,
+        refresh_expires_in=pair.refresh_expires_in,
+    )
+    return Reply(status=status, body=body, cookies=cookies, next_page=ctx.services.links.page(ctx.realm.id, "home"))
+
+
+def bearer_token(ctx: Ctx) -> str | None:
+    """The access token from ``Authorization: Bearer`` or, for browsers, the session cookie."""
+    header = ctx.request.headers.get("authorization") or ""
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    return ctx.cookie(SESSION_COOKIE)
+
+
+def authenticate(ctx: Ctx) -> Principal:
+    return ctx.services.sessions.authenticate(ctx.realm, bearer_token(ctx))
+
+
+@api(
+    bp,
+    "/api/v1/realms/{realm}/sessions",
+    method="POST",
+    summary="Sign in with username and password",
+    body=LoginInput,
+    responses={201: TokenOutput},
+    problems=["invalid_credentials", "not_activated", "account_disabled", "account_expired", "not_found"],
+    tags=["sessions"],
+)
+def login(ctx: Ctx) -> Reply:
+    body: LoginInput = ctx.body
+    return _token_reply(ctx, ctx.services.sessions.login(ctx.realm, body.username, body.password), 201)
+
+
+@api(
+    bp,
+    "/api/v1/realms/{realm}/sessions/refresh",
+    method="POST",
+    summary="Exchange a refresh token for a new pair (rotation; reuse revokes the session)",
+    body=RefreshInput,
+    responses={200: TokenOutput},
+    problems=["token_invalid", "token_expired", "account_disabled", "account_expired", "not_found"],
+    tags=["sessions"],
+)
+def refresh(ctx: Ctx) -> Reply:
+    body: RefreshInput = ctx.body
+    token = body.refresh_token or ctx.cookie(REFRESH_COOKIE) or ""
+    return _token_reply(ctx, ctx.services.sessions.refresh(ctx.realm, token), 200)
+
+
+@api(
+    bp,
+    "/api/v1/realms/{realm}/sessions/current",
+    method="DELETE",
+    summary="Sign out: the session's refresh tokens stop working",
+    responses={204: None},
+    problems=["unauthorized", "not_found"],
+    tags=["sessions"],
+    auth=True,
+)
+def logout(ctx: Ctx) -> Reply:
+    ctx.services.sessions.logout(ctx.realm, authenticate(ctx))
+    cookies = [expire_cookie(SESSION_COOKIE), expire_cookie(REFRESH_COOKIE, path=_refresh_path(ctx.realm))]
+    return Reply(status=204, cookies=cookies)
+
+
+@api(
+    bp,
+    "/api/v1/realms/{realm}/me",
+    summary="The signed-in account",
+    responses={200: ProfileOutput},
+    problems=["unauthorized", "not_found"],
+    tags=["sessions"],
+    auth=True,
+)
+def me(ctx: Ctx) -> Reply:
+    profile = ctx.services.sessions.profile(ctx.realm, authenticate(ctx))
+    return Reply(body=ProfileOutput.model_validate(profile))
