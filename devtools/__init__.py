@@ -1,0 +1,1 @@
+"""Development and test tooling (emulator, local server); never packaged into Lambda."""

@@ -1,0 +1,102 @@
+"""The embedded AWS emulator: moto's server with requests applied one at a time.
+
+moto's DynamoDB is not safe under concurrent requests: ``transact_write_items`` snapshots
+whole tables and restores them on a cancelled transaction, wiping writes other threads
+made meanwhile, and conditional writes are check-then-act. Real DynamoDB serialises
+conflicting writes per item; serialising every request here gives the same guarantees,
+so concurrency tests exercise our conditions, not moto's races.
+
+    python -m devtools.emulator --port 4566      # foreground, tables and sender created
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import boto3
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from chalicelib.adapters.dynamodb.bootstrap import ensure_table
+from chalicelib.adapters.dynamodb.schema import IDEMPOTENCY_TABLE, MAIN_TABLE
+from chalicelib.settings import Settings
+
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+class Serialized:
+    """WSGI middleware: one request inside the wrapped app at a time."""
+
+    def __init__(self, app: WsgiApp) -> None:
+        self._app = app
+        self._lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        with self._lock:
+            return list(self._app(environ, start_response))
+
+
+class Emulator:
+    def __init__(self, host: str = "127.0.0.1", port: int = 4566) -> None:
+        self._host, self._port = host, port
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> Emulator:
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per AWS call is noise
+        app = Serialized(DomainDispatcherApplication(create_backend_app))
+        self._server = make_server(self._host, self._port, app, threaded=True, request_handler=MotoRequestHandler)
+        self._thread = threading.Thread(target=self._server.serve_forever, name="moto", daemon=True)
+        self._thread.start()
+        return self
+
+    @property
+    def endpoint_url(self) -> str:
+        assert self._server is not None, "start() first"
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+
+def prepare(settings: Settings) -> None:
+    """Create the tables and verify the mail sender on the emulator ``settings`` name."""
+    session = boto3.session.Session(region_name=settings.aws_region)
+    dynamodb = session.client("dynamodb", endpoint_url=settings.aws_endpoint_url)
+    ensure_table(dynamodb, MAIN_TABLE, settings.table_name)
+    ensure_table(dynamodb, IDEMPOTENCY_TABLE, settings.idempotency_table_name)
+    ses = session.client("ses", endpoint_url=settings.aws_endpoint_url)
+    ses.verify_email_identity(EmailAddress=settings.mail_sender)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=4566)
+    args = parser.parse_args(argv)
+    emulator = Emulator(args.host, args.port).start()
+    environ = {**os.environ, "AWS_ENDPOINT_URL": emulator.endpoint_url}
+    prepare(Settings.from_environ(environ))
+    print(f"AWS emulator (moto, serialised) on {emulator.endpoint_url}", flush=True)
+    stopped = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stopped.set())
+    stopped.wait()
+    emulator.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,54 @@
+"""Make Chalice's local gateway behave like API Gateway + Lambda in two respects.
+
+1. Greedy paths. API Gateway sends any path that matches no resource to a greedy
+   ``/{proxy+}`` resource; Chalice's local route matcher (used by ``chalice local`` and
+   ``chalice.test.Client``) only matches paths with the same number of segments and
+   answers 403 "Missing Authentication Token" otherwise. With :class:`GreedyRouteMatcher`
+   unknown multi-segment paths get our 404 problem locally too.
+2. One request at a time. A Lambda container serves one invocation at a time, and
+   Chalice relies on it: ``app.current_request`` is a plain attribute. The local dev
+   server is threaded, so two browser requests at once could read each other's request.
+   Serialising the gateway restores Lambda's model.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import chalice.local
+from chalice.local import LocalGateway, MatchResult, RouteMatcher
+
+_one_at_a_time = threading.Lock()
+
+
+class GreedyRouteMatcher(RouteMatcher):
+    def match_route(self, url: str) -> MatchResult:
+        try:
+            return super().match_route(url)
+        except ValueError:
+            parsed = urlparse(url)
+            for route in self.route_urls:
+                prefix = route[: -len("{proxy+}")]
+                if route.endswith("/{proxy+}") and parsed.path.startswith(prefix) and len(parsed.path) > len(prefix):
+                    query = parse_qs(parsed.query, keep_blank_values=True)
+                    return MatchResult(route, {"proxy": parsed.path[len(prefix):]}, query)
+            raise
+
+
+def install() -> None:
+    """Patch Chalice's local gateway (idempotent); call before creating clients or servers."""
+    chalice.local.RouteMatcher = GreedyRouteMatcher  # type: ignore[misc]
+    if getattr(LocalGateway.handle_request, "_serialised", False):
+        return
+    original = LocalGateway.handle_request
+
+    @functools.wraps(original)
+    def handle_request(self: LocalGateway, *args: Any, **kwargs: Any) -> Any:
+        with _one_at_a_time:
+            return original(self, *args, **kwargs)
+
+    handle_request._serialised = True  # type: ignore[attr-defined]
+    LocalGateway.handle_request = handle_request  # type: ignore[method-assign]

@@ -1,0 +1,91 @@
+"""``make run``: the whole service on http://127.0.0.1:8000 with nothing else installed.
+
+Starts, in this one process and in this order:
+
+1. the embedded AWS emulator (moto, serialised) on 127.0.0.1:4566 — unless
+   ``AWS_ENDPOINT_URL`` names one already (LocalStack, say);
+2. the tables and the SES sender identity on whichever emulator is used;
+3. the GSIS stand-in on 127.0.0.1:8001 — unless ``MITROO_GSIS_BASE_URL`` is set;
+4. the Chalice app (stage ``dev``) in the foreground until Ctrl-C, then stops what it
+   started.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+DEV_GSIS = ("mitroo-dev", "mitroo-dev-secret")
+
+
+def _defaults() -> None:
+    # Fake credentials for emulators; real ones (if exported) are left alone.
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+    os.environ.setdefault("AWS_DEFAULT_REGION", "eu-west-1")
+    os.environ.setdefault("MITROO_ENV", "local")
+    os.environ.setdefault("MITROO_PUBLIC_URL", "http://127.0.0.1:8000")
+    os.environ["MITROO_DEV_ROUTES"] = "1"
+
+
+def main() -> int:
+    _defaults()
+    from chalicelib.settings import Settings
+    from devtools.emulator import Emulator, prepare
+
+    started: list[object] = []
+    try:
+        if not os.environ.get("AWS_ENDPOINT_URL"):
+            emulator = Emulator("127.0.0.1", 4566).start()
+            started.append(emulator)
+            os.environ["AWS_ENDPOINT_URL"] = emulator.endpoint_url
+            print(f"AWS emulator (moto) on {emulator.endpoint_url}", flush=True)
+        else:
+            print(f"Using the AWS emulator at {os.environ['AWS_ENDPOINT_URL']}", flush=True)
+        settings = Settings.from_environ(os.environ)
+        prepare(settings)
+
+        if not os.environ.get("MITROO_GSIS_BASE_URL"):
+            from standins.gsis import Client, GsisStandIn
+
+            callback = f"{settings.public_url}/realms/eiep/gsis/callback"
+            gsis = GsisStandIn("127.0.0.1", 8001, clients={DEV_GSIS[0]: Client(*DEV_GSIS, (callback,))}).start()
+            started.append(gsis)
+            os.environ.update(
+                {
+                    "MITROO_GSIS_BASE_URL": gsis.base_url,
+                    "MITROO_GSIS_CLIENT_ID": DEV_GSIS[0],
+                    "MITROO_GSIS_CLIENT_SECRET": DEV_GSIS[1],
+                }
+            )
+            print(f"GSIS stand-in on {gsis.base_url} (pick a test identity there)", flush=True)
+        else:
+            print(f"Using GSIS at {os.environ['MITROO_GSIS_BASE_URL']}", flush=True)
+
+        _serve(urlsplit(settings.public_url).port or 8000)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for service in reversed(started):
+            service.stop()  # type: ignore[attr-defined]
+    return 0
+
+
+def _serve(port: int) -> None:
+    from chalice.cli.factory import CLIFactory
+
+    from devtools.local_gateway import install
+
+    install()
+    factory = CLIFactory(project_dir=str(ROOT))
+    config = factory.create_config_obj(chalice_stage_name="dev")
+    server = factory.create_local_server(config.chalice_app, config, "127.0.0.1", port)
+    print(f"Mitroo on http://127.0.0.1:{port}/realms/eiep  (mail: /_dev/mailbox)  Ctrl-C stops", flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
