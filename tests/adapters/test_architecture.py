@@ -1,0 +1,46 @@
+"""The layering of STYLE.md holds: only web/ imports chalice, flows import no AWS or authlib."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parents[2] / "chalicelib"
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def _offenders(folder: str, forbidden: set[str]) -> dict[str, set[str]]:
+    found = {}
+    for path in (PACKAGE / folder).rglob("*.py") if folder else PACKAGE.rglob("*.py"):
+        bad = _imports(path) & forbidden
+        if bad:
+            found[str(path.relative_to(PACKAGE))] = bad
+    return found
+
+
+def test_only_the_web_package_imports_chalice() -> None:
+    offenders = {path: names for path, names in _offenders("", {"chalice"}).items() if not path.startswith("web/")}
+    assert offenders == {}
+
+
+def test_flows_domain_and_ports_import_no_aws_sdk_orm_or_oauth_library() -> None:
+    forbidden = {"boto3", "botocore", "pynamodb", "authlib", "joserfc", "requests", "chalice"}
+    offenders = {**_offenders("flows", forbidden), **_offenders("domain", forbidden)}
+    offenders.update({"ports.py": _imports(PACKAGE / "ports.py") & forbidden} if _imports(PACKAGE / "ports.py") & forbidden else {})
+    assert offenders == {}
+
+
+def test_app_py_only_wires() -> None:
+    tree = ast.parse((PACKAGE.parent / "app.py").read_text(encoding="utf-8"))
+    functions = [node.name for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)]
+    assert functions == []

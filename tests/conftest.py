@@ -1,0 +1,102 @@
+"""Test session set-up shared by every suite.
+
+The environment is fixed before ``app`` is imported (Powertools and the dev-route switch
+read it), an AWS emulator and the GSIS stand-in run once per test process over real
+HTTP, and every test gets a Chalice test client with its own cookie jar.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Defaults for every test process, before anything imports the app or boto3.
+os.environ.update(
+    {
+        "MITROO_ENV": "test",
+        "MITROO_DEV_ROUTES": "1",
+        "MITROO_PUBLIC_URL": "http://127.0.0.1:8000",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "eu-west-1",
+        "AWS_REGION": "eu-west-1",
+        "POWERTOOLS_SERVICE_NAME": "mitroo",
+        "POWERTOOLS_METRICS_NAMESPACE": "Mitroo",
+        "POWERTOOLS_DEV": "false",
+    }
+)
+for _name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
+    os.environ.pop(_name, None)
+
+
+@pytest.fixture(scope="session")
+def aws_endpoint() -> Iterator[str]:
+    """An AWS emulator for this test process: ``AWS_ENDPOINT_URL`` if given, else moto."""
+    from chalicelib.container import reset_services
+    from chalicelib.settings import Settings
+    from devtools.emulator import Emulator, prepare
+
+    external = os.environ.get("MITROO_TEST_AWS_ENDPOINT_URL")
+    emulator = None if external else Emulator(port=0).start()
+    endpoint = external or emulator.endpoint_url  # type: ignore[union-attr]
+    os.environ["AWS_ENDPOINT_URL"] = endpoint
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    os.environ["MITROO_TABLE_NAME"] = f"mitroo-test-{worker}-main"
+    os.environ["MITROO_IDEMPOTENCY_TABLE_NAME"] = f"mitroo-test-{worker}-idempotency"
+    reset_services()
+    prepare(Settings.from_environ(os.environ))
+    yield endpoint
+    if emulator is not None:
+        emulator.stop()
+
+
+@pytest.fixture(scope="session")
+def gsis(aws_endpoint: str) -> Iterator[object]:
+    """The GSIS stand-in over HTTP, registered for the app's callback URI."""
+    from chalicelib.container import reset_services
+    from standins.gsis import Client, GsisStandIn
+
+    standin = GsisStandIn(
+        quiet=True,
+        clients={
+            "mitroo-test": Client(
+                "mitroo-test", "mitroo-test-secret", ("http://127.0.0.1:8000/realms/eiep/gsis/callback",)
+            )
+        },
+    ).start()
+    os.environ.update(
+        {
+            "MITROO_GSIS_BASE_URL": standin.base_url,
+            "MITROO_GSIS_CLIENT_ID": "mitroo-test",
+            "MITROO_GSIS_CLIENT_SECRET": "mitroo-test-secret",
+        }
+    )
+    reset_services()
+    yield standin
+    standin.stop()
+
+
+@pytest.fixture(scope="session")
+def chalice_app(gsis: object) -> object:
+    from devtools.local_gateway import install
+
+    install()
+    import app
+
+    return app.app
+
+
+@pytest.fixture
+def browser(chalice_app: object, gsis: object) -> Iterator[object]:
+    """A person with a browser: a Chalice test client with a cookie jar and helpers."""
+    from chalice.test import Client
+
+    from tests.support.browser import Browser
+
+    with Client(chalice_app, stage_name="test", project_dir=str(ROOT)) as client:
+        yield Browser(client, gsis)

@@ -1,0 +1,84 @@
+"""No password, token, code, full AFM or full e-mail address in any log line (SPEC §3)."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import re
+from collections.abc import Iterator
+
+import pytest
+
+from chalicelib.observability import logger, redact
+from tests.support.browser import STRONG_PASSWORD, Browser, unique_email
+
+API = "/api/v1/realms/eiep"
+
+
+@pytest.fixture
+def captured_logs() -> Iterator[io.StringIO]:
+    """Every line the service logs, at DEBUG, through its real handler and formatter."""
+    handler = logger.registered_handler
+    buffer = io.StringIO()
+    previous_stream = handler.setStream(buffer)  # type: ignore[attr-defined]
+    app_logger = logging.getLogger("chalicelib")
+    levels = (logger.log_level, app_logger.level)
+    logger.setLevel("DEBUG")
+    app_logger.setLevel(logging.DEBUG)
+    try:
+        yield buffer
+    finally:
+        handler.setStream(previous_stream)  # type: ignore[attr-defined]
+        logger.setLevel(levels[0])
+        app_logger.setLevel(levels[1])
+
+
+def test_a_whole_journey_logs_no_secrets(browser: Browser, captured_logs: io.StringIO) -> None:
+    # Given a full journey, including failures that log warnings
+    identity = browser.new_identity()
+    email = unique_email("secret.keeper")
+    flow = browser.gsis_flow(identity)
+    browser.register(flow, email)
+    token, code = browser.activation_mail(email)
+    browser.post(f"{API}/activations", json={"email": email, "code": "999999" if code != "999999" else "000000"})
+    browser.post(f"{API}/activations", json={"token": token})
+    browser.login(email, "Wr0ng!Password")
+    pair = browser.login(email).json
+    refreshed = browser.post(f"{API}/sessions/refresh", json={"refresh_token": pair["refresh_token"]}).json
+    browser.post(f"{API}/sessions/refresh", json={"refresh_token": pair["refresh_token"]})  # reuse → warning
+    browser.callback(browser.choose_at_gsis(browser.start_gsis(), "fault-json"))  # idp error → warning
+
+    # When the log lines are read
+    lines = [line for line in captured_logs.getvalue().splitlines() if line.strip()]
+
+    # Then there are structured lines with request context, and none carries a secret
+    assert len(lines) > 10
+    records = [json.loads(line) for line in lines]
+    assert any(r.get("message") == "account registered" and r.get("realm") == "eiep" for r in records)
+    assert any("route" in r for r in records)
+    secrets = {
+        "password": STRONG_PASSWORD,
+        "flow id": flow,
+        "activation token": token,
+        "activation code": code,
+        "refresh token": pair["refresh_token"],
+        "new refresh token": refreshed["refresh_token"],
+        "access token": pair["access_token"],
+        "afm": identity.afm,
+        "e-mail": email,
+    }
+    text = captured_logs.getvalue()
+    leaked = [name for name, value in secrets.items() if value in text]
+    assert leaked == []
+
+
+def test_redaction_masks_what_slips_into_a_message() -> None:
+    line = "user maria.k@example.gr afm 068933130 token " + "A" * 43 + " jwt eyJa.eyJb.c hash $argon2id$v=19$m=1$x$y"
+    cleaned = redact(line)
+    assert "maria.k@example.gr" not in cleaned and "m***@example.gr" in cleaned
+    assert "068933130" not in cleaned and "******130" in cleaned
+    assert "A" * 43 not in cleaned
+    assert "eyJa.eyJb.c" not in cleaned
+    assert "$argon2id$" not in cleaned
+    assert re.search(r"\d{9}", cleaned) is None

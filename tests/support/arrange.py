@@ -1,0 +1,54 @@
+"""Arranging states that take time to reach (expired flows and links) straight in DynamoDB.
+
+Tests write them through the same repository adapters the app uses, so the items look
+exactly like the app's own.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime, timedelta
+
+from chalicelib.container import services
+from chalicelib.domain.accounts import UniqueKind
+from chalicelib.domain.flows import IdentityFlow, Intent
+from chalicelib.domain.identity import GsisIdentity
+from chalicelib.domain.secrets import code_fingerprint, fingerprint
+from chalicelib.domain.tokens import Challenge, Purpose
+
+
+def expired_flow(afm: str, intent: Intent = Intent.REGISTER) -> str:
+    """A register flow that expired a minute ago; returns its id."""
+    flow_id = secrets.token_urlsafe(32)
+    now = datetime.now(UTC)
+    services().gsis_signin.flows.save_flow(
+        IdentityFlow(
+            flow_hash=fingerprint(flow_id),
+            realm="eiep",
+            intent=intent,
+            identity=GsisIdentity(afm, "ΤΕΣΤ", "ΤΕΣΤΗΣ", "ΠΑΤΗΡ", "ΜΗΤΗΡ", "1980"),
+            created_at=now - timedelta(minutes=16),
+            expires_at=now - timedelta(minutes=1),
+        )
+    )
+    return flow_id
+
+
+def expired_activation(email: str) -> tuple[str, str]:
+    """Replace the pending account's activation with one that expired; (token, code)."""
+    account = services().sessions.accounts.find_by_unique("eiep", UniqueKind.EMAIL, email.casefold())
+    assert account is not None
+    token, code = secrets.token_urlsafe(32), "424242"
+    now = datetime.now(UTC)
+    services().activation.challenges.repository.replace(
+        Challenge(
+            realm="eiep",
+            account_id=account.account_id,
+            purpose=Purpose.ACTIVATION,
+            token_hash=fingerprint(token),
+            code_hash=code_fingerprint(code, salt=fingerprint(token)),
+            created_at=now - timedelta(days=2),
+            expires_at=now - timedelta(days=1),
+        )
+    )
+    return token, code
