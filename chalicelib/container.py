@@ -32,9 +32,16 @@ class Services:
     activation: Activation
     sessions: Sessions
     signer: TokenSigner
+    idempotency: Any
+    """Runs POSTs that create or send at most once per payload (Powertools)."""
     mailbox: Any | None
     """Dev-only reader of the emulator's sent mail (None when deployed)."""
 
+
+IDEMPOTENCY_WINDOWS = {
+    "registration": 15 * 60,  # as long as a flow lives: a retried submit gets the same answer
+    "activation-resend": 60,  # a second click within a minute sends no second mail
+}
 
 _override: Services | None = None
 
@@ -84,6 +91,7 @@ def _build() -> Services:
         DynamoSessionRepository,
     )
     from chalicelib.adapters.gsis_client import GsisClient
+    from chalicelib.adapters.idempotency import Idempotency
     from chalicelib.adapters.jwt_signer import JwtSigner
     from chalicelib.adapters.secrets_source import SystemSecrets
     from chalicelib.adapters.ses_mailer import SesMailer
@@ -114,6 +122,11 @@ def _build() -> Services:
     signin = GsisSignIn(flows=flows, accounts=accounts, provider=gsis, clock=clock, secrets=secrets)
     challenges = Challenges(repository=DynamoChallengeRepository(models), clock=clock, secrets=secrets)
     activation = Activation(accounts=accounts, challenges=challenges, mailer=mailer, clock=clock, links=links)
+    idempotency = Idempotency(
+        table_name=settings.idempotency_table_name,
+        client=boto3.client("dynamodb", region_name=settings.aws_region, endpoint_url=settings.aws_endpoint_url),
+        windows=IDEMPOTENCY_WINDOWS,
+    )
     mailbox = None
     if settings.is_local and settings.aws_endpoint_url:
         from chalicelib.adapters.dev_mailbox import EmulatorMailbox
@@ -137,5 +150,6 @@ def _build() -> Services:
             links=links,
         ),
         signer=signer,
+        idempotency=idempotency,
         mailbox=mailbox,
     )

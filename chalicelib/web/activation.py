@@ -43,7 +43,14 @@ def activate(ctx: Ctx) -> Reply:
 )
 def resend(ctx: Ctx) -> Reply:
     body: ResendInput = ctx.body
-    ctx.services.activation.resend(ctx.realm, valid_email(body.email))
+    email = valid_email(body.email)
+
+    def resend_once() -> dict[str, str]:
+        ctx.services.activation.resend(ctx.realm, email)
+        return {"status": "accepted"}
+
+    payload = {"realm": ctx.realm.id, "email": email.casefold()}
+    ctx.services.idempotency.once("activation-resend", payload, resend_once, bp.lambda_context)
     return Reply(
         status=202,
         body=StatusOutput(status="accepted"),

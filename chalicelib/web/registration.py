@@ -36,21 +36,16 @@ def register(ctx: Ctx) -> Reply:
     if ctx.realm.identity_source != "gsis":
         raise NotFound("This realm does not register accounts this way.")
     body: RegistrationInput = ctx.body
-    registered = ctx.services.registration.register(
-        ctx.realm,
-        RegistrationRequest(
-            flow=body.flow,
-            email=body.email,
-            password=body.password,
-            password_confirmation=body.password_confirmation,
-            gender=body.gender,
-            registry_number=body.registry_number,
-            mobile=body.mobile,
-            language=body.language,
-        ),
-    )
+    request = RegistrationRequest(**body.model_dump())
+
+    def register_once() -> dict[str, str]:
+        registered = ctx.services.registration.register(ctx.realm, request)
+        return {"account_id": registered.account_id, "status": str(registered.status)}
+
+    payload = {"realm": ctx.realm.id, **body.model_dump()}
+    result = ctx.services.idempotency.once("registration", payload, register_once, bp.lambda_context)
     return Reply(
         status=201,
-        body=RegistrationOutput(account_id=registered.account_id, status=str(registered.status)),
+        body=RegistrationOutput.model_validate(result),
         next_page=ctx.services.links.page(ctx.realm.id, "registered"),
     )

@@ -1,0 +1,70 @@
+"""Idempotent POSTs with Powertools' idempotency utility and its DynamoDB persistence.
+
+A client that retries a POST which creates or sends (a lost response, a double click)
+gets the first answer again instead of a second account or a second mail (SPEC §3).
+The key is a SHA-256 of the operation name and the request payload; only the answer is
+stored, and only successful answers: a refused request runs again when retried.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
+
+from chalicelib.flows.errors import FlowError
+
+
+class RequestInProgress(FlowError):
+    """The same request is being processed right now; try again in a moment."""
+
+    code = "too_many_attempts"
+    title = "The same request is already being processed."
+
+
+class Idempotency:
+    def __init__(self, *, table_name: str, client: Any, windows: dict[str, int]) -> None:
+        self._store = DynamoDBPersistenceLayer(table_name=table_name, boto3_client=client)
+        self._windows = windows
+        self._runners: dict[str, tuple[Callable[..., dict[str, Any]], IdempotencyConfig]] = {}
+
+    def _runner(self, operation: str) -> tuple[Callable[..., dict[str, Any]], IdempotencyConfig]:
+        if operation not in self._runners:
+            config = IdempotencyConfig(
+                expires_after_seconds=self._windows[operation],
+                hash_function="sha256",
+                raise_on_no_idempotency_key=True,
+            )
+
+            def run(*, payload: dict[str, Any], compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+                return compute()
+
+            run.__qualname__ = run.__name__ = operation
+            wrapped = idempotent_function(
+                run,
+                data_keyword_argument="payload",
+                persistence_store=self._store,
+                config=config,
+                key_prefix=f"mitroo.{operation}",
+            )
+            self._runners[operation] = (wrapped, config)
+        return self._runners[operation]
+
+    def once(
+        self, operation: str, payload: dict[str, Any], compute: Callable[[], dict[str, Any]], lambda_context: Any = None
+    ) -> dict[str, Any]:
+        """``compute()`` at most once per ``payload`` within the operation's window."""
+        run, config = self._runner(operation)
+        if lambda_context is not None and hasattr(lambda_context, "get_remaining_time_in_millis"):
+            # In-progress records then expire with the invocation (Powertools' advice).
+            config.register_lambda_context(lambda_context)
+        try:
+            return run(payload=payload, compute=compute)
+        except IdempotencyAlreadyInProgressError:
+            raise RequestInProgress(retry_after=2) from None

@@ -1,0 +1,40 @@
+"""POSTs that create or send run once per payload: retries get the first answer (SPEC §3)."""
+
+from __future__ import annotations
+
+from tests.support.browser import Browser, unique_email
+
+API = "/api/v1/realms/eiep"
+
+
+def test_a_retried_registration_gets_the_same_answer_and_one_mail(browser: Browser) -> None:
+    # Given a registration whose response the client never saw
+    flow, email = browser.gsis_flow(), unique_email()
+    first = browser.register(flow, email)
+
+    # When the client sends exactly the same request again
+    retry = browser.register(flow, email)
+
+    # Then it gets the same 201 and account, and no second account or mail exists
+    assert first.status == retry.status == 201
+    assert retry.json == first.json
+    assert len(browser.mail_to(email)) == 1
+
+
+def test_a_refused_registration_is_not_remembered(browser: Browser) -> None:
+    # Given a registration refused because the e-mail belonged to someone else
+    flow, email = browser.gsis_flow(), unique_email()
+    holder_flow = browser.gsis_flow()
+    assert browser.register(holder_flow, email).status == 201
+    assert browser.register(flow, email).json["code"] == "email_taken"
+
+    # When the same request is sent again, it is evaluated again (and refused again)
+    assert browser.register(flow, email).json["code"] == "email_taken"
+
+
+def test_a_double_clicked_resend_sends_one_mail(browser: Browser) -> None:
+    email = unique_email()
+    browser.register(browser.gsis_flow(), email)
+    for _ in range(3):
+        assert browser.post(f"{API}/activations/resend", json={"email": email}).status == 202
+    assert len(browser.mail_to(email)) == 2  # the registration mail and one resend
