@@ -11,16 +11,17 @@ import contextlib
 import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from chalicelib.flows.activation import Activation
-from chalicelib.flows.challenges import Challenges
-from chalicelib.flows.gsis_signin import GsisSignIn
-from chalicelib.flows.links import Links
-from chalicelib.flows.registration import GsisRegistration
-from chalicelib.flows.sessions import Sessions
-from chalicelib.ports import TokenSigner
 from chalicelib.settings import Settings, get_settings
+
+if TYPE_CHECKING:  # the flows are imported when the services are first built
+    from chalicelib.flows.activation import Activation
+    from chalicelib.flows.gsis_signin import GsisSignIn
+    from chalicelib.flows.links import Links
+    from chalicelib.flows.registration import GsisRegistration
+    from chalicelib.flows.sessions import Sessions
+    from chalicelib.ports import TokenSigner
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,12 @@ def _build() -> Services:
     from chalicelib.adapters.jwt_signer import JwtSigner
     from chalicelib.adapters.secrets_source import SystemSecrets
     from chalicelib.adapters.ses_mailer import SesMailer
+    from chalicelib.flows.activation import Activation
+    from chalicelib.flows.challenges import Challenges
+    from chalicelib.flows.gsis_signin import GsisSignIn
+    from chalicelib.flows.links import Links
+    from chalicelib.flows.registration import GsisRegistration
+    from chalicelib.flows.sessions import Sessions
 
     settings = get_settings()
     links = Links(settings.public_url)

@@ -8,12 +8,13 @@ reach a log (SPEC §3): tokens and JWTs, tax numbers (AFM), and e-mail local par
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import warnings
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 
 SERVICE = "mitroo"
@@ -48,7 +49,20 @@ class RedactingFormatter(LambdaPowertoolsFormatter):
 
 logger = Logger(service=SERVICE, logger_formatter=RedactingFormatter())
 metrics = Metrics(namespace="Mitroo", service=SERVICE)
-tracer = Tracer(service=SERVICE)
+
+
+@functools.cache
+def tracer() -> Any:
+    """The X-Ray tracer, created on the first request, not at import.
+
+    Importing ``aws_xray_sdk`` builds a recorder (and, outside Lambda, a sampler with
+    botocore clients): about a quarter second that would otherwise land in every cold
+    import. Only botocore (PynamoDB and SES calls) and requests (GSIS) are patched.
+    """
+    from aws_lambda_powertools import Tracer
+
+    return Tracer(service=SERVICE, patch_modules=("botocore", "requests"))
+
 
 _app_logger = logging.getLogger("chalicelib")
 _app_logger.addHandler(logger.registered_handler)

@@ -6,6 +6,8 @@ no-op outside Lambda; metrics are flushed at the end of each invocation.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 from chalice import Chalice, ConvertToMiddleware
@@ -13,10 +15,24 @@ from chalice import Chalice, ConvertToMiddleware
 from chalicelib.observability import logger, metrics, tracer
 
 
+def _traced(handler: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    """Trace each invocation; the tracer itself is built on the first one."""
+
+    @functools.cache
+    def traced_handler() -> Callable[[Any, Any], Any]:
+        return tracer().capture_lambda_handler(handler, capture_response=False)  # type: ignore[no-any-return]
+
+    @functools.wraps(handler)
+    def invoke(event: Any, context: Any) -> Any:
+        return traced_handler()(event, context)
+
+    return invoke
+
+
 def register_middleware(app: Chalice) -> None:
     app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context(clear_state=True)))
     app.register_middleware(ConvertToMiddleware(metrics.log_metrics))
-    app.register_middleware(ConvertToMiddleware(tracer.capture_lambda_handler(capture_response=False)))
+    app.register_middleware(ConvertToMiddleware(_traced))
 
     @app.middleware("http")
     def request_context(event: Any, get_response: Any) -> Any:
