@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 from chalicelib.realms import CompositionPolicy, StrengthPolicy
 
+ZXCVBN_MAX_LENGTH = 72
+
 _MESSAGES = {
     "too_short": "must be at least {min} characters long",
     "too_long": "must be at most {max} characters long",
@@ -91,8 +93,10 @@ def _strength_violations(
         violations.append("too_short")
     if len(password) > policy.max_length:
         violations.append("too_long")
-    # zxcvbn is quadratic in length; beyond the maximum the answer is "too long" anyway.
-    result = zxcvbn(password[: policy.max_length], user_inputs=[value for value in user_inputs if value])
+    # zxcvbn refuses input over 72 characters (and is quadratic in length). Scoring the
+    # first 72 can only underestimate a longer passphrase, the safe direction; past 72
+    # characters any passphrase that is not a repetition scores 4 anyway.
+    result = zxcvbn(password[:ZXCVBN_MAX_LENGTH], user_inputs=[value[:ZXCVBN_MAX_LENGTH] for value in user_inputs if value])
     score = int(result["score"])
     if score < policy.min_score:
         violations.append("too_guessable")

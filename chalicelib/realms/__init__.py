@@ -44,9 +44,14 @@ class CompositionPolicy(_Strict):
     """Only ASCII letters, digits and ``symbols`` are allowed at all."""
 
     @model_validator(mode="after")
-    def _lengths(self) -> CompositionPolicy:
+    def _satisfiable(self) -> CompositionPolicy:
         if self.min_length > self.max_length:
             raise ValueError("min_length exceeds max_length")
+        if self.require_symbol and not self.symbols:
+            raise ValueError("require_symbol needs at least one symbol")
+        required = sum((self.require_lowercase, self.require_uppercase, self.require_digit, self.require_symbol))
+        if self.max_length < required:
+            raise ValueError("max_length is shorter than the required character classes")
         return self
 
 
@@ -57,6 +62,12 @@ class StrengthPolicy(_Strict):
     min_length: Annotated[int, Field(ge=8)]
     max_length: Annotated[int, Field(ge=8)]
     min_score: Annotated[int, Field(ge=0, le=4)]
+
+    @model_validator(mode="after")
+    def _lengths(self) -> StrengthPolicy:
+        if self.min_length > self.max_length:
+            raise ValueError("min_length exceeds max_length")
+        return self
 
 
 PasswordPolicyConfig = Annotated[CompositionPolicy | StrengthPolicy, Field(discriminator="kind")]
