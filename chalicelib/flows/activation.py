@@ -9,7 +9,7 @@ from chalicelib.domain.accounts import Account, AccountStatus, UniqueKind, norma
 from chalicelib.domain.mail import MailMessage
 from chalicelib.domain.tokens import Purpose
 from chalicelib.flows.challenges import Challenges
-from chalicelib.flows.errors import MailDeliveryError
+from chalicelib.flows.errors import AccountDisabled, AccountExpired, MailDeliveryError, TokenInvalid
 from chalicelib.flows.links import Links
 from chalicelib.ports import AccountRepository, Clock, Mailer
 from chalicelib.realms import RealmConfig
@@ -30,6 +30,8 @@ class Activation:
 
         A failed send is logged, never raised: the account is already stored and the
         person can ask for the mail again (SPEC §3, "mail failures never lose an account").
+        The challenge of the unsent mail is withdrawn, so a mail that did arrive earlier
+        keeps working.
         """
         issued = self.challenges.issue(account, Purpose.ACTIVATION, realm.lifetimes.activation)
         message = MailMessage(
@@ -49,6 +51,7 @@ class Activation:
             self.mailer.send(message)
         except MailDeliveryError:
             log.warning("activation mail not sent", extra={"account_id": account.account_id, "realm": realm.id})
+            self.challenges.withdraw(issued)
             return False
         return True
 
@@ -73,13 +76,22 @@ class Activation:
             self.send(realm, account)
 
     def _activate(self, realm: RealmConfig, account_id: str) -> AccountStatus:
+        """Pending → active. An account that was disabled meanwhile stays so, and says so."""
         log.info("activation challenge redeemed", extra={"account_id": account_id, "realm": realm.id})
-        self.accounts.set_status(
+        activated = self.accounts.set_status(
             realm.id,
             account_id,
             AccountStatus.ACTIVE,
             expected=AccountStatus.PENDING_ACTIVATION,
             now=self.clock.now(),
         )
+        if activated:
+            return AccountStatus.ACTIVE
         account = self.accounts.get(realm.id, account_id)
-        return account.status if account else AccountStatus.ACTIVE
+        if account is None:
+            raise TokenInvalid()
+        if account.status is AccountStatus.DISABLED:
+            raise AccountDisabled()
+        if account.status is AccountStatus.EXPIRED:
+            raise AccountExpired()
+        return account.status

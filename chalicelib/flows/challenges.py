@@ -24,6 +24,8 @@ class IssuedChallenge:
     token: str
     code: str
     challenge: Challenge
+    previous: Challenge | None
+    """The challenge this one replaced, to put back if the new mail cannot be sent."""
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,7 @@ class Challenges:
 
     def issue(self, account: Account, purpose: Purpose, lifetime: timedelta) -> IssuedChallenge:
         """A fresh token and code for ``account``; any older challenge stops working."""
+        previous = self.repository.find_for_account(account.realm, account.account_id, purpose)
         token, code = self.secrets.token(), self.secrets.code()
         token_hash = fingerprint(token)
         now = self.clock.now()
@@ -47,7 +50,14 @@ class Challenges:
             expires_at=now + lifetime,
         )
         self.repository.replace(challenge)
-        return IssuedChallenge(token, code, challenge)
+        return IssuedChallenge(token, code, challenge, previous)
+
+    def withdraw(self, issued: IssuedChallenge) -> None:
+        """Undo :meth:`issue` when its mail never left: the person's last mail works again."""
+        if issued.previous is not None:
+            self.repository.replace(issued.previous)
+        else:
+            self.repository.discard(issued.challenge)
 
     def redeem_token(self, realm: str, purpose: Purpose, token: str) -> Challenge:
         """Consume the challenge behind ``token``.
