@@ -20,7 +20,7 @@ from authlib.integrations.requests_client import OAuth2Session
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import ParseError, fromstring
 
-from chalicelib.domain.identity import GsisIdentity
+from chalicelib.domain.identity import GsisIdentity, is_valid_afm
 from chalicelib.flows.errors import IdentityProviderError
 
 log = logging.getLogger(__name__)
@@ -113,8 +113,9 @@ def parse_userinfo(body: bytes, content_type: str = "") -> GsisIdentity:
     if element is None:
         raise IdentityProviderError("GSIS answered without user information.")
     values = {name: _clean(element, attribute) for name, attribute in _FIELDS.items()}
-    if not values["afm"] or not values["afm"].isdigit():
-        raise IdentityProviderError("GSIS answered without a tax number.")
+    if not is_valid_afm(values["afm"]):
+        log.warning("GSIS answered without a valid tax number")
+        raise IdentityProviderError("GSIS answered without a valid tax number.")
     return GsisIdentity(userid=_clean(element, "userid"), **values)
 
 
