@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Protocol
 
-from chalicelib.domain.accounts import Account, AccountStatus, UniqueKind
+from chalicelib.domain.accounts import Account, AccountStatus, LoginRecord, UniqueKind
 from chalicelib.domain.flows import IdentityFlow, OAuthState
 from chalicelib.domain.identity import GsisIdentity
 from chalicelib.domain.mail import MailMessage
@@ -70,13 +70,20 @@ class AccountRepository(Protocol):
         """The account holding a normalised unique value (e-mail, AFM, username…)."""
         ...
 
+    def find_login(self, realm: str, username: str) -> LoginRecord | None:
+        """Password hash, status and roles for a casefolded username, in one lookup."""
+        ...
+
     def set_status(
         self, realm: str, account_id: str, status: AccountStatus, *, expected: AccountStatus, now: datetime
     ) -> bool:
-        """Move the account from ``expected`` to ``status``; False if it was not in ``expected``."""
+        """Move the account from ``expected`` to ``status``; False if it was not in
+        ``expected`` or does not exist. The login record follows."""
         ...
 
-    def set_password_hash(self, realm: str, account_id: str, password_hash: str, now: datetime) -> None: ...
+    def set_password_hash(self, realm: str, account_id: str, password_hash: str, now: datetime) -> None:
+        """Replace the hash (account and login record together); raises for an unknown account."""
+        ...
 
 
 class FlowRepository(Protocol):
@@ -127,7 +134,7 @@ class SessionRepository(Protocol):
     def revoke_family(self, realm: str, account_id: str, family_id: str, now: datetime) -> None: ...
 
     def revoke_all(self, realm: str, account_id: str, now: datetime) -> int:
-        """Revoke every session of the account; returns how many were live."""
+        """Revoke every session of the account; returns how many were live (unexpired)."""
         ...
 
 

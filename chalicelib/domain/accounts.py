@@ -59,6 +59,17 @@ class Account:
         return values
 
 
+@dataclass(frozen=True)
+class LoginRecord:
+    """What a password login needs, readable in one lookup by username."""
+
+    realm: str
+    account_id: str
+    password_hash: str | None
+    status: AccountStatus
+    roles: tuple[str, ...] = ()
+
+
 def normalise_email(email: str) -> str:
     """Case-insensitive comparison form of an address (the whole address, casefolded)."""
     return email.strip().casefold()

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from chalicelib.domain.accounts import Account, AccountStatus, UniqueKind
+from chalicelib.domain.accounts import AccountStatus
 from chalicelib.domain.secrets import fingerprint
 from chalicelib.domain.tokens import RefreshToken, RotationOutcome, SessionFamily
 from chalicelib.flows.errors import (
@@ -73,19 +74,19 @@ class Sessions:
         NotActivated, AccountDisabled, AccountExpired
             only after the password was right, so they reveal nothing to a guesser.
         """
-        account = self.accounts.find_by_unique(realm.id, UniqueKind.USERNAME, username.strip().casefold())
-        if account is None or not account.password_hash:
+        login = self.accounts.find_login(realm.id, username.strip().casefold())
+        if login is None or not login.password_hash:
             self.hasher.waste_time(password)
             log.info("login refused", extra={"realm": realm.id, "reason": "unknown_user_or_no_password"})
             raise InvalidCredentials()
-        if not self.hasher.verify(account.password_hash, password):
-            log.info("login refused", extra={"realm": realm.id, "reason": "wrong_password", "account_id": account.account_id})
+        if not self.hasher.verify(login.password_hash, password):
+            log.info("login refused", extra={"realm": realm.id, "reason": "wrong_password", "account_id": login.account_id})
             raise InvalidCredentials()
-        self._require_usable(account)
-        log.info("login succeeded", extra={"realm": realm.id, "account_id": account.account_id})
-        if self.hasher.needs_rehash(account.password_hash):
-            self.accounts.set_password_hash(realm.id, account.account_id, self.hasher.hash(password), self.clock.now())
-        return self._open_session(realm, account)
+        self._require_usable(login.status)
+        log.info("login succeeded", extra={"realm": realm.id, "account_id": login.account_id})
+        if self.hasher.needs_rehash(login.password_hash):
+            self.accounts.set_password_hash(realm.id, login.account_id, self.hasher.hash(password), self.clock.now())
+        return self._open_session(realm, login.account_id, login.roles)
 
     def refresh(self, realm: RealmConfig, refresh_token: str) -> TokenPair:
         """Exchange a refresh token for a new pair; the old one stops working.
@@ -116,7 +117,7 @@ class Sessions:
         account = self.accounts.get(realm.id, current.account_id)
         if account is None:
             raise TokenInvalid()
-        self._require_usable(account)
+        self._require_usable(account.status)
         secret = self.secrets.token()
         successor = RefreshToken(
             token_hash=fingerprint(secret),
@@ -129,7 +130,7 @@ class Sessions:
         if self.sessions.rotate(current, successor, now) is RotationOutcome.REUSED:
             self.sessions.revoke_family(realm.id, current.account_id, current.family_id, now)
             raise TokenInvalid()
-        return self._pair(realm, account, family.family_id, secret, successor.expires_at)
+        return self._pair(realm, account.account_id, account.roles, family.family_id, secret, successor.expires_at)
 
     def logout(self, realm: RealmConfig, principal: Principal) -> None:
         """Revoke the caller's session family (its refresh tokens stop working at once)."""
@@ -180,19 +181,19 @@ class Sessions:
         }
 
     @staticmethod
-    def _require_usable(account: Account) -> None:
-        if account.status is AccountStatus.PENDING_ACTIVATION:
+    def _require_usable(status: AccountStatus) -> None:
+        if status is AccountStatus.PENDING_ACTIVATION:
             raise NotActivated()
-        if account.status is AccountStatus.DISABLED:
+        if status is AccountStatus.DISABLED:
             raise AccountDisabled()
-        if account.status is AccountStatus.EXPIRED:
+        if status is AccountStatus.EXPIRED:
             raise AccountExpired()
 
-    def _open_session(self, realm: RealmConfig, account: Account) -> TokenPair:
+    def _open_session(self, realm: RealmConfig, account_id: str, roles: tuple[str, ...]) -> TokenPair:
         now = self.clock.now()
         family = SessionFamily(
             realm=realm.id,
-            account_id=account.account_id,
+            account_id=account_id,
             family_id=self.secrets.identifier(),
             created_at=now,
             expires_at=now + realm.lifetimes.session_max,
@@ -201,27 +202,35 @@ class Sessions:
         token = RefreshToken(
             token_hash=fingerprint(secret),
             realm=realm.id,
-            account_id=account.account_id,
+            account_id=account_id,
             family_id=family.family_id,
             created_at=now,
             expires_at=min(now + realm.lifetimes.refresh_token, family.expires_at),
         )
         self.sessions.start(family, token)
-        return self._pair(realm, account, family.family_id, secret, token.expires_at)
+        return self._pair(realm, account_id, roles, family.family_id, secret, token.expires_at)
 
-    def _pair(self, realm: RealmConfig, account: Account, family_id: str, refresh: str, refresh_expires: Any) -> TokenPair:
+    def _pair(
+        self,
+        realm: RealmConfig,
+        account_id: str,
+        roles: tuple[str, ...],
+        family_id: str,
+        refresh: str,
+        refresh_expires: datetime,
+    ) -> TokenPair:
         now = self.clock.now()
         lifetime = int(realm.lifetimes.access_token.total_seconds())
         claims = {
             "iss": self.links.issuer(realm.id),
             "aud": ACCESS_TOKEN_AUDIENCE,
-            "sub": account.account_id,
+            "sub": account_id,
             "sid": family_id,
             "jti": self.secrets.identifier(),
             "iat": int(now.timestamp()),
             "exp": int(now.timestamp()) + lifetime,
             "realm": realm.id,
-            "roles": list(account.roles),
+            "roles": list(roles),
         }
         return TokenPair(
             access_token=self.signer.sign(claims),

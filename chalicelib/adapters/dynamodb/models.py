@@ -11,7 +11,7 @@ Key patterns (``r`` = realm, ``h`` = SHA-256 hex of a secret or unique value):
 item                   PK                           SK
 =====================  ===========================  ===================
 account                ``ACCOUNT#r#<account_id>``   ``PROFILE``
-uniqueness guard       ``UNIQUE#r#<kind>#h``        ``UNIQUE``
+uniqueness guard       ``UNIQUE#r#<kind>#h``        ``UNIQUE``  (username: also the login record)
 OAuth state            ``OAUTHSTATE#h``             ``STATE``
 identity flow          ``FLOW#h``                   ``FLOW``
 challenge              ``ACCOUNT#r#<account_id>``   ``CHALLENGE#<purpose>``
@@ -113,8 +113,13 @@ def bind_models(binding: TableBinding) -> BoundModels:
         extra = MapAttribute(default=dict)  # type: ignore[var-annotated]
 
     class Guard(Item, discriminator="guard"):
+        """Holds a unique value for one account; the username guard is also the login record."""
+
         account_id = UnicodeAttribute()
         unique_kind = UnicodeAttribute()
+        password_hash = UnicodeAttribute(null=True)
+        status = UnicodeAttribute(null=True)
+        roles = ListAttribute(of=UnicodeAttribute, null=True)
 
     class OAuthStateItem(Item, discriminator="oauth_state"):
         realm = UnicodeAttribute()

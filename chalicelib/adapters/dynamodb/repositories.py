@@ -17,7 +17,7 @@ from pynamodb.exceptions import DeleteError, DoesNotExist, TransactWriteError, U
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.adapters.dynamodb.models import BoundModels, account_pk
-from chalicelib.domain.accounts import Account, AccountStatus, UniqueKind
+from chalicelib.domain.accounts import Account, AccountStatus, LoginRecord, UniqueKind
 from chalicelib.domain.flows import IdentityFlow, Intent, OAuthState
 from chalicelib.domain.identity import GsisIdentity
 from chalicelib.domain.secrets import fingerprint
@@ -66,6 +66,13 @@ def _guard_pk(realm: str, kind: UniqueKind | str, value: str) -> str:
 
 
 class DynamoAccountRepository:
+    """Accounts, their uniqueness guards, and the login record.
+
+    The username guard doubles as the login record: it carries a copy of the password
+    hash, status and roles, so a login costs one read before the hash check. Every write
+    of those three fields updates the account and the guard in one transaction.
+    """
+
     def __init__(self, models: BoundModels) -> None:
         self._m = models
 
@@ -81,6 +88,10 @@ class DynamoAccountRepository:
                 guard = m.Guard(_guard_pk(account.realm, kind, value), "UNIQUE")
                 guard.account_id = account.account_id
                 guard.unique_kind = str(kind)
+                if kind is UniqueKind.USERNAME:
+                    guard.password_hash = account.password_hash
+                    guard.status = str(account.status)
+                    guard.roles = list(account.roles)
                 transaction.save(guard, condition=m.Item.pk.does_not_exist())
             if consume_flow is not None:
                 flow = m.FlowItem(f"FLOW#{consume_flow}", "FLOW")
@@ -93,22 +104,41 @@ class DynamoAccountRepository:
         try:
             _transact(m, build)
         except TransactWriteError as exc:
-            failed = _failed_positions(exc)
-            if consume_flow is not None and len(guards) + 1 in failed:
-                raise FlowAlreadyUsed() from None  # a used flow explains every other conflict
-            for position, (kind, value) in enumerate(guards, start=1):
-                if position in failed or (not failed and self._guard_owner(account.realm, kind, value)):
-                    raise DuplicateValue(str(kind)) from None
-            if consume_flow is not None:
-                raise FlowAlreadyUsed() from None
+            self._explain(exc, account, guards, consume_flow)
             raise
 
-    def _guard_owner(self, realm: str, kind: UniqueKind, value: str) -> str | None:
+    def _explain(
+        self, exc: TransactWriteError, account: Account, guards: list[tuple[UniqueKind, str]], consume_flow: str | None
+    ) -> None:
+        """Raise the domain error a cancelled create means; return if it means none."""
+        failed = _failed_positions(exc)
+        flow_position = len(guards) + 1
+        if consume_flow is not None and flow_position in failed:
+            raise FlowAlreadyUsed() from None  # a used flow explains every other conflict
+        if failed:
+            for position, (kind, _) in enumerate(guards, start=1):
+                if position in failed:
+                    raise DuplicateValue(str(kind)) from None
+            return
+        # No reasons came back (some emulators): look at what the transaction checked.
+        if consume_flow is not None and self._flow_spent(consume_flow):
+            raise FlowAlreadyUsed() from None
+        for kind, value in guards:
+            if self._guard(account.realm, kind, value) is not None:
+                raise DuplicateValue(str(kind)) from None
+
+    def _flow_spent(self, flow_hash: str) -> bool:
         try:
-            guard = self._m.Guard.get(_guard_pk(realm, kind, value), "UNIQUE", consistent_read=True)
+            flow = self._m.FlowItem.get(f"FLOW#{flow_hash}", "FLOW", consistent_read=True)
+        except DoesNotExist:
+            return True
+        return flow.used_at is not None
+
+    def _guard(self, realm: str, kind: UniqueKind, value: str) -> Any | None:
+        try:
+            return self._m.Guard.get(_guard_pk(realm, kind, value), "UNIQUE", consistent_read=True)
         except DoesNotExist:
             return None
-        return str(guard.account_id)
 
     def get(self, realm: str, account_id: str) -> Account | None:
         try:
@@ -118,8 +148,20 @@ class DynamoAccountRepository:
         return self._from_item(item)
 
     def find_by_unique(self, realm: str, kind: UniqueKind, value: str) -> Account | None:
-        owner = self._guard_owner(realm, kind, value)
-        return self.get(realm, owner) if owner else None
+        guard = self._guard(realm, kind, value)
+        return self.get(realm, guard.account_id) if guard is not None else None
+
+    def find_login(self, realm: str, username: str) -> LoginRecord | None:
+        guard = self._guard(realm, UniqueKind.USERNAME, username)
+        if guard is None or guard.status is None:
+            return None
+        return LoginRecord(
+            realm=realm,
+            account_id=guard.account_id,
+            password_hash=guard.password_hash,
+            status=AccountStatus(guard.status),
+            roles=tuple(guard.roles or ()),
+        )
 
     def set_status(
         self, realm: str, account_id: str, status: AccountStatus, *, expected: AccountStatus, now: datetime
@@ -129,21 +171,43 @@ class DynamoAccountRepository:
         if status is AccountStatus.ACTIVE:
             actions.append(m.Account.activated_at.set(now))
         try:
-            m.Account(account_pk(realm, account_id), "PROFILE").update(
-                actions=actions, condition=m.Account.status == str(expected)
+            self._update_with_login(
+                realm, account_id, actions, [m.Guard.status.set(str(status))], m.Account.status == str(expected)
             )
-        except UpdateError as exc:
-            if _conditional_failed(exc):
-                return False
-            raise
+        except (TransactWriteError, DoesNotExist):
+            return False
         return True
 
     def set_password_hash(self, realm: str, account_id: str, password_hash: str, now: datetime) -> None:
         m = self._m
-        m.Account(account_pk(realm, account_id), "PROFILE").update(
-            actions=[m.Account.password_hash.set(password_hash), m.Account.updated_at.set(now)],
-            condition=m.Item.pk.exists(),
+        self._update_with_login(
+            realm,
+            account_id,
+            [m.Account.password_hash.set(password_hash), m.Account.updated_at.set(now)],
+            [m.Guard.password_hash.set(password_hash)],
+            m.Item.pk.exists(),
         )
+
+    def _update_with_login(
+        self, realm: str, account_id: str, account_actions: list[Any], login_actions: list[Any], condition: Any
+    ) -> None:
+        """Update the account and its login record together, or neither.
+
+        Raises ``DoesNotExist`` for an unknown account and ``TransactWriteError`` when
+        ``condition`` (on the account) does not hold.
+        """
+        m = self._m
+        current = m.Account.get(account_pk(realm, account_id), "PROFILE", consistent_read=True)
+        login = m.Guard(_guard_pk(realm, UniqueKind.USERNAME, current.username.casefold()), "UNIQUE")
+        account = m.Account(account_pk(realm, account_id), "PROFILE")
+
+        def build(transaction: TransactWrite) -> None:
+            transaction.update(account, actions=account_actions, condition=condition)
+            transaction.update(
+                login, actions=login_actions, condition=m.Guard.account_id == account_id
+            )
+
+        _transact(m, build)
 
     def _to_item(self, account: Account) -> Any:
         m = self._m
@@ -463,7 +527,7 @@ class DynamoSessionRepository:
             for item in m.SessionFamilyItem.query(
                 account_pk(realm, account_id), m.Item.sk.startswith("SESSION#"), consistent_read=True
             )
-            if item.revoked_at is None
+            if item.revoked_at is None and item.expires_at > now
         ]
         for item in live:
             self.revoke_family(realm, account_id, item.family_id, now)
