@@ -38,6 +38,8 @@ def test_double_encoded_html_entities_are_decoded_too() -> None:
         (b"<root><other/></root>", "application/xml"),
         (b'<root><userinfo taxid="   " lastname="X"/></root>', "application/xml"),
         (b'<root><userinfo taxid="ABC" lastname="X"/></root>', "application/xml"),
+        (b'<root><userinfo taxid="068933131" lastname="X"/></root>', "application/xml"),  # bad check digit
+        (b'<root><userinfo taxid="\xd9\xa1\xd9\xa2\xd9\xa3" lastname="X"/></root>', "application/xml"),  # Arabic digits
     ],
 )
 def test_error_bodies_and_unusable_documents_are_idp_errors(body: bytes, content_type: str) -> None:

@@ -1,0 +1,309 @@
+"""AccountRepository contract: the in-memory fake and DynamoDB behave the same.
+
+Proves: accounts round-trip field for field; each unique value (e-mail, AFM, username)
+finds its account within its realm only; a duplicate raises ``DuplicateValue(kind)`` and
+writes nothing; consuming a flow is part of the same all-or-nothing write; status changes
+are conditional; and under 20 concurrent creates exactly one account wins an e-mail.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from chalicelib.domain.accounts import AccountStatus, LoginRecord, UniqueKind, normalise_email
+from chalicelib.flows.errors import DuplicateValue, FlowAlreadyUsed
+from chalicelib.ports import AccountRepository, FlowRepository
+from tests.contract.builders import NOW, REALM, account, identity_flow, unique, unique_email
+from tests.fakes import InMemoryAccountRepository, InMemoryFlowRepository, InMemoryStore, race
+
+
+class AccountRepositoryContract:
+    repo: AccountRepository
+    flows: FlowRepository
+
+    # --- create, get, find_by_unique ---------------------------------------------------
+
+    def test_a_created_account_reads_back_field_for_field(self) -> None:
+        created = account(roles=("teacher", "admin"), extra={"school": "1ο ΓΕΛ"}, activated_at=None)
+        self.repo.create(created)
+        assert self.repo.get(REALM, created.account_id) == created
+
+    def test_an_account_without_identity_or_password_reads_back(self) -> None:
+        legacy = account(identity=None, password_hash=None, gsis_verified=False, gender=None, mobile=None)
+        self.repo.create(legacy)
+        assert self.repo.get(REALM, legacy.account_id) == legacy
+
+    def test_an_unknown_account_is_none(self) -> None:
+        assert self.repo.get(REALM, unique()) is None
+
+    def test_each_unique_value_finds_the_account(self) -> None:
+        created = account()
+        self.repo.create(created)
+        assert created.identity is not None
+        for kind, value in [
+            (UniqueKind.EMAIL, normalise_email(created.email)),
+            (UniqueKind.AFM, created.identity.afm),
+            (UniqueKind.USERNAME, created.username),
+        ]:
+            found = self.repo.find_by_unique(REALM, kind, value)
+            assert found is not None and found.account_id == created.account_id, kind
+
+    def test_find_by_unique_expects_the_normalised_value(self) -> None:
+        # Given an account whose address has upper-case letters
+        created = account(email=f"Maria.{unique()[:8]}@Example.GR")
+        self.repo.create(created)
+        # Then the guard holds the casefolded form; callers normalise before looking up
+        assert self.repo.find_by_unique(REALM, UniqueKind.EMAIL, normalise_email(created.email)) is not None
+        assert self.repo.find_by_unique(REALM, UniqueKind.EMAIL, created.email) is None
+
+    def test_find_by_unique_for_an_unused_value_is_none(self) -> None:
+        assert self.repo.find_by_unique(REALM, UniqueKind.EMAIL, unique_email()) is None
+
+    def test_unique_values_are_scoped_to_the_realm(self) -> None:
+        first = account()
+        self.repo.create(first)
+        assert first.identity is not None
+        # The same e-mail and AFM are free in another realm
+        other = account(email=first.email, afm=first.identity.afm, realm="ntua")
+        self.repo.create(other)
+        assert self.repo.find_by_unique("ntua", UniqueKind.EMAIL, normalise_email(first.email)) == other
+        assert self.repo.find_by_unique(REALM, UniqueKind.EMAIL, normalise_email(first.email)) == first
+
+    # --- uniqueness guards --------------------------------------------------------------
+
+    def test_a_duplicate_email_raises_duplicate_value_email(self) -> None:
+        first = account()
+        self.repo.create(first)
+        with pytest.raises(DuplicateValue) as raised:
+            self.repo.create(account(email=first.email.upper()))
+        assert raised.value.kind == "email"
+
+    def test_a_duplicate_afm_raises_duplicate_value_afm(self) -> None:
+        first = account()
+        self.repo.create(first)
+        assert first.identity is not None
+        with pytest.raises(DuplicateValue) as raised:
+            self.repo.create(account(afm=first.identity.afm))
+        assert raised.value.kind == "afm"
+
+    def test_a_duplicate_username_raises_duplicate_value_username(self) -> None:
+        first = account()
+        self.repo.create(first)
+        with pytest.raises(DuplicateValue) as raised:
+            self.repo.create(account(username=first.username))
+        assert raised.value.kind == "username"
+
+    def test_when_email_and_afm_are_both_taken_the_afm_is_reported(self) -> None:
+        first = account()
+        self.repo.create(first)
+        assert first.identity is not None
+        with pytest.raises(DuplicateValue) as raised:
+            self.repo.create(account(email=first.email, afm=first.identity.afm))
+        assert raised.value.kind == "afm"
+
+    def test_a_failed_create_writes_nothing(self) -> None:
+        # Given an account A
+        first = account()
+        self.repo.create(first)
+        assert first.identity is not None
+        # When B (new e-mail, A's AFM) fails on the AFM
+        rejected = account(afm=first.identity.afm)
+        with pytest.raises(DuplicateValue):
+            self.repo.create(rejected)
+        # Then neither B nor its e-mail or username guard was written
+        assert self.repo.get(REALM, rejected.account_id) is None
+        assert self.repo.find_by_unique(REALM, UniqueKind.EMAIL, normalise_email(rejected.email)) is None
+        # And C may take B's e-mail with a fresh AFM
+        third = account(email=rejected.email)
+        self.repo.create(third)
+        assert self.repo.find_by_unique(REALM, UniqueKind.EMAIL, normalise_email(rejected.email)) == third
+
+    def test_a_taken_account_id_is_refused_and_the_original_kept(self) -> None:
+        first = account()
+        self.repo.create(first)
+        with pytest.raises(Exception):  # noqa: B017 - the port names no error for an id clash
+            self.repo.create(account(account_id=first.account_id))
+        assert self.repo.get(REALM, first.account_id) == first
+
+    def test_a_taken_account_id_is_not_blamed_on_a_fresh_flow(self) -> None:
+        # The port promises FlowAlreadyUsed only when the flow was used or vanished
+        first = account()
+        self.repo.create(first)
+        flow = identity_flow()
+        self.flows.save_flow(flow)
+        with pytest.raises(Exception) as raised:  # noqa: B017 - the port names no error for an id clash
+            self.repo.create(account(account_id=first.account_id), consume_flow=flow.flow_hash, now=NOW)
+        assert not isinstance(raised.value, FlowAlreadyUsed)
+        stored = self.flows.get_flow(flow.flow_hash)
+        assert stored is not None and stored.used_at is None
+
+    # --- consuming a flow in the same write ---------------------------------------------
+
+    def test_create_marks_the_consumed_flow_used(self) -> None:
+        flow = identity_flow()
+        self.flows.save_flow(flow)
+        used_at = NOW + timedelta(minutes=3)
+        self.repo.create(account(), consume_flow=flow.flow_hash, now=used_at)
+        stored = self.flows.get_flow(flow.flow_hash)
+        assert stored is not None and stored.used_at == used_at
+
+    def test_a_used_flow_raises_flow_already_used_and_writes_no_account(self) -> None:
+        flow = identity_flow()
+        self.flows.save_flow(flow)
+        self.repo.create(account(), consume_flow=flow.flow_hash, now=NOW)
+        second = account()
+        with pytest.raises(FlowAlreadyUsed):
+            self.repo.create(second, consume_flow=flow.flow_hash, now=NOW)
+        assert self.repo.get(REALM, second.account_id) is None
+        assert self.repo.find_by_unique(REALM, UniqueKind.EMAIL, normalise_email(second.email)) is None
+
+    def test_a_missing_flow_raises_flow_already_used(self) -> None:
+        rejected = account()
+        with pytest.raises(FlowAlreadyUsed):
+            self.repo.create(rejected, consume_flow=identity_flow().flow_hash, now=NOW)
+        assert self.repo.get(REALM, rejected.account_id) is None
+
+    def test_a_duplicate_fails_before_the_flow_is_used(self) -> None:
+        first = account()
+        self.repo.create(first)
+        flow = identity_flow()
+        self.flows.save_flow(flow)
+        with pytest.raises(DuplicateValue):
+            self.repo.create(account(email=first.email), consume_flow=flow.flow_hash, now=NOW)
+        stored = self.flows.get_flow(flow.flow_hash)
+        assert stored is not None and stored.used_at is None
+
+    def test_a_used_flow_is_reported_even_when_a_value_is_taken_too(self) -> None:
+        first = account()
+        flow = identity_flow()
+        self.flows.save_flow(flow)
+        self.repo.create(first, consume_flow=flow.flow_hash, now=NOW)
+        # The same person submits the same flow again (a double click)
+        with pytest.raises(FlowAlreadyUsed):
+            self.repo.create(account(email=first.email), consume_flow=flow.flow_hash, now=NOW)
+
+    # --- updates ------------------------------------------------------------------------
+
+    def test_set_status_moves_from_the_expected_status(self) -> None:
+        created = account()
+        self.repo.create(created)
+        later = NOW + timedelta(hours=1)
+        assert self.repo.set_status(
+            REALM, created.account_id, AccountStatus.ACTIVE, expected=AccountStatus.PENDING_ACTIVATION, now=later
+        )
+        stored = self.repo.get(REALM, created.account_id)
+        assert stored == dataclasses.replace(created, status=AccountStatus.ACTIVE, updated_at=later, activated_at=later)
+
+    def test_set_status_from_another_status_changes_nothing(self) -> None:
+        created = account(status=AccountStatus.ACTIVE)
+        self.repo.create(created)
+        assert not self.repo.set_status(
+            REALM, created.account_id, AccountStatus.ACTIVE, expected=AccountStatus.PENDING_ACTIVATION, now=NOW
+        )
+        assert self.repo.get(REALM, created.account_id) == created
+
+    def test_set_status_other_than_active_leaves_activated_at(self) -> None:
+        created = account(status=AccountStatus.ACTIVE, activated_at=NOW)
+        self.repo.create(created)
+        later = NOW + timedelta(days=1)
+        assert self.repo.set_status(
+            REALM, created.account_id, AccountStatus.DISABLED, expected=AccountStatus.ACTIVE, now=later
+        )
+        stored = self.repo.get(REALM, created.account_id)
+        assert stored == dataclasses.replace(created, status=AccountStatus.DISABLED, updated_at=later)
+
+    def test_set_status_of_an_unknown_account_is_false_and_creates_nothing(self) -> None:
+        missing = unique()
+        assert not self.repo.set_status(
+            REALM, missing, AccountStatus.ACTIVE, expected=AccountStatus.PENDING_ACTIVATION, now=NOW
+        )
+        assert self.repo.get(REALM, missing) is None
+
+    def test_set_password_hash_replaces_the_hash(self) -> None:
+        created = account()
+        self.repo.create(created)
+        later = NOW + timedelta(minutes=1)
+        self.repo.set_password_hash(REALM, created.account_id, "fake$new", later)
+        stored = self.repo.get(REALM, created.account_id)
+        assert stored == dataclasses.replace(created, password_hash="fake$new", updated_at=later)
+
+    def test_set_password_hash_of_an_unknown_account_raises_and_creates_nothing(self) -> None:
+        missing = unique()
+        with pytest.raises(Exception):  # noqa: B017 - the port names no error here
+            self.repo.set_password_hash(REALM, missing, "fake$new", NOW)
+        assert self.repo.get(REALM, missing) is None
+
+    # --- the login record --------------------------------------------------------------
+
+    def test_find_login_gives_hash_status_and_roles_by_casefolded_username(self) -> None:
+        created = account(roles=("secretariat",))
+        self.repo.create(created)
+        login = self.repo.find_login(REALM, created.username.casefold())
+        assert login == LoginRecord(REALM, created.account_id, created.password_hash, created.status, ("secretariat",))
+        assert self.repo.find_login(REALM, unique_email()) is None
+        assert self.repo.find_login("ntua", created.username.casefold()) is None
+
+    def test_the_login_record_follows_status_and_password_changes(self) -> None:
+        created = account()
+        self.repo.create(created)
+        self.repo.set_status(
+            REALM, created.account_id, AccountStatus.ACTIVE, expected=AccountStatus.PENDING_ACTIVATION, now=NOW
+        )
+        self.repo.set_password_hash(REALM, created.account_id, "fake$rotated", NOW)
+        login = self.repo.find_login(REALM, created.username.casefold())
+        assert login is not None
+        assert (login.status, login.password_hash) == (AccountStatus.ACTIVE, "fake$rotated")
+
+    def test_a_refused_status_change_leaves_the_login_record_alone(self) -> None:
+        created = account(status=AccountStatus.DISABLED)
+        self.repo.create(created)
+        assert not self.repo.set_status(
+            REALM, created.account_id, AccountStatus.ACTIVE, expected=AccountStatus.PENDING_ACTIVATION, now=NOW
+        )
+        login = self.repo.find_login(REALM, created.username.casefold())
+        assert login is not None and login.status is AccountStatus.DISABLED
+
+    # --- concurrency --------------------------------------------------------------------
+
+    @pytest.mark.slow
+    def test_of_20_concurrent_creates_with_one_email_exactly_one_wins(self) -> None:
+        email = unique_email()
+        candidates = [account(email=email) for _ in range(20)]
+        outcomes = race(20, lambda index: self.repo.create(candidates[index]))
+        winners = [index for index, outcome in enumerate(outcomes) if outcome is None]
+        losers = [outcome for outcome in outcomes if outcome is not None]
+        assert len(winners) == 1
+        assert all(isinstance(exc, DuplicateValue) and exc.kind == "email" for exc in losers), losers
+        found = self.repo.find_by_unique(REALM, UniqueKind.EMAIL, normalise_email(email))
+        assert found is not None and found.account_id == candidates[winners[0]].account_id
+
+    @pytest.mark.slow
+    def test_of_20_concurrent_creates_with_one_flow_exactly_one_wins(self) -> None:
+        flow = identity_flow()
+        self.flows.save_flow(flow)
+        candidates = [account() for _ in range(20)]
+        outcomes = race(20, lambda i: self.repo.create(candidates[i], consume_flow=flow.flow_hash, now=NOW))
+        assert sum(outcome is None for outcome in outcomes) == 1
+        assert all(isinstance(o, FlowAlreadyUsed) for o in outcomes if o is not None), outcomes
+        assert sum(self.repo.get(REALM, c.account_id) is not None for c in candidates) == 1
+
+
+class TestInMemoryAccountRepository(AccountRepositoryContract):
+    @pytest.fixture(autouse=True)
+    def _repositories(self) -> None:
+        store = InMemoryStore()
+        self.repo = InMemoryAccountRepository(store)
+        self.flows = InMemoryFlowRepository(store)
+
+
+class TestDynamoAccountRepository(AccountRepositoryContract):
+    @pytest.fixture(autouse=True)
+    def _repositories(self, dynamo_models: Any) -> None:
+        from chalicelib.adapters.dynamodb.repositories import DynamoAccountRepository, DynamoFlowRepository
+
+        self.repo = DynamoAccountRepository(dynamo_models)
+        self.flows = DynamoFlowRepository(dynamo_models)

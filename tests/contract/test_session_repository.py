@@ -1,0 +1,135 @@
+"""SessionRepository contract: refresh-token rotation and revocation.
+
+Proves: a started session's family and token read back; rotation succeeds once per
+token (a second rotation of the same token, or any rotation in a revoked family, is
+REUSED and stores nothing; under 20 concurrent rotations exactly one wins); revoking
+keeps the first revocation time; revoke_all counts and revokes only live families of
+that account.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from chalicelib.domain.tokens import RotationOutcome
+from chalicelib.ports import SessionRepository
+from tests.contract.builders import NOW, REALM, refresh_token, session_family, unique, unique_hash
+from tests.fakes import InMemorySessionRepository, race
+
+LATER = NOW + timedelta(minutes=20)
+
+
+class SessionRepositoryContract:
+    repo: SessionRepository
+
+    def _started(self, account_id: str | None = None) -> tuple[Any, Any]:
+        family = session_family(account_id)
+        token = refresh_token(family)
+        self.repo.start(family, token)
+        return family, token
+
+    def test_a_started_session_reads_back(self) -> None:
+        family, token = self._started()
+        assert self.repo.find_token(token.token_hash) == token
+        assert self.repo.get_family(REALM, family.account_id, family.family_id) == family
+
+    def test_unknown_tokens_and_families_are_none(self) -> None:
+        assert self.repo.find_token(unique_hash()) is None
+        assert self.repo.get_family(REALM, unique(), unique()) is None
+
+    def test_rotate_marks_the_old_token_and_stores_the_new(self) -> None:
+        family, old = self._started()
+        new = refresh_token(family, created_at=LATER)
+        assert self.repo.rotate(old, new, LATER) is RotationOutcome.ROTATED
+        assert self.repo.find_token(old.token_hash) == dataclasses.replace(old, rotated_at=LATER)
+        assert self.repo.find_token(new.token_hash) == new
+
+    def test_rotating_the_same_token_again_is_reused(self) -> None:
+        family, old = self._started()
+        assert self.repo.rotate(old, refresh_token(family), LATER) is RotationOutcome.ROTATED
+        replay = refresh_token(family)
+        assert self.repo.rotate(old, replay, LATER + timedelta(seconds=1)) is RotationOutcome.REUSED
+        assert self.repo.find_token(replay.token_hash) is None
+        assert self.repo.find_token(old.token_hash) == dataclasses.replace(old, rotated_at=LATER)
+
+    def test_rotating_in_a_revoked_family_is_reused(self) -> None:
+        family, old = self._started()
+        self.repo.revoke_family(REALM, family.account_id, family.family_id, LATER)
+        successor = refresh_token(family)
+        assert self.repo.rotate(old, successor, LATER) is RotationOutcome.REUSED
+        assert self.repo.find_token(successor.token_hash) is None
+        assert self.repo.find_token(old.token_hash) == old
+
+    def test_rotating_an_unknown_token_is_reused(self) -> None:
+        family, _ = self._started()
+        ghost = refresh_token(family)
+        successor = refresh_token(family)
+        assert self.repo.rotate(ghost, successor, LATER) is RotationOutcome.REUSED
+        assert self.repo.find_token(successor.token_hash) is None
+
+    def test_revoke_family_keeps_the_first_revocation_time(self) -> None:
+        family, _ = self._started()
+        self.repo.revoke_family(REALM, family.account_id, family.family_id, LATER)
+        self.repo.revoke_family(REALM, family.account_id, family.family_id, LATER + timedelta(hours=1))
+        assert self.repo.get_family(REALM, family.account_id, family.family_id) == dataclasses.replace(
+            family, revoked_at=LATER
+        )
+
+    def test_revoking_an_unknown_family_is_harmless_and_creates_nothing(self) -> None:
+        account_id, family_id = unique(), unique()
+        self.repo.revoke_family(REALM, account_id, family_id, LATER)
+        assert self.repo.get_family(REALM, account_id, family_id) is None
+
+    def test_revoke_all_counts_and_revokes_the_live_families_of_the_account(self) -> None:
+        # Given two live families and one revoked family of one account, and another account's
+        first, _ = self._started()
+        second, _ = self._started(first.account_id)
+        revoked, _ = self._started(first.account_id)
+        self.repo.revoke_family(REALM, first.account_id, revoked.family_id, NOW)
+        bystander, _ = self._started()
+        # When all sessions of the account are revoked
+        assert self.repo.revoke_all(REALM, first.account_id, LATER) == 2
+        # Then the live ones carry the new time, the old revocation is kept, others untouched
+        for family in (first, second):
+            stored = self.repo.get_family(REALM, family.account_id, family.family_id)
+            assert stored is not None and stored.revoked_at == LATER
+        stored_revoked = self.repo.get_family(REALM, revoked.account_id, revoked.family_id)
+        assert stored_revoked is not None and stored_revoked.revoked_at == NOW
+        assert self.repo.get_family(REALM, bystander.account_id, bystander.family_id) == bystander
+        assert self.repo.revoke_all(REALM, first.account_id, LATER) == 0
+
+    def test_revoke_all_does_not_count_families_that_expired(self) -> None:
+        live, _ = self._started()
+        expired, _ = self._started(live.account_id)
+        far_future = max(live.expires_at, expired.expires_at) + timedelta(days=1)
+        assert self.repo.revoke_all(REALM, live.account_id, far_future) == 0
+
+    def test_revoke_all_of_an_account_without_sessions_is_zero(self) -> None:
+        assert self.repo.revoke_all(REALM, unique(), LATER) == 0
+
+    @pytest.mark.slow
+    def test_of_20_concurrent_rotations_of_one_token_exactly_one_wins(self) -> None:
+        family, old = self._started()
+        successors = [refresh_token(family) for _ in range(20)]
+        outcomes = race(20, lambda i: self.repo.rotate(old, successors[i], LATER))
+        assert outcomes.count(RotationOutcome.ROTATED) == 1
+        assert outcomes.count(RotationOutcome.REUSED) == 19
+        assert sum(self.repo.find_token(s.token_hash) is not None for s in successors) == 1
+
+
+class TestInMemorySessionRepository(SessionRepositoryContract):
+    @pytest.fixture(autouse=True)
+    def _repository(self) -> None:
+        self.repo = InMemorySessionRepository()
+
+
+class TestDynamoSessionRepository(SessionRepositoryContract):
+    @pytest.fixture(autouse=True)
+    def _repository(self, dynamo_models: Any) -> None:
+        from chalicelib.adapters.dynamodb.repositories import DynamoSessionRepository
+
+        self.repo = DynamoSessionRepository(dynamo_models)

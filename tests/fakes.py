@@ -1,0 +1,551 @@
+"""In-memory implementations of the ports, for fast unit tests of the flows.
+
+The repositories follow the port docstrings *and* what the DynamoDB adapters observably
+do (the contract tests in ``tests/contract`` run the same cases against both): guards
+are checked in the same order, single use is decided under one lock, and values go in
+and come out as copies so a test cannot change stored state by mutating a result.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+import hmac
+import itertools
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+from chalicelib.domain.accounts import Account, AccountStatus, LoginRecord, UniqueKind
+from chalicelib.domain.flows import IdentityFlow, Intent, OAuthState
+from chalicelib.domain.identity import GsisIdentity
+from chalicelib.domain.mail import MailMessage
+from chalicelib.domain.tokens import Challenge, Purpose, RefreshToken, RotationOutcome, SessionFamily
+from chalicelib.flows.activation import Activation
+from chalicelib.flows.challenges import Challenges
+from chalicelib.flows.errors import DuplicateValue, FlowAlreadyUsed, IdentityProviderError, MailDeliveryError
+from chalicelib.flows.gsis_signin import GsisSignIn
+from chalicelib.flows.links import Links
+from chalicelib.flows.registration import GsisRegistration, Registered, RegistrationRequest
+from chalicelib.flows.sessions import Sessions
+from chalicelib.ports import TokenSigner
+from chalicelib.realms import RealmConfig, get_realm
+
+PUBLIC_URL = "http://127.0.0.1:8000"
+T = TypeVar("T")
+
+
+# --- clock, secrets, hasher -------------------------------------------------------------
+
+
+class FixedClock:
+    """A clock that moves only when told to."""
+
+    def __init__(self, now: datetime) -> None:
+        if now.tzinfo is None:
+            raise ValueError("FixedClock needs a timezone-aware datetime")
+        self._now = now
+
+    def now(self) -> datetime:
+        return self._now
+
+    def advance(self, **delta: float) -> datetime:
+        """Move forward by ``timedelta(**delta)``; returns the new time."""
+        self._now += timedelta(**delta)
+        return self._now
+
+
+class SequenceSecrets:
+    """Deterministic, distinct and URL-safe values (tokens are 43 characters, like 32 random bytes)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._tokens = itertools.count(1)
+        self._codes = itertools.count(100001)
+        self._ids = itertools.count(1)
+
+    def token(self) -> str:
+        with self._lock:
+            return f"token-{next(self._tokens):04d}-".ljust(43, "x")
+
+    def code(self) -> str:
+        with self._lock:
+            return str(next(self._codes))
+
+    def identifier(self) -> str:
+        with self._lock:
+            return f"id{next(self._ids):04d}"
+
+
+class FastHasher:
+    """A cheap but honest hasher: only the right password verifies."""
+
+    PREFIX = "fake$"
+
+    def __init__(self, *, rehash: bool = False) -> None:
+        self.rehash = rehash
+        self.wasted = 0
+        self.verifications = 0
+
+    def hash(self, password: str) -> str:
+        return self.PREFIX + hashlib.sha256(password.encode("utf-8")).hexdigest()
+
+    def verify(self, stored_hash: str, password: str) -> bool:
+        self.verifications += 1
+        return hmac.compare_digest(stored_hash.encode("utf-8"), self.hash(password).encode("utf-8"))
+
+    def needs_rehash(self, stored_hash: str) -> bool:
+        return self.rehash
+
+    def waste_time(self, password: str) -> None:
+        self.wasted += 1
+
+
+@functools.cache
+def real_signer() -> TokenSigner:
+    """The real RS256 signer with one key per test process (RSA generation is slow)."""
+    from chalicelib.adapters.jwt_signer import JwtSigner, generate_private_key_pem
+
+    return JwtSigner(generate_private_key_pem())
+
+
+# --- repositories -----------------------------------------------------------------------
+
+
+class InMemoryStore:
+    """One "table" shared by the repositories, as the DynamoDB ones share the main table."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.accounts: dict[tuple[str, str], Account] = {}
+        self.guards: dict[tuple[str, str, str], str] = {}
+        self.states: dict[str, OAuthState] = {}
+        self.flows: dict[str, IdentityFlow] = {}
+        self.challenges: dict[tuple[str, str, Purpose], Challenge] = {}
+        self.challenge_lookups: dict[str, tuple[str, str, Purpose]] = {}
+        self.families: dict[tuple[str, str, str], SessionFamily] = {}
+        self.tokens: dict[str, RefreshToken] = {}
+
+
+def _copy_account(account: Account) -> Account:
+    return dataclasses.replace(account, roles=tuple(account.roles), extra=dict(account.extra))
+
+
+class InMemoryAccountRepository:
+    def __init__(self, store: InMemoryStore | None = None) -> None:
+        self.store = store or InMemoryStore()
+
+    def create(self, account: Account, *, consume_flow: str | None = None, now: datetime | None = None) -> None:
+        s = self.store
+        # Same precedence as DynamoAccountRepository: a used flow explains everything,
+        # then the guards sorted by kind (afm, email, username).
+        guards = sorted(account.unique_values().items())
+        with s.lock:
+            flow = s.flows.get(consume_flow) if consume_flow is not None else None
+            if consume_flow is not None and (flow is None or flow.used_at is not None):
+                raise FlowAlreadyUsed()
+            for kind, value in guards:
+                if (account.realm, str(kind), value) in s.guards:
+                    raise DuplicateValue(str(kind))
+            if (account.realm, account.account_id) in s.accounts:
+                raise RuntimeError(f"account {account.account_id} already exists")
+            if consume_flow is not None and flow is not None:
+                s.flows[consume_flow] = dataclasses.replace(flow, used_at=now or account.created_at)
+            for kind, value in guards:
+                s.guards[(account.realm, str(kind), value)] = account.account_id
+            s.accounts[(account.realm, account.account_id)] = _copy_account(account)
+
+    def get(self, realm: str, account_id: str) -> Account | None:
+        with self.store.lock:
+            account = self.store.accounts.get((realm, account_id))
+            return _copy_account(account) if account else None
+
+    def find_by_unique(self, realm: str, kind: UniqueKind, value: str) -> Account | None:
+        with self.store.lock:
+            owner = self.store.guards.get((realm, str(kind), value))
+            return self.get(realm, owner) if owner else None
+
+    def find_login(self, realm: str, username: str) -> LoginRecord | None:
+        with self.store.lock:
+            owner = self.store.guards.get((realm, str(UniqueKind.USERNAME), username))
+            account = self.store.accounts.get((realm, owner)) if owner else None
+            if account is None:
+                return None
+            return LoginRecord(realm, account.account_id, account.password_hash, account.status, account.roles)
+
+    def set_status(
+        self, realm: str, account_id: str, status: AccountStatus, *, expected: AccountStatus, now: datetime
+    ) -> bool:
+        with self.store.lock:
+            account = self.store.accounts.get((realm, account_id))
+            if account is None or account.status != expected:
+                return False
+            changes: dict[str, Any] = {"status": status, "updated_at": now}
+            if status is AccountStatus.ACTIVE:
+                changes["activated_at"] = now
+            self.store.accounts[(realm, account_id)] = dataclasses.replace(account, **changes)
+            return True
+
+    def set_password_hash(self, realm: str, account_id: str, password_hash: str, now: datetime) -> None:
+        with self.store.lock:
+            account = self.store.accounts.get((realm, account_id))
+            if account is None:
+                raise LookupError(f"no account {account_id} in {realm}")
+            self.store.accounts[(realm, account_id)] = dataclasses.replace(
+                account, password_hash=password_hash, updated_at=now
+            )
+
+
+class InMemoryFlowRepository:
+    def __init__(self, store: InMemoryStore | None = None) -> None:
+        self.store = store or InMemoryStore()
+
+    def save_state(self, state: OAuthState) -> None:
+        with self.store.lock:
+            if state.state_hash in self.store.states:
+                raise RuntimeError("state already stored")
+            self.store.states[state.state_hash] = dataclasses.replace(state, params=dict(state.params))
+
+    def take_state(self, state_hash: str) -> OAuthState | None:
+        with self.store.lock:
+            return self.store.states.pop(state_hash, None)
+
+    def save_flow(self, flow: IdentityFlow) -> None:
+        with self.store.lock:
+            if flow.flow_hash in self.store.flows:
+                raise RuntimeError("flow already stored")
+            self.store.flows[flow.flow_hash] = dataclasses.replace(flow, params=dict(flow.params))
+
+    def get_flow(self, flow_hash: str) -> IdentityFlow | None:
+        with self.store.lock:
+            flow = self.store.flows.get(flow_hash)
+            return dataclasses.replace(flow, params=dict(flow.params)) if flow else None
+
+
+class InMemoryChallengeRepository:
+    """Mirrors DynamoChallengeRepository: one live challenge per account and purpose,
+    token lookups that die once the challenge behind them changes."""
+
+    def __init__(self, store: InMemoryStore | None = None) -> None:
+        self.store = store or InMemoryStore()
+
+    @staticmethod
+    def _key(challenge: Challenge) -> tuple[str, str, Purpose]:
+        return (challenge.realm, challenge.account_id, challenge.purpose)
+
+    def _is_live(self, challenge: Challenge) -> bool:
+        stored = self.store.challenges.get(self._key(challenge))
+        return stored is not None and stored.token_hash == challenge.token_hash
+
+    def replace(self, challenge: Challenge) -> None:
+        with self.store.lock:
+            self.store.challenge_lookups[challenge.token_hash] = self._key(challenge)
+            self.store.challenges[self._key(challenge)] = challenge
+
+    def find_by_token(self, token_hash: str) -> Challenge | None:
+        with self.store.lock:
+            key = self.store.challenge_lookups.get(token_hash)
+            challenge = self.store.challenges.get(key) if key else None
+            return challenge if challenge is not None and challenge.token_hash == token_hash else None
+
+    def find_for_account(self, realm: str, account_id: str, purpose: Purpose) -> Challenge | None:
+        with self.store.lock:
+            return self.store.challenges.get((realm, account_id, purpose))
+
+    def record_failure(self, challenge: Challenge) -> int:
+        with self.store.lock:
+            if not self._is_live(challenge):
+                return challenge.failed_attempts + 1
+            stored = self.store.challenges[self._key(challenge)]
+            updated = dataclasses.replace(stored, failed_attempts=stored.failed_attempts + 1)
+            self.store.challenges[self._key(challenge)] = updated
+            return updated.failed_attempts
+
+    def consume(self, challenge: Challenge) -> bool:
+        with self.store.lock:
+            if not self._is_live(challenge):
+                return False
+            del self.store.challenges[self._key(challenge)]
+            self.store.challenge_lookups.pop(challenge.token_hash, None)
+            return True
+
+    def discard(self, challenge: Challenge) -> None:
+        with self.store.lock:
+            if self._is_live(challenge):
+                del self.store.challenges[self._key(challenge)]
+            self.store.challenge_lookups.pop(challenge.token_hash, None)
+
+
+class InMemorySessionRepository:
+    def __init__(self, store: InMemoryStore | None = None) -> None:
+        self.store = store or InMemoryStore()
+
+    @staticmethod
+    def _family_key(realm: str, account_id: str, family_id: str) -> tuple[str, str, str]:
+        return (realm, account_id, family_id)
+
+    def start(self, family: SessionFamily, token: RefreshToken) -> None:
+        key = self._family_key(family.realm, family.account_id, family.family_id)
+        with self.store.lock:
+            if key in self.store.families or token.token_hash in self.store.tokens:
+                raise RuntimeError("session family or token already stored")
+            self.store.families[key] = family
+            self.store.tokens[token.token_hash] = token
+
+    def find_token(self, token_hash: str) -> RefreshToken | None:
+        with self.store.lock:
+            return self.store.tokens.get(token_hash)
+
+    def get_family(self, realm: str, account_id: str, family_id: str) -> SessionFamily | None:
+        with self.store.lock:
+            return self.store.families.get(self._family_key(realm, account_id, family_id))
+
+    def rotate(self, old: RefreshToken, new: RefreshToken, now: datetime) -> RotationOutcome:
+        with self.store.lock:
+            family = self.store.families.get(self._family_key(old.realm, old.account_id, old.family_id))
+            stored_old = self.store.tokens.get(old.token_hash)
+            if (
+                (family is not None and family.revoked_at is not None)
+                or stored_old is None
+                or stored_old.rotated_at is not None
+                or new.token_hash in self.store.tokens
+            ):
+                return RotationOutcome.REUSED
+            self.store.tokens[old.token_hash] = dataclasses.replace(stored_old, rotated_at=now)
+            self.store.tokens[new.token_hash] = new
+            return RotationOutcome.ROTATED
+
+    def revoke_family(self, realm: str, account_id: str, family_id: str, now: datetime) -> None:
+        key = self._family_key(realm, account_id, family_id)
+        with self.store.lock:
+            family = self.store.families.get(key)
+            if family is not None and family.revoked_at is None:
+                self.store.families[key] = dataclasses.replace(family, revoked_at=now)
+
+    def revoke_all(self, realm: str, account_id: str, now: datetime) -> int:
+        with self.store.lock:
+            live = [
+                family
+                for (r, a, _), family in self.store.families.items()
+                if r == realm and a == account_id and family.revoked_at is None and family.expires_at > now
+            ]
+            for family in live:
+                self.revoke_family(realm, account_id, family.family_id, now)
+            return len(live)
+
+
+# --- mail and GSIS ----------------------------------------------------------------------
+
+
+class RecordingMailer:
+    """Keeps every message it "sends"; renders each one, as SesMailer does, so a message
+    whose context does not fit its templates fails here too."""
+
+    def __init__(self, *, render: bool = True) -> None:
+        self._lock = threading.Lock()
+        self._render = render
+        self._failures = 0
+        self.sent: list[MailMessage] = []
+        self.rendered: list[Any] = []
+
+    def fail_next(self, count: int = 1) -> None:
+        """The next ``count`` sends raise :class:`MailDeliveryError` and record nothing."""
+        with self._lock:
+            self._failures = count
+
+    def send(self, message: MailMessage) -> str:
+        with self._lock:
+            if self._failures > 0:
+                self._failures -= 1
+                raise MailDeliveryError(message.template)
+        rendered = None
+        if self._render:
+            from chalicelib.mail.render import render
+
+            rendered = render(message)
+        with self._lock:
+            self.sent.append(message)
+            self.rendered.append(rendered)
+            return f"fake-message-{len(self.sent):04d}"
+
+    def to(self, address: str) -> list[MailMessage]:
+        """Messages sent to ``address``, oldest first."""
+        with self._lock:
+            return [message for message in self.sent if message.to == address]
+
+
+class FakeGsis:
+    """GSIS with codes granted by the test; each code works once, like real ones."""
+
+    BASE = "https://gsis.test"
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._grants: dict[str, GsisIdentity] = {}
+
+    def grant(self, code: str, identity: GsisIdentity) -> None:
+        with self._lock:
+            self._grants[code] = identity
+
+    def authorization_url(self, state: str) -> str:
+        return f"{self.BASE}/oauth/authorize?{urlencode({'state': state})}"
+
+    def fetch_identity(self, code: str) -> GsisIdentity:
+        with self._lock:
+            identity = self._grants.pop(code, None)
+        if identity is None:
+            raise IdentityProviderError("GSIS did not accept the authorization code.")
+        return identity
+
+    def logout_url(self, return_url: str) -> str:
+        return f"{self.BASE}/logout/mitroo-test/?{urlencode({'url': return_url})}"
+
+
+# --- wiring -----------------------------------------------------------------------------
+
+START = datetime.fromisoformat("2025-03-03T09:00:00+00:00")
+BROWSER = "browser-binding-cookie-value-000000000000000"
+
+
+@dataclass
+class Kit:
+    """Every fake plus the flows wired to them, and shortcuts for common set-ups."""
+
+    realm: RealmConfig
+    clock: FixedClock
+    secrets: SequenceSecrets
+    hasher: FastHasher
+    store: InMemoryStore
+    accounts: InMemoryAccountRepository
+    flow_repository: InMemoryFlowRepository
+    challenge_repository: InMemoryChallengeRepository
+    session_repository: InMemorySessionRepository
+    mailer: RecordingMailer
+    gsis: FakeGsis
+    signer: TokenSigner
+    links: Links
+    signin: GsisSignIn
+    challenges: Challenges
+    activation: Activation
+    registration: GsisRegistration
+    sessions: Sessions
+    _codes: itertools.count = field(default_factory=lambda: itertools.count(1))
+
+    def gsis_flow(self, identity: GsisIdentity, intent: Intent | str = Intent.REGISTER) -> str:
+        """Go through GSIS start and callback; returns the flow id."""
+        started = self.signin.start(self.realm, str(intent), BROWSER)
+        code = f"gsis-code-{next(self._codes)}"
+        self.gsis.grant(code, identity)
+        state = state_from(started.redirect_url)
+        return self.signin.complete(self.realm, state=state, code=code, error=None, browser_binding=BROWSER).flow_id
+
+    def register(self, identity: GsisIdentity, email: str, password: str = "Passw0rd!", **fields: Any) -> Registered:
+        """A pending account registered through a fresh GSIS flow."""
+        request = RegistrationRequest(
+            flow=self.gsis_flow(identity),
+            email=email,
+            password=password,
+            password_confirmation=fields.pop("password_confirmation", password),
+            gender=fields.pop("gender", "female"),
+            **fields,
+        )
+        return self.registration.register(self.realm, request)
+
+    def activated(self, identity: GsisIdentity, email: str, password: str = "Passw0rd!") -> Registered:
+        """An active account: registered, then activated with the mailed code."""
+        registered = self.register(identity, email, password)
+        self.activation.activate_by_code(self.realm, email, self.mailer.to(email)[-1].context["code"])
+        return registered
+
+
+def state_from(authorization_url: str) -> str:
+    """The ``state`` a GSIS authorize URL carries."""
+    return parse_qs(urlsplit(authorization_url).query)["state"][0]
+
+
+def build_flows(realm: str = "eiep", *, now: datetime = START) -> Kit:
+    """Fakes and flows for one test: nothing shared with any other test."""
+    config = get_realm(realm)
+    clock, secrets, hasher = FixedClock(now), SequenceSecrets(), FastHasher()
+    store = InMemoryStore()
+    accounts = InMemoryAccountRepository(store)
+    flow_repository = InMemoryFlowRepository(store)
+    challenge_repository = InMemoryChallengeRepository(store)
+    session_repository = InMemorySessionRepository(store)
+    mailer, gsis, signer = RecordingMailer(), FakeGsis(), real_signer()
+    links = Links(PUBLIC_URL)
+    signin = GsisSignIn(flows=flow_repository, accounts=accounts, provider=gsis, clock=clock, secrets=secrets)
+    challenges = Challenges(repository=challenge_repository, clock=clock, secrets=secrets)
+    activation = Activation(accounts=accounts, challenges=challenges, mailer=mailer, clock=clock, links=links)
+    registration = GsisRegistration(
+        signin=signin, accounts=accounts, hasher=hasher, activation=activation, clock=clock, secrets=secrets
+    )
+    sessions = Sessions(
+        accounts=accounts,
+        sessions=session_repository,
+        hasher=hasher,
+        signer=signer,
+        clock=clock,
+        secrets=secrets,
+        links=links,
+    )
+    return Kit(
+        realm=config,
+        clock=clock,
+        secrets=secrets,
+        hasher=hasher,
+        store=store,
+        accounts=accounts,
+        flow_repository=flow_repository,
+        challenge_repository=challenge_repository,
+        session_repository=session_repository,
+        mailer=mailer,
+        gsis=gsis,
+        signer=signer,
+        links=links,
+        signin=signin,
+        challenges=challenges,
+        activation=activation,
+        registration=registration,
+        sessions=sessions,
+    )
+
+
+def make_identity(afm: str = "090000045", **fields: str) -> GsisIdentity:
+    """A GSIS identity; pass ``afm`` (and names) to make it distinct."""
+    values = {
+        "last_name": "ΠΑΠΑΔΟΠΟΥΛΟΥ",
+        "first_name": "ΜΑΡΙΑ",
+        "father_name": "ΓΕΩΡΓΙΟΣ",
+        "mother_name": "ΕΛΕΝΗ",
+        "birth_year": "1980",
+        "userid": "mpapad",
+    }
+    values.update(fields)
+    return GsisIdentity(afm=afm, **values)
+
+
+def afm_with_check_digit(first_eight: str) -> str:
+    """A valid AFM from eight digits (appends the check digit)."""
+    total = sum(int(digit) << (8 - position) for position, digit in enumerate(first_eight))
+    return first_eight + str((total % 11) % 10)
+
+
+def race(count: int, attempt: Callable[[int], T]) -> list[T | BaseException]:
+    """Run ``attempt(i)`` in ``count`` threads released together; results or exceptions."""
+    barrier = threading.Barrier(count)
+
+    def run(index: int) -> T | BaseException:
+        barrier.wait()
+        try:
+            return attempt(index)
+        except Exception as exc:  # noqa: BLE001 - the caller inspects what each thread got
+            return exc
+
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return list(pool.map(run, range(count)))
