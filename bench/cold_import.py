@@ -1,0 +1,128 @@
+"""Cold import of the API handler against ``import boto3`` alone (SPEC §5: ratio ≤ 2).
+
+A Lambda cold start pays for every module ``app.py`` imports before the first request.
+boto3 is the floor (any function that talks to AWS imports it), so the budget is a
+multiple of it. Each figure is the median of several fresh interpreters, timed inside the
+child with ``time.perf_counter()`` around the import only, so interpreter start-up is not
+counted. One untimed round first writes the bytecode caches (the figure is "fresh
+process, warm disk"). The child also lists which heavy libraries the import pulled in,
+so a new module-level import shows up here before it shows up in cold-start graphs.
+
+A third case, reported as a note, imports ``app`` with ``LAMBDA_TASK_ROOT`` set, as in a
+deployed function: that switches Powertools' Tracer on (X-Ray patches libraries at
+import) and makes the X-Ray SDK pick its Lambda sampler instead of the default one,
+which builds botocore X-Ray clients at import.
+
+    python -m bench.cold_import
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+from bench.common import ROOT, Result, child_env, last_json_line, median, run_child
+
+ROUNDS = 5
+BUDGET = 2.0
+
+HEAVY_MODULES = (
+    "boto3",
+    "botocore",
+    "pynamodb",
+    "jinja2",
+    "zxcvbn",
+    "openpyxl",
+    "argon2",
+    "authlib",
+    "joserfc",
+    "cryptography",
+    "requests",
+    "aws_xray_sdk",
+    "moto",
+)
+"""Libraries whose presence after ``import app`` is worth seeing (loaded ≠ wrong)."""
+
+_CHILD = """
+import json, sys, time
+started = time.perf_counter()
+import {module}
+elapsed = time.perf_counter() - started
+heavy = [name for name in {heavy!r} if name in sys.modules]
+print(json.dumps({{"seconds": elapsed, "heavy": heavy, "modules": len(sys.modules)}}))
+"""
+
+
+@dataclass(frozen=True)
+class Case:
+    """One module to import in a fresh interpreter, under an optional extra environment."""
+
+    module: str
+    extra_env: tuple[tuple[str, str], ...] = ()
+
+
+APP = Case("app")
+BOTO3 = Case("boto3")
+APP_IN_LAMBDA = Case(
+    "app",
+    (("LAMBDA_TASK_ROOT", str(ROOT)), ("AWS_LAMBDA_FUNCTION_NAME", "mitroo-bench")),
+)
+"""``import app`` as a deployed function does it (a note only: the SPEC figure is ``APP``)."""
+
+
+def time_import(case: Case) -> dict[str, Any]:
+    """Import the case's module in a fresh interpreter; its time, heavy modules, module count."""
+    code = _CHILD.format(module=case.module, heavy=HEAVY_MODULES)
+    # "-c" puts the cwd (the repository root) first on sys.path, as Lambda's task root is.
+    return last_json_line(run_child(["-c", code], child_env(**dict(case.extra_env)), timeout=120))
+
+
+def median_import_seconds(cases: tuple[Case, ...], rounds: int = ROUNDS) -> dict[Case, tuple[float, dict[str, Any]]]:
+    """Per case: median seconds over ``rounds`` fresh interpreters, and one child's report.
+
+    Rounds alternate the cases, so load from other work on the machine hits all alike.
+    """
+    for case in cases:
+        time_import(case)  # untimed: bytecode caches
+    reports: dict[Case, list[dict[str, Any]]] = {case: [] for case in cases}
+    for _ in range(rounds):
+        for case in cases:
+            reports[case].append(time_import(case))
+    return {
+        case: (median([float(report["seconds"]) for report in series]), series[-1]) for case, series in reports.items()
+    }
+
+
+def _heavy(report: dict[str, Any]) -> str:
+    return ", ".join(report["heavy"]) or "none"
+
+
+def run() -> list[Result]:
+    figures = median_import_seconds((APP, BOTO3, APP_IN_LAMBDA))
+    (app_seconds, app_report), (boto3_seconds, boto3_report) = figures[APP], figures[BOTO3]
+    lambda_seconds, lambda_report = figures[APP_IN_LAMBDA]
+    return [
+        Result(
+            name="cold import app / boto3",
+            measured=f"{app_seconds:.2f} s / {boto3_seconds:.2f} s",
+            budget=BUDGET,
+            ratio=app_seconds / boto3_seconds,
+            budget_label=f"≤ {BUDGET}",
+            notes=[
+                f"median of {ROUNDS} fresh processes each, cases alternated; "
+                f"{app_report['modules']} modules after `import app`, {boto3_report['modules']} after `import boto3`",
+                f"heavy modules loaded by `import app`: {_heavy(app_report)}",
+                f"as in Lambda (LAMBDA_TASK_ROOT set, so Powertools Tracer is on and X-Ray patches at import): "
+                f"{lambda_seconds:.2f} s, ratio {lambda_seconds / boto3_seconds:.2f}, "
+                f"{lambda_report['modules']} modules; heavy: {_heavy(lambda_report)}",
+            ],
+        )
+    ]
+
+
+if __name__ == "__main__":
+    from bench.__main__ import print_report
+
+    print_report(run())
+    sys.exit(0)

@@ -1,0 +1,315 @@
+"""Shared set-up for the benchmarks: a Lambda-like environment, the AWS emulator, one account.
+
+Every benchmark that serves a login needs the same things: the environment variables a
+deployed function would see (test stage, fake credentials, Powertools names, never the
+dev routes), an AWS emulator with the tables created, and one active account whose
+password hash was made at the configured argon2id cost. The emulator either runs in this
+process (convenient, but moto then shares the process's time and memory) or in a child
+process (``python -m devtools.emulator``), which is what the memory figure needs.
+
+Nothing here imports ``app``, ``chalicelib.container`` or ``devtools.emulator`` at module
+level: the environment must be in place before they are imported, and the memory
+benchmark must not drag moto into a process that is supposed to hold only the function.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Mapping, MutableMapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+"""The repository root: ``app.py`` lives here and child processes run with it as cwd."""
+
+LAMBDA_ENV: dict[str, str] = {
+    "MITROO_ENV": "test",
+    "MITROO_PUBLIC_URL": "http://127.0.0.1:8000",
+    "AWS_DEFAULT_REGION": "eu-west-1",
+    "AWS_REGION": "eu-west-1",
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "POWERTOOLS_SERVICE_NAME": "mitroo",
+    "POWERTOOLS_METRICS_NAMESPACE": "Mitroo",
+}
+"""What a deployed function would see (minus the real credentials). No MITROO_DEV_ROUTES."""
+
+TABLE_NAME = "mitroo-bench-main"
+IDEMPOTENCY_TABLE_NAME = "mitroo-bench-idempotency"
+
+BENCH_REALM = "eiep"
+BENCH_USERNAME = "bench@example.gr"
+BENCH_PASSWORD = "correct horse battery staple, benchmarked"
+LOGIN_PATH = f"/api/v1/realms/{BENCH_REALM}/sessions"
+
+_INHERITED = ("PATH", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT")
+"""The only variables a child process inherits from ours (plus MITROO_ARGON2_*)."""
+
+MB = 1024 * 1024
+
+
+@dataclass
+class Result:
+    """One row of the report: a measured figure, its reference, and the SPEC budget."""
+
+    name: str
+    measured: str
+    budget: float
+    ratio: float | None
+    budget_label: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def verdict(self) -> str:
+        if self.ratio is None:
+            return "NOT MEASURED"
+        return "OK" if self.ratio <= self.budget else "OVER BUDGET"
+
+
+# --- timing -----------------------------------------------------------------------------
+
+
+def sample_seconds(action: Callable[[], object], repeat: int, *, warmup: int = 1) -> list[float]:
+    """Wall-clock durations of ``repeat`` calls of ``action``, after ``warmup`` untimed calls."""
+    for _ in range(warmup):
+        action()
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        action()
+        samples.append(time.perf_counter() - started)
+    return samples
+
+
+def sample_interleaved(
+    first: Callable[[], object], second: Callable[[], object], repeat: int, *, warmup: int = 1
+) -> tuple[list[float], list[float]]:
+    """Like :func:`sample_seconds` for two actions, alternating them call by call.
+
+    The machine is shared (other test runs, two cores): alternating makes a burst of load
+    hit both series alike, so their ratio is steadier than either absolute figure.
+    """
+    firsts: list[float] = []
+    seconds: list[float] = []
+    for _ in range(warmup):
+        first()
+        second()
+    for _ in range(repeat):
+        firsts.extend(sample_seconds(first, 1, warmup=0))
+        seconds.extend(sample_seconds(second, 1, warmup=0))
+    return firsts, seconds
+
+
+def median(samples: list[float]) -> float:
+    return statistics.median(samples)
+
+
+# --- environments and child processes ---------------------------------------------------
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    """A clean, Lambda-like environment for a child process (nothing else leaks in)."""
+    env = {name: os.environ[name] for name in _INHERITED if name in os.environ}
+    env.update({name: value for name, value in os.environ.items() if name.startswith("MITROO_ARGON2_")})
+    env.update(LAMBDA_ENV)
+    env.update(extra)
+    return env
+
+
+def backend_env(endpoint_url: str) -> dict[str, str]:
+    """The variables that point the app at an emulator and at the benchmark's tables."""
+    return {
+        "AWS_ENDPOINT_URL": endpoint_url,
+        "MITROO_TABLE_NAME": TABLE_NAME,
+        "MITROO_IDEMPOTENCY_TABLE_NAME": IDEMPOTENCY_TABLE_NAME,
+    }
+
+
+def run_child(args: list[str], env: Mapping[str, str], *, timeout: float = 300) -> str:
+    """Run ``python <args>`` from the repository root; return its stdout or raise with stderr."""
+    completed = subprocess.run(
+        [sys.executable, *args],
+        cwd=ROOT,
+        env=dict(env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    if completed.returncode != 0:
+        raise RuntimeError(f"child {args!r} failed ({completed.returncode}):\n{completed.stderr[-4000:]}")
+    return completed.stdout
+
+
+def last_json_line(stdout: str) -> dict[str, Any]:
+    """The report a child printed: the last line of its stdout, as JSON."""
+    lines = [line for line in stdout.splitlines() if line.strip()]
+    if not lines:
+        raise RuntimeError("child printed nothing")
+    report: dict[str, Any] = json.loads(lines[-1])
+    return report
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+# --- the AWS emulator -------------------------------------------------------------------
+
+
+def configure_process(environ: MutableMapping[str, str], endpoint_url: str) -> None:
+    """Put the Lambda-like variables and the emulator's address into ``environ``."""
+    environ.update(LAMBDA_ENV)
+    environ.update(backend_env(endpoint_url))
+    environ.pop("MITROO_DEV_ROUTES", None)
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
+        environ.pop(name, None)
+
+
+def start_inprocess_backend() -> Any:
+    """Start moto in this process, point ``os.environ`` at it, create the tables.
+
+    Returns the :class:`devtools.emulator.Emulator` (call ``stop()`` when done).
+    """
+    configure_process(os.environ, "http://placeholder.invalid")  # before boto3 is imported
+    from devtools.emulator import Emulator, prepare
+
+    emulator = Emulator(port=0).start()
+    configure_process(os.environ, emulator.endpoint_url)
+    _forget_services()
+    from chalicelib.settings import Settings
+
+    prepare(Settings.from_environ(os.environ))
+    return emulator
+
+
+def use_external_backend(endpoint_url: str) -> None:
+    """Point this process at an emulator in another process (as DynamoDB is remote)."""
+    configure_process(os.environ, endpoint_url)
+    _forget_services()
+
+
+class ExternalEmulator:
+    """``python -m devtools.emulator`` in a child process, tables prepared for the benchmark."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.endpoint_url = f"http://127.0.0.1:{self.port}"
+        self._process: subprocess.Popen[str] | None = None
+
+    def __enter__(self) -> ExternalEmulator:
+        env = child_env(**backend_env(self.endpoint_url))
+        env.pop("AWS_ENDPOINT_URL")  # the emulator sets its own
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "devtools.emulator", "--port", str(self.port)],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        self._wait_until_ready(timeout=60)
+        return self
+
+    def _wait_until_ready(self, timeout: float) -> None:
+        """The emulator prints its banner once the tables exist; then the port must answer."""
+        assert self._process is not None and self._process.stdout is not None
+        line = self._process.stdout.readline()  # blocks until the banner (or exit)
+        if "AWS emulator" not in line:
+            self.__exit__()
+            raise RuntimeError(f"emulator did not start: {line!r}")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                    return
+            except OSError:
+                time.sleep(0.05)
+        self.__exit__()
+        raise RuntimeError("emulator never answered")
+
+    def __exit__(self, *_: object) -> None:
+        if self._process is not None and self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+        self._process = None
+
+
+def _forget_services() -> None:
+    from chalicelib.container import reset_services
+
+    reset_services()
+
+
+# --- the account and the login ----------------------------------------------------------
+
+
+def create_bench_account() -> str:
+    """Create the active benchmark account through the app's repositories; return its hash."""
+    from chalicelib.container import services
+    from chalicelib.domain.accounts import Account, AccountStatus
+
+    sessions = services().sessions
+    now = datetime.now(UTC)
+    password_hash = sessions.hasher.hash(BENCH_PASSWORD)
+    account = Account(
+        account_id=uuid.uuid4().hex,
+        realm=BENCH_REALM,
+        username=BENCH_USERNAME,
+        email=BENCH_USERNAME,
+        status=AccountStatus.ACTIVE,
+        created_at=now,
+        updated_at=now,
+        password_hash=password_hash,
+        activated_at=now,
+    )
+    sessions.accounts.create(account)
+    return password_hash
+
+
+def make_client() -> Any:
+    """A Chalice test client on the app, as the tests use it (import ``app`` here)."""
+    from chalice.test import Client
+
+    import app
+
+    return Client(app.app, stage_name="test", project_dir=str(ROOT))
+
+
+def mute_app_logs() -> None:
+    """Send the app's JSON log lines to /dev/null instead of our stdout.
+
+    They are still formatted and redacted, so their cost stays part of every request;
+    only the report stays readable. The stream is opened once per process and kept.
+    """
+    import logging
+
+    from chalicelib.observability import logger
+
+    handler = logger.registered_handler
+    if isinstance(handler, logging.StreamHandler):
+        handler.setStream(open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115 - kept open on purpose
+
+
+def login_once(client: Any) -> None:
+    """POST the benchmark credentials; anything but 201 is a broken benchmark."""
+    body = json.dumps({"username": BENCH_USERNAME, "password": BENCH_PASSWORD}).encode()
+    response = client.http.post(LOGIN_PATH, headers={"Content-Type": "application/json"}, body=body)
+    if response.status_code != 201:
+        raise RuntimeError(f"login answered {response.status_code}: {response.body[:500]!r}")

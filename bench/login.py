@@ -1,0 +1,179 @@
+"""A login end to end against one argon2id verify at the configured cost (SPEC §5: ≤ 1.5).
+
+A login must cost about one password hash: the hash is the deliberate price, everything
+else (routing, body parsing, one DynamoDB read, one batch write, the RS256
+access token, Powertools middleware) should be small next to it. The login is sent
+through the Chalice test client, so the figure includes the local gateway's event
+building; DynamoDB is the moto emulator in its own process, as DynamoDB is remote to a
+Lambda function (about 3.5 ms a call here, of the order of DynamoDB from a Lambda in its
+region), so the non-argon2 part is indicative, not a prediction of production latency.
+A login makes the fewest calls it can: one read (the login record) and one batch write
+(the session).
+
+Both figures are medians of ``REPEAT`` calls after one warm-up, the two series alternated
+call by call; the argon2 figure uses the very hasher the app built (m=19456 KiB, t=2,
+p=1 unless MITROO_ARGON2_* say otherwise).
+A second, instrumented series splits the non-argon2 part by wrapping the app's own
+adapters, so a regression names its culprit.
+
+    python -m bench.login
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+import warnings
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from bench.common import (
+    BENCH_PASSWORD,
+    ExternalEmulator,
+    TABLE_NAME,
+    Result,
+    create_bench_account,
+    login_once,
+    make_client,
+    median,
+    mute_app_logs,
+    sample_interleaved,
+    sample_seconds,
+    use_external_backend,
+)
+
+REPEAT = 20
+BUDGET = 1.5
+
+Timings = dict[str, list[float]]
+
+REST_LABEL = "rest: test client, routing, pydantic, Powertools"
+
+
+def _silence_request_noise() -> None:
+    """Powertools warns on every request that has no metrics; that is not a result."""
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
+
+
+def _timed(method: Callable[..., Any], label: str, timings: Timings) -> Callable[..., Any]:
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return method(*args, **kwargs)
+        finally:
+            timings[label].append(time.perf_counter() - started)
+
+    return wrapper
+
+
+@contextmanager
+def instrumented(timings: Timings) -> Iterator[None]:
+    """Time the login's collaborators by wrapping methods on the app's own instances."""
+    from chalicelib.container import services
+
+    flow = services().sessions
+    targets: list[tuple[object, str, str]] = [
+        (flow.accounts, "find_login", "DynamoDB: login record (1 read)"),
+        (flow.hasher, "verify", "argon2id verify"),
+        (flow.hasher, "needs_rehash", "argon2 needs_rehash"),
+        (flow.sessions, "start", "DynamoDB: open session (batch write)"),
+        (flow.signer, "sign", "RS256 access token"),
+    ]
+    for target, name, label in targets:
+        setattr(target, name, _timed(getattr(target, name), label, timings))
+    try:
+        yield
+    finally:
+        for target, name, _ in targets:
+            delattr(target, name)  # the class method shows through again
+
+
+def breakdown(client: Any, login_median: float, repeat: int = REPEAT) -> list[str]:
+    """Median milliseconds per collaborator over an instrumented series of logins.
+
+    Each login calls each collaborator exactly once, so the rest (test client, routing,
+    body parsing, Powertools middleware) is computed per login and then its median taken.
+    """
+    timings: Timings = defaultdict(list)
+    with instrumented(timings):
+        totals = sample_seconds(lambda: login_once(client), repeat, warmup=0)
+    if any(len(samples) != len(totals) for samples in timings.values()):
+        raise RuntimeError("a collaborator was not called exactly once per login")
+    rest = [total - sum(samples[i] for samples in timings.values()) for i, total in enumerate(totals)]
+    parts = {**{label: median(samples) for label, samples in timings.items()}, REST_LABEL: median(rest)}
+    width = max(map(len, parts)) + 2
+    return [
+        f"breakdown of an instrumented login (median {median(totals) * 1000:.1f} ms; "
+        f"uninstrumented {login_median * 1000:.1f} ms):",
+        *(f"  {label:<{width}}{seconds * 1000:6.1f} ms" for label, seconds in parts.items()),
+    ]
+
+
+def measure() -> tuple[float, float, list[str]]:
+    """Median login seconds, median verify seconds, and the breakdown notes."""
+    _silence_request_noise()
+    with ExternalEmulator() as emulator:
+        use_external_backend(emulator.endpoint_url)
+        stored_hash = create_bench_account()
+        from chalicelib.container import services
+
+        hasher = services().sessions.hasher
+        with make_client() as client:
+            mute_app_logs()
+            logins, verifies = sample_interleaved(
+                lambda: login_once(client), lambda: _verify(hasher, stored_hash), REPEAT
+            )
+            login, verify = median(logins), median(verifies)
+            notes = breakdown(client, login)
+        floor = median(sample_seconds(_bare_get_item(), REPEAT))
+        settings = services().settings
+        cost = f"m={settings.argon2_memory_kib} KiB, t={settings.argon2_time_cost}, p={settings.argon2_parallelism}"
+    emulator_note = (
+        f"a bare boto3 GetItem against this emulator takes {floor * 1000:.1f} ms "
+        "(the emulator's floor per call; a login makes two: one read, one batch write)"
+    )
+    header = (
+        f"argon2id at {cost}; moto in its own process (DynamoDB is remote to a Lambda function); "
+        f"medians of {REPEAT}, login and verify alternated"
+    )
+    return login, verify, [header, *notes, emulator_note]
+
+
+def _bare_get_item() -> Callable[[], object]:
+    """One GetItem of a missing key with a plain boto3 client: the emulator's own cost."""
+    import boto3
+
+    from chalicelib.adapters.dynamodb.schema import MAIN_TABLE
+
+    client = boto3.client("dynamodb", endpoint_url=os.environ["AWS_ENDPOINT_URL"], region_name=os.environ["AWS_REGION"])
+    key = {MAIN_TABLE.partition_key: {"S": "BENCH#none"}, str(MAIN_TABLE.sort_key): {"S": "none"}}
+    return lambda: client.get_item(TableName=TABLE_NAME, Key=key, ConsistentRead=True)
+
+
+def _verify(hasher: Any, stored_hash: str) -> None:
+    if not hasher.verify(stored_hash, BENCH_PASSWORD):
+        raise RuntimeError("the benchmark password does not verify")
+
+
+def run() -> list[Result]:
+    login, verify, notes = measure()
+    return [
+        Result(
+            name="login / argon2id verify",
+            measured=f"{login * 1000:.0f} ms / {verify * 1000:.0f} ms",
+            budget=BUDGET,
+            ratio=login / verify,
+            budget_label=f"≤ {BUDGET}",
+            notes=[*notes, f"non-argon2 part of a login (login minus verify): {(login - verify) * 1000:.1f} ms"],
+        )
+    ]
+
+
+if __name__ == "__main__":
+    from bench.__main__ import print_report
+
+    print_report(run())
+    sys.exit(0)
