@@ -453,14 +453,12 @@ class DynamoSessionRepository:
         self._m = models
 
     def start(self, family: SessionFamily, token: RefreshToken) -> None:
-        family_item = self._family_item(family)
-        token_item = self._token_item(token)
-
-        def build(transaction: TransactWrite) -> None:
-            transaction.save(family_item, condition=self._m.Item.pk.does_not_exist())
-            transaction.save(token_item, condition=self._m.Item.pk.does_not_exist())
-
-        _transact(self._m, build)
+        """One BatchWriteItem: both keys are fresh random values, so no condition is needed,
+        and a login (SPEC §5 budget) avoids a transaction. Should the call fail half-way,
+        a family without a token is inert and expires by TTL."""
+        with self._m.Item.batch_write() as batch:
+            batch.save(self._family_item(family))
+            batch.save(self._token_item(token))
 
     def find_token(self, token_hash: str) -> RefreshToken | None:
         try:
