@@ -5,7 +5,7 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from chalicelib.flows.emails import valid_email
-from chalicelib.web.endpoints import Ctx, Reply, api
+from chalicelib.web.endpoints import Ctx, Reply, api, count
 from chalicelib.web.schemas import ActivationInput, ResendInput, StatusOutput
 
 bp = Blueprint(__name__)
@@ -28,6 +28,7 @@ def activate(ctx: Ctx) -> Reply:
         status = activation.activate_by_token(ctx.realm, body.token)
     else:
         status = activation.activate_by_code(ctx.realm, body.email or "", body.code or "")
+    count("AccountActivated")
     return Reply(body=StatusOutput(status=str(status)), next_page=ctx.services.links.page(ctx.realm.id, "activated"))
 
 

@@ -18,10 +18,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chalice import Blueprint, Response
+from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel
 
 from chalicelib.container import Services, services
 from chalicelib.flows.errors import FlowError
+from chalicelib.observability import metrics
 from chalicelib.realms import RealmConfig, UnknownRealm, get_realm
 from chalicelib.web import csrf, html
 from chalicelib.web.cookies import read_cookie
@@ -162,7 +164,13 @@ def _render(request: Any, reply: Reply) -> Response:
     return Response(body=json.dumps(payload, ensure_ascii=False), status_code=reply.status, headers=headers)
 
 
+def count(metric: str) -> None:
+    """Add one to a business metric (flushed by the Powertools middleware as EMF)."""
+    metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
+
+
 def _flow_error(request: Any, error: FlowError) -> Response:
+    count(f"Problem.{error.code}")
     if wants_html(request):
         body = problem_body(error.code, title=error.title, detail=error.detail, errors=error.errors, extra=error.extra)
         return html.error_page(body)

@@ -10,9 +10,10 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from chalice import Chalice, ConvertToMiddleware
+from chalice import Chalice, ConvertToMiddleware, Response
 
 from chalicelib.observability import logger, metrics, tracer
+from chalicelib.web.problems import problem
 
 
 def _traced(handler: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
@@ -29,6 +30,20 @@ def _traced(handler: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
     return invoke
 
 
+_CHALICE_ERRORS = {405: "method_not_allowed", 415: "unsupported_media_type"}
+
+
+def _as_problem(response: Response) -> Response:
+    """Chalice answers a wrong method or content type itself, in its own error shape;
+    clients get problem details like everywhere else."""
+    code = _CHALICE_ERRORS.get(response.status_code)
+    content_type = str((response.headers or {}).get("Content-Type", ""))
+    if code is None or content_type.startswith("application/problem+json"):
+        return response
+    allow = (response.headers or {}).get("Allow")
+    return problem(code, headers={"Allow": allow} if allow else None)
+
+
 def register_middleware(app: Chalice) -> None:
     app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context(clear_state=True)))
     app.register_middleware(ConvertToMiddleware(metrics.log_metrics))
@@ -42,7 +57,7 @@ def register_middleware(app: Chalice) -> None:
         request_id = (event.context or {}).get("requestId")
         logger.append_keys(route=route, method=event.method, realm=realm, request_id=request_id)
         try:
-            response = get_response(event)
+            response = _as_problem(get_response(event))
             logger.info("request handled", extra={"status": response.status_code})
             return response
         finally:

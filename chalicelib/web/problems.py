@@ -56,6 +56,7 @@ TITLES: dict[str, str] = {
     "not_found": "Not found.",
     "payload_too_large": "The request body is too large.",
     "unsupported_media_type": "Send application/json or application/x-www-form-urlencoded.",
+    "method_not_allowed": "This resource does not support that method.",
     "internal_error": "Something went wrong on our side.",
 }
 

@@ -6,7 +6,7 @@ from chalice import Blueprint
 
 from chalicelib.flows.errors import NotFound
 from chalicelib.flows.registration import RegistrationRequest
-from chalicelib.web.endpoints import Ctx, Reply, api
+from chalicelib.web.endpoints import Ctx, Reply, api, count
 from chalicelib.web.schemas import RegistrationInput, RegistrationOutput
 
 bp = Blueprint(__name__)
@@ -40,6 +40,7 @@ def register(ctx: Ctx) -> Reply:
 
     def register_once() -> dict[str, str]:
         registered = ctx.services.registration.register(ctx.realm, request)
+        count("AccountRegistered")
         return {"account_id": registered.account_id, "status": str(registered.status)}
 
     payload = {"realm": ctx.realm.id, **body.model_dump()}

@@ -7,7 +7,7 @@ from chalice import Blueprint
 from chalicelib.flows.sessions import Principal, TokenPair
 from chalicelib.realms import RealmConfig
 from chalicelib.web.cookies import build_cookie, expire_cookie
-from chalicelib.web.endpoints import Ctx, Reply, api
+from chalicelib.web.endpoints import Ctx, Reply, api, count
 from chalicelib.web.schemas import LoginInput, ProfileOutput, RefreshInput, TokenOutput
 
 bp = Blueprint(__name__)
@@ -60,7 +60,9 @@ def authenticate(ctx: Ctx) -> Principal:
 )
 def login(ctx: Ctx) -> Reply:
     body: LoginInput = ctx.body
-    return _token_reply(ctx, ctx.services.sessions.login(ctx.realm, body.username, body.password), 201)
+    pair = ctx.services.sessions.login(ctx.realm, body.username, body.password)
+    count("LoginSucceeded")
+    return _token_reply(ctx, pair, 201)
 
 
 @api(

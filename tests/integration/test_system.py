@@ -55,3 +55,32 @@ def test_the_dev_mailbox_lists_mail_newest_first_as_json_and_as_a_page(browser: 
     assert any("/realms/eiep/activate?token=" in link for link in messages[0]["links"])
     page = browser.get("/_dev/mailbox", html=True)
     assert page.status == 200 and email in page.text
+
+
+def test_a_wrong_method_or_content_type_is_a_problem_too(browser: Browser) -> None:
+    wrong_method = browser.request("PUT", "/api/v1/health")
+    assert wrong_method.status == 405 and wrong_method.json["code"] == "method_not_allowed"
+    assert wrong_method.headers["allow"] == "GET"
+    wrong_type = browser.post("/api/v1/realms/eiep/sessions", body=b"x", headers={"Content-Type": "text/plain"})
+    assert wrong_type.status == 415 and wrong_type.json["code"] == "unsupported_media_type"
+    assert wrong_type.headers["content-type"] == "application/problem+json"
+
+
+def test_business_metrics_are_emitted_as_embedded_metric_format(browser: Browser, capsys: object) -> None:
+    import json
+
+    from tests.support.browser import unique_email
+
+    # Given a login that fails and one that succeeds
+    email = unique_email()
+    browser.register(browser.gsis_flow(), email)
+    token, _ = browser.activation_mail(email)
+    browser.post("/api/v1/realms/eiep/activations", json={"token": token})
+    browser.login(email, "Wr0ng!Password")
+    browser.login(email)
+
+    # Then CloudWatch EMF documents for both were written to stdout
+    out = capsys.readouterr().out  # type: ignore[attr-defined]
+    documents = [json.loads(line) for line in out.splitlines() if line.startswith('{"_aws"')]
+    names = {m["Name"] for doc in documents for d in doc["_aws"]["CloudWatchMetrics"] for m in d["Metrics"]}
+    assert {"AccountRegistered", "AccountActivated", "LoginSucceeded", "Problem.invalid_credentials"} <= names
