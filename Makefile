@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test bench package clean
+.PHONY: install run lint test bench package clean
 
 install: $(STAMP)
 
@@ -20,7 +20,12 @@ $(STAMP): requirements.txt requirements-dev.txt
 run: install
 	$(PY) -m devtools.run
 
-test: install
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy chalicelib app.py devtools standins
+
+test: lint
 	$(PY) -m pytest -n auto
 
 bench: install
