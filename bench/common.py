@@ -304,7 +304,7 @@ def mute_app_logs() -> None:
 
     handler = logger.registered_handler
     if isinstance(handler, logging.StreamHandler):
-        handler.setStream(open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115 - kept open on purpose
+        handler.setStream(open(os.devnull, "w", encoding="utf-8"))
 
 
 def login_once(client: Any) -> None:

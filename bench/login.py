@@ -32,8 +32,8 @@ from typing import Any
 
 from bench.common import (
     BENCH_PASSWORD,
-    ExternalEmulator,
     TABLE_NAME,
+    ExternalEmulator,
     Result,
     create_bench_account,
     login_once,

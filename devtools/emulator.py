@@ -60,8 +60,7 @@ class Emulator:
     @property
     def endpoint_url(self) -> str:
         assert self._server is not None, "start() first"
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{self._host}:{self._server.server_port}"
 
     def stop(self) -> None:
         if self._server is not None:

@@ -34,7 +34,7 @@ class GreedyRouteMatcher(RouteMatcher):
                 prefix = route[: -len("{proxy+}")]
                 if route.endswith("/{proxy+}") and parsed.path.startswith(prefix) and len(parsed.path) > len(prefix):
                     query = parse_qs(parsed.query, keep_blank_values=True)
-                    return MatchResult(route, {"proxy": parsed.path[len(prefix):]}, query)
+                    return MatchResult(route, {"proxy": parsed.path[len(prefix) :]}, query)
             raise
 
 

@@ -26,17 +26,23 @@ import signal
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 PREFIX = "/oauth2server"
 FAULTS = (None, "json_error", "malformed_xml", "http_500")
 # XML attribute order (as GSIS emits it) and the Identity field behind each.
 ATTRIBUTES: dict[str, str] = {
-    "userid": "userid", "taxid": "afm", "lastname": "last_name", "firstname": "first_name",
-    "fathername": "father_name", "mothername": "mother_name", "birthyear": "birth_year",
+    "userid": "userid",
+    "taxid": "afm",
+    "lastname": "last_name",
+    "firstname": "first_name",
+    "fathername": "father_name",
+    "mothername": "mother_name",
+    "birthyear": "birth_year",
 }
 # Width each value is right-padded to (GSIS pads like fixed-width CHAR columns).
 PAD_WIDTHS: dict[str, int] = {"userid": 16, "taxid": 12, "birthyear": 6}
@@ -114,22 +120,42 @@ def default_identities() -> list[Identity]:
     """Built-in users: realistic capitalised Greek names, valid AFMs, a few quirks."""
     return [
         Identity("vavoula", "068933130", "ΒΑΒΟΥΛΑ", "ΕΥΤΥΧΙΑ", "ΕΜΜΑΝΟΥΗΛ", "ΑΝΝΑ", "1950"),
-        Identity("papadopoulos", make_afm(1), "ΠΑΠΑΔΟΠΟΥΛΟΣ", "ΓΕΩΡΓΙΟΣ", "ΔΗΜΗΤΡΙΟΣ", "ΜΑΡΙΑ",
-                 "1978", entity_fields=("lastname", "fathername")),
-        Identity("nikolaou", make_afm(2), "ΝΙΚΟΛΑΟΥ", "ΑΙΚΑΤΕΡΙΝΗ", "ΙΩΑΝΝΗΣ", "ΕΛΕΝΗ", "1985",
-                 entity_fields=("lastname", "firstname", "fathername", "mothername")),
-        Identity("karagiannis", make_afm(3), "ΚΑΡΑΓΙΑΝΝΗΣ", "ΚΩΝΣΤΑΝΤΙΝΟΣ", "ΝΙΚΟΛΑΟΣ",
-                 "ΓΕΩΡΓΙΑ", "1962"),
-        Identity("oikonomou", make_afm(4), "ΟΙΚΟΝΟΜΟΥ-ΣΤΑΥΡΟΥ", "ΔΕΣΠΟΙΝΑ", "ΑΘΑΝΑΣΙΟΣ",
-                 "ΣΟΦΙΑ", "1991", entity_fields=("firstname",)),
+        Identity(
+            "papadopoulos",
+            make_afm(1),
+            "ΠΑΠΑΔΟΠΟΥΛΟΣ",
+            "ΓΕΩΡΓΙΟΣ",
+            "ΔΗΜΗΤΡΙΟΣ",
+            "ΜΑΡΙΑ",
+            "1978",
+            entity_fields=("lastname", "fathername"),
+        ),
+        Identity(
+            "nikolaou",
+            make_afm(2),
+            "ΝΙΚΟΛΑΟΥ",
+            "ΑΙΚΑΤΕΡΙΝΗ",
+            "ΙΩΑΝΝΗΣ",
+            "ΕΛΕΝΗ",
+            "1985",
+            entity_fields=("lastname", "firstname", "fathername", "mothername"),
+        ),
+        Identity("karagiannis", make_afm(3), "ΚΑΡΑΓΙΑΝΝΗΣ", "ΚΩΝΣΤΑΝΤΙΝΟΣ", "ΝΙΚΟΛΑΟΣ", "ΓΕΩΡΓΙΑ", "1962"),
+        Identity(
+            "oikonomou",
+            make_afm(4),
+            "ΟΙΚΟΝΟΜΟΥ-ΣΤΑΥΡΟΥ",
+            "ΔΕΣΠΟΙΝΑ",
+            "ΑΘΑΝΑΣΙΟΣ",
+            "ΣΟΦΙΑ",
+            "1991",
+            entity_fields=("firstname",),
+        ),
         Identity("alexiou", make_afm(5), "ΑΛΕΞΙΟΥ", "ΧΑΡΑΛΑΜΠΟΣ", "ΠΑΝΑΓΙΩΤΗΣ", "ΒΑΣΙΛΙΚΗ", "1970"),
         Identity("smith", make_afm(6), "SMITH", "JOHN", "ROBERT", "MARY", "1983"),
-        Identity("fault-json", make_afm(101), "ΣΦΑΛΜΑ", "JSON", "ΠΑΤΕΡΑΣ", "ΜΗΤΕΡΑ", "1980",
-                 fault="json_error"),
-        Identity("fault-xml", make_afm(102), "ΣΦΑΛΜΑ", "XML", "ΠΑΤΕΡΑΣ", "ΜΗΤΕΡΑ", "1980",
-                 fault="malformed_xml"),
-        Identity("fault-500", make_afm(103), "ΣΦΑΛΜΑ", "ΔΙΑΚΟΜΙΣΤΗ", "ΠΑΤΕΡΑΣ", "ΜΗΤΕΡΑ", "1980",
-                 fault="http_500"),
+        Identity("fault-json", make_afm(101), "ΣΦΑΛΜΑ", "JSON", "ΠΑΤΕΡΑΣ", "ΜΗΤΕΡΑ", "1980", fault="json_error"),
+        Identity("fault-xml", make_afm(102), "ΣΦΑΛΜΑ", "XML", "ΠΑΤΕΡΑΣ", "ΜΗΤΕΡΑ", "1980", fault="malformed_xml"),
+        Identity("fault-500", make_afm(103), "ΣΦΑΛΜΑ", "ΔΙΑΚΟΜΙΣΤΗ", "ΠΑΤΕΡΑΣ", "ΜΗΤΕΡΑ", "1980", fault="http_500"),
     ]
 
 
@@ -173,10 +199,18 @@ class GsisStandIn:
     expire codes and tokens without sleeping.
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, clients: dict[str, Client] | None = None,
-                 code_ttl_seconds: float = 60, token_ttl_seconds: float = 3600, *, quiet: bool = False,
-                 clock: Callable[[], float] = time.monotonic,
-                 identities: list[Identity] | None = None) -> None:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        clients: dict[str, Client] | None = None,
+        code_ttl_seconds: float = 60,
+        token_ttl_seconds: float = 3600,
+        *,
+        quiet: bool = False,
+        clock: Callable[[], float] = time.monotonic,
+        identities: list[Identity] | None = None,
+    ) -> None:
         self.host, self.port = host, port
         self.code_ttl_seconds, self.token_ttl_seconds = code_ttl_seconds, token_ttl_seconds
         self.quiet, self.clock = quiet, clock
@@ -198,8 +232,9 @@ class GsisStandIn:
         server.daemon_threads = True
         server.standin = self  # type: ignore[attr-defined]
         self._server, self.port = server, server.server_address[1]
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="gsis-standin", daemon=True)  # short poll: fast stop()
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="gsis-standin", daemon=True
+        )  # short poll: fast stop()
         self._thread.start()
         return self
 
@@ -262,8 +297,12 @@ class GsisStandIn:
         """Consume ``code`` (even if the exchange fails) and return a new access token."""
         with self._lock:
             grant = self._codes.pop(code, None)
-        if (grant is None or grant.expires_at <= self.clock() or grant.client_id != client_id
-                or grant.redirect_uri != redirect_uri):
+        if (
+            grant is None
+            or grant.expires_at <= self.clock()
+            or grant.client_id != client_id
+            or grant.redirect_uri != redirect_uri
+        ):
             return None
         token = secrets.token_urlsafe(32)
         token_grant = dataclasses.replace(grant, expires_at=self.clock() + self.token_ttl_seconds)
@@ -289,7 +328,7 @@ class _Handler(BaseHTTPRequestHandler):
         return self.server.standin  # type: ignore[attr-defined]
 
     # -- plumbing ----------------------------------------------------------
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         if not self.standin.quiet:
             sys.stderr.write(f"gsis-standin: {format % args}\n")
 
@@ -312,8 +351,10 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(status, json.dumps(payload, ensure_ascii=False, separators=(",", ":")), JSON_TYPE, headers)
 
     def _oauth_error_page(self, status: int, error: str, description: str) -> None:
-        body = (f"<html><body><h1>OAuth Error</h1><p>error=&quot;{html.escape(error)}&quot;, "
-                f"error_description=&quot;{html.escape(description)}&quot;</p></body></html>")
+        body = (
+            f"<html><body><h1>OAuth Error</h1><p>error=&quot;{html.escape(error)}&quot;, "
+            f"error_description=&quot;{html.escape(description)}&quot;</p></body></html>"
+        )
         self._send(status, body, HTML_TYPE)
 
     def _redirect(self, location: str) -> None:
@@ -353,20 +394,20 @@ class _Handler(BaseHTTPRequestHandler):
                 self._read_body()
             self._send(404, "<html><body><h1>404 Not Found</h1></body></html>", HTML_TYPE)
 
-    do_GET = do_POST = _route  # noqa: N815 - stdlib naming
+    do_GET = do_POST = _route
 
     # -- authorize ---------------------------------------------------------
     def _checked_client(self, params: dict[str, str]) -> Client | None:
         """Validate client_id/redirect_uri; on failure answer 400 (never redirect) and return None."""
         client = self.standin.get_client(params.get("client_id", ""))
         if client is None:
-            self._oauth_error_page(400, "invalid_client",
-                                   f"No client with requested id: {params.get('client_id', '')}")
+            self._oauth_error_page(400, "invalid_client", f"No client with requested id: {params.get('client_id', '')}")
             return None
         redirect_uri = params.get("redirect_uri", "")
         if redirect_uri not in client.redirect_uris:
-            self._oauth_error_page(400, "invalid_request", f"Invalid redirect: {redirect_uri} "
-                                   "does not match one of the registered values.")
+            self._oauth_error_page(
+                400, "invalid_request", f"Invalid redirect: {redirect_uri} does not match one of the registered values."
+            )
             return None
         return client
 
@@ -375,19 +416,23 @@ class _Handler(BaseHTTPRequestHandler):
             return
         redirect_uri, state = params["redirect_uri"], params.get("state", "")
         if params.get("response_type") != "code":
-            error = {"error": "unsupported_response_type",
-                     "error_description": f"Unsupported response types: [{params.get('response_type', '')}]"}
+            error = {
+                "error": "unsupported_response_type",
+                "error_description": f"Unsupported response types: [{params.get('response_type', '')}]",
+            }
             self._redirect(_with_query(redirect_uri, {**error, **({"state": state} if state else {})}))
             return
         esc = html.escape
-        hidden = "".join(f'<input type="hidden" name="{name}" value="{esc(params.get(name, default))}">'
-                         for name, default in (("client_id", ""), ("redirect_uri", ""),
-                                               ("state", ""), ("scope", "read")))
+        hidden = "".join(
+            f'<input type="hidden" name="{name}" value="{esc(params.get(name, default))}">'
+            for name, default in (("client_id", ""), ("redirect_uri", ""), ("state", ""), ("scope", "read"))
+        )
         buttons = "".join(
             f'<li><button type="submit" name="identity" value="{esc(i.key)}">'
-            f'{esc(i.last_name)} {esc(i.first_name)} (ΑΦΜ {esc(i.afm)})'
-            f'{" — σφάλμα: " + esc(i.fault) if i.fault else ""}</button></li>'
-            for i in self.standin.identities)
+            f"{esc(i.last_name)} {esc(i.first_name)} (ΑΦΜ {esc(i.afm)})"
+            f"{' — σφάλμα: ' + esc(i.fault) if i.fault else ''}</button></li>"
+            for i in self.standin.identities
+        )
         page = f"""<!DOCTYPE html>
 <html lang="el"><head><meta charset="UTF-8"><title>Σύνδεση μέσω Taxisnet</title></head>
 <body>
@@ -428,8 +473,13 @@ class _Handler(BaseHTTPRequestHandler):
     def _token(self) -> None:
         form = self._form()
         if form is None:
-            self._json(400, {"error": "invalid_request",
-                             "error_description": "Content-Type must be application/x-www-form-urlencoded"})
+            self._json(
+                400,
+                {
+                    "error": "invalid_request",
+                    "error_description": "Content-Type must be application/x-www-form-urlencoded",
+                },
+            )
             return
         client_id, secret = form.get("client_id", ""), form.get("client_secret")
         auth = self.headers.get("Authorization") or ""
@@ -441,12 +491,20 @@ class _Handler(BaseHTTPRequestHandler):
                 client_id, secret = "", None
         client = self.standin.get_client(client_id)
         if client is None or secret is None or not secrets.compare_digest(client.secret, secret):
-            self._json(401, {"error": "invalid_client", "error_description": "Bad client credentials"},
-                       {"WWW-Authenticate": 'Basic realm="oauth2/client"'})
+            self._json(
+                401,
+                {"error": "invalid_client", "error_description": "Bad client credentials"},
+                {"WWW-Authenticate": 'Basic realm="oauth2/client"'},
+            )
             return
         if form.get("grant_type") != "authorization_code":
-            self._json(400, {"error": "unsupported_grant_type",
-                             "error_description": f"Unsupported grant type: {form.get('grant_type', '')}"})
+            self._json(
+                400,
+                {
+                    "error": "unsupported_grant_type",
+                    "error_description": f"Unsupported grant type: {form.get('grant_type', '')}",
+                },
+            )
             return
         code = form.get("code", "")
         issued = self.standin.redeem_code(code, client.client_id, form.get("redirect_uri", ""))
@@ -454,25 +512,44 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(400, {"error": "invalid_grant", "error_description": f"Invalid authorization code: {code}"})
             return
         token, grant = issued
-        self._json(200, {"access_token": token, "token_type": "bearer", "refresh_token": secrets.token_urlsafe(32),
-                         "expires_in": int(self.standin.token_ttl_seconds), "scope": grant.scope})
+        self._json(
+            200,
+            {
+                "access_token": token,
+                "token_type": "bearer",
+                "refresh_token": secrets.token_urlsafe(32),
+                "expires_in": int(self.standin.token_ttl_seconds),
+                "scope": grant.scope,
+            },
+        )
 
     # -- userinfo ----------------------------------------------------------
     def _userinfo(self, query: dict[str, str]) -> None:
         auth = self.headers.get("Authorization") or ""
         token = auth[7:].strip() if auth.lower().startswith("bearer ") else query.get("access_token", "")
         if not token:
-            self._json(401, {"error": "unauthorized",
-                             "error_description": "Full authentication is required to access this resource"},
-                       {"WWW-Authenticate": 'Bearer realm="oauth2-resource"'})
+            self._json(
+                401,
+                {
+                    "error": "unauthorized",
+                    "error_description": "Full authentication is required to access this resource",
+                },
+                {"WWW-Authenticate": 'Bearer realm="oauth2-resource"'},
+            )
             return
         grant, expired = self.standin.lookup_token(token)
         identity = self.standin.get_identity(grant.identity_key) if grant else None
         if grant is None or expired or identity is None:
             what = "Access token expired" if expired else "Invalid access token"
             error = {"error": "invalid_token", "error_description": f"{what}: {token}"}
-            self._json(401, error, {"WWW-Authenticate": f'Bearer realm="oauth2-resource", error="invalid_token", '
-                                                        f'error_description="{what}"'})
+            self._json(
+                401,
+                error,
+                {
+                    "WWW-Authenticate": f'Bearer realm="oauth2-resource", error="invalid_token", '
+                    f'error_description="{what}"'
+                },
+            )
             return
         if identity.fault == "json_error":  # the real quirk: HTTP 200, JSON error, XML was asked for
             self._json(200, {"error": "invalid_token", "error_description": f"Invalid access token: {token}"})
@@ -480,8 +557,12 @@ class _Handler(BaseHTTPRequestHandler):
             xml = render_userinfo_xml(identity)
             self._send(200, xml[: xml.index("taxid=") + 10], XML_TYPE)
         elif identity.fault == "http_500":
-            self._send(500, "<html><head><title>Error 500</title></head><body><h1>HTTP Status 500 - "
-                            "Internal Server Error</h1></body></html>", HTML_TYPE)
+            self._send(
+                500,
+                "<html><head><title>Error 500</title></head><body><h1>HTTP Status 500 - "
+                "Internal Server Error</h1></body></html>",
+                HTML_TYPE,
+            )
         else:
             self._send(200, render_userinfo_xml(identity), XML_TYPE)
 
@@ -522,9 +603,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8001)
     parser.add_argument("--client-id", default="mitroo-dev")
     parser.add_argument("--client-secret", default="mitroo-dev-secret")
-    parser.add_argument("--redirect-uri", action="append", dest="redirect_uris",
-                        help="registered redirect URI (repeatable; default "
-                             "http://127.0.0.1:8000/realms/eiep/gsis/callback)")
+    parser.add_argument(
+        "--redirect-uri",
+        action="append",
+        dest="redirect_uris",
+        help="registered redirect URI (repeatable; default http://127.0.0.1:8000/realms/eiep/gsis/callback)",
+    )
     parser.add_argument("--quiet", action="store_true", help="do not log requests to stderr")
     args = parser.parse_args(argv)
     redirect_uris = args.redirect_uris or ["http://127.0.0.1:8000/realms/eiep/gsis/callback"]

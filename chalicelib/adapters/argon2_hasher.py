@@ -9,9 +9,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 class Argon2Hasher:
     def __init__(self, *, time_cost: int = 2, memory_kib: int = 19456, parallelism: int = 1) -> None:
-        self._argon2 = _Argon2(
-            time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism, type=Type.ID
-        )
+        self._argon2 = _Argon2(time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism, type=Type.ID)
         # A real hash at the configured cost, so unknown users cost exactly one verify.
         self._decoy = self._argon2.hash("decoy password for unknown users")
 

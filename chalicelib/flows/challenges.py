@@ -80,9 +80,7 @@ class Challenges:
         An unknown account answers exactly like a wrong code, so the endpoint does not
         reveal which addresses have accounts.
         """
-        challenge = (
-            self.repository.find_for_account(account.realm, account.account_id, purpose) if account else None
-        )
+        challenge = self.repository.find_for_account(account.realm, account.account_id, purpose) if account else None
         if challenge is None:
             raise TokenInvalid()
         if challenge.is_expired(self.clock.now()):

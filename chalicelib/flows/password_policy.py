@@ -96,7 +96,9 @@ def _strength_violations(
     # zxcvbn refuses input over 72 characters (and is quadratic in length). Scoring the
     # first 72 can only underestimate a longer passphrase, the safe direction; past 72
     # characters any passphrase that is not a repetition scores 4 anyway.
-    result = zxcvbn(password[:ZXCVBN_MAX_LENGTH], user_inputs=[value[:ZXCVBN_MAX_LENGTH] for value in user_inputs if value])
+    result = zxcvbn(
+        password[:ZXCVBN_MAX_LENGTH], user_inputs=[value[:ZXCVBN_MAX_LENGTH] for value in user_inputs if value]
+    )
     score = int(result["score"])
     if score < policy.min_score:
         violations.append("too_guessable")

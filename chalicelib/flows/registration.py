@@ -52,6 +52,16 @@ class RegistrationRequest:
 
 
 @dataclass(frozen=True)
+class _OtherFields:
+    """The typed-in fields, checked and normalised."""
+
+    gender: str
+    registry_number: str | None
+    mobile: str | None
+    language: str
+
+
+@dataclass(frozen=True)
 class Registered:
     account_id: str
     status: AccountStatus
@@ -100,11 +110,11 @@ class GsisRegistration:
             password_hash=self.hasher.hash(request.password),
             identity=flow.identity,
             gsis_verified=True,
-            gender=fields["gender"],
+            gender=fields.gender,
             # Seed 000, note 2: teachers without a registry number enter their AFM.
-            registry_number=fields["registry_number"] or flow.identity.afm,
-            mobile=fields["mobile"],
-            language=fields["language"],
+            registry_number=fields.registry_number or flow.identity.afm,
+            mobile=fields.mobile,
+            language=fields.language,
         )
         try:
             self.accounts.create(account, consume_flow=flow.flow_hash, now=now)
@@ -117,7 +127,7 @@ class GsisRegistration:
         return Registered(account.account_id, account.status, mail_sent)
 
     @staticmethod
-    def _other_fields(realm: RealmConfig, request: RegistrationRequest) -> dict[str, str | None]:
+    def _other_fields(realm: RealmConfig, request: RegistrationRequest) -> _OtherFields:
         errors: dict[str, list[str]] = {}
         gender = (request.gender or "").strip().lower()
         if gender not in GENDERS:
@@ -133,7 +143,7 @@ class GsisRegistration:
             errors["language"] = [f"must be one of {', '.join(realm.languages)}"]
         if errors:
             raise InvalidInput(errors=errors)
-        return {"gender": gender, "registry_number": registry_number, "mobile": mobile, "language": language}
+        return _OtherFields(gender, registry_number, mobile, language)
 
     @staticmethod
     def _check_password(realm: RealmConfig, request: RegistrationRequest, user_inputs: list[str]) -> None:
@@ -145,4 +155,3 @@ class GsisRegistration:
             raise PasswordPolicyViolation(
                 errors={"password": list(result.messages)}, extra={"violations": list(result.violations)}
             )
-

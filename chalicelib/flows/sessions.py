@@ -80,7 +80,9 @@ class Sessions:
             log.info("login refused", extra={"realm": realm.id, "reason": "unknown_user_or_no_password"})
             raise InvalidCredentials()
         if not self.hasher.verify(login.password_hash, password):
-            log.info("login refused", extra={"realm": realm.id, "reason": "wrong_password", "account_id": login.account_id})
+            log.info(
+                "login refused", extra={"realm": realm.id, "reason": "wrong_password", "account_id": login.account_id}
+            )
             raise InvalidCredentials()
         self._require_usable(login.status)
         log.info("login succeeded", extra={"realm": realm.id, "account_id": login.account_id})

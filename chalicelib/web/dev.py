@@ -33,8 +33,14 @@ def _messages(ctx: Ctx) -> list[dict[str, Any]]:
     return messages
 
 
-@api(bp, "/_dev/mail", summary="Sent mail, newest first (local mode only)", responses={200: None}, tags=["dev"],
-     query={"to": "only mail to this address"})
+@api(
+    bp,
+    "/_dev/mail",
+    summary="Sent mail, newest first (local mode only)",
+    responses={200: None},
+    tags=["dev"],
+    query={"to": "only mail to this address"},
+)
 def mail(ctx: Ctx) -> Reply:
     return Reply(body={"messages": _messages(ctx)})
 

@@ -17,8 +17,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from chalice import Blueprint, Response
 from aws_lambda_powertools.metrics import MetricUnit
+from chalice import Blueprint, Response
 from pydantic import BaseModel
 
 from chalicelib.container import Services, services
@@ -118,7 +118,9 @@ def api(
 
     def decorate(handler: Callable[..., Reply]) -> Callable[..., Reply]:
         REGISTRY.append(
-            Operation(path, method, summary, body, dict(responses), tuple(problems), tuple(tags), auth, dict(query or {}))
+            Operation(
+                path, method, summary, body, dict(responses), tuple(problems), tuple(tags), auth, dict(query or {})
+            )
         )
 
         @functools.wraps(handler)
@@ -177,7 +179,9 @@ def _flow_error(request: Any, error: FlowError) -> Response:
     return from_flow_error(error)
 
 
-def _error(request: Any, code: str, *, detail: str | None = None, errors: dict[str, list[str]] | None = None) -> Response:
+def _error(
+    request: Any, code: str, *, detail: str | None = None, errors: dict[str, list[str]] | None = None
+) -> Response:
     if wants_html(request):
         return html.error_page(problem_body(code, detail=detail, errors=errors))
     return problem(code, detail=detail, errors=errors)

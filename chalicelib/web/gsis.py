@@ -19,9 +19,7 @@ BINDING_COOKIE = "mitroo_oauth"
 def start(ctx: Ctx) -> Response:
     """Send the browser to GSIS to prove who it is, for the given ``intent``."""
     params = {name: value for name in ("ticket", "reset") if (value := ctx.query(name))}
-    started = ctx.services.gsis_signin.start(
-        ctx.realm, ctx.query("intent") or "", ctx.cookie(BINDING_COOKIE), params
-    )
+    started = ctx.services.gsis_signin.start(ctx.realm, ctx.query("intent") or "", ctx.cookie(BINDING_COOKIE), params)
     cookie = build_cookie(
         BINDING_COOKIE,
         started.browser_binding,

@@ -21,7 +21,7 @@ def _traced(handler: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
 
     @functools.cache
     def traced_handler() -> Callable[[Any, Any], Any]:
-        return tracer().capture_lambda_handler(handler, capture_response=False)  # type: ignore[no-any-return]
+        return tracer().capture_lambda_handler(handler, capture_response=False)
 
     @functools.wraps(handler)
     def invoke(event: Any, context: Any) -> Any:

@@ -95,5 +95,3 @@ def logout(ctx: Ctx) -> Response:
 def recover_email(ctx: Ctx) -> Response:
     view = ctx.services.gsis_signin.describe(ctx.realm, ctx.query("flow") or "")
     return _form_page(ctx, "recover_email.html", view=view)
-
-

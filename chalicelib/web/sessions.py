@@ -23,7 +23,9 @@ def _refresh_path(realm: RealmConfig) -> str:
 def _token_reply(ctx: Ctx, pair: TokenPair, status: int) -> Reply:
     cookies = [
         build_cookie(SESSION_COOKIE, pair.access_token, max_age=pair.expires_in),
-        build_cookie(REFRESH_COOKIE, pair.refresh_token, path=_refresh_path(ctx.realm), max_age=pair.refresh_expires_in),
+        build_cookie(
+            REFRESH_COOKIE, pair.refresh_token, path=_refresh_path(ctx.realm), max_age=pair.refresh_expires_in
+        ),
     ]
     body = TokenOutput(
         access_token=pair.access_token,

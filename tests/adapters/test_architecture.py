@@ -49,7 +49,9 @@ def test_flows_domain_and_ports_pull_in_no_framework_sdk_or_oauth_library() -> N
         f"for name in {modules!r}: importlib.import_module(name)\n"
         f"print(' '.join(sorted(m for m in {forbidden!r} if m in sys.modules)))\n"
     )
-    result = subprocess.run([sys.executable, "-c", script], cwd=PACKAGE.parent, capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=PACKAGE.parent, capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip() == ""
 
 

@@ -77,7 +77,16 @@ def _code_for(standin: GsisStandIn, identity_key: str) -> str:
 def test_the_client_exchanges_a_code_with_client_secret_post_and_reads_xml(standin: GsisStandIn) -> None:
     # Given a person at GSIS and a code issued for our client
     person = standin.add_identity(
-        Identity("client-test", make_afm(424242), "ΝΙΚΟΛΑΟΥ", "ΠΕΤΡΟΣ", "ΙΩΑΝΝΗΣ", "ΣΟΦΙΑ", "1977", entity_fields=("lastname",))
+        Identity(
+            "client-test",
+            make_afm(424242),
+            "ΝΙΚΟΛΑΟΥ",
+            "ΠΕΤΡΟΣ",
+            "ΙΩΑΝΝΗΣ",
+            "ΣΟΦΙΑ",
+            "1977",
+            entity_fields=("lastname",),
+        )
     )
     client = GsisClient(base_url=standin.base_url, client_id="c", client_secret="s", redirect_uri="http://app.test/cb")
 
@@ -89,7 +98,9 @@ def test_the_client_exchanges_a_code_with_client_secret_post_and_reads_xml(stand
 
 
 def test_a_wrong_client_secret_is_an_idp_error(standin: GsisStandIn) -> None:
-    client = GsisClient(base_url=standin.base_url, client_id="c", client_secret="wrong", redirect_uri="http://app.test/cb")
+    client = GsisClient(
+        base_url=standin.base_url, client_id="c", client_secret="wrong", redirect_uri="http://app.test/cb"
+    )
     with pytest.raises(IdentityProviderError):
         client.fetch_identity(_code_for(standin, "vavoula"))
 
@@ -101,9 +112,23 @@ def test_an_unreachable_gsis_is_an_idp_error() -> None:
 
 
 def test_the_authorize_url_asks_for_scope_read_with_our_state() -> None:
-    client = GsisClient(base_url="https://oauth2.gsis.gr/oauth2server/", client_id="c", client_secret="s", redirect_uri="https://m.example/cb")
+    client = GsisClient(
+        base_url="https://oauth2.gsis.gr/oauth2server/",
+        client_id="c",
+        client_secret="s",
+        redirect_uri="https://m.example/cb",
+    )
     url = client.authorization_url("STATE123")
     assert url.startswith("https://oauth2.gsis.gr/oauth2server/oauth/authorize?")
-    for part in ("response_type=code", "client_id=c", "scope=read", "state=STATE123", "redirect_uri=https%3A%2F%2Fm.example%2Fcb"):
+    for part in (
+        "response_type=code",
+        "client_id=c",
+        "scope=read",
+        "state=STATE123",
+        "redirect_uri=https%3A%2F%2Fm.example%2Fcb",
+    ):
         assert part in url
-    assert client.logout_url("https://m.example/") == "https://oauth2.gsis.gr/oauth2server/logout/c/?url=https%3A%2F%2Fm.example%2F"
+    assert (
+        client.logout_url("https://m.example/")
+        == "https://oauth2.gsis.gr/oauth2server/logout/c/?url=https%3A%2F%2Fm.example%2F"
+    )

@@ -125,7 +125,7 @@ class AccountRepositoryContract:
     def test_a_taken_account_id_is_refused_and_the_original_kept(self) -> None:
         first = account()
         self.repo.create(first)
-        with pytest.raises(Exception):  # noqa: B017 - the port names no error for an id clash
+        with pytest.raises(Exception):
             self.repo.create(account(account_id=first.account_id))
         assert self.repo.get(REALM, first.account_id) == first
 
@@ -135,7 +135,7 @@ class AccountRepositoryContract:
         self.repo.create(first)
         flow = identity_flow()
         self.flows.save_flow(flow)
-        with pytest.raises(Exception) as raised:  # noqa: B017 - the port names no error for an id clash
+        with pytest.raises(Exception) as raised:
             self.repo.create(account(account_id=first.account_id), consume_flow=flow.flow_hash, now=NOW)
         assert not isinstance(raised.value, FlowAlreadyUsed)
         stored = self.flows.get_flow(flow.flow_hash)
@@ -233,7 +233,7 @@ class AccountRepositoryContract:
 
     def test_set_password_hash_of_an_unknown_account_raises_and_creates_nothing(self) -> None:
         missing = unique()
-        with pytest.raises(Exception):  # noqa: B017 - the port names no error here
+        with pytest.raises(Exception):
             self.repo.set_password_hash(REALM, missing, "fake$new", NOW)
         assert self.repo.get(REALM, missing) is None
 

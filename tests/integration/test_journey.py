@@ -66,7 +66,9 @@ def test_a_teacher_registers_through_gsis_activates_by_link_and_signs_in(browser
     assert refreshed.json["refresh_token"] != tokens["refresh_token"]
 
     # And when she signs out, neither her access token nor her refresh token work any more
-    out = browser.delete(f"{API}/sessions/current", headers={"Authorization": f"Bearer {refreshed.json['access_token']}"})
+    out = browser.delete(
+        f"{API}/sessions/current", headers={"Authorization": f"Bearer {refreshed.json['access_token']}"}
+    )
     assert out.status == 204
     again = browser.post(f"{API}/sessions/refresh", json={"refresh_token": refreshed.json["refresh_token"]})
     assert again.status == 400 and again.json["code"] == "token_invalid"
@@ -108,7 +110,9 @@ def test_a_browser_goes_through_the_pages_with_form_posts_and_303s(browser: Brow
     assert pressed.status == 303 and pressed.location.endswith("/realms/eiep/activated")
 
     # And signing in through the login form lands on the home page with a session cookie
-    signed_in = browser.post(f"{API}/sessions", form={"csrf_token": csrf, "username": email, "password": STRONG_PASSWORD}, html=True)
+    signed_in = browser.post(
+        f"{API}/sessions", form={"csrf_token": csrf, "username": email, "password": STRONG_PASSWORD}, html=True
+    )
     assert signed_in.status == 303 and signed_in.location.endswith("/realms/eiep/home")
     home = browser.get("/realms/eiep/home", html=True)
     assert home.status == 200 and email in home.text

@@ -87,11 +87,11 @@ def test_one_flow_used_by_ten_concurrent_registrations_makes_one_account(browser
     flow = browser.gsis_flow()
     realm = get_realm("eiep")
     registration = services().registration
-    calls = [
-        (lambda email=unique_email("flowrace"): registration.register(
-            realm, RegistrationRequest(flow, email, STRONG_PASSWORD, STRONG_PASSWORD, "male")
-        ))
-        for _ in range(10)
-    ]
+
+    def attempt(email: str) -> Callable[[], Any]:
+        request = RegistrationRequest(flow, email, STRONG_PASSWORD, STRONG_PASSWORD, "male")
+        return lambda: registration.register(realm, request)
+
+    calls = [attempt(unique_email("flowrace")) for _ in range(10)]
     outcomes = _race(calls)
     assert outcomes == Counter({"ok": 1, "flow_used": 9})

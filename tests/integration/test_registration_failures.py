@@ -118,7 +118,11 @@ def test_gsis_fields_cannot_be_supplied_by_the_client(browser: Browser, field: s
 
 @pytest.mark.parametrize(
     ("extra", "field"),
-    [({"gender": "unknown"}, "gender"), ({"mobile": "call me"}, "mobile"), ({"registry_number": "12/34"}, "registry_number")],
+    [
+        ({"gender": "unknown"}, "gender"),
+        ({"mobile": "call me"}, "mobile"),
+        ({"registry_number": "12/34"}, "registry_number"),
+    ],
 )
 def test_invalid_optional_fields_are_422(browser: Browser, extra: dict[str, str], field: str) -> None:
     response = browser.register(browser.gsis_flow(), unique_email(), **extra)

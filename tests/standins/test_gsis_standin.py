@@ -45,15 +45,20 @@ def clock() -> FakeClock:
 @pytest.fixture
 def gsis(clock: FakeClock) -> Iterator[GsisStandIn]:
     clients = {CLIENT_ID: Client(CLIENT_ID, SECRET, (REDIRECT_URI, OTHER_REDIRECT_URI))}
-    with GsisStandIn(port=0, clients=clients, code_ttl_seconds=60, token_ttl_seconds=600,
-                     quiet=True, clock=clock) as standin:
+    with GsisStandIn(
+        port=0, clients=clients, code_ttl_seconds=60, token_ttl_seconds=600, quiet=True, clock=clock
+    ) as standin:
         yield standin
 
 
-def authorize(gsis: GsisStandIn, identity: str = "vavoula", state: str | None = "st-1",
-              redirect_uri: str = REDIRECT_URI, **extra: str) -> requests.Response:
-    form = {"client_id": CLIENT_ID, "redirect_uri": redirect_uri, "scope": "read",
-            "identity": identity, **extra}
+def authorize(
+    gsis: GsisStandIn,
+    identity: str = "vavoula",
+    state: str | None = "st-1",
+    redirect_uri: str = REDIRECT_URI,
+    **extra: str,
+) -> requests.Response:
+    form = {"client_id": CLIENT_ID, "redirect_uri": redirect_uri, "scope": "read", "identity": identity, **extra}
     if state is not None:
         form["state"] = state
     return requests.post(f"{gsis.base_url}/oauth/authorize", data=form, allow_redirects=False, timeout=5)
@@ -68,10 +73,14 @@ def get_code(gsis: GsisStandIn, identity: str = "vavoula") -> str:
     return callback_params(authorize(gsis, identity))["code"][0]
 
 
-def exchange(gsis: GsisStandIn, code: str, secret: str = SECRET,
-             redirect_uri: str = REDIRECT_URI) -> requests.Response:
-    form = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri,
-            "client_id": CLIENT_ID, "client_secret": secret}
+def exchange(gsis: GsisStandIn, code: str, secret: str = SECRET, redirect_uri: str = REDIRECT_URI) -> requests.Response:
+    form = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": redirect_uri,
+        "client_id": CLIENT_ID,
+        "client_secret": secret,
+    }
     return requests.post(f"{gsis.base_url}/oauth/token", data=form, timeout=5)
 
 
@@ -80,11 +89,13 @@ def access_token_for(gsis: GsisStandIn, identity: str) -> str:
 
 
 def userinfo(gsis: GsisStandIn, token: str) -> requests.Response:
-    return requests.get(f"{gsis.base_url}/userinfo", params={"format": "xml"},
-                        headers={"Authorization": f"Bearer {token}"}, timeout=5)
+    return requests.get(
+        f"{gsis.base_url}/userinfo", params={"format": "xml"}, headers={"Authorization": f"Bearer {token}"}, timeout=5
+    )
 
 
 # -- authorize ------------------------------------------------------------------
+
 
 def test_authorize_page_lists_identities_as_buttons_and_escapes_untrusted_text(gsis: GsisStandIn) -> None:
     # Given an identity whose name contains markup, and a hostile state value
@@ -92,9 +103,18 @@ def test_authorize_page_lists_identities_as_buttons_and_escapes_untrusted_text(g
     hostile_state = '"><img src=x onerror=alert(1)>'
 
     # When the browser opens the authorize URL
-    response = requests.get(f"{gsis.base_url}/oauth/authorize", timeout=5, allow_redirects=False, params={
-        "client_id": CLIENT_ID, "redirect_uri": REDIRECT_URI, "response_type": "code",
-        "scope": "read", "state": hostile_state})
+    response = requests.get(
+        f"{gsis.base_url}/oauth/authorize",
+        timeout=5,
+        allow_redirects=False,
+        params={
+            "client_id": CLIENT_ID,
+            "redirect_uri": REDIRECT_URI,
+            "response_type": "code",
+            "scope": "read",
+            "state": hostile_state,
+        },
+    )
 
     # Then a Greek login page lists every identity as a submit button, with a deny button
     assert response.status_code == 200
@@ -105,7 +125,7 @@ def test_authorize_page_lists_identities_as_buttons_and_escapes_untrusted_text(g
         assert f'name="identity" value="{identity.key}"' in page
         assert identity.afm in page
     assert 'name="decision" value="deny"' in page
-    assert f'action="/oauth2server/oauth/authorize"' in page
+    assert 'action="/oauth2server/oauth/authorize"' in page
     # And everything untrusted is HTML-escaped
     assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "Α&amp;Β" in page
@@ -117,8 +137,12 @@ def test_unregistered_redirect_uri_gets_400_page_and_no_redirect(gsis: GsisStand
     evil = REDIRECT_URI + "/../evil"
 
     # When the authorize page is requested, or the consent form posted, with it
-    page = requests.get(f"{gsis.base_url}/oauth/authorize", allow_redirects=False, timeout=5, params={
-        "client_id": CLIENT_ID, "redirect_uri": evil, "response_type": "code", "state": "s"})
+    page = requests.get(
+        f"{gsis.base_url}/oauth/authorize",
+        allow_redirects=False,
+        timeout=5,
+        params={"client_id": CLIENT_ID, "redirect_uri": evil, "response_type": "code", "state": "s"},
+    )
     post = authorize(gsis, redirect_uri=evil)
 
     # Then both answer 400 with an HTML error page and never redirect
@@ -130,8 +154,12 @@ def test_unregistered_redirect_uri_gets_400_page_and_no_redirect(gsis: GsisStand
 
 def test_unknown_client_id_gets_400_and_no_redirect(gsis: GsisStandIn) -> None:
     # Given / When an authorize request names a client GSIS does not know
-    response = requests.get(f"{gsis.base_url}/oauth/authorize", allow_redirects=False, timeout=5, params={
-        "client_id": "nobody", "redirect_uri": REDIRECT_URI, "response_type": "code"})
+    response = requests.get(
+        f"{gsis.base_url}/oauth/authorize",
+        allow_redirects=False,
+        timeout=5,
+        params={"client_id": "nobody", "redirect_uri": REDIRECT_URI, "response_type": "code"},
+    )
 
     # Then it is rejected without redirecting
     assert response.status_code == 400 and "Location" not in response.headers
@@ -139,8 +167,12 @@ def test_unknown_client_id_gets_400_and_no_redirect(gsis: GsisStandIn) -> None:
 
 def test_unsupported_response_type_is_redirected_as_an_oauth_error(gsis: GsisStandIn) -> None:
     # Given / When a valid client asks for the implicit flow
-    response = requests.get(f"{gsis.base_url}/oauth/authorize", allow_redirects=False, timeout=5, params={
-        "client_id": CLIENT_ID, "redirect_uri": REDIRECT_URI, "response_type": "token", "state": "s"})
+    response = requests.get(
+        f"{gsis.base_url}/oauth/authorize",
+        allow_redirects=False,
+        timeout=5,
+        params={"client_id": CLIENT_ID, "redirect_uri": REDIRECT_URI, "response_type": "token", "state": "s"},
+    )
 
     # Then the error goes back to the (registered) redirect_uri
     params = callback_params(response)
@@ -155,8 +187,7 @@ def test_deny_redirects_with_access_denied_and_original_state(gsis: GsisStandIn)
     location = response.headers["Location"]
     assert location.startswith(REDIRECT_URI + "?")
     params = callback_params(response)
-    assert params == {"error": ["access_denied"], "error_description": ["User denied access"],
-                      "state": ["xyz 123"]}
+    assert params == {"error": ["access_denied"], "error_description": ["User denied access"], "state": ["xyz 123"]}
 
 
 def test_approval_redirects_with_code_and_state_or_without_state_when_absent(gsis: GsisStandIn) -> None:
@@ -189,6 +220,7 @@ def test_unknown_identity_on_consent_gets_400(gsis: GsisStandIn) -> None:
 
 # -- token ----------------------------------------------------------------------
 
+
 def test_code_exchange_returns_bearer_token_json(gsis: GsisStandIn) -> None:
     # Given an authorization code
     code = get_code(gsis)
@@ -207,8 +239,12 @@ def test_code_exchange_returns_bearer_token_json(gsis: GsisStandIn) -> None:
 
 def test_code_exchange_accepts_http_basic_client_auth(gsis: GsisStandIn) -> None:
     # Given a code, When the client authenticates with HTTP Basic instead of the body
-    response = requests.post(f"{gsis.base_url}/oauth/token", auth=(CLIENT_ID, SECRET), timeout=5, data={
-        "grant_type": "authorization_code", "code": get_code(gsis), "redirect_uri": REDIRECT_URI})
+    response = requests.post(
+        f"{gsis.base_url}/oauth/token",
+        auth=(CLIENT_ID, SECRET),
+        timeout=5,
+        data={"grant_type": "authorization_code", "code": get_code(gsis), "redirect_uri": REDIRECT_URI},
+    )
 
     # Then the exchange succeeds
     assert response.status_code == 200 and response.json()["access_token"]
@@ -263,11 +299,22 @@ def test_expired_code_is_invalid_grant(gsis: GsisStandIn, clock: FakeClock) -> N
 
 def test_token_endpoint_rejects_other_grant_types_and_non_form_bodies(gsis: GsisStandIn) -> None:
     # Given / When the client sends a password grant, or a JSON body
-    password = requests.post(f"{gsis.base_url}/oauth/token", timeout=5, data={
-        "grant_type": "password", "client_id": CLIENT_ID, "client_secret": SECRET})
-    as_json = requests.post(f"{gsis.base_url}/oauth/token", timeout=5, json={
-        "grant_type": "authorization_code", "code": get_code(gsis), "client_id": CLIENT_ID,
-        "client_secret": SECRET, "redirect_uri": REDIRECT_URI})
+    password = requests.post(
+        f"{gsis.base_url}/oauth/token",
+        timeout=5,
+        data={"grant_type": "password", "client_id": CLIENT_ID, "client_secret": SECRET},
+    )
+    as_json = requests.post(
+        f"{gsis.base_url}/oauth/token",
+        timeout=5,
+        json={
+            "grant_type": "authorization_code",
+            "code": get_code(gsis),
+            "client_id": CLIENT_ID,
+            "client_secret": SECRET,
+            "redirect_uri": REDIRECT_URI,
+        },
+    )
 
     # Then both are 400s with OAuth error codes
     assert password.status_code == 400 and password.json()["error"] == "unsupported_grant_type"
@@ -275,6 +322,7 @@ def test_token_endpoint_rejects_other_grant_types_and_non_form_bodies(gsis: Gsis
 
 
 # -- userinfo -------------------------------------------------------------------
+
 
 def test_userinfo_xml_is_padded_and_parses_to_the_identity(gsis: GsisStandIn) -> None:
     # Given a token for the plain-UTF-8 identity from the GSIS documentation
@@ -294,8 +342,14 @@ def test_userinfo_xml_is_padded_and_parses_to_the_identity(gsis: GsisStandIn) ->
     assert all(value != value.rstrip() for value in attributes.values())
     # And it parses to the right values once stripped
     assert {k: v.strip() for k, v in attributes.items()} == {
-        "userid": "User068933130", "taxid": "068933130", "lastname": "ΒΑΒΟΥΛΑ", "firstname": "ΕΥΤΥΧΙΑ",
-        "fathername": "ΕΜΜΑΝΟΥΗΛ", "mothername": "ΑΝΝΑ", "birthyear": "1950"}
+        "userid": "User068933130",
+        "taxid": "068933130",
+        "lastname": "ΒΑΒΟΥΛΑ",
+        "firstname": "ΕΥΤΥΧΙΑ",
+        "fathername": "ΕΜΜΑΝΟΥΗΛ",
+        "mothername": "ΑΝΝΑ",
+        "birthyear": "1950",
+    }
 
 
 def test_userinfo_sends_configured_fields_as_numeric_entities_mixed_with_utf8(gsis: GsisStandIn) -> None:
@@ -304,8 +358,11 @@ def test_userinfo_sends_configured_fields_as_numeric_entities_mixed_with_utf8(gs
     assert papadopoulos.entity_fields == ("lastname", "fathername")
 
     # When userinfo is fetched (token passed in the query string, as some clients do)
-    response = requests.get(f"{gsis.base_url}/userinfo", timeout=5, params={
-        "format": "xml", "access_token": access_token_for(gsis, "papadopoulos")})
+    response = requests.get(
+        f"{gsis.base_url}/userinfo",
+        timeout=5,
+        params={"format": "xml", "access_token": access_token_for(gsis, "papadopoulos")},
+    )
 
     # Then those fields arrive as &#NNN; references while the others stay plain UTF-8
     text = response.content.decode("utf-8")
@@ -321,8 +378,9 @@ def test_userinfo_sends_configured_fields_as_numeric_entities_mixed_with_utf8(gs
 
 def test_userinfo_escapes_xml_special_characters_in_values(gsis: GsisStandIn) -> None:
     # Given an identity with characters that are special in XML attributes
-    gsis.add_identity(Identity("quotes", make_afm(9002), 'Ο"ΝΗΛ & <ΣΙΑ>', "ΓΙΑΝΝΗΣ", "Π", "Μ", 1990,
-                               entity_fields=("lastname",)))
+    gsis.add_identity(
+        Identity("quotes", make_afm(9002), 'Ο"ΝΗΛ & <ΣΙΑ>', "ΓΙΑΝΝΗΣ", "Π", "Μ", 1990, entity_fields=("lastname",))
+    )
 
     # When / Then its userinfo still parses to the exact value
     response = userinfo(gsis, access_token_for(gsis, "quotes"))
@@ -331,13 +389,17 @@ def test_userinfo_escapes_xml_special_characters_in_values(gsis: GsisStandIn) ->
     assert attributes["birthyear"].strip() == "1990"
 
 
-@pytest.mark.parametrize("headers,params", [
-    ({}, {"format": "xml"}),
-    ({"Authorization": "Bearer abc"}, {"format": "xml"}),
-    ({}, {"format": "xml", "access_token": "abc"}),
-])
+@pytest.mark.parametrize(
+    "headers,params",
+    [
+        ({}, {"format": "xml"}),
+        ({"Authorization": "Bearer abc"}, {"format": "xml"}),
+        ({}, {"format": "xml", "access_token": "abc"}),
+    ],
+)
 def test_userinfo_with_missing_or_unknown_token_is_401_json(
-        gsis: GsisStandIn, headers: dict[str, str], params: dict[str, str]) -> None:
+    gsis: GsisStandIn, headers: dict[str, str], params: dict[str, str]
+) -> None:
     # Given / When userinfo is called without a valid token, although XML was requested
     response = requests.get(f"{gsis.base_url}/userinfo", headers=headers, params=params, timeout=5)
 
@@ -394,13 +456,14 @@ def test_fault_500_answers_an_html_error_page(gsis: GsisStandIn) -> None:
 
 # -- logout, admin, misc ----------------------------------------------------------
 
+
 def test_logout_redirects_to_url_for_known_client_only(gsis: GsisStandIn) -> None:
     # Given / When the browser is sent to the logout endpoint
     target = "http://127.0.0.1:9999/bye?x=1"
-    known = requests.get(f"{gsis.base_url}/logout/{CLIENT_ID}/", params={"url": target},
-                         allow_redirects=False, timeout=5)
-    unknown = requests.get(f"{gsis.base_url}/logout/nobody/", params={"url": target},
-                           allow_redirects=False, timeout=5)
+    known = requests.get(
+        f"{gsis.base_url}/logout/{CLIENT_ID}/", params={"url": target}, allow_redirects=False, timeout=5
+    )
+    unknown = requests.get(f"{gsis.base_url}/logout/nobody/", params={"url": target}, allow_redirects=False, timeout=5)
 
     # Then a known client is redirected to url, an unknown one is refused
     assert known.status_code == 302 and known.headers["Location"] == target
@@ -410,9 +473,16 @@ def test_logout_redirects_to_url_for_known_client_only(gsis: GsisStandIn) -> Non
 def test_admin_endpoint_adds_an_identity_usable_in_the_flow(gsis: GsisStandIn) -> None:
     # Given a new identity registered out-of-process through the admin endpoint
     afm = make_afm(4242)
-    payload = {"key": "admin-made", "afm": afm, "last_name": "ΔΟΚΙΜΑΣΤΙΚΗ", "first_name": "ΙΩΑΝΝΑ",
-               "father_name": "ΣΠΥΡΙΔΩΝ", "mother_name": "ΚΑΛΛΙΟΠΗ", "birth_year": "2001",
-               "entity_fields": ["firstname"]}
+    payload = {
+        "key": "admin-made",
+        "afm": afm,
+        "last_name": "ΔΟΚΙΜΑΣΤΙΚΗ",
+        "first_name": "ΙΩΑΝΝΑ",
+        "father_name": "ΣΠΥΡΙΔΩΝ",
+        "mother_name": "ΚΑΛΛΙΟΠΗ",
+        "birth_year": "2001",
+        "entity_fields": ["firstname"],
+    }
     admin = f"{gsis.base_url.removesuffix('/oauth2server')}/_standin/identities"
     created = requests.post(admin, json=payload, timeout=5)
 
@@ -446,12 +516,16 @@ def test_built_in_identities_cover_entities_and_faults_with_valid_afms(gsis: Gsi
     normal = [i for i in identities.values() if i.fault is None]
     assert len(normal) >= 6 and sum(bool(i.entity_fields) for i in normal) >= 2
     assert {identities[k].fault for k in ("fault-json", "fault-xml", "fault-500")} == {
-        "json_error", "malformed_xml", "http_500"}
+        "json_error",
+        "malformed_xml",
+        "http_500",
+    }
     assert all(valid_afm(i.afm) for i in identities.values())
     assert len({i.afm for i in identities.values()}) == len(identities)
 
 
 # -- AFM helpers ------------------------------------------------------------------
+
 
 def test_make_afm_is_deterministic_and_always_valid() -> None:
     # Given / When AFMs are derived from many seeds
@@ -469,8 +543,9 @@ def test_valid_afm_accepts_real_shaped_afms(afm: str) -> None:
     assert valid_afm(afm)
 
 
-@pytest.mark.parametrize("afm", ["068933131", "000000000", "12345678", "1234567890", "06893313a",
-                                 " 68933130", "068933130 ", "٠٦٨٩٣٣١٣٠"])
+@pytest.mark.parametrize(
+    "afm", ["068933131", "000000000", "12345678", "1234567890", "06893313a", " 68933130", "068933130 ", "٠٦٨٩٣٣١٣٠"]
+)
 def test_valid_afm_rejects_bad_check_digit_length_and_characters(afm: str) -> None:
     # Given / When / Then malformed AFMs are rejected
     assert not valid_afm(afm)
@@ -478,12 +553,28 @@ def test_valid_afm_rejects_bad_check_digit_length_and_characters(afm: str) -> No
 
 # -- CLI ----------------------------------------------------------------------------
 
+
 def test_cli_prints_base_url_serves_and_stops_on_sigterm() -> None:
     # Given the stand-in started from the command line on a free port
     process = subprocess.Popen(
-        [sys.executable, "-m", "standins.gsis", "--port", "0", "--client-id", "cli", "--client-secret", "x",
-         "--redirect-uri", REDIRECT_URI, "--quiet"],
-        cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-m",
+            "standins.gsis",
+            "--port",
+            "0",
+            "--client-id",
+            "cli",
+            "--client-secret",
+            "x",
+            "--redirect-uri",
+            REDIRECT_URI,
+            "--quiet",
+        ],
+        cwd=REPO_ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         # When it reports where it listens
         line = process.stdout.readline().strip()
@@ -491,8 +582,11 @@ def test_cli_prints_base_url_serves_and_stops_on_sigterm() -> None:
 
         # Then that base URL serves the configured client
         assert base_url.startswith("http://127.0.0.1:") and base_url.endswith("/oauth2server")
-        response = requests.get(f"{base_url}/oauth/authorize", timeout=5, params={
-            "client_id": "cli", "redirect_uri": REDIRECT_URI, "response_type": "code"})
+        response = requests.get(
+            f"{base_url}/oauth/authorize",
+            timeout=5,
+            params={"client_id": "cli", "redirect_uri": REDIRECT_URI, "response_type": "code"},
+        )
         assert response.status_code == 200
     finally:
         # And SIGTERM stops it cleanly

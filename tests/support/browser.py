@@ -134,7 +134,13 @@ class Browser:
 
     # -- Mitroo journeys ------------------------------------------------------------------
     def register(self, flow: str, email: str, password: str = STRONG_PASSWORD, **extra: Any) -> Response:
-        body = {"flow": flow, "email": email, "password": password, "password_confirmation": password, "gender": "female"}
+        body = {
+            "flow": flow,
+            "email": email,
+            "password": password,
+            "password_confirmation": password,
+            "gender": "female",
+        }
         body.update(extra)
         return self.post("/api/v1/realms/eiep/registrations", json=body)
 

@@ -50,7 +50,7 @@ def test_the_link_token_activates_the_account(kit: Kit, pending: str) -> None:
 
 def test_a_resend_whose_mail_fails_leaves_the_earlier_mail_working(kit: Kit, pending: str) -> None:
     # Given the first mail arrived, and the resend's mail cannot be sent
-    token, code = _mailed(kit)
+    token, _ = _mailed(kit)
     kit.mailer.fail_next(1)
 
     # When the person asks for another mail
@@ -175,9 +175,7 @@ def test_a_code_for_an_unknown_address_looks_like_a_wrong_code(kit: Kit, pending
     assert _status(kit, pending) is AccountStatus.PENDING_ACTIVATION
 
 
-def test_the_code_is_checked_against_the_addressed_account_only(
-    kit: Kit, pending: str, nikos: GsisIdentity
-) -> None:
+def test_the_code_is_checked_against_the_addressed_account_only(kit: Kit, pending: str, nikos: GsisIdentity) -> None:
     # Given Nikos also registered; Maria's code must not activate him
     kit.register(nikos, "nikos@example.gr")
     _, maria_code = _mailed(kit)

@@ -13,7 +13,9 @@ from chalicelib.realms import get_realm
 from tests.fakes import BROWSER, Kit, build_flows, state_from
 
 
-def _callback(kit: Kit, state: str, *, code: str | None = "c1", error: str | None = None, browser: str | None = BROWSER):
+def _callback(
+    kit: Kit, state: str, *, code: str | None = "c1", error: str | None = None, browser: str | None = BROWSER
+):
     return kit.signin.complete(kit.realm, state=state, code=code, error=error, browser_binding=browser)
 
 

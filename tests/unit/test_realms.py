@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-import chalicelib.realms as realms
+from chalicelib import realms
 from chalicelib.realms import (
     REALM_IDS,
     CompositionPolicy,
@@ -160,5 +160,5 @@ def test_loading_a_valid_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
 )
 def test_a_bad_realm_file_raises_realm_config_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str) -> None:
     _files_from(tmp_path, monkeypatch, "eiep.toml", text)
-    with pytest.raises(RealmConfigError, match="eiep.toml"):
+    with pytest.raises(RealmConfigError, match=r"eiep\.toml"):
         realms._load("eiep")

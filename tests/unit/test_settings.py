@@ -89,5 +89,5 @@ def test_unrelated_variables_are_ignored() -> None:
 
 def test_settings_are_immutable() -> None:
     settings = Settings.from_environ({})
-    with pytest.raises(Exception):  # noqa: B017 - pydantic's frozen-instance error
+    with pytest.raises(Exception):
         settings.public_url = "https://elsewhere"  # type: ignore[misc]

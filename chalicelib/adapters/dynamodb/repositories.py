@@ -203,9 +203,7 @@ class DynamoAccountRepository:
 
         def build(transaction: TransactWrite) -> None:
             transaction.update(account, actions=account_actions, condition=condition)
-            transaction.update(
-                login, actions=login_actions, condition=m.Guard.account_id == account_id
-            )
+            transaction.update(login, actions=login_actions, condition=m.Guard.account_id == account_id)
 
         _transact(m, build)
 
@@ -393,7 +391,9 @@ class DynamoChallengeRepository:
 
     def find_for_account(self, realm: str, account_id: str, purpose: Purpose) -> Challenge | None:
         try:
-            item = self._m.ChallengeItem.get(account_pk(realm, account_id), f"CHALLENGE#{purpose}", consistent_read=True)
+            item = self._m.ChallengeItem.get(
+                account_pk(realm, account_id), f"CHALLENGE#{purpose}", consistent_read=True
+            )
         except DoesNotExist:
             return None
         return Challenge(
@@ -408,7 +408,9 @@ class DynamoChallengeRepository:
         )
 
     def _key(self, challenge: Challenge) -> Any:
-        return self._m.ChallengeItem(account_pk(challenge.realm, challenge.account_id), f"CHALLENGE#{challenge.purpose}")
+        return self._m.ChallengeItem(
+            account_pk(challenge.realm, challenge.account_id), f"CHALLENGE#{challenge.purpose}"
+        )
 
     def record_failure(self, challenge: Challenge) -> int:
         m = self._m
@@ -477,7 +479,9 @@ class DynamoSessionRepository:
 
     def get_family(self, realm: str, account_id: str, family_id: str) -> SessionFamily | None:
         try:
-            item = self._m.SessionFamilyItem.get(account_pk(realm, account_id), f"SESSION#{family_id}", consistent_read=True)
+            item = self._m.SessionFamilyItem.get(
+                account_pk(realm, account_id), f"SESSION#{family_id}", consistent_read=True
+            )
         except DoesNotExist:
             return None
         return self._family(item)
@@ -563,4 +567,3 @@ class DynamoSessionRepository:
             expires_at=item.expires_at,
             revoked_at=item.revoked_at,
         )
-

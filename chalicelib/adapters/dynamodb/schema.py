@@ -34,7 +34,9 @@ class TableSpec:
         request: dict[str, Any] = {
             "TableName": table_name,
             "BillingMode": "PAY_PER_REQUEST",
-            "AttributeDefinitions": [{"AttributeName": name, "AttributeType": "S"} for name in dict.fromkeys(key_names)],
+            "AttributeDefinitions": [
+                {"AttributeName": name, "AttributeType": "S"} for name in dict.fromkeys(key_names)
+            ],
             "KeySchema": _key_schema(self.partition_key, self.sort_key),
         }
         if self.indexes:
