@@ -33,7 +33,7 @@ bench: install
 
 package: install
 	rm -rf dist/package && mkdir -p dist
-	$(VENV)/bin/chalice package --stage dev dist/package
+	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-eu-west-1} $(VENV)/bin/chalice package --stage dev dist/package
 	cp dist/package/deployment.zip dist/deployment.zip
 	@ls -l dist/deployment.zip
 
