@@ -1,0 +1,184 @@
+"""Accounts, uniqueness guards and login records in DynamoDB (one transaction per change)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.adapters.dynamodb.common import (
+    failed_positions,
+    identity_from,
+    load,
+    plain_map,
+    store,
+    transact,
+)
+from chalicelib.adapters.dynamodb.models import BoundModels, account_pk
+from chalicelib.domain.accounts import Account, AccountStatus, LoginRecord, UniqueKind
+from chalicelib.domain.secrets import fingerprint
+from chalicelib.flows.errors import DuplicateValue, FlowAlreadyUsed
+
+
+def _guard_pk(realm: str, kind: UniqueKind | str, value: str) -> str:
+    return f"UNIQUE#{realm}#{kind}#{fingerprint(value)}"
+
+
+class DynamoAccountRepository:
+    """Accounts, their uniqueness guards, and the login record.
+
+    The username guard doubles as the login record: it carries a copy of the password
+    hash, status and roles, so a login costs one read before the hash check. Every write
+    of those three fields updates the account and the guard in one transaction.
+    """
+
+    def __init__(self, models: BoundModels) -> None:
+        self._m = models
+
+    def create(self, account: Account, *, consume_flow: str | None = None, now: datetime | None = None) -> None:
+        m = self._m
+        guards = sorted(account.unique_values().items())
+        item = self._to_item(account)
+
+        def build(transaction: TransactWrite) -> None:
+            # pynamodb sends puts before updates; positions below rely on that order.
+            transaction.save(item, condition=m.Item.pk.does_not_exist())
+            for kind, value in guards:
+                guard = m.Guard(_guard_pk(account.realm, kind, value), "UNIQUE")
+                guard.account_id = account.account_id
+                guard.unique_kind = str(kind)
+                if kind is UniqueKind.USERNAME:
+                    guard.password_hash = account.password_hash
+                    guard.status = str(account.status)
+                    guard.roles = list(account.roles)
+                transaction.save(guard, condition=m.Item.pk.does_not_exist())
+            if consume_flow is not None:
+                flow = m.FlowItem(f"FLOW#{consume_flow}", "FLOW")
+                transaction.update(
+                    flow,
+                    actions=[m.FlowItem.used_at.set(now or account.created_at)],
+                    condition=m.Item.pk.exists() & m.FlowItem.used_at.does_not_exist(),
+                )
+
+        try:
+            transact(m, build)
+        except TransactWriteError as exc:
+            self._explain(exc, account, guards, consume_flow)
+            raise
+
+    def _explain(
+        self, exc: TransactWriteError, account: Account, guards: list[tuple[UniqueKind, str]], consume_flow: str | None
+    ) -> None:
+        """Raise the domain error a cancelled create means; return if it means none."""
+        failed = failed_positions(exc)
+        flow_position = len(guards) + 1
+        if consume_flow is not None and flow_position in failed:
+            raise FlowAlreadyUsed() from None  # a used flow explains every other conflict
+        if failed:
+            for position, (kind, _) in enumerate(guards, start=1):
+                if position in failed:
+                    raise DuplicateValue(str(kind)) from None
+            return
+        # No reasons came back (some emulators): look at what the transaction checked.
+        if consume_flow is not None and self._flow_spent(consume_flow):
+            raise FlowAlreadyUsed() from None
+        for kind, value in guards:
+            if self._guard(account.realm, kind, value) is not None:
+                raise DuplicateValue(str(kind)) from None
+
+    def _flow_spent(self, flow_hash: str) -> bool:
+        try:
+            flow = self._m.FlowItem.get(f"FLOW#{flow_hash}", "FLOW", consistent_read=True)
+        except DoesNotExist:
+            return True
+        return flow.used_at is not None
+
+    def _guard(self, realm: str, kind: UniqueKind, value: str) -> Any | None:
+        try:
+            return self._m.Guard.get(_guard_pk(realm, kind, value), "UNIQUE", consistent_read=True)
+        except DoesNotExist:
+            return None
+
+    def get(self, realm: str, account_id: str) -> Account | None:
+        try:
+            item = self._m.Account.get(account_pk(realm, account_id), "PROFILE", consistent_read=True)
+        except DoesNotExist:
+            return None
+        return self._from_item(item)
+
+    def find_by_unique(self, realm: str, kind: UniqueKind, value: str) -> Account | None:
+        guard = self._guard(realm, kind, value)
+        return self.get(realm, guard.account_id) if guard is not None else None
+
+    def find_login(self, realm: str, username: str) -> LoginRecord | None:
+        guard = self._guard(realm, UniqueKind.USERNAME, username)
+        if guard is None or guard.status is None:
+            return None
+        return LoginRecord(
+            realm=realm,
+            account_id=guard.account_id,
+            password_hash=guard.password_hash,
+            status=AccountStatus(guard.status),
+            roles=tuple(guard.roles or ()),
+        )
+
+    def set_status(
+        self, realm: str, account_id: str, status: AccountStatus, *, expected: AccountStatus, now: datetime
+    ) -> bool:
+        m = self._m
+        actions = [m.Account.status.set(str(status)), m.Account.updated_at.set(now)]
+        if status is AccountStatus.ACTIVE:
+            actions.append(m.Account.activated_at.set(now))
+        try:
+            self._update_with_login(
+                realm, account_id, actions, [m.Guard.status.set(str(status))], m.Account.status == str(expected)
+            )
+        except (TransactWriteError, DoesNotExist):
+            return False
+        return True
+
+    def set_password_hash(self, realm: str, account_id: str, password_hash: str, now: datetime) -> None:
+        m = self._m
+        self._update_with_login(
+            realm,
+            account_id,
+            [m.Account.password_hash.set(password_hash), m.Account.updated_at.set(now)],
+            [m.Guard.password_hash.set(password_hash)],
+            m.Item.pk.exists(),
+        )
+
+    def _update_with_login(
+        self, realm: str, account_id: str, account_actions: list[Any], login_actions: list[Any], condition: Any
+    ) -> None:
+        """Update the account and its login record together, or neither.
+
+        Raises ``DoesNotExist`` for an unknown account and ``TransactWriteError`` when
+        ``condition`` (on the account) does not hold.
+        """
+        m = self._m
+        current = m.Account.get(account_pk(realm, account_id), "PROFILE", consistent_read=True)
+        login = m.Guard(_guard_pk(realm, UniqueKind.USERNAME, current.username.casefold()), "UNIQUE")
+        account = m.Account(account_pk(realm, account_id), "PROFILE")
+
+        def build(transaction: TransactWrite) -> None:
+            transaction.update(account, actions=account_actions, condition=condition)
+            transaction.update(login, actions=login_actions, condition=m.Guard.account_id == account_id)
+
+        transact(m, build)
+
+    def _to_item(self, account: Account) -> Any:
+        return store(self._m.Account(account_pk(account.realm, account.account_id), "PROFILE"), account)
+
+    @staticmethod
+    def _from_item(item: Any) -> Account:
+        return load(
+            Account,
+            item,
+            status=AccountStatus(item.status),
+            identity=identity_from(item.identity) if item.identity else None,
+            gsis_verified=bool(item.gsis_verified),
+            roles=tuple(item.roles or ()),
+            extra=plain_map(item.extra),
+        )

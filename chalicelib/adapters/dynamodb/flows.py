@@ -1,0 +1,44 @@
+"""OAuth states (single use) and identity flows in DynamoDB."""
+
+from __future__ import annotations
+
+from pynamodb.exceptions import DoesNotExist
+
+from chalicelib.adapters.dynamodb.common import identity_from, load, plain_map, store, take
+from chalicelib.adapters.dynamodb.models import BoundModels
+from chalicelib.domain.flows import IdentityFlow, Intent, OAuthState
+
+
+class DynamoFlowRepository:
+    def __init__(self, models: BoundModels) -> None:
+        self._m = models
+
+    def save_state(self, state: OAuthState) -> None:
+        item = self._m.OAuthStateItem(f"OAUTHSTATE#{state.state_hash}", "STATE")
+        store(item, state, skip=("state_hash",), purge_at=state.expires_at)
+        item.save(condition=self._m.Item.pk.does_not_exist())
+
+    def take_state(self, state_hash: str) -> OAuthState | None:
+        item = take(self._m.OAuthStateItem, f"OAUTHSTATE#{state_hash}", "STATE")
+        if item is None:
+            return None
+        return load(OAuthState, item, state_hash=state_hash, intent=Intent(item.intent), params=plain_map(item.params))
+
+    def save_flow(self, flow: IdentityFlow) -> None:
+        item = self._m.FlowItem(f"FLOW#{flow.flow_hash}", "FLOW")
+        store(item, flow, skip=("flow_hash",), purge_at=flow.expires_at)
+        item.save(condition=self._m.Item.pk.does_not_exist())
+
+    def get_flow(self, flow_hash: str) -> IdentityFlow | None:
+        try:
+            item = self._m.FlowItem.get(f"FLOW#{flow_hash}", "FLOW", consistent_read=True)
+        except DoesNotExist:
+            return None
+        return load(
+            IdentityFlow,
+            item,
+            flow_hash=flow_hash,
+            intent=Intent(item.intent),
+            identity=identity_from(item.identity),
+            params=plain_map(item.params),
+        )
