@@ -59,3 +59,16 @@ def test_app_py_only_wires() -> None:
     tree = ast.parse((PACKAGE.parent / "app.py").read_text(encoding="utf-8"))
     functions = [node.name for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)]
     assert functions == []
+
+
+def test_deployed_stages_have_no_dev_mail_route() -> None:
+    # Given the environment of a deployed stage (no MITROO_DEV_ROUTES)
+    env = {"PATH": "/usr/bin:/bin", "MITROO_ENV": "deployed", "AWS_DEFAULT_REGION": "eu-west-1"}
+    script = "import app; print(sorted(p for p in app.app.routes if p.startswith('/_dev')))"
+
+    # When the app is imported, as Lambda and `chalice package` do
+    result = subprocess.run([sys.executable, "-c", script], cwd=PACKAGE.parent, env=env, capture_output=True, text=True)
+
+    # Then the dev routes do not exist at all
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
