@@ -265,7 +265,7 @@ def create_bench_account() -> str:
     from chalicelib.container import services
     from chalicelib.domain.accounts import Account, AccountStatus
 
-    sessions = services().sessions
+    sessions = services().flows.sessions
     now = datetime.now(UTC)
     password_hash = sessions.hasher.hash(BENCH_PASSWORD)
     account = Account(

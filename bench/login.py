@@ -74,7 +74,7 @@ def instrumented(timings: Timings) -> Iterator[None]:
     """Time the login's collaborators by wrapping methods on the app's own instances."""
     from chalicelib.container import services
 
-    flow = services().sessions
+    flow = services().flows.sessions
     targets: list[tuple[object, str, str]] = [
         (flow.accounts, "find_login", "DynamoDB: login record (1 read)"),
         (flow.hasher, "verify", "argon2id verify"),
@@ -120,7 +120,7 @@ def measure() -> tuple[float, float, list[str]]:
         stored_hash = create_bench_account()
         from chalicelib.container import services
 
-        hasher = services().sessions.hasher
+        hasher = services().flows.sessions.hasher
         with make_client() as client:
             mute_app_logs()
             logins, verifies = sample_interleaved(

@@ -1,8 +1,9 @@
-"""Composition root: builds every flow with its adapters, once per warm container.
+"""Composition root: real adapters into the flows, once per warm container.
 
 Adapters are created on first use, never at import (cold start, and Chalice imports
-``app.py`` while packaging without the runtime environment). Tests replace the whole set
-with :func:`override_services`.
+``app.py`` while packaging without the runtime environment). The wiring itself is
+``chalicelib.flows.wiring.assemble``, shared with the unit tests; integration tests use
+this module as is, against emulators.
 """
 
 from __future__ import annotations
@@ -16,25 +17,16 @@ from typing import TYPE_CHECKING, Any
 from chalicelib.settings import Settings, get_settings
 
 if TYPE_CHECKING:  # the flows are imported when the services are first built
-    from chalicelib.flows.activation import Activation
-    from chalicelib.flows.gsis_signin import GsisSignIn
-    from chalicelib.flows.links import Links
-    from chalicelib.flows.registration import GsisRegistration
-    from chalicelib.flows.sessions import Sessions
-    from chalicelib.ports import TokenSigner
+    from chalicelib.flows.wiring import Flows, Ports
 
 
 @dataclass(frozen=True)
 class Services:
     settings: Settings
-    links: Links
-    gsis_signin: GsisSignIn
-    registration: GsisRegistration
-    activation: Activation
-    sessions: Sessions
-    signer: TokenSigner
+    ports: Ports
+    flows: Flows
     idempotency: Any
-    """Runs POSTs that create or send at most once per payload (Powertools)."""
+    """Runs POSTs that create or send at most once per key (Powertools)."""
     mailbox: Any | None
     """Dev-only reader of the emulator's sent mail (None when deployed)."""
 
@@ -42,6 +34,7 @@ class Services:
 IDEMPOTENCY_WINDOWS = {
     "registration": 15 * 60,  # as long as a flow lives: a retried submit gets the same answer
     "activation-resend": 60,  # a second click within a minute sends no second mail
+    "task": 60 * 60,  # an SQS message delivered twice runs once
 }
 
 _override: Services | None = None
@@ -78,12 +71,12 @@ def _signing_key(configured: str | None) -> str:
     return generate_private_key_pem()
 
 
-@functools.cache
-def _build() -> Services:
+def _ports(settings: Settings) -> Ports:
     import boto3
 
     from chalicelib.adapters.argon2_hasher import Argon2Hasher
     from chalicelib.adapters.clock import SystemClock
+    from chalicelib.adapters.dynamodb.counters import DynamoCounters
     from chalicelib.adapters.dynamodb.models import TableBinding, bind_models
     from chalicelib.adapters.dynamodb.repositories import (
         DynamoAccountRepository,
@@ -92,43 +85,55 @@ def _build() -> Services:
         DynamoSessionRepository,
     )
     from chalicelib.adapters.gsis_client import GsisClient
-    from chalicelib.adapters.idempotency import Idempotency
     from chalicelib.adapters.jwt_signer import JwtSigner
     from chalicelib.adapters.secrets_source import SystemSecrets
     from chalicelib.adapters.ses_mailer import SesMailer
-    from chalicelib.flows.activation import Activation
-    from chalicelib.flows.challenges import Challenges
-    from chalicelib.flows.gsis_signin import GsisSignIn
+    from chalicelib.adapters.sqs_tasks import SqsTaskQueue
     from chalicelib.flows.links import Links
-    from chalicelib.flows.registration import GsisRegistration
-    from chalicelib.flows.sessions import Sessions
+    from chalicelib.flows.wiring import Ports
 
-    settings = get_settings()
-    links = Links(settings.public_url)
-    clock, secrets = SystemClock(), SystemSecrets()
-    models = bind_models(TableBinding(settings.table_name, settings.aws_region, settings.aws_endpoint_url))
-    accounts = DynamoAccountRepository(models)
-    flows = DynamoFlowRepository(models)
-    hasher = Argon2Hasher(
-        time_cost=settings.argon2_time_cost,
-        memory_kib=settings.argon2_memory_kib,
-        parallelism=settings.argon2_parallelism,
-    )
-    ses = boto3.client("ses", region_name=settings.aws_region, endpoint_url=settings.aws_endpoint_url)
-    mailer = SesMailer(ses, sender=settings.mail_sender, configuration_set=settings.ses_configuration_set)
-    gsis = GsisClient(
-        base_url=settings.gsis_base_url,
-        client_id=settings.gsis_client_id,
-        client_secret=settings.gsis_client_secret,
-        redirect_uri=links.gsis_callback(),
-        timeout=settings.gsis_timeout_seconds,
-    )
     if not settings.is_local and not settings.jwt_private_key:
         raise RuntimeError("MITROO_JWT_PRIVATE_KEY is required outside local and test runs")
-    signer = JwtSigner(_signing_key(settings.jwt_private_key))
-    signin = GsisSignIn(flows=flows, accounts=accounts, provider=gsis, clock=clock, secrets=secrets)
-    challenges = Challenges(repository=DynamoChallengeRepository(models), clock=clock, secrets=secrets)
-    activation = Activation(accounts=accounts, challenges=challenges, mailer=mailer, clock=clock, links=links)
+    aws = {"region_name": settings.aws_region, "endpoint_url": settings.aws_endpoint_url}
+    models = bind_models(TableBinding(settings.table_name, settings.aws_region, settings.aws_endpoint_url))
+    return Ports(
+        clock=SystemClock(),
+        secrets=SystemSecrets(),
+        hasher=Argon2Hasher(
+            time_cost=settings.argon2_time_cost,
+            memory_kib=settings.argon2_memory_kib,
+            parallelism=settings.argon2_parallelism,
+        ),
+        accounts=DynamoAccountRepository(models),
+        flows=DynamoFlowRepository(models),
+        challenges=DynamoChallengeRepository(models),
+        sessions=DynamoSessionRepository(models),
+        counters=DynamoCounters(models),
+        mailer=SesMailer(
+            boto3.client("ses", **aws), sender=settings.mail_sender, configuration_set=settings.ses_configuration_set
+        ),
+        tasks=SqsTaskQueue(boto3.client("sqs", **aws), queue_name=settings.task_queue_name),
+        gsis=GsisClient(
+            base_url=settings.gsis_base_url,
+            client_id=settings.gsis_client_id,
+            client_secret=settings.gsis_client_secret,
+            redirect_uri=Links(settings.public_url).gsis_callback(),
+            timeout=settings.gsis_timeout_seconds,
+        ),
+        signer=JwtSigner(_signing_key(settings.jwt_private_key)),
+    )
+
+
+@functools.cache
+def _build() -> Services:
+    import boto3
+
+    from chalicelib.adapters.idempotency import Idempotency
+    from chalicelib.flows.links import Links
+    from chalicelib.flows.wiring import assemble
+
+    settings = get_settings()
+    ports = _ports(settings)
     idempotency = Idempotency(
         table_name=settings.idempotency_table_name,
         client=boto3.client("dynamodb", region_name=settings.aws_region, endpoint_url=settings.aws_endpoint_url),
@@ -141,22 +146,8 @@ def _build() -> Services:
         mailbox = EmulatorMailbox(settings.aws_endpoint_url)
     return Services(
         settings=settings,
-        links=links,
-        gsis_signin=signin,
-        registration=GsisRegistration(
-            signin=signin, accounts=accounts, hasher=hasher, activation=activation, clock=clock, secrets=secrets
-        ),
-        activation=activation,
-        sessions=Sessions(
-            accounts=accounts,
-            sessions=DynamoSessionRepository(models),
-            hasher=hasher,
-            signer=signer,
-            clock=clock,
-            secrets=secrets,
-            links=links,
-        ),
-        signer=signer,
+        ports=ports,
+        flows=assemble(ports, Links(settings.public_url)),
         idempotency=idempotency,
         mailbox=mailbox,
     )

@@ -7,13 +7,15 @@ behaviour.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from chalicelib.domain.accounts import Account, AccountStatus, LoginRecord, UniqueKind
 from chalicelib.domain.flows import IdentityFlow, OAuthState
 from chalicelib.domain.identity import GsisIdentity
 from chalicelib.domain.mail import MailMessage
+from chalicelib.domain.tasks import Task
+from chalicelib.domain.throttling import FailureRecord
 from chalicelib.domain.tokens import Challenge, Purpose, RefreshToken, RotationOutcome, SessionFamily
 
 
@@ -136,6 +138,28 @@ class SessionRepository(Protocol):
     def revoke_all(self, realm: str, account_id: str, now: datetime) -> int:
         """Revoke every session of the account; returns how many were live (unexpired)."""
         ...
+
+
+class TaskQueue(Protocol):
+    def enqueue(self, task: Task) -> None:
+        """Hand ``task`` to a worker; raises TaskQueueError if it cannot be queued."""
+        ...
+
+
+class Counters(Protocol):
+    """Counters with expiry, for rate limits and lockout (keys are opaque strings)."""
+
+    def increment(self, key: str, *, window: timedelta, now: datetime) -> int:
+        """Add one to ``key`` in the current fixed window of length ``window``; the new count."""
+        ...
+
+    def record_failure(self, key: str, *, now: datetime, memory: timedelta) -> FailureRecord:
+        """Count one more failure; failures older than ``memory`` are forgotten first."""
+        ...
+
+    def failures(self, key: str, *, now: datetime, memory: timedelta) -> FailureRecord | None: ...
+
+    def clear(self, key: str) -> None: ...
 
 
 class Mailer(Protocol):

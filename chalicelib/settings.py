@@ -34,6 +34,8 @@ class Settings(BaseModel):
     aws_endpoint_url: str | None = Field(None, alias="AWS_ENDPOINT_URL")
     table_name: str = Field("mitroo-local-main", alias="MITROO_TABLE_NAME")
     idempotency_table_name: str = Field("mitroo-local-idempotency", alias="MITROO_IDEMPOTENCY_TABLE_NAME")
+    task_queue_name: str = Field("mitroo-tasks", alias="MITROO_TASK_QUEUE_NAME")
+    """SQS queue of deferred work (mail above all); its dead-letter queue is ``{name}-dlq``."""
     mail_sender: str = Field("no-reply@mitroo.local", alias="MITROO_MAIL_SENDER")
     ses_configuration_set: str | None = Field(None, alias="MITROO_SES_CONFIGURATION_SET")
 

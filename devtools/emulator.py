@@ -12,6 +12,7 @@ so concurrency tests exercise our conditions, not moto's races.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import signal
@@ -78,6 +79,16 @@ def prepare(settings: Settings) -> None:
     ensure_table(dynamodb, IDEMPOTENCY_TABLE, settings.idempotency_table_name)
     ses = session.client("ses", endpoint_url=settings.aws_endpoint_url)
     ses.verify_email_identity(EmailAddress=settings.mail_sender)
+    ensure_task_queue(session.client("sqs", endpoint_url=settings.aws_endpoint_url), settings.task_queue_name)
+
+
+def ensure_task_queue(sqs: Any, name: str) -> str:
+    """The task queue and its dead-letter queue (5 receives, then dead-lettered)."""
+    dead = sqs.create_queue(QueueName=f"{name}-dlq")["QueueUrl"]
+    dead_arn = sqs.get_queue_attributes(QueueUrl=dead, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    redrive = json.dumps({"deadLetterTargetArn": dead_arn, "maxReceiveCount": "5"})
+    attributes = {"VisibilityTimeout": "30", "RedrivePolicy": redrive}
+    return str(sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"])
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,6 +9,10 @@
    Chalice relies on it: ``app.current_request`` is a plain attribute. The local dev
    server is threaded, so two browser requests at once could read each other's request.
    Serialising the gateway restores Lambda's model.
+3. Client addresses (tests only). API Gateway reports the caller's address in
+   ``requestContext.identity.sourceIp``; the local gateway always says 127.0.0.1. A test
+   may send ``X-Test-Source-Ip`` to play a client at another address (rate limits and
+   lockout are per address). Only this dev patch reads that header.
 """
 
 from __future__ import annotations
@@ -19,9 +23,10 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import chalice.local
-from chalice.local import LocalGateway, MatchResult, RouteMatcher
+from chalice.local import LambdaEventConverter, LocalGateway, MatchResult, RouteMatcher
 
 _one_at_a_time = threading.Lock()
+TEST_ADDRESS_HEADER = "x-test-source-ip"
 
 
 class GreedyRouteMatcher(RouteMatcher):
@@ -52,3 +57,16 @@ def install() -> None:
 
     handle_request._serialised = True  # type: ignore[attr-defined]
     LocalGateway.handle_request = handle_request  # type: ignore[method-assign]
+
+    create_event = LambdaEventConverter.create_lambda_event
+
+    def create_lambda_event(
+        self: LambdaEventConverter, method: str, path: str, headers: dict[str, str], body: Any = None
+    ) -> Any:
+        event = create_event(self, method, path, headers, body)
+        address = {k.lower(): v for k, v in headers.items()}.get(TEST_ADDRESS_HEADER)
+        if address:
+            event["requestContext"]["identity"]["sourceIp"] = address
+        return event
+
+    LambdaEventConverter.create_lambda_event = create_lambda_event  # type: ignore[method-assign]

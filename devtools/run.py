@@ -6,15 +6,17 @@ Starts, in this one process and in this order:
    ``AWS_ENDPOINT_URL`` names one already (LocalStack, say);
 2. the tables and the SES sender identity on whichever emulator is used;
 3. the GSIS stand-in on 127.0.0.1:8001 — unless ``MITROO_GSIS_BASE_URL`` is set;
-4. the Chalice app (stage ``dev``) in the foreground until Ctrl-C, then stops what it
-   started.
+4. the Chalice app (stage ``dev``) in the foreground until Ctrl-C, with a thread that
+   runs queued tasks (mail) as Lambda's SQS trigger would; then stops what it started.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+import threading
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -83,8 +85,28 @@ def _serve(port: int) -> None:
     factory = CLIFactory(project_dir=str(ROOT))
     config = factory.create_config_obj(chalice_stage_name="dev")
     server = factory.create_local_server(config.chalice_app, config, "127.0.0.1", port)
+    stop = threading.Event()
+    worker = threading.Thread(target=_pump_tasks, args=(config.chalice_app, stop), name="tasks", daemon=True)
+    worker.start()
     print(f"Mitroo on http://127.0.0.1:{port}/realms/eiep  (mail: /_dev/mailbox)  Ctrl-C stops", flush=True)
-    server.serve_forever()
+    try:
+        server.serve_forever()
+    finally:
+        stop.set()
+
+
+def _pump_tasks(chalice_app: Any, stop: threading.Event) -> None:
+    """Run queued tasks (mail) as Lambda's SQS trigger would, twice a second."""
+    import boto3
+    from chalice.test import Client
+
+    from chalicelib.settings import Settings
+    from devtools.task_pump import TaskPump
+
+    settings = Settings.from_environ(os.environ)
+    sqs = boto3.client("sqs", region_name=settings.aws_region, endpoint_url=settings.aws_endpoint_url)
+    with Client(chalice_app, stage_name="dev", project_dir=str(ROOT)) as client:
+        TaskPump(sqs, settings.task_queue_name, client.lambda_).run_forever(stop)
 
 
 if __name__ == "__main__":

@@ -93,10 +93,16 @@ def chalice_app(gsis: object) -> object:
 
 @pytest.fixture
 def browser(chalice_app: object, gsis: object) -> Iterator[object]:
-    """A person with a browser: a Chalice test client with a cookie jar and helpers."""
+    """A person with a browser at an address of its own: a Chalice test client with a
+    cookie jar and helpers; queued tasks run (as Lambda's SQS trigger would) on demand."""
+    import boto3
     from chalice.test import Client
 
+    from chalicelib.container import services
+    from devtools.task_pump import TaskPump
     from tests.support.browser import Browser
 
+    settings = services().settings
+    sqs = boto3.client("sqs", region_name=settings.aws_region, endpoint_url=settings.aws_endpoint_url)
     with Client(chalice_app, stage_name="test", project_dir=str(ROOT)) as client:
-        yield Browser(client, gsis)
+        yield Browser(client, gsis, TaskPump(sqs, settings.task_queue_name, client.lambda_))

@@ -25,14 +25,24 @@ from chalicelib.domain.accounts import Account, AccountStatus, LoginRecord, Uniq
 from chalicelib.domain.flows import IdentityFlow, Intent, OAuthState
 from chalicelib.domain.identity import GsisIdentity
 from chalicelib.domain.mail import MailMessage
+from chalicelib.domain.tasks import Task
+from chalicelib.domain.throttling import FailureRecord
 from chalicelib.domain.tokens import Challenge, Purpose, RefreshToken, RotationOutcome, SessionFamily
 from chalicelib.flows.activation import Activation
 from chalicelib.flows.challenges import Challenges
-from chalicelib.flows.errors import DuplicateValue, FlowAlreadyUsed, IdentityProviderError, MailDeliveryError
+from chalicelib.flows.errors import (
+    DuplicateValue,
+    FlowAlreadyUsed,
+    IdentityProviderError,
+    MailDeliveryError,
+    TaskQueueError,
+)
 from chalicelib.flows.gsis_signin import GsisSignIn
 from chalicelib.flows.links import Links
 from chalicelib.flows.registration import GsisRegistration, Registered, RegistrationRequest
 from chalicelib.flows.sessions import Sessions
+from chalicelib.flows.tasks import TaskRunner
+from chalicelib.flows.wiring import Flows, Ports, assemble
 from chalicelib.ports import TokenSigner
 from chalicelib.realms import RealmConfig, get_realm
 
@@ -379,6 +389,60 @@ class RecordingMailer:
             return [message for message in self.sent if message.to == address]
 
 
+class InlineTaskQueue:
+    """Runs each task as soon as it is queued, like a worker that never lags. A task that
+    raises is kept in ``failed`` (SQS would retry it later), never propagated."""
+
+    def __init__(self) -> None:
+        self.runner: TaskRunner | None = None
+        self.done: list[Task] = []
+        self.failed: list[tuple[Task, BaseException]] = []
+        self.refuse = False
+
+    def enqueue(self, task: Task) -> None:
+        if self.refuse:
+            raise TaskQueueError(task.kind)
+        assert self.runner is not None, "wire the runner first"
+        try:
+            self.runner.run(task)
+        except Exception as exc:  # noqa: BLE001 - kept for the test to inspect, as SQS keeps it
+            self.failed.append((task, exc))
+        else:
+            self.done.append(task)
+
+
+class InMemoryCounters:
+    """Rate-limit counters and failure records, as DynamoCounters keeps them."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._windows: dict[tuple[str, int], int] = {}
+        self._failures: dict[str, FailureRecord] = {}
+
+    def increment(self, key: str, *, window: timedelta, now: datetime) -> int:
+        seconds = max(int(window.total_seconds()), 1)
+        slot = (key, int(now.timestamp()) // seconds)
+        with self._lock:
+            self._windows[slot] = self._windows.get(slot, 0) + 1
+            return self._windows[slot]
+
+    def record_failure(self, key: str, *, now: datetime, memory: timedelta) -> FailureRecord:
+        with self._lock:
+            previous = self._failures.get(key)
+            count = previous.count + 1 if previous and previous.last_at > now - memory else 1
+            self._failures[key] = FailureRecord(count, now)
+            return self._failures[key]
+
+    def failures(self, key: str, *, now: datetime, memory: timedelta) -> FailureRecord | None:
+        with self._lock:
+            record = self._failures.get(key)
+        return record if record and record.last_at > now - memory else None
+
+    def clear(self, key: str) -> None:
+        with self._lock:
+            self._failures.pop(key, None)
+
+
 class FakeGsis:
     """GSIS with codes granted by the test; each code works once, like real ones."""
 
@@ -428,13 +492,34 @@ class Kit:
     mailer: RecordingMailer
     gsis: FakeGsis
     signer: TokenSigner
-    links: Links
-    signin: GsisSignIn
-    challenges: Challenges
-    activation: Activation
-    registration: GsisRegistration
-    sessions: Sessions
+    tasks: InlineTaskQueue
+    counters: InMemoryCounters
+    flows: Flows
     _codes: itertools.count = field(default_factory=lambda: itertools.count(1))
+
+    @property
+    def links(self) -> Links:
+        return self.flows.links
+
+    @property
+    def signin(self) -> GsisSignIn:
+        return self.flows.gsis_signin
+
+    @property
+    def challenges(self) -> Challenges:
+        return self.flows.challenges
+
+    @property
+    def activation(self) -> Activation:
+        return self.flows.activation
+
+    @property
+    def registration(self) -> GsisRegistration:
+        return self.flows.registration
+
+    @property
+    def sessions(self) -> Sessions:
+        return self.flows.sessions
 
     def gsis_flow(self, identity: GsisIdentity, intent: Intent | str = Intent.REGISTER) -> str:
         """Go through GSIS start and callback; returns the flow id."""
@@ -469,50 +554,48 @@ def state_from(authorization_url: str) -> str:
 
 
 def build_flows(realm: str = "eiep", *, now: datetime = START) -> Kit:
-    """Fakes and flows for one test: nothing shared with any other test."""
-    config = get_realm(realm)
+    """Fakes and flows for one test, wired exactly as production wires adapters."""
     clock, secrets, hasher = FixedClock(now), SequenceSecrets(), FastHasher()
     store = InMemoryStore()
-    accounts = InMemoryAccountRepository(store)
-    flow_repository = InMemoryFlowRepository(store)
-    challenge_repository = InMemoryChallengeRepository(store)
-    session_repository = InMemorySessionRepository(store)
-    mailer, gsis, signer = RecordingMailer(), FakeGsis(), real_signer()
-    links = Links(PUBLIC_URL)
-    signin = GsisSignIn(flows=flow_repository, accounts=accounts, provider=gsis, clock=clock, secrets=secrets)
-    challenges = Challenges(repository=challenge_repository, clock=clock, secrets=secrets)
-    activation = Activation(accounts=accounts, challenges=challenges, mailer=mailer, clock=clock, links=links)
-    registration = GsisRegistration(
-        signin=signin, accounts=accounts, hasher=hasher, activation=activation, clock=clock, secrets=secrets
+    mailer, gsis, signer, tasks, counters = (
+        RecordingMailer(),
+        FakeGsis(),
+        real_signer(),
+        InlineTaskQueue(),
+        InMemoryCounters(),
     )
-    sessions = Sessions(
-        accounts=accounts,
-        sessions=session_repository,
-        hasher=hasher,
-        signer=signer,
+    ports = Ports(
         clock=clock,
         secrets=secrets,
-        links=links,
+        hasher=hasher,
+        accounts=InMemoryAccountRepository(store),
+        flows=InMemoryFlowRepository(store),
+        challenges=InMemoryChallengeRepository(store),
+        sessions=InMemorySessionRepository(store),
+        counters=counters,
+        mailer=mailer,
+        tasks=tasks,
+        gsis=gsis,
+        signer=signer,
     )
+    flows = assemble(ports, Links(PUBLIC_URL))
+    tasks.runner = flows.tasks
     return Kit(
-        realm=config,
+        realm=get_realm(realm),
         clock=clock,
         secrets=secrets,
         hasher=hasher,
         store=store,
-        accounts=accounts,
-        flow_repository=flow_repository,
-        challenge_repository=challenge_repository,
-        session_repository=session_repository,
+        accounts=ports.accounts,  # type: ignore[arg-type]
+        flow_repository=ports.flows,  # type: ignore[arg-type]
+        challenge_repository=ports.challenges,  # type: ignore[arg-type]
+        session_repository=ports.sessions,  # type: ignore[arg-type]
         mailer=mailer,
         gsis=gsis,
         signer=signer,
-        links=links,
-        signin=signin,
-        challenges=challenges,
-        activation=activation,
-        registration=registration,
-        sessions=sessions,
+        tasks=tasks,
+        counters=counters,
+        flows=flows,
     )
 
 

@@ -7,14 +7,18 @@ from dataclasses import dataclass
 
 from chalicelib.domain.accounts import Account, AccountStatus, UniqueKind, normalise_email
 from chalicelib.domain.mail import MailMessage
+from chalicelib.domain.tasks import Task
 from chalicelib.domain.tokens import Purpose
 from chalicelib.flows.challenges import Challenges
-from chalicelib.flows.errors import AccountDisabled, AccountExpired, MailDeliveryError, TokenInvalid
+from chalicelib.flows.errors import AccountDisabled, AccountExpired, MailDeliveryError, TaskQueueError, TokenInvalid
 from chalicelib.flows.links import Links
-from chalicelib.ports import AccountRepository, Clock, Mailer
-from chalicelib.realms import RealmConfig
+from chalicelib.ports import AccountRepository, Clock, Mailer, TaskQueue
+from chalicelib.realms import RealmConfig, get_realm
 
 log = logging.getLogger(__name__)
+
+SEND = "activation.send"
+RESEND = "activation.resend"
 
 
 @dataclass(frozen=True)
@@ -24,14 +28,54 @@ class Activation:
     mailer: Mailer
     clock: Clock
     links: Links
+    tasks: TaskQueue
 
-    def send(self, realm: RealmConfig, account: Account) -> bool:
-        """Issue a new activation challenge and mail it; False if the mail failed.
+    def request_mail(self, realm: RealmConfig, account_id: str) -> bool:
+        """Queue the activation mail of a new account; False if it could not be queued.
 
-        A failed send is logged, never raised: the account is already stored and the
-        person can ask for the mail again (SPEC §3, "mail failures never lose an account").
-        The challenge of the unsent mail is withdrawn, so a mail that did arrive earlier
-        keeps working.
+        Never raises: the account is already stored and the person can ask for the mail
+        again (SPEC §3, "mail failures never lose an account").
+        """
+        try:
+            self.tasks.enqueue(Task(SEND, {"realm": realm.id, "account_id": account_id}))
+        except TaskQueueError:
+            log.warning("activation mail not queued", extra={"account_id": account_id, "realm": realm.id})
+            return False
+        return True
+
+    def resend(self, realm: RealmConfig, email: str) -> None:
+        """Queue a resend for ``email``, known or not: the request does the same work
+        either way, so neither its answer nor its timing tells whether an account exists.
+
+        Raises
+        ------
+        TaskQueueError
+            the queue is unavailable (the caller answers 503, for every address alike).
+        """
+        self.tasks.enqueue(Task(RESEND, {"realm": realm.id, "email": normalise_email(email)}))
+
+    def deliver(self, payload: dict[str, str]) -> None:
+        """Task ``activation.send``: mail a pending account a fresh link and code."""
+        realm = get_realm(payload["realm"])
+        account = self.accounts.get(realm.id, payload["account_id"])
+        if account is not None and account.status is AccountStatus.PENDING_ACTIVATION:
+            self.send(realm, account)
+
+    def deliver_resend(self, payload: dict[str, str]) -> None:
+        """Task ``activation.resend``: the same, for whichever pending account has the e-mail."""
+        realm = get_realm(payload["realm"])
+        account = self.accounts.find_by_unique(realm.id, UniqueKind.EMAIL, payload["email"])
+        if account is not None and account.status is AccountStatus.PENDING_ACTIVATION:
+            self.send(realm, account)
+
+    def send(self, realm: RealmConfig, account: Account) -> None:
+        """Issue a new activation challenge and mail it.
+
+        Raises
+        ------
+        MailDeliveryError
+            after withdrawing the new challenge, so a mail that did arrive earlier keeps
+            working; the queue retries the task later.
         """
         issued = self.challenges.issue(account, Purpose.ACTIVATION, realm.lifetimes.activation)
         message = MailMessage(
@@ -52,8 +96,7 @@ class Activation:
         except MailDeliveryError:
             log.warning("activation mail not sent", extra={"account_id": account.account_id, "realm": realm.id})
             self.challenges.withdraw(issued)
-            return False
-        return True
+            raise
 
     def activate_by_token(self, realm: RealmConfig, token: str) -> AccountStatus:
         """Consume the link token and activate the account it names."""
@@ -65,15 +108,6 @@ class Activation:
         account = self.accounts.find_by_unique(realm.id, UniqueKind.EMAIL, normalise_email(email))
         challenge = self.challenges.redeem_code(account, Purpose.ACTIVATION, code, realm.activation_code_attempts)
         return self._activate(realm, challenge.account_id)
-
-    def resend(self, realm: RealmConfig, email: str) -> None:
-        """Send a new activation mail if a pending account has ``email``; silent otherwise.
-
-        The caller answers 202 either way (enumeration safety).
-        """
-        account = self.accounts.find_by_unique(realm.id, UniqueKind.EMAIL, normalise_email(email))
-        if account is not None and account.status is AccountStatus.PENDING_ACTIVATION:
-            self.send(realm, account)
 
     def _activate(self, realm: RealmConfig, account_id: str) -> AccountStatus:
         """Pending → active. An account that was disabled meanwhile stays so, and says so."""

@@ -178,6 +178,27 @@ class NotFound(FlowError):
     title = "Not found."
 
 
+class TooManyAttempts(FlowError):
+    """Too many attempts; try again later."""
+
+    code = "too_many_attempts"
+    title = "Too many attempts; please try again later."
+
+
+class IdentityMismatch(FlowError):
+    """The tax number on record differs from the one GSIS confirmed."""
+
+    code = "identity_mismatch"
+    title = "The tax number on record differs from the one GSIS confirmed."
+
+
+class CertificationRequired(FlowError):
+    """The account must be certified through GSIS once before it is used."""
+
+    code = "certification_required"
+    title = "Please confirm your identity through GSIS once to continue."
+
+
 class DuplicateValue(Exception):
     """Raised by repositories: another account already holds a unique value."""
 
@@ -192,3 +213,7 @@ class FlowAlreadyUsed(Exception):
 
 class MailDeliveryError(Exception):
     """Raised by mailers: the provider refused or could not be reached."""
+
+
+class TaskQueueError(Exception):
+    """Raised by task queues: the task could not be queued."""

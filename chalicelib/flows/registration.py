@@ -65,7 +65,7 @@ class _OtherFields:
 class Registered:
     account_id: str
     status: AccountStatus
-    mail_sent: bool
+    mail_queued: bool
 
 
 @dataclass(frozen=True)
@@ -123,8 +123,8 @@ class GsisRegistration:
         except FlowAlreadyUsed:
             raise FlowUsed() from None
         log.info("account registered", extra={"account_id": account.account_id, "realm": realm.id})
-        mail_sent = self.activation.send(realm, account)
-        return Registered(account.account_id, account.status, mail_sent)
+        mail_queued = self.activation.request_mail(realm, account.account_id)
+        return Registered(account.account_id, account.status, mail_queued)
 
     @staticmethod
     def _other_fields(realm: RealmConfig, request: RegistrationRequest) -> _OtherFields:

@@ -27,6 +27,7 @@ from chalicelib.flows.errors import (
     Unauthorized,
 )
 from chalicelib.flows.links import Links
+from chalicelib.flows.throttling import Throttle
 from chalicelib.ports import AccountRepository, Clock, PasswordHasher, SecretSource, SessionRepository, TokenSigner
 from chalicelib.realms import RealmConfig
 
@@ -63,27 +64,36 @@ class Sessions:
     clock: Clock
     secrets: SecretSource
     links: Links
+    throttle: Throttle
 
-    def login(self, realm: RealmConfig, username: str, password: str) -> TokenPair:
+    def login(self, realm: RealmConfig, username: str, password: str, address: str = "") -> TokenPair:
         """Check the password and open a session.
 
         Raises
         ------
+        TooManyAttempts
+            the username or the client address is backing off after failures; checked
+            before any password work, for known and unknown usernames alike.
         InvalidCredentials
             unknown user, no local password, or wrong password (indistinguishable).
         NotActivated, AccountDisabled, AccountExpired
             only after the password was right, so they reveal nothing to a guesser.
         """
-        login = self.accounts.find_login(realm.id, username.strip().casefold())
+        username = username.strip().casefold()
+        self.throttle.check_login(realm, username, address)
+        login = self.accounts.find_login(realm.id, username)
         if login is None or not login.password_hash:
             self.hasher.waste_time(password)
+            self.throttle.login_failed(realm, username, address)
             log.info("login refused", extra={"realm": realm.id, "reason": "unknown_user_or_no_password"})
             raise InvalidCredentials()
         if not self.hasher.verify(login.password_hash, password):
+            self.throttle.login_failed(realm, username, address)
             log.info(
                 "login refused", extra={"realm": realm.id, "reason": "wrong_password", "account_id": login.account_id}
             )
             raise InvalidCredentials()
+        self.throttle.login_succeeded(realm, username)
         self._require_usable(login.status)
         log.info("login succeeded", extra={"realm": realm.id, "account_id": login.account_id})
         if self.hasher.needs_rehash(login.password_hash):

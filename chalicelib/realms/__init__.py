@@ -86,6 +86,36 @@ class Lifetimes(_Strict):
     session_max: timedelta = timedelta(days=30)
 
 
+class Limit(_Strict):
+    """At most ``count`` requests per ``window`` (fixed windows)."""
+
+    count: Annotated[int, Field(ge=1)]
+    window: timedelta
+
+
+class ActionLimits(_Strict):
+    """Limits of one action, per key (the e-mail or username it names) and per address."""
+
+    per_key: Limit
+    per_address: Limit
+
+
+class Throttling(_Strict):
+    """Login back-off and per-action limits (SPEC §3)."""
+
+    login_free_failures: Annotated[int, Field(ge=1)] = 5
+    login_backoff_base: timedelta = timedelta(seconds=30)
+    login_backoff_ceiling: timedelta = timedelta(minutes=15)
+    login_failure_memory: timedelta = timedelta(days=1)
+    actions: dict[str, ActionLimits] = {}
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Throttling:
+        if self.login_backoff_base > self.login_backoff_ceiling:
+            raise ValueError("login_backoff_base exceeds login_backoff_ceiling")
+        return self
+
+
 class SupportConfig(_Strict):
     mailbox: str
     url: str
@@ -103,6 +133,9 @@ class RealmConfig(_Strict):
     """``None`` for realms without local passwords (EU Login only)."""
     lifetimes: Lifetimes = Lifetimes()
     activation_code_attempts: Annotated[int, Field(ge=1, le=10)] = 5
+    recovery: Literal["gsis", "mail", "none"] = "none"
+    """How a forgotten password is reset: through GSIS (eiep), by mail link (ntua)."""
+    throttling: Throttling = Throttling()
     support: SupportConfig | None = None
 
     @model_validator(mode="after")
@@ -113,6 +146,8 @@ class RealmConfig(_Strict):
             raise ValueError("username eulogin_sub needs identity_source eulogin")
         if self.identity_source != "eulogin" and self.password_policy is None:
             raise ValueError("realms with local passwords need a password_policy")
+        if self.recovery == "gsis" and self.identity_source != "gsis":
+            raise ValueError("recovery through GSIS needs identity_source gsis")
         return self
 
 

@@ -23,13 +23,13 @@ bp = Blueprint(__name__)
 )
 def activate(ctx: Ctx) -> Reply:
     body: ActivationInput = ctx.body
-    activation = ctx.services.activation
+    activation = ctx.flows.activation
     if body.token:
         status = activation.activate_by_token(ctx.realm, body.token)
     else:
         status = activation.activate_by_code(ctx.realm, body.email or "", body.code or "")
     count("AccountActivated")
-    return Reply(body=StatusOutput(status=str(status)), next_page=ctx.services.links.page(ctx.realm.id, "activated"))
+    return Reply(body=StatusOutput(status=str(status)), next_page=ctx.flows.links.page(ctx.realm.id, "activated"))
 
 
 @api(
@@ -39,15 +39,16 @@ def activate(ctx: Ctx) -> Reply:
     summary="Send the activation mail again (answers 202 whether or not the account exists)",
     body=ResendInput,
     responses={202: StatusOutput},
-    problems=["invalid_email", "not_found"],
+    problems=["invalid_email", "too_many_attempts", "service_unavailable", "not_found"],
     tags=["registration"],
 )
 def resend(ctx: Ctx) -> Reply:
     body: ResendInput = ctx.body
     email = valid_email(body.email)
+    ctx.flows.throttle.limit(ctx.realm, "activation_resend", email, ctx.client_ip)
 
     def resend_once() -> dict[str, str]:
-        ctx.services.activation.resend(ctx.realm, email)
+        ctx.flows.activation.resend(ctx.realm, email)
         return {"status": "accepted"}
 
     payload = {"realm": ctx.realm.id, "email": email.casefold()}
@@ -55,5 +56,5 @@ def resend(ctx: Ctx) -> Reply:
     return Reply(
         status=202,
         body=StatusOutput(status="accepted"),
-        next_page=ctx.services.links.page(ctx.realm.id, "registered", resent="1"),
+        next_page=ctx.flows.links.page(ctx.realm.id, "registered", resent="1"),
     )

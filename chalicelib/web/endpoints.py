@@ -15,20 +15,23 @@ import json
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from chalice import Blueprint, Response
 from pydantic import BaseModel
 
 from chalicelib.container import Services, services
-from chalicelib.flows.errors import FlowError
+from chalicelib.flows.errors import FlowError, TaskQueueError
 from chalicelib.observability import metrics
 from chalicelib.realms import RealmConfig, UnknownRealm, get_realm
 from chalicelib.web import csrf, html
 from chalicelib.web.cookies import read_cookie
 from chalicelib.web.inputs import BODY_TYPES, is_form, parse_body
 from chalicelib.web.problems import InputProblem, from_flow_error, problem, problem_body
+
+if TYPE_CHECKING:
+    from chalicelib.flows.wiring import Flows
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +84,10 @@ class Ctx:
     @property
     def services(self) -> Services:
         return services()
+
+    @property
+    def flows(self) -> Flows:
+        return services().flows
 
     def cookie(self, name: str) -> str | None:
         return read_cookie(self.request, name)
@@ -138,6 +145,8 @@ def api(
                 return _flow_error(request, error)
             except InputProblem as error:
                 return _error(request, error.code, detail=error.detail, errors=error.errors)
+            except TaskQueueError:
+                return _error(request, "service_unavailable", retry_after=30)
             except Exception:
                 log.exception("unhandled error in %s %s", method, path)
                 return _error(request, "internal_error")
@@ -180,11 +189,17 @@ def _flow_error(request: Any, error: FlowError) -> Response:
 
 
 def _error(
-    request: Any, code: str, *, detail: str | None = None, errors: dict[str, list[str]] | None = None
+    request: Any,
+    code: str,
+    *,
+    detail: str | None = None,
+    errors: dict[str, list[str]] | None = None,
+    retry_after: int | None = None,
 ) -> Response:
+    headers = {"Retry-After": str(retry_after)} if retry_after else None
     if wants_html(request):
         return html.error_page(problem_body(code, detail=detail, errors=errors))
-    return problem(code, detail=detail, errors=errors)
+    return problem(code, detail=detail, errors=errors, headers=headers)
 
 
 def page(

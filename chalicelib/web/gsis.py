@@ -19,7 +19,7 @@ BINDING_COOKIE = "mitroo_oauth"
 def start(ctx: Ctx) -> Response:
     """Send the browser to GSIS to prove who it is, for the given ``intent``."""
     params = {name: value for name in ("ticket", "reset") if (value := ctx.query(name))}
-    started = ctx.services.gsis_signin.start(ctx.realm, ctx.query("intent") or "", ctx.cookie(BINDING_COOKIE), params)
+    started = ctx.flows.gsis_signin.start(ctx.realm, ctx.query("intent") or "", ctx.cookie(BINDING_COOKIE), params)
     cookie = build_cookie(
         BINDING_COOKIE,
         started.browser_binding,
@@ -32,14 +32,14 @@ def start(ctx: Ctx) -> Response:
 @page(bp, "/realms/{realm}/gsis/callback")
 def callback(ctx: Ctx) -> Response:
     """Where GSIS sends the browser back; on success, on to the intent's page."""
-    completed = ctx.services.gsis_signin.complete(
+    completed = ctx.flows.gsis_signin.complete(
         ctx.realm,
         state=ctx.query("state"),
         code=ctx.query("code"),
         error=ctx.query("error"),
         browser_binding=ctx.cookie(BINDING_COOKIE),
     )
-    return redirect(ctx.services.links.page(ctx.realm.id, str(completed.intent), flow=completed.flow_id))
+    return redirect(ctx.flows.links.page(ctx.realm.id, str(completed.intent), flow=completed.flow_id))
 
 
 @api(
@@ -51,4 +51,4 @@ def callback(ctx: Ctx) -> Response:
     tags=["gsis"],
 )
 def read_flow(ctx: Ctx, flow: str) -> Reply:
-    return Reply(body=FlowOutput.model_validate(ctx.services.gsis_signin.describe(ctx.realm, flow)))
+    return Reply(body=FlowOutput.model_validate(ctx.flows.gsis_signin.describe(ctx.realm, flow)))

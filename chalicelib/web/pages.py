@@ -42,7 +42,7 @@ def index(ctx: Ctx) -> Response:
 @page(bp, "/realms/{realm}/register")
 def register(ctx: Ctx) -> Response:
     flow_id = ctx.query("flow") or ""
-    flow = ctx.services.gsis_signin.load(ctx.realm, flow_id)
+    flow = ctx.flows.gsis_signin.load(ctx.realm, flow_id)
     if flow.used_at is not None:
         raise FlowUsed()
     return _form_page(ctx, "register.html", flow_id=flow_id, identity=flow.identity.public_fields())
@@ -72,7 +72,7 @@ def login(ctx: Ctx) -> Response:
 @page(bp, "/realms/{realm}/home")
 def home(ctx: Ctx) -> Response:
     try:
-        profile = ctx.services.sessions.profile(ctx.realm, authenticate(ctx))
+        profile = ctx.flows.sessions.profile(ctx.realm, authenticate(ctx))
     except Unauthorized:
         return redirect(f"/realms/{ctx.realm.id}/login")
     return _form_page(ctx, "home.html", profile=profile)
@@ -81,7 +81,7 @@ def home(ctx: Ctx) -> Response:
 @page(bp, "/realms/{realm}/logout", methods=["POST"], form=True)
 def logout(ctx: Ctx) -> Response:
     try:
-        ctx.services.sessions.logout(ctx.realm, authenticate(ctx))
+        ctx.flows.sessions.logout(ctx.realm, authenticate(ctx))
     except Unauthorized:
         pass
     cookies = [
@@ -93,5 +93,5 @@ def logout(ctx: Ctx) -> Response:
 
 @page(bp, "/realms/{realm}/recover-email")
 def recover_email(ctx: Ctx) -> Response:
-    view = ctx.services.gsis_signin.describe(ctx.realm, ctx.query("flow") or "")
+    view = ctx.flows.gsis_signin.describe(ctx.realm, ctx.query("flow") or "")
     return _form_page(ctx, "recover_email.html", view=view)

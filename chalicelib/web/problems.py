@@ -58,6 +58,7 @@ TITLES: dict[str, str] = {
     "unsupported_media_type": "Send application/json or application/x-www-form-urlencoded.",
     "method_not_allowed": "This resource does not support that method.",
     "internal_error": "Something went wrong on our side.",
+    "service_unavailable": "The service is busy; please try again shortly.",
 }
 
 

@@ -39,7 +39,7 @@ def register(ctx: Ctx) -> Reply:
     request = RegistrationRequest(**body.model_dump())
 
     def register_once() -> dict[str, str]:
-        registered = ctx.services.registration.register(ctx.realm, request)
+        registered = ctx.flows.registration.register(ctx.realm, request)
         count("AccountRegistered")
         return {"account_id": registered.account_id, "status": str(registered.status)}
 
@@ -48,5 +48,5 @@ def register(ctx: Ctx) -> Reply:
     return Reply(
         status=201,
         body=RegistrationOutput.model_validate(result),
-        next_page=ctx.services.links.page(ctx.realm.id, "registered"),
+        next_page=ctx.flows.links.page(ctx.realm.id, "registered"),
     )

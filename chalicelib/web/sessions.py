@@ -34,7 +34,7 @@ def _token_reply(ctx: Ctx, pair: TokenPair, status: int) -> Reply:
         refresh_token=pair.refresh_token,
         refresh_expires_in=pair.refresh_expires_in,
     )
-    return Reply(status=status, body=body, cookies=cookies, next_page=ctx.services.links.page(ctx.realm.id, "home"))
+    return Reply(status=status, body=body, cookies=cookies, next_page=ctx.flows.links.page(ctx.realm.id, "home"))
 
 
 def bearer_token(ctx: Ctx) -> str | None:
@@ -47,7 +47,7 @@ def bearer_token(ctx: Ctx) -> str | None:
 
 
 def authenticate(ctx: Ctx) -> Principal:
-    return ctx.services.sessions.authenticate(ctx.realm, bearer_token(ctx))
+    return ctx.flows.sessions.authenticate(ctx.realm, bearer_token(ctx))
 
 
 @api(
@@ -57,12 +57,19 @@ def authenticate(ctx: Ctx) -> Principal:
     summary="Sign in with username and password",
     body=LoginInput,
     responses={201: TokenOutput},
-    problems=["invalid_credentials", "not_activated", "account_disabled", "account_expired", "not_found"],
+    problems=[
+        "invalid_credentials",
+        "not_activated",
+        "account_disabled",
+        "account_expired",
+        "too_many_attempts",
+        "not_found",
+    ],
     tags=["sessions"],
 )
 def login(ctx: Ctx) -> Reply:
     body: LoginInput = ctx.body
-    pair = ctx.services.sessions.login(ctx.realm, body.username, body.password)
+    pair = ctx.flows.sessions.login(ctx.realm, body.username, body.password, ctx.client_ip)
     count("LoginSucceeded")
     return _token_reply(ctx, pair, 201)
 
@@ -80,7 +87,7 @@ def login(ctx: Ctx) -> Reply:
 def refresh(ctx: Ctx) -> Reply:
     body: RefreshInput = ctx.body
     token = body.refresh_token or ctx.cookie(REFRESH_COOKIE) or ""
-    return _token_reply(ctx, ctx.services.sessions.refresh(ctx.realm, token), 200)
+    return _token_reply(ctx, ctx.flows.sessions.refresh(ctx.realm, token), 200)
 
 
 @api(
@@ -94,7 +101,7 @@ def refresh(ctx: Ctx) -> Reply:
     auth=True,
 )
 def logout(ctx: Ctx) -> Reply:
-    ctx.services.sessions.logout(ctx.realm, authenticate(ctx))
+    ctx.flows.sessions.logout(ctx.realm, authenticate(ctx))
     cookies = [expire_cookie(SESSION_COOKIE), expire_cookie(REFRESH_COOKIE, path=_refresh_path(ctx.realm))]
     return Reply(status=204, cookies=cookies)
 
@@ -109,5 +116,5 @@ def logout(ctx: Ctx) -> Reply:
     auth=True,
 )
 def me(ctx: Ctx) -> Reply:
-    profile = ctx.services.sessions.profile(ctx.realm, authenticate(ctx))
+    profile = ctx.flows.sessions.profile(ctx.realm, authenticate(ctx))
     return Reply(body=ProfileOutput.model_validate(profile))

@@ -35,7 +35,7 @@ def openapi(ctx: Ctx) -> Reply:
 )
 def jwks(ctx: Ctx) -> Reply:
     _ = ctx.realm
-    return Reply(body=ctx.services.signer.jwks(), headers={"Cache-Control": "public, max-age=300"})
+    return Reply(body=ctx.services.ports.signer.jwks(), headers={"Cache-Control": "public, max-age=300"})
 
 
 @page(bp, "/static/site.css")

@@ -50,7 +50,7 @@ def test_twenty_registrations_with_one_email_make_exactly_one_account(browser: B
     email = unique_email("race")
     flows = [browser.gsis_flow() for _ in range(20)]
     realm = get_realm("eiep")
-    registration = services().registration
+    registration = services().flows.registration
 
     def attempt(flow: str) -> Callable[[], Any]:
         request = RegistrationRequest(flow, email, STRONG_PASSWORD, STRONG_PASSWORD, "female")
@@ -61,7 +61,7 @@ def test_twenty_registrations_with_one_email_make_exactly_one_account(browser: B
 
     # Then exactly one account exists and everyone else was told the e-mail is taken
     assert outcomes == Counter({"ok": 1, "email_taken": 19})
-    account = services().sessions.accounts.find_by_unique("eiep", UniqueKind.EMAIL, email.casefold())
+    account = services().flows.sessions.accounts.find_by_unique("eiep", UniqueKind.EMAIL, email.casefold())
     assert account is not None
     assert len(browser.mail_to(email)) == 1
 
@@ -72,7 +72,7 @@ def test_thirty_activations_with_one_token_succeed_exactly_once(browser: Browser
     assert browser.register(browser.gsis_flow(), email).status == 201
     token, _ = browser.activation_mail(email)
     realm = get_realm("eiep")
-    activation = services().activation
+    activation = services().flows.activation
 
     # When thirty requests present the token at once
     outcomes = _race([lambda: activation.activate_by_token(realm, token) for _ in range(30)])
@@ -86,7 +86,7 @@ def test_one_flow_used_by_ten_concurrent_registrations_makes_one_account(browser
     # Given one GSIS flow and ten submissions of it with different e-mails (a double-click storm)
     flow = browser.gsis_flow()
     realm = get_realm("eiep")
-    registration = services().registration
+    registration = services().flows.registration
 
     def attempt(email: str) -> Callable[[], Any]:
         request = RegistrationRequest(flow, email, STRONG_PASSWORD, STRONG_PASSWORD, "male")

@@ -21,7 +21,7 @@ def expired_flow(afm: str, intent: Intent = Intent.REGISTER) -> str:
     """A register flow that expired a minute ago; returns its id."""
     flow_id = secrets.token_urlsafe(32)
     now = datetime.now(UTC)
-    services().gsis_signin.flows.save_flow(
+    services().flows.gsis_signin.flows.save_flow(
         IdentityFlow(
             flow_hash=fingerprint(flow_id),
             realm="eiep",
@@ -36,11 +36,11 @@ def expired_flow(afm: str, intent: Intent = Intent.REGISTER) -> str:
 
 def expired_activation(email: str) -> tuple[str, str]:
     """Replace the pending account's activation with one that expired; (token, code)."""
-    account = services().sessions.accounts.find_by_unique("eiep", UniqueKind.EMAIL, email.casefold())
+    account = services().flows.sessions.accounts.find_by_unique("eiep", UniqueKind.EMAIL, email.casefold())
     assert account is not None
     token, code = secrets.token_urlsafe(32), "424242"
     now = datetime.now(UTC)
-    services().activation.challenges.repository.replace(
+    services().flows.activation.challenges.repository.replace(
         Challenge(
             realm="eiep",
             account_id=account.account_id,

@@ -15,6 +15,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import requests
 
+from devtools.local_gateway import TEST_ADDRESS_HEADER
+from devtools.task_pump import TaskPump
 from standins.gsis import GsisStandIn, Identity, make_afm
 
 _seeds = itertools.count(random.randrange(10**6))
@@ -42,10 +44,13 @@ class Response:
 
 
 class Browser:
-    def __init__(self, client: Any, gsis: GsisStandIn) -> None:
+    def __init__(self, client: Any, gsis: GsisStandIn, pump: TaskPump) -> None:
         self.client = client
         self.gsis = gsis
+        self.pump = pump
         self.jar: dict[str, str] = {}
+        # Every browser is a different client address (rate limits are per address).
+        self.address = f"198.51.{random.randrange(256)}.{random.randrange(1, 255)}"
 
     # -- HTTP ---------------------------------------------------------------------------
     def request(
@@ -59,7 +64,8 @@ class Browser:
         html: bool = False,
         body: bytes | None = None,
     ) -> Response:
-        sent = {"Accept": "text/html" if html else "application/json", **(headers or {})}
+        sent = {"Accept": "text/html" if html else "application/json", TEST_ADDRESS_HEADER: self.address}
+        sent.update(headers or {})
         if self.jar:
             sent["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.jar.items())
         payload = body if body is not None else b""
@@ -144,7 +150,12 @@ class Browser:
         body.update(extra)
         return self.post("/api/v1/realms/eiep/registrations", json=body)
 
+    def run_tasks(self) -> int:
+        """Run what the requests so far queued (mail), as the SQS trigger would."""
+        return self.pump.drain()
+
     def mail_to(self, address: str) -> list[dict[str, Any]]:
+        self.run_tasks()
         response = self.get(f"/_dev/mail?{urlencode({'to': address})}")
         assert response.status == 200, response.text
         return list(response.json["messages"])

@@ -50,7 +50,7 @@ def test_registration_creates_a_pending_account_with_the_gsis_identity(kit: Kit,
     # When she registers
     registered = kit.registration.register(kit.realm, _request(flow, mobile="+30 691-234 5678", registry_number="A-77"))
     # Then a pending, GSIS-verified account holds the flow's identity and her fields
-    assert registered.status is AccountStatus.PENDING_ACTIVATION and registered.mail_sent
+    assert registered.status is AccountStatus.PENDING_ACTIVATION and registered.mail_queued
     account = kit.accounts.get("eiep", registered.account_id)
     assert account is not None and account == _only_account(kit)
     assert account.identity == maria and account.gsis_verified
@@ -214,13 +214,24 @@ def test_a_failed_mail_still_registers_the_account(kit: Kit, maria: GsisIdentity
     kit.mailer.fail_next(1)
     # When Maria registers
     registered = kit.register(maria, "maria@example.gr")
-    # Then the account exists, pending, and the result says no mail went out
-    assert registered.mail_sent is False and registered.status is AccountStatus.PENDING_ACTIVATION
+    # Then the account exists, pending; the mail task failed and waits for a retry
+    assert registered.status is AccountStatus.PENDING_ACTIVATION
     assert kit.accounts.get("eiep", registered.account_id) is not None
     assert kit.mailer.sent == []
+    assert [task.kind for task, _ in kit.tasks.failed] == ["activation.send"]
     # And asking again sends the mail
     kit.activation.resend(kit.realm, "maria@example.gr")
     assert len(kit.mailer.to("maria@example.gr")) == 1
+
+
+def test_a_queue_outage_still_registers_the_account(kit: Kit, maria: GsisIdentity) -> None:
+    # Given the task queue refuses work
+    kit.tasks.refuse = True
+    # When Maria registers
+    registered = kit.register(maria, "maria@example.gr")
+    # Then the account exists and the result says the mail was not queued
+    assert registered.mail_queued is False
+    assert kit.accounts.get("eiep", registered.account_id) is not None
 
 
 def test_concurrent_registrations_with_one_flow_create_one_account(kit: Kit, maria: GsisIdentity) -> None:

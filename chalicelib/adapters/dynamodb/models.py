@@ -18,6 +18,8 @@ challenge              ``ACCOUNT#r#<account_id>``   ``CHALLENGE#<purpose>``
 challenge lookup       ``TOKEN#h``                  ``TOKEN``
 session family         ``ACCOUNT#r#<account_id>``   ``SESSION#<family_id>``
 refresh token          ``REFRESH#h``                ``REFRESH``
+rate counter           ``RATE#<key>#<window start>`` ``RATE``
+failure record         ``FAILURES#<key>``           ``FAILURES``
 =====================  ===========================  ===================
 
 Every short-lived item carries ``purge_at`` (DynamoDB TTL); code still checks its own
@@ -73,6 +75,8 @@ class BoundModels:
     ChallengeLookup: Any
     SessionFamilyItem: Any
     RefreshTokenItem: Any
+    CounterItem: Any
+    FailureItem: Any
 
 
 @functools.cache
@@ -170,6 +174,17 @@ def bind_models(binding: TableBinding) -> BoundModels:
         expires_at = UTCDateTimeAttribute()
         rotated_at = UTCDateTimeAttribute(null=True)
 
+    class CounterItem(Item, discriminator="counter"):
+        """One fixed-window rate-limit counter."""
+
+        hits = NumberAttribute(default=0)
+
+    class FailureItem(Item, discriminator="failures"):
+        """Consecutive failures of one key, for login back-off."""
+
+        failed = NumberAttribute(default=0)
+        last_at = UTCDateTimeAttribute(null=True)
+
     # Subclasses inherit the base class's connection: one botocore client per table.
     Item._get_connection()
     return BoundModels(
@@ -182,6 +197,8 @@ def bind_models(binding: TableBinding) -> BoundModels:
         ChallengeLookup=ChallengeLookup,
         SessionFamilyItem=SessionFamilyItem,
         RefreshTokenItem=RefreshTokenItem,
+        CounterItem=CounterItem,
+        FailureItem=FailureItem,
     )
 
 
