@@ -54,7 +54,7 @@ class Account:
     def unique_values(self) -> dict[UniqueKind, str]:
         """The values the repository must guard, normalised for comparison."""
         values = {UniqueKind.EMAIL: normalise_email(self.email), UniqueKind.USERNAME: self.username.casefold()}
-        if self.identity is not None:
+        if self.identity is not None and self.identity.afm:
             values[UniqueKind.AFM] = self.identity.afm
         return values
 
