@@ -33,7 +33,12 @@ WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
 class Serialized:
-    """WSGI middleware: one request inside the wrapped app at a time."""
+    """WSGI middleware: one request inside the wrapped app at a time.
+
+    It also answers ``GET /_aws/ses`` the way LocalStack does (sent mail as JSON), read
+    straight from moto's SES backend: moto's own ``/moto-api/data.json`` serialises every
+    stored object of every service and grows slower with every DynamoDB item.
+    """
 
     def __init__(self, app: WsgiApp) -> None:
         self._app = app
@@ -41,7 +46,32 @@ class Serialized:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         with self._lock:
+            if environ.get("PATH_INFO") == "/_aws/ses" and environ.get("REQUEST_METHOD") == "GET":
+                body = json.dumps({"messages": _sent_mail()}).encode()
+                start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+                return [body]
             return list(self._app(environ, start_response))
+
+
+def _sent_mail() -> list[dict[str, Any]]:
+    """Mail moto's SES accepted, oldest first, in LocalStack's ``/_aws/ses`` shape."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+
+    messages = []
+    for region, backend in ses_backends[DEFAULT_ACCOUNT_ID].items():
+        for message in backend.sent_messages:
+            messages.append(
+                {
+                    "Id": message.id,
+                    "Region": region,
+                    "Source": message.source,
+                    "Destination": message.destinations,
+                    "Subject": message.subject,
+                    "Body": {"html_part": message.body, "text_part": None},
+                }
+            )
+    return messages
 
 
 class Emulator:

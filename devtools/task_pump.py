@@ -42,8 +42,8 @@ class TaskPump:
                         Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)],
                     )
                 delivered += len(done)
-                if failed and not done:
-                    break
+                # Failed messages stay in flight until their visibility timeout (as in AWS),
+                # so the next receive sees only the rest of the queue.
         return delivered
 
     def _deliver(self, messages: list[dict[str, Any]]) -> set[str]:

@@ -105,4 +105,7 @@ def browser(chalice_app: object, gsis: object) -> Iterator[object]:
     settings = services().settings
     sqs = boto3.client("sqs", region_name=settings.aws_region, endpoint_url=settings.aws_endpoint_url)
     with Client(chalice_app, stage_name="test", project_dir=str(ROOT)) as client:
-        yield Browser(client, gsis, TaskPump(sqs, settings.task_queue_name, client.lambda_))
+        browser = Browser(client, gsis, TaskPump(sqs, settings.task_queue_name, client.lambda_))
+        browser.run_tasks()  # start with an empty queue: no test runs another's tasks
+        yield browser
+        browser.run_tasks()
