@@ -6,13 +6,25 @@ import os
 
 from chalice import Chalice
 
-from chalicelib.web import activation, fallback, gsis, pages, registration, sessions, system, workers
+from chalicelib.web import (
+    activation,
+    certification,
+    fallback,
+    gsis,
+    pages,
+    recovery,
+    registration,
+    sessions,
+    support,
+    system,
+    workers,
+)
 from chalicelib.web.middleware import register_middleware
 
 app = Chalice(app_name="mitroo")
 register_middleware(app)
 
-for blueprint in (system, gsis, registration, activation, sessions, pages, workers):
+for blueprint in (system, gsis, registration, activation, recovery, certification, sessions, support, pages, workers):
     app.register_blueprint(blueprint.bp)
 
 if os.environ.get("MITROO_DEV_ROUTES") == "1":

@@ -34,6 +34,8 @@ class Services:
 IDEMPOTENCY_WINDOWS = {
     "registration": 15 * 60,  # as long as a flow lives: a retried submit gets the same answer
     "activation-resend": 60,  # a second click within a minute sends no second mail
+    "password-reset": 60,  # likewise for the reset mail
+    "support-ticket": 10 * 60,  # a retried submit opens one ticket
     "task": 60 * 60,  # an SQS message delivered twice runs once
 }
 
@@ -83,6 +85,7 @@ def _ports(settings: Settings) -> Ports:
         DynamoChallengeRepository,
         DynamoFlowRepository,
         DynamoSessionRepository,
+        DynamoTicketRepository,
     )
     from chalicelib.adapters.gsis_client import GsisClient
     from chalicelib.adapters.jwt_signer import JwtSigner
@@ -108,6 +111,7 @@ def _ports(settings: Settings) -> Ports:
         flows=DynamoFlowRepository(models),
         challenges=DynamoChallengeRepository(models),
         sessions=DynamoSessionRepository(models),
+        tickets=DynamoTicketRepository(models),
         counters=DynamoCounters(models),
         mailer=SesMailer(
             boto3.client("ses", **aws), sender=settings.mail_sender, configuration_set=settings.ses_configuration_set

@@ -16,6 +16,7 @@ from chalicelib.domain.identity import GsisIdentity
 from chalicelib.domain.mail import MailMessage
 from chalicelib.domain.tasks import Task
 from chalicelib.domain.throttling import FailureRecord
+from chalicelib.domain.tickets import Ticket
 from chalicelib.domain.tokens import Challenge, Purpose, RefreshToken, RotationOutcome, SessionFamily
 
 
@@ -87,6 +88,18 @@ class AccountRepository(Protocol):
         """Replace the hash (account and login record together); raises for an unknown account."""
         ...
 
+    def certify(self, realm: str, account_id: str, identity: GsisIdentity, *, consume_flow: str, now: datetime) -> None:
+        """Overwrite the identity from GSIS and mark the account verified, once, with the flow.
+
+        Raises
+        ------
+        DuplicateValue
+            ("afm") another account holds GSIS's tax number.
+        FlowAlreadyUsed
+            the flow was used, or the account was certified, in the meantime.
+        """
+        ...
+
 
 class FlowRepository(Protocol):
     def save_state(self, state: OAuthState) -> None: ...
@@ -98,6 +111,20 @@ class FlowRepository(Protocol):
     def save_flow(self, flow: IdentityFlow) -> None: ...
 
     def get_flow(self, flow_hash: str) -> IdentityFlow | None: ...
+
+    def mark_flow_used(self, flow_hash: str, now: datetime) -> bool:
+        """Mark an unused flow used; False if it was used already or does not exist."""
+        ...
+
+
+class TicketRepository(Protocol):
+    def save(self, ticket: Ticket) -> None: ...
+
+    def get(self, ticket_hash: str) -> Ticket | None: ...
+
+    def take(self, ticket_hash: str) -> Ticket | None:
+        """Remove and return the ticket: a second call for the same hash returns None."""
+        ...
 
 
 class ChallengeRepository(Protocol):

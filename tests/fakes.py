@@ -27,6 +27,7 @@ from chalicelib.domain.identity import GsisIdentity
 from chalicelib.domain.mail import MailMessage
 from chalicelib.domain.tasks import Task
 from chalicelib.domain.throttling import FailureRecord
+from chalicelib.domain.tickets import Ticket
 from chalicelib.domain.tokens import Challenge, Purpose, RefreshToken, RotationOutcome, SessionFamily
 from chalicelib.flows.activation import Activation
 from chalicelib.flows.challenges import Challenges
@@ -140,6 +141,7 @@ class InMemoryStore:
         self.challenge_lookups: dict[str, tuple[str, str, Purpose]] = {}
         self.families: dict[tuple[str, str, str], SessionFamily] = {}
         self.tokens: dict[str, RefreshToken] = {}
+        self.tickets: dict[str, Ticket] = {}
 
 
 def _copy_account(account: Account) -> Account:
@@ -186,7 +188,9 @@ class InMemoryAccountRepository:
             account = self.store.accounts.get((realm, owner)) if owner else None
             if account is None:
                 return None
-            return LoginRecord(realm, account.account_id, account.password_hash, account.status, account.roles)
+            return LoginRecord(
+                realm, account.account_id, account.password_hash, account.status, account.roles, account.gsis_verified
+            )
 
     def set_status(
         self, realm: str, account_id: str, status: AccountStatus, *, expected: AccountStatus, now: datetime
@@ -209,6 +213,44 @@ class InMemoryAccountRepository:
             self.store.accounts[(realm, account_id)] = dataclasses.replace(
                 account, password_hash=password_hash, updated_at=now
             )
+
+    def certify(self, realm: str, account_id: str, identity: GsisIdentity, *, consume_flow: str, now: datetime) -> None:
+        s = self.store
+        with s.lock:
+            account = s.accounts[(realm, account_id)]
+            flow = s.flows.get(consume_flow)
+            had_afm = bool(account.identity and account.identity.afm)
+            afm_key = (realm, str(UniqueKind.AFM), identity.afm)
+            if not had_afm and afm_key in s.guards:
+                raise DuplicateValue(str(UniqueKind.AFM))
+            if account.gsis_verified or flow is None or flow.used_at is not None:
+                raise FlowAlreadyUsed()
+            if not had_afm:
+                s.guards[afm_key] = account_id
+            s.flows[consume_flow] = dataclasses.replace(flow, used_at=now)
+            s.accounts[(realm, account_id)] = dataclasses.replace(
+                account, identity=identity, gsis_verified=True, updated_at=now
+            )
+
+
+class InMemoryTicketRepository:
+    def __init__(self, store: InMemoryStore | None = None) -> None:
+        self.store = store or InMemoryStore()
+
+    def save(self, ticket: Ticket) -> None:
+        with self.store.lock:
+            if ticket.ticket_hash in self.store.tickets:
+                raise RuntimeError("ticket already stored")
+            self.store.tickets[ticket.ticket_hash] = dataclasses.replace(ticket, data=dict(ticket.data))
+
+    def get(self, ticket_hash: str) -> Ticket | None:
+        with self.store.lock:
+            ticket = self.store.tickets.get(ticket_hash)
+            return dataclasses.replace(ticket, data=dict(ticket.data)) if ticket else None
+
+    def take(self, ticket_hash: str) -> Ticket | None:
+        with self.store.lock:
+            return self.store.tickets.pop(ticket_hash, None)
 
 
 class InMemoryFlowRepository:
@@ -235,6 +277,14 @@ class InMemoryFlowRepository:
         with self.store.lock:
             flow = self.store.flows.get(flow_hash)
             return dataclasses.replace(flow, params=dict(flow.params)) if flow else None
+
+    def mark_flow_used(self, flow_hash: str, now: datetime) -> bool:
+        with self.store.lock:
+            flow = self.store.flows.get(flow_hash)
+            if flow is None or flow.used_at is not None:
+                return False
+            self.store.flows[flow_hash] = dataclasses.replace(flow, used_at=now)
+            return True
 
 
 class InMemoryChallengeRepository:
@@ -572,6 +622,7 @@ def build_flows(realm: str = "eiep", *, now: datetime = START) -> Kit:
         flows=InMemoryFlowRepository(store),
         challenges=InMemoryChallengeRepository(store),
         sessions=InMemorySessionRepository(store),
+        tickets=InMemoryTicketRepository(store),
         counters=counters,
         mailer=mailer,
         tasks=tasks,

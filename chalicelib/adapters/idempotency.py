@@ -2,8 +2,9 @@
 
 A client that retries a POST which creates or sends (a lost response, a double click)
 gets the first answer again instead of a second account or a second mail (SPEC §3).
-The key is a SHA-256 of the operation name and the request payload; only the answer is
-stored, and only successful answers: a refused request runs again when retried.
+The key is the client's ``Idempotency-Key`` header when it sends one (then a different
+request under the same key is refused), else a SHA-256 of the request itself; only the
+answer is stored, and only successful answers: a refused request runs again when retried.
 """
 
 from __future__ import annotations
@@ -16,9 +17,12 @@ from aws_lambda_powertools.utilities.idempotency import (
     IdempotencyConfig,
     idempotent_function,
 )
-from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyValidationError,
+)
 
-from chalicelib.flows.errors import FlowError
+from chalicelib.flows.errors import FlowError, InvalidInput
 
 
 class RequestInProgress(FlowError):
@@ -37,6 +41,8 @@ class Idempotency:
     def _runner(self, operation: str) -> tuple[Callable[..., dict[str, Any]], IdempotencyConfig]:
         if operation not in self._runners:
             config = IdempotencyConfig(
+                event_key_jmespath="idempotency_key || request",
+                payload_validation_jmespath="request",
                 expires_after_seconds=self._windows[operation],
                 hash_function="sha256",
                 raise_on_no_idempotency_key=True,
@@ -57,14 +63,32 @@ class Idempotency:
         return self._runners[operation]
 
     def once(
-        self, operation: str, payload: dict[str, Any], compute: Callable[[], dict[str, Any]], lambda_context: Any = None
+        self,
+        operation: str,
+        payload: dict[str, Any],
+        compute: Callable[[], dict[str, Any]],
+        lambda_context: Any = None,
+        key: str | None = None,
     ) -> dict[str, Any]:
-        """``compute()`` at most once per ``payload`` within the operation's window."""
+        """``compute()`` at most once per ``key`` (or per ``payload``) within the window.
+
+        Raises
+        ------
+        RequestInProgress
+            the same request is running right now.
+        InvalidInput
+            ``key`` was used before with a different payload.
+        """
         run, config = self._runner(operation)
         if lambda_context is not None and hasattr(lambda_context, "get_remaining_time_in_millis"):
             # In-progress records then expire with the invocation (Powertools' advice).
             config.register_lambda_context(lambda_context)
         try:
-            return run(payload=payload, compute=compute)
+            return run(payload={"idempotency_key": key, "request": payload}, compute=compute)
         except IdempotencyAlreadyInProgressError:
             raise RequestInProgress(retry_after=2) from None
+        except IdempotencyValidationError:
+            raise InvalidInput(
+                "This Idempotency-Key was used for a different request.",
+                errors={"Idempotency-Key": ["already used for a different request"]},
+            ) from None

@@ -34,6 +34,8 @@ class SesMailer:
             },
             "Tags": [{"Name": "template", "Value": message.template}],
         }
+        if message.reply_to:
+            request["ReplyToAddresses"] = [message.reply_to]
         if self._configuration_set:
             request["ConfigurationSetName"] = self._configuration_set
         try:

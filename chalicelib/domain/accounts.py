@@ -68,6 +68,7 @@ class LoginRecord:
     password_hash: str | None
     status: AccountStatus
     roles: tuple[str, ...] = ()
+    gsis_verified: bool = True
 
 
 def normalise_email(email: str) -> str:

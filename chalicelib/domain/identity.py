@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 
@@ -31,6 +32,16 @@ class GsisIdentity:
             "mother_name": self.mother_name,
             "birth_year": self.birth_year,
         }
+
+
+def comparable(value: str) -> str:
+    """A name as compared between registry and GSIS: no accents, no case, single spaces.
+
+    «Παπαδοπούλου» and «ΠΑΠΑΔΟΠΟΥΛΟΥ» are the same name written two ways.
+    """
+    decomposed = unicodedata.normalize("NFD", value)
+    stripped = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return " ".join(stripped.casefold().split())
 
 
 def is_valid_afm(afm: str) -> bool:

@@ -14,3 +14,4 @@ class MailMessage:
     to: str
     language: str
     context: dict[str, Any] = field(default_factory=dict)
+    reply_to: str | None = None

@@ -59,8 +59,8 @@ class Challenges:
         else:
             self.repository.discard(issued.challenge)
 
-    def redeem_token(self, realm: str, purpose: Purpose, token: str) -> Challenge:
-        """Consume the challenge behind ``token``.
+    def peek_token(self, realm: str, purpose: Purpose, token: str) -> Challenge:
+        """The live challenge behind ``token``, not consumed (checks before a consuming step).
 
         Raises
         ------
@@ -72,13 +72,20 @@ class Challenges:
         challenge = self.repository.find_by_token(fingerprint(token)) if token else None
         if challenge is None or challenge.realm != realm or challenge.purpose != purpose:
             raise TokenInvalid()
-        return self._consume(challenge)
+        if challenge.is_expired(self.clock.now()):
+            raise TokenExpired()
+        return challenge
 
-    def redeem_code(self, account: Account | None, purpose: Purpose, code: str, max_attempts: int) -> Challenge:
-        """Consume the account's challenge if ``code`` matches.
+    def redeem_token(self, realm: str, purpose: Purpose, token: str) -> Challenge:
+        """Consume the challenge behind ``token`` (raises as :meth:`peek_token`)."""
+        return self._consume(self.peek_token(realm, purpose, token))
 
-        An unknown account answers exactly like a wrong code, so the endpoint does not
-        reveal which addresses have accounts.
+    def check_code(self, account: Account | None, purpose: Purpose, code: str, max_attempts: int) -> Challenge:
+        """The account's live challenge if ``code`` matches, not consumed.
+
+        Wrong codes are counted; at ``max_attempts`` the challenge is discarded. An
+        unknown account answers exactly like a wrong code, so the endpoint does not
+        reveal which addresses or usernames have accounts.
         """
         challenge = self.repository.find_for_account(account.realm, account.account_id, purpose) if account else None
         if challenge is None:
@@ -89,6 +96,15 @@ class Challenges:
             if self.repository.record_failure(challenge) >= max_attempts:
                 self.repository.discard(challenge)
             raise TokenInvalid()
+        return challenge
+
+    def redeem_code(self, account: Account | None, purpose: Purpose, code: str, max_attempts: int) -> Challenge:
+        """Consume the account's challenge if ``code`` matches (raises as :meth:`check_code`)."""
+        return self._consume(self.check_code(account, purpose, code, max_attempts))
+
+    def consume(self, challenge: Challenge) -> Challenge:
+        """Consume a challenge found by :meth:`peek_token` or :meth:`check_code`; exactly
+        one caller succeeds (TokenInvalid for the others)."""
         return self._consume(challenge)
 
     def _consume(self, challenge: Challenge) -> Challenge:

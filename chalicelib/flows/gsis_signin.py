@@ -9,23 +9,27 @@ reads by id; nothing from GSIS ever comes back through the client.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from chalicelib.domain.accounts import UniqueKind
 from chalicelib.domain.flows import IdentityFlow, Intent, OAuthState
 from chalicelib.domain.secrets import fingerprint, same
+from chalicelib.domain.tickets import TicketKind
 from chalicelib.flows.errors import (
     FlowExpired,
     FlowNotFound,
     IdentityProviderError,
     InvalidInput,
     StateInvalid,
+    TokenExpired,
+    TokenInvalid,
 )
-from chalicelib.ports import AccountRepository, Clock, FlowRepository, GsisProvider, SecretSource
+from chalicelib.ports import Clock, FlowRepository, GsisProvider, SecretSource, TicketRepository
 from chalicelib.realms import RealmConfig
 
-SUPPORTED_INTENTS = (Intent.REGISTER, Intent.RECOVER_EMAIL)
-"""Intents whose follow-up step exists; certify and reset-password need tickets first."""
+TICKETED_INTENTS: dict[Intent, tuple[str, TicketKind]] = {
+    Intent.CERTIFY: ("ticket", TicketKind.CERTIFICATION),
+    Intent.RESET_PASSWORD: ("reset", TicketKind.PASSWORD_RESET),
+}
+"""Intents that continue something begun earlier: the query parameter naming its ticket."""
 
 
 @dataclass(frozen=True)
@@ -44,8 +48,8 @@ class CompletedSignIn:
 @dataclass(frozen=True)
 class GsisSignIn:
     flows: FlowRepository
-    accounts: AccountRepository
     provider: GsisProvider
+    tickets: TicketRepository
     clock: Clock
     secrets: SecretSource
 
@@ -64,11 +68,9 @@ class GsisSignIn:
         try:
             chosen = Intent(intent)
         except ValueError:
-            chosen = None
-        if chosen not in SUPPORTED_INTENTS:
-            allowed = ", ".join(str(i) for i in SUPPORTED_INTENTS)
-            raise InvalidInput(errors={"intent": [f"must be one of {allowed}"]})
-        assert chosen is not None
+            allowed = ", ".join(str(i) for i in Intent)
+            raise InvalidInput(errors={"intent": [f"must be one of {allowed}"]}) from None
+        flow_params = self._ticket_params(realm, chosen, params or {})
         binding = browser_binding or self.secrets.token()
         state = self.secrets.token()
         now = self.clock.now()
@@ -81,10 +83,24 @@ class GsisSignIn:
                 browser_hash=fingerprint(binding),
                 created_at=now,
                 expires_at=now + realm.lifetimes.oauth_state,
-                params=dict(params or {}),
+                params=flow_params,
             )
         )
         return StartedSignIn(self.provider.authorization_url(state), binding)
+
+    def _ticket_params(self, realm: RealmConfig, intent: Intent, params: dict[str, str]) -> dict[str, str]:
+        """For intents that continue a ticket, check it now (fail before GSIS, not after)
+        and carry only its hash into the flow."""
+        if intent not in TICKETED_INTENTS:
+            return {}
+        name, kind = TICKETED_INTENTS[intent]
+        value = params.get(name) or ""
+        ticket = self.tickets.get(fingerprint(value)) if value else None
+        if ticket is None or ticket.kind is not kind or ticket.realm != realm.id:
+            raise TokenInvalid(errors={name: ["unknown or already used"]})
+        if ticket.is_expired(self.clock.now()):
+            raise TokenExpired()
+        return {"ticket_hash": ticket.ticket_hash}
 
     def complete(
         self,
@@ -152,20 +168,3 @@ class GsisSignIn:
         if flow.is_expired(self.clock.now()):
             raise FlowExpired()
         return flow
-
-    def describe(self, realm: RealmConfig, flow_id: str) -> dict[str, Any]:
-        """What the flow's page shows: the GSIS identity plus what its intent needs."""
-        flow = self.load(realm, flow_id)
-        view: dict[str, Any] = {
-            "intent": str(flow.intent),
-            "expires_at": flow.expires_at.isoformat(),
-            "used": flow.used_at is not None,
-            "identity": flow.identity.public_fields(),
-        }
-        if flow.intent is Intent.RECOVER_EMAIL:
-            account = self.accounts.find_by_unique(realm.id, UniqueKind.AFM, flow.identity.afm)
-            if account is None:
-                view["status"] = "no_account"
-            else:
-                view["email"] = account.email
-        return view

@@ -15,11 +15,14 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.domain.accounts import AccountStatus
+from chalicelib.domain.flows import Intent
 from chalicelib.domain.secrets import fingerprint
+from chalicelib.domain.tickets import TicketKind
 from chalicelib.domain.tokens import RefreshToken, RotationOutcome, SessionFamily
 from chalicelib.flows.errors import (
     AccountDisabled,
     AccountExpired,
+    CertificationRequired,
     InvalidCredentials,
     NotActivated,
     TokenExpired,
@@ -28,6 +31,7 @@ from chalicelib.flows.errors import (
 )
 from chalicelib.flows.links import Links
 from chalicelib.flows.throttling import Throttle
+from chalicelib.flows.tickets import Tickets
 from chalicelib.ports import AccountRepository, Clock, PasswordHasher, SecretSource, SessionRepository, TokenSigner
 from chalicelib.realms import RealmConfig
 
@@ -65,6 +69,7 @@ class Sessions:
     secrets: SecretSource
     links: Links
     throttle: Throttle
+    tickets: Tickets
 
     def login(self, realm: RealmConfig, username: str, password: str, address: str = "") -> TokenPair:
         """Check the password and open a session.
@@ -78,6 +83,9 @@ class Sessions:
             unknown user, no local password, or wrong password (indistinguishable).
         NotActivated, AccountDisabled, AccountExpired
             only after the password was right, so they reveal nothing to a guesser.
+        CertificationRequired
+            a legacy account of a GSIS realm, after the right password: carries a
+            short-lived ticket and the URL that starts the one-time certification.
         """
         username = username.strip().casefold()
         self.throttle.check_login(realm, username, address)
@@ -94,11 +102,14 @@ class Sessions:
             )
             raise InvalidCredentials()
         self.throttle.login_succeeded(realm, username)
-        self._require_usable(login.status)
-        log.info("login succeeded", extra={"realm": realm.id, "account_id": login.account_id})
         if self.hasher.needs_rehash(login.password_hash):
+            # The right password is known only now: upgrade a legacy or weaker hash.
             self.accounts.set_password_hash(realm.id, login.account_id, self.hasher.hash(password), self.clock.now())
-        return self._open_session(realm, login.account_id, login.roles)
+        self._require_usable(login.status)
+        if realm.identity_source == "gsis" and not login.gsis_verified:
+            raise self._certification_required(realm, login.account_id)
+        log.info("login succeeded", extra={"realm": realm.id, "account_id": login.account_id})
+        return self.open(realm, login.account_id, login.roles)
 
     def refresh(self, realm: RealmConfig, refresh_token: str) -> TokenPair:
         """Exchange a refresh token for a new pair; the old one stops working.
@@ -201,7 +212,16 @@ class Sessions:
         if status is AccountStatus.EXPIRED:
             raise AccountExpired()
 
-    def _open_session(self, realm: RealmConfig, account_id: str, roles: tuple[str, ...]) -> TokenPair:
+    def _certification_required(self, realm: RealmConfig, account_id: str) -> CertificationRequired:
+        """A legacy account's right password earns a certification ticket, not a session."""
+        data = {"account_id": account_id}
+        ticket = self.tickets.issue(realm.id, TicketKind.CERTIFICATION, realm.lifetimes.flow, data)
+        url = self.links.page(realm.id, "gsis/start", intent=str(Intent.CERTIFY), ticket=ticket)
+        log.info("login needs certification", extra={"realm": realm.id, "account_id": account_id})
+        return CertificationRequired(extra={"ticket": ticket, "certify_url": url})
+
+    def open(self, realm: RealmConfig, account_id: str, roles: tuple[str, ...]) -> TokenPair:
+        """Start a session (a new refresh-token family) for a signed-in account."""
         now = self.clock.now()
         family = SessionFamily(
             realm=realm.id,

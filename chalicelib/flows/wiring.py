@@ -8,14 +8,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chalicelib.flows.activation import RESEND, SEND, Activation
+from chalicelib.flows import activation as activation_tasks
+from chalicelib.flows import passwords as password_tasks
+from chalicelib.flows import support as support_tasks
+from chalicelib.flows.activation import Activation
+from chalicelib.flows.certification import Certification
 from chalicelib.flows.challenges import Challenges
+from chalicelib.flows.flow_views import FlowViews
+from chalicelib.flows.gsis_recovery import GsisRecovery
 from chalicelib.flows.gsis_signin import GsisSignIn
 from chalicelib.flows.links import Links
+from chalicelib.flows.passwords import Passwords
 from chalicelib.flows.registration import GsisRegistration
 from chalicelib.flows.sessions import Sessions
+from chalicelib.flows.support import Support
 from chalicelib.flows.tasks import TaskRunner
 from chalicelib.flows.throttling import Throttle
+from chalicelib.flows.tickets import Tickets
 from chalicelib.ports import (
     AccountRepository,
     ChallengeRepository,
@@ -28,6 +37,7 @@ from chalicelib.ports import (
     SecretSource,
     SessionRepository,
     TaskQueue,
+    TicketRepository,
     TokenSigner,
 )
 
@@ -43,6 +53,7 @@ class Ports:
     flows: FlowRepository
     challenges: ChallengeRepository
     sessions: SessionRepository
+    tickets: TicketRepository
     counters: Counters
     mailer: Mailer
     tasks: TaskQueue
@@ -59,22 +70,28 @@ class Flows:
     challenges: Challenges
     sessions: Sessions
     throttle: Throttle
+    passwords: Passwords
+    recovery: GsisRecovery
+    certification: Certification
+    flow_views: FlowViews
+    support: Support
     tasks: TaskRunner
 
 
 def assemble(ports: Ports, links: Links) -> Flows:
-    clock, secrets = ports.clock, ports.secrets
+    clock, secrets, accounts = ports.clock, ports.secrets, ports.accounts
     throttle = Throttle(counters=ports.counters, clock=clock)
-    signin = GsisSignIn(flows=ports.flows, accounts=ports.accounts, provider=ports.gsis, clock=clock, secrets=secrets)
+    tickets = Tickets(repository=ports.tickets, clock=clock, secrets=secrets)
+    signin = GsisSignIn(flows=ports.flows, provider=ports.gsis, tickets=ports.tickets, clock=clock, secrets=secrets)
     challenges = Challenges(repository=ports.challenges, clock=clock, secrets=secrets)
     activation = Activation(
-        accounts=ports.accounts, challenges=challenges, mailer=ports.mailer, clock=clock, links=links, tasks=ports.tasks
+        accounts=accounts, challenges=challenges, mailer=ports.mailer, clock=clock, links=links, tasks=ports.tasks
     )
     registration = GsisRegistration(
-        signin=signin, accounts=ports.accounts, hasher=ports.hasher, activation=activation, clock=clock, secrets=secrets
+        signin=signin, accounts=accounts, hasher=ports.hasher, activation=activation, clock=clock, secrets=secrets
     )
     sessions = Sessions(
-        accounts=ports.accounts,
+        accounts=accounts,
         sessions=ports.sessions,
         hasher=ports.hasher,
         signer=ports.signer,
@@ -82,8 +99,42 @@ def assemble(ports: Ports, links: Links) -> Flows:
         secrets=secrets,
         links=links,
         throttle=throttle,
+        tickets=tickets,
     )
-    runner = TaskRunner({SEND: activation.deliver, RESEND: activation.deliver_resend})
+    passwords = Passwords(
+        accounts=accounts,
+        sessions=ports.sessions,
+        challenges=challenges,
+        hasher=ports.hasher,
+        mailer=ports.mailer,
+        tasks=ports.tasks,
+        clock=clock,
+        links=links,
+    )
+    recovery = GsisRecovery(
+        signin=signin,
+        flows=ports.flows,
+        accounts=accounts,
+        tickets=tickets,
+        passwords=passwords,
+        clock=clock,
+        links=links,
+    )
+    certification = Certification(
+        signin=signin, accounts=accounts, tickets=tickets, sessions=sessions, clock=clock, links=links
+    )
+    support = Support(tickets=tickets, mailer=ports.mailer, tasks=ports.tasks)
+    runner = TaskRunner(
+        {
+            activation_tasks.SEND: activation.deliver,
+            activation_tasks.RESEND: activation.deliver_resend,
+            password_tasks.RESET_MAIL: passwords.deliver_reset,
+            password_tasks.SETUP_MAIL: passwords.deliver_setup,
+            password_tasks.CHANGED_MAIL: passwords.deliver_changed,
+            support_tasks.NOTIFY: support.notify,
+            support_tasks.ACKNOWLEDGE: support.acknowledge,
+        }
+    )
     return Flows(
         links=links,
         gsis_signin=signin,
@@ -92,5 +143,10 @@ def assemble(ports: Ports, links: Links) -> Flows:
         challenges=challenges,
         sessions=sessions,
         throttle=throttle,
+        passwords=passwords,
+        recovery=recovery,
+        certification=certification,
+        flow_views=FlowViews(signin=signin, accounts=accounts, recovery=recovery, certification=certification),
+        support=support,
         tasks=runner,
     )

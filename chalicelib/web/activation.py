@@ -52,7 +52,7 @@ def resend(ctx: Ctx) -> Reply:
         return {"status": "accepted"}
 
     payload = {"realm": ctx.realm.id, "email": email.casefold()}
-    ctx.services.idempotency.once("activation-resend", payload, resend_once, bp.lambda_context)
+    ctx.services.idempotency.once("activation-resend", payload, resend_once, bp.lambda_context, ctx.idempotency_key)
     return Reply(
         status=202,
         body=StatusOutput(status="accepted"),

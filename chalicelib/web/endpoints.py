@@ -98,6 +98,12 @@ class Ctx:
         return value if isinstance(value, str) else None
 
     @property
+    def idempotency_key(self) -> str | None:
+        """The client's ``Idempotency-Key`` header (retries send the same one)."""
+        value = (self.request.headers.get("idempotency-key") or "").strip()
+        return value[:256] or None
+
+    @property
     def client_ip(self) -> str:
         identity = (self.request.context or {}).get("identity") or {}
         return str(identity.get("sourceIp") or "")
@@ -182,6 +188,8 @@ def count(metric: str) -> None:
 
 def _flow_error(request: Any, error: FlowError) -> Response:
     count(f"Problem.{error.code}")
+    if wants_html(request) and isinstance(error.extra.get("certify_url"), str):
+        return html.redirect(error.extra["certify_url"])  # a browser goes straight to GSIS
     if wants_html(request):
         body = problem_body(error.code, title=error.title, detail=error.detail, errors=error.errors, extra=error.extra)
         return html.error_page(body)

@@ -51,4 +51,4 @@ def callback(ctx: Ctx) -> Response:
     tags=["gsis"],
 )
 def read_flow(ctx: Ctx, flow: str) -> Reply:
-    return Reply(body=FlowOutput.model_validate(ctx.flows.gsis_signin.describe(ctx.realm, flow)))
+    return Reply(body=FlowOutput.model_validate(ctx.flows.flow_views.describe(ctx.realm, flow)))

@@ -9,7 +9,7 @@ from typing import Any
 
 from chalice import Blueprint, Response
 
-from chalicelib.flows.errors import FlowUsed, Unauthorized
+from chalicelib.flows.errors import FlowUsed, NotFound, Unauthorized
 from chalicelib.web import csrf
 from chalicelib.web.cookies import expire_cookie
 from chalicelib.web.endpoints import Ctx, page
@@ -91,7 +91,55 @@ def logout(ctx: Ctx) -> Response:
     return redirect(f"/realms/{ctx.realm.id}", cookies=cookies)
 
 
+@page(bp, "/realms/{realm}/forgot-password")
+def forgot_password(ctx: Ctx) -> Response:
+    return _form_page(ctx, "forgot_password.html")
+
+
+@page(bp, "/realms/{realm}/reset-requested")
+def reset_requested(ctx: Ctx) -> Response:
+    return _form_page(ctx, "reset_requested.html")
+
+
+@page(bp, "/realms/{realm}/reset-password")
+def reset_password(ctx: Ctx) -> Response:
+    """After GSIS (``?flow=``, e-IEP) or from the mailed link (``?token=``, NTUA).
+
+    Opening the link consumes nothing: the form's POST does (mail scanners follow GETs).
+    """
+    flow_id = ctx.query("flow") or ""
+    view = ctx.flows.flow_views.describe(ctx.realm, flow_id) if flow_id else None
+    return _form_page(ctx, "reset_password.html", flow_id=flow_id, view=view, token=ctx.query("token") or "")
+
+
+@page(bp, "/realms/{realm}/set-password")
+def set_password(ctx: Ctx) -> Response:
+    return _form_page(ctx, "set_password.html", token=ctx.query("token") or "")
+
+
+@page(bp, "/realms/{realm}/password-changed")
+def password_changed(ctx: Ctx) -> Response:
+    return _form_page(ctx, "password_changed.html")
+
+
+@page(bp, "/realms/{realm}/certify")
+def certify(ctx: Ctx) -> Response:
+    flow_id = ctx.query("flow") or ""
+    view = ctx.flows.flow_views.describe(ctx.realm, flow_id)
+    if view["used"]:
+        raise FlowUsed()
+    different = {item["field"] for item in view["differences"]}
+    return _form_page(ctx, "certify.html", flow_id=flow_id, view=view, different=different)
+
+
+@page(bp, "/realms/{realm}/support")
+def support(ctx: Ctx) -> Response:
+    if ctx.realm.support is None:
+        raise NotFound()
+    return _form_page(ctx, "support.html", sent=ctx.query("ticket") == "sent", topics=ctx.realm.support.topics)
+
+
 @page(bp, "/realms/{realm}/recover-email")
 def recover_email(ctx: Ctx) -> Response:
-    view = ctx.flows.gsis_signin.describe(ctx.realm, ctx.query("flow") or "")
+    view = ctx.flows.flow_views.describe(ctx.realm, ctx.query("flow") or "")
     return _form_page(ctx, "recover_email.html", view=view)

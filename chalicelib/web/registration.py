@@ -44,7 +44,9 @@ def register(ctx: Ctx) -> Reply:
         return {"account_id": registered.account_id, "status": str(registered.status)}
 
     payload = {"realm": ctx.realm.id, **body.model_dump()}
-    result = ctx.services.idempotency.once("registration", payload, register_once, bp.lambda_context)
+    result = ctx.services.idempotency.once(
+        "registration", payload, register_once, bp.lambda_context, ctx.idempotency_key
+    )
     return Reply(
         status=201,
         body=RegistrationOutput.model_validate(result),

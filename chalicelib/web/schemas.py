@@ -126,3 +126,66 @@ class Problem(_Output):
     code: str
     detail: str | None = None
     errors: dict[str, list[str]] | None = None
+
+
+class PasswordResetInput(_Input):
+    email: Annotated[str, Field(max_length=254, description="The account's e-mail (e-IEP) or external e-mail (NTUA).")]
+    username: Annotated[
+        str | None, Field(None, max_length=254, description="Required where recovery is by mail (NTUA).")
+    ] = None
+
+
+class PasswordResetStarted(_Output):
+    reset: str
+    gsis_url: str
+
+
+class PasswordResetCompletion(_Input):
+    password: Secret
+    password_confirmation: Secret
+    flow: Annotated[str | None, Field(None, max_length=256, description="GSIS realms: the reset-password flow.")] = None
+    token: Annotated[str | None, Field(None, max_length=256, description="Mail realms: the link's token.")] = None
+    username: Annotated[str | None, Field(None, max_length=254, description="Mail realms, with code.")] = None
+    code: Annotated[str | None, Field(None, max_length=16, description="Mail realms: the code from the mail.")] = None
+
+
+class PasswordSetupInput(_Input):
+    token: Annotated[str, Field(min_length=1, max_length=256)]
+    password: Secret
+    password_confirmation: Secret
+
+
+class PasswordCheckInput(_Input):
+    password: Secret
+    username: Annotated[str | None, Field(None, max_length=254)] = None
+    email: Annotated[str | None, Field(None, max_length=254)] = None
+
+
+class PasswordCheckOutput(_Output):
+    acceptable: bool
+    score: int
+    violations: list[str]
+    messages: list[str]
+    feedback: dict[str, object]
+
+
+class CertificationInput(_Input):
+    flow: Annotated[str, Field(min_length=1, max_length=256)]
+    decision: Literal["certify", "return"]
+
+
+class CertificationCancelled(_Output):
+    status: Literal["cancelled"]
+    support_url: str
+
+
+class SupportTicketInput(_Input):
+    topic: Annotated[str, Field(min_length=1, max_length=64)]
+    email: Annotated[str, Field(max_length=254)]
+    afm: Annotated[str | None, Field(None, max_length=16, description="Optional; helps the helpdesk.")] = None
+    description: Annotated[str, Field(max_length=5000)]
+    language: Annotated[Literal["el", "en"] | None, Field(None)] = None
+
+
+class SupportTicketOutput(_Output):
+    ticket_id: str

@@ -20,7 +20,7 @@ def _refresh_path(realm: RealmConfig) -> str:
     return f"/api/v1/realms/{realm.id}/sessions"
 
 
-def _token_reply(ctx: Ctx, pair: TokenPair, status: int) -> Reply:
+def token_reply(ctx: Ctx, pair: TokenPair, status: int) -> Reply:
     cookies = [
         build_cookie(SESSION_COOKIE, pair.access_token, max_age=pair.expires_in),
         build_cookie(
@@ -71,7 +71,7 @@ def login(ctx: Ctx) -> Reply:
     body: LoginInput = ctx.body
     pair = ctx.flows.sessions.login(ctx.realm, body.username, body.password, ctx.client_ip)
     count("LoginSucceeded")
-    return _token_reply(ctx, pair, 201)
+    return token_reply(ctx, pair, 201)
 
 
 @api(
@@ -87,7 +87,7 @@ def login(ctx: Ctx) -> Reply:
 def refresh(ctx: Ctx) -> Reply:
     body: RefreshInput = ctx.body
     token = body.refresh_token or ctx.cookie(REFRESH_COOKIE) or ""
-    return _token_reply(ctx, ctx.flows.sessions.refresh(ctx.realm, token), 200)
+    return token_reply(ctx, ctx.flows.sessions.refresh(ctx.realm, token), 200)
 
 
 @api(

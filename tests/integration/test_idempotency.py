@@ -38,3 +38,42 @@ def test_a_double_clicked_resend_sends_one_mail(browser: Browser) -> None:
     for _ in range(3):
         assert browser.post(f"{API}/activations/resend", json={"email": email}).status == 202
     assert len(browser.mail_to(email)) == 2  # the registration mail and one resend
+
+
+def test_a_retried_request_with_the_same_idempotency_key_sends_one_mail(browser: Browser) -> None:
+    # Given a ticket request sent twice with one Idempotency-Key (a client retrying a timeout)
+    email = unique_email()
+    body = {"topic": "technical", "email": email, "description": "Δεν λαμβάνω το email ενεργοποίησης."}
+    headers = {"Idempotency-Key": "retry-4f6c1a2b"}
+    first = browser.post("/api/v1/realms/eiep/support-tickets", json=body, headers=headers)
+    second = browser.post("/api/v1/realms/eiep/support-tickets", json=body, headers=headers)
+
+    # Then both get the same ticket, and only one acknowledgement is sent
+    assert first.status == second.status == 201
+    assert first.json == second.json
+    assert len(browser.mail_to(email)) == 1
+
+
+def test_reusing_an_idempotency_key_for_another_request_is_refused(browser: Browser) -> None:
+    headers = {"Idempotency-Key": f"key-{unique_email()}"}
+    first = browser.post(f"{API}/activations/resend", json={"email": unique_email()}, headers=headers)
+    other = browser.post(f"{API}/activations/resend", json={"email": unique_email()}, headers=headers)
+    assert first.status == 202
+    assert other.status == 422 and "Idempotency-Key" in other.json["errors"]
+
+
+def test_a_retried_ntua_reset_with_the_same_key_sends_one_mail(browser: Browser) -> None:
+    from tests.support.arrange import account_in
+
+    email = unique_email()
+    account_in(
+        "ntua", username="idem" + email.split(".")[1].split("@")[0], email=email, password="a long enough passphrase"
+    )
+    username = "idem" + email.split(".")[1].split("@")[0]
+    headers = {"Idempotency-Key": f"reset-{email}"}
+    for _ in range(2):
+        response = browser.post(
+            "/api/v1/realms/ntua/password-resets", json={"username": username, "email": email}, headers=headers
+        )
+        assert response.status == 202
+    assert len(browser.mail_to(email)) == 1

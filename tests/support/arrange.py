@@ -52,3 +52,35 @@ def expired_activation(email: str) -> tuple[str, str]:
         )
     )
     return token, code
+
+
+def account_in(
+    realm: str,
+    *,
+    username: str,
+    email: str,
+    password: str | None,
+    identity: GsisIdentity | None = None,
+    gsis_verified: bool = True,
+    roles: tuple[str, ...] = (),
+) -> str:
+    """An active account stored directly (registrar accounts, legacy imports); its id."""
+    from chalicelib.domain.accounts import Account, AccountStatus
+
+    ports = services().ports
+    now = datetime.now(UTC)
+    account = Account(
+        account_id=ports.secrets.identifier(),
+        realm=realm,
+        username=username.casefold(),
+        email=email,
+        status=AccountStatus.ACTIVE,
+        created_at=now,
+        updated_at=now,
+        password_hash=ports.hasher.hash(password) if password else None,
+        identity=identity,
+        gsis_verified=gsis_verified,
+        roles=roles,
+    )
+    ports.accounts.create(account)
+    return account.account_id

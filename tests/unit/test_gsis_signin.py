@@ -8,7 +8,14 @@ import pytest
 from chalicelib.domain.flows import Intent
 from chalicelib.domain.identity import GsisIdentity
 from chalicelib.domain.secrets import fingerprint
-from chalicelib.flows.errors import FlowExpired, FlowNotFound, IdentityProviderError, InvalidInput, StateInvalid
+from chalicelib.flows.errors import (
+    FlowExpired,
+    FlowNotFound,
+    IdentityProviderError,
+    InvalidInput,
+    StateInvalid,
+    TokenInvalid,
+)
 from chalicelib.realms import get_realm
 from tests.fakes import BROWSER, Kit, build_flows, state_from
 
@@ -26,7 +33,8 @@ def test_start_stores_a_hashed_state_and_redirects_to_gsis(kit: Kit) -> None:
     assert started.browser_binding == BROWSER
     assert state not in kit.store.states and fingerprint(state) in kit.store.states
     stored = kit.store.states[fingerprint(state)]
-    assert stored.browser_hash == fingerprint(BROWSER) and stored.params == {"next": "/x"}
+    # Parameters other than a ticket are not carried (nothing from the query string sticks)
+    assert stored.browser_hash == fingerprint(BROWSER) and stored.params == {}
     assert stored.expires_at - stored.created_at == kit.realm.lifetimes.oauth_state
 
 
@@ -35,12 +43,29 @@ def test_start_without_a_browser_cookie_issues_a_new_binding(kit: Kit) -> None:
     assert len(started.browser_binding) >= 43 and started.browser_binding != BROWSER
 
 
-@pytest.mark.parametrize("intent", ["certify", "reset-password", "login", ""])
-def test_start_rejects_intents_without_a_next_step(kit: Kit, intent: str) -> None:
+@pytest.mark.parametrize("intent", ["login", "", "REGISTER"])
+def test_start_rejects_unknown_intents(kit: Kit, intent: str) -> None:
     with pytest.raises(InvalidInput) as raised:
         kit.signin.start(kit.realm, intent, BROWSER)
     assert "intent" in raised.value.errors
     assert not kit.store.states
+
+
+@pytest.mark.parametrize(("intent", "parameter"), [("certify", "ticket"), ("reset-password", "reset")])
+def test_intents_that_continue_a_ticket_need_a_live_one(kit: Kit, intent: str, parameter: str) -> None:
+    for params in ({}, {parameter: "made-up"}):
+        with pytest.raises(TokenInvalid) as raised:
+            kit.signin.start(kit.realm, intent, BROWSER, params)
+        assert parameter in raised.value.errors
+    assert not kit.store.states
+
+
+def test_a_reset_ticket_is_carried_into_the_flow_by_its_hash_only(kit: Kit, maria: GsisIdentity) -> None:
+    started = kit.flows.recovery.request(kit.realm, "maria@example.gr")
+    state = state_from(kit.signin.start(kit.realm, "reset-password", BROWSER, {"reset": started.reset}).redirect_url)
+    kit.gsis.grant("c1", maria)
+    flow = kit.signin.load(kit.realm, _callback(kit, state).flow_id)
+    assert flow.params == {"ticket_hash": fingerprint(started.reset)}
 
 
 def test_start_is_refused_in_a_realm_without_gsis(kit: Kit) -> None:
@@ -50,14 +75,14 @@ def test_start_is_refused_in_a_realm_without_gsis(kit: Kit) -> None:
 
 def test_a_completed_round_trip_creates_a_flow_with_the_gsis_identity(kit: Kit, maria: GsisIdentity) -> None:
     # Given a started sign-in and a code GSIS granted for Maria
-    state = state_from(kit.signin.start(kit.realm, "register", BROWSER, {"next": "/x"}).redirect_url)
+    state = state_from(kit.signin.start(kit.realm, "register", BROWSER).redirect_url)
     kit.gsis.grant("c1", maria)
     # When the callback arrives from the same browser
     completed = _callback(kit, state)
-    # Then a register flow exists that holds Maria's identity and the start's params
+    # Then a register flow exists that holds Maria's identity
     assert completed.intent is Intent.REGISTER
     flow = kit.signin.load(kit.realm, completed.flow_id)
-    assert flow.identity == maria and flow.params == {"next": "/x"} and flow.used_at is None
+    assert flow.identity == maria and flow.params == {} and flow.used_at is None
     assert flow.expires_at - flow.created_at == kit.realm.lifetimes.flow
 
 
@@ -157,19 +182,19 @@ def test_a_flow_of_another_realm_is_not_found(kit: Kit, maria: GsisIdentity) -> 
 
 
 def test_describe_shows_the_public_identity_without_the_login_name(kit: Kit, maria: GsisIdentity) -> None:
-    view = kit.signin.describe(kit.realm, kit.gsis_flow(maria))
+    view = kit.flows.flow_views.describe(kit.realm, kit.gsis_flow(maria))
     assert view["intent"] == "register" and view["used"] is False
     assert view["identity"] == maria.public_fields() and "userid" not in view["identity"]
 
 
 def test_a_recover_email_flow_shows_the_address_on_record(kit: Kit, maria: GsisIdentity) -> None:
     kit.register(maria, "maria@example.gr")
-    view = kit.signin.describe(kit.realm, kit.gsis_flow(maria, Intent.RECOVER_EMAIL))
+    view = kit.flows.flow_views.describe(kit.realm, kit.gsis_flow(maria, Intent.RECOVER_EMAIL))
     assert view["email"] == "maria@example.gr" and "status" not in view
 
 
 def test_a_recover_email_flow_without_an_account_says_so(kit: Kit, maria: GsisIdentity) -> None:
-    view = kit.signin.describe(kit.realm, kit.gsis_flow(maria, Intent.RECOVER_EMAIL))
+    view = kit.flows.flow_views.describe(kit.realm, kit.gsis_flow(maria, Intent.RECOVER_EMAIL))
     assert view["status"] == "no_account" and "email" not in view
 
 

@@ -11,6 +11,7 @@ from pynamodb.transactions import TransactWrite
 from chalicelib.adapters.dynamodb.common import (
     failed_positions,
     identity_from,
+    identity_map,
     load,
     plain_map,
     store,
@@ -18,6 +19,7 @@ from chalicelib.adapters.dynamodb.common import (
 )
 from chalicelib.adapters.dynamodb.models import BoundModels, account_pk
 from chalicelib.domain.accounts import Account, AccountStatus, LoginRecord, UniqueKind
+from chalicelib.domain.identity import GsisIdentity
 from chalicelib.domain.secrets import fingerprint
 from chalicelib.flows.errors import DuplicateValue, FlowAlreadyUsed
 
@@ -30,8 +32,9 @@ class DynamoAccountRepository:
     """Accounts, their uniqueness guards, and the login record.
 
     The username guard doubles as the login record: it carries a copy of the password
-    hash, status and roles, so a login costs one read before the hash check. Every write
-    of those three fields updates the account and the guard in one transaction.
+    hash, status, roles and GSIS-verified mark, so a login costs one read before the hash
+    check. Every write of those fields updates the account and the guard in one
+    transaction.
     """
 
     def __init__(self, models: BoundModels) -> None:
@@ -53,6 +56,7 @@ class DynamoAccountRepository:
                     guard.password_hash = account.password_hash
                     guard.status = str(account.status)
                     guard.roles = list(account.roles)
+                    guard.gsis_verified = account.gsis_verified
                 transaction.save(guard, condition=m.Item.pk.does_not_exist())
             if consume_flow is not None:
                 flow = m.FlowItem(f"FLOW#{consume_flow}", "FLOW")
@@ -122,6 +126,7 @@ class DynamoAccountRepository:
             password_hash=guard.password_hash,
             status=AccountStatus(guard.status),
             roles=tuple(guard.roles or ()),
+            gsis_verified=guard.gsis_verified is not False,
         )
 
     def set_status(
@@ -148,6 +153,47 @@ class DynamoAccountRepository:
             [m.Guard.password_hash.set(password_hash)],
             m.Item.pk.exists(),
         )
+
+    def certify(self, realm: str, account_id: str, identity: GsisIdentity, *, consume_flow: str, now: datetime) -> None:
+        m = self._m
+        current = m.Account.get(account_pk(realm, account_id), "PROFILE", consistent_read=True)
+        had_afm = bool(current.identity and current.identity.afm)
+        account = m.Account(account_pk(realm, account_id), "PROFILE")
+        login = m.Guard(_guard_pk(realm, UniqueKind.USERNAME, current.username.casefold()), "UNIQUE")
+        afm_guard = m.Guard(_guard_pk(realm, UniqueKind.AFM, identity.afm), "UNIQUE")
+        afm_guard.account_id, afm_guard.unique_kind = account_id, str(UniqueKind.AFM)
+
+        def build(transaction: TransactWrite) -> None:
+            # Order as pynamodb sends them: puts, then updates (positions matter below).
+            if not had_afm:
+                transaction.save(afm_guard, condition=m.Item.pk.does_not_exist())
+            transaction.update(
+                account,
+                actions=[
+                    m.Account.identity.set(identity_map(identity)),
+                    m.Account.gsis_verified.set(True),
+                    m.Account.updated_at.set(now),
+                ],
+                condition=m.Account.gsis_verified == False,  # noqa: E712 - a DynamoDB condition, not a comparison
+            )
+            transaction.update(
+                login, actions=[m.Guard.gsis_verified.set(True)], condition=m.Guard.account_id == account_id
+            )
+            transaction.update(
+                m.FlowItem(f"FLOW#{consume_flow}", "FLOW"),
+                actions=[m.FlowItem.used_at.set(now)],
+                condition=m.Item.pk.exists() & m.FlowItem.used_at.does_not_exist(),
+            )
+
+        try:
+            transact(m, build)
+        except TransactWriteError as exc:
+            failed = failed_positions(exc)
+            if not had_afm and 0 in failed:
+                raise DuplicateValue(str(UniqueKind.AFM)) from None
+            if failed:
+                raise FlowAlreadyUsed() from None  # the flow, or the account, was certified already
+            raise
 
     def _update_with_login(
         self, realm: str, account_id: str, account_actions: list[Any], login_actions: list[Any], condition: Any

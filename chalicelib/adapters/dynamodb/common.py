@@ -17,6 +17,7 @@ from chalicelib.adapters.dynamodb.models import BoundModels
 from chalicelib.domain.identity import GsisIdentity
 
 T = TypeVar("T")
+_ITEM_KEYS = frozenset({"pk", "sk", "kind", "purge_at"})
 CONFLICT_RETRIES = 4
 
 
@@ -77,6 +78,9 @@ def store(item: Any, value: Any, *, skip: Iterable[str] = (), purge_at: datetime
     that live in the key instead. ``purge_at`` sets the TTL attribute.
     """
     skipped = set(skip)
+    clash = {field.name for field in dataclasses.fields(value)} & (_ITEM_KEYS - skipped)
+    if clash:
+        raise ValueError(f"{type(value).__name__} fields {sorted(clash)} would overwrite the item's own")
     for field in dataclasses.fields(value):
         if field.name not in skipped:
             setattr(item, field.name, _stored(getattr(value, field.name)))

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from pynamodb.exceptions import DoesNotExist
+from datetime import datetime
 
-from chalicelib.adapters.dynamodb.common import identity_from, load, plain_map, store, take
+from pynamodb.exceptions import DoesNotExist, UpdateError
+
+from chalicelib.adapters.dynamodb.common import conditional_failed, identity_from, load, plain_map, store, take
 from chalicelib.adapters.dynamodb.models import BoundModels
 from chalicelib.domain.flows import IdentityFlow, Intent, OAuthState
 
@@ -42,3 +44,16 @@ class DynamoFlowRepository:
             identity=identity_from(item.identity),
             params=plain_map(item.params),
         )
+
+    def mark_flow_used(self, flow_hash: str, now: datetime) -> bool:
+        m = self._m
+        try:
+            m.FlowItem(f"FLOW#{flow_hash}", "FLOW").update(
+                actions=[m.FlowItem.used_at.set(now)],
+                condition=m.Item.pk.exists() & m.FlowItem.used_at.does_not_exist(),
+            )
+        except UpdateError as exc:
+            if conditional_failed(exc):
+                return False
+            raise
+        return True

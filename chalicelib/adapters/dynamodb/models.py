@@ -18,6 +18,7 @@ challenge              ``ACCOUNT#r#<account_id>``   ``CHALLENGE#<purpose>``
 challenge lookup       ``TOKEN#h``                  ``TOKEN``
 session family         ``ACCOUNT#r#<account_id>``   ``SESSION#<family_id>``
 refresh token          ``REFRESH#h``                ``REFRESH``
+ticket                 ``TICKET#h``                 ``TICKET``
 rate counter           ``RATE#<key>#<window start>`` ``RATE``
 failure record         ``FAILURES#<key>``           ``FAILURES``
 =====================  ===========================  ===================
@@ -75,6 +76,7 @@ class BoundModels:
     ChallengeLookup: Any
     SessionFamilyItem: Any
     RefreshTokenItem: Any
+    TicketItem: Any
     CounterItem: Any
     FailureItem: Any
 
@@ -124,6 +126,7 @@ def bind_models(binding: TableBinding) -> BoundModels:
         password_hash = UnicodeAttribute(null=True)
         status = UnicodeAttribute(null=True)
         roles = ListAttribute(of=UnicodeAttribute, null=True)
+        gsis_verified = BooleanAttribute(null=True)
 
     class OAuthStateItem(Item, discriminator="oauth_state"):
         realm = UnicodeAttribute()
@@ -174,6 +177,15 @@ def bind_models(binding: TableBinding) -> BoundModels:
         expires_at = UTCDateTimeAttribute()
         rotated_at = UTCDateTimeAttribute(null=True)
 
+    class TicketItem(Item, discriminator="ticket"):
+        """A reset request, certification ticket or support ticket (by the hash of its id)."""
+
+        ticket_kind = UnicodeAttribute()  # not "kind": that is the item-type discriminator
+        realm = UnicodeAttribute()
+        data = MapAttribute(default=dict)  # type: ignore[var-annotated]
+        created_at = UTCDateTimeAttribute()
+        expires_at = UTCDateTimeAttribute()
+
     class CounterItem(Item, discriminator="counter"):
         """One fixed-window rate-limit counter."""
 
@@ -197,6 +209,7 @@ def bind_models(binding: TableBinding) -> BoundModels:
         ChallengeLookup=ChallengeLookup,
         SessionFamilyItem=SessionFamilyItem,
         RefreshTokenItem=RefreshTokenItem,
+        TicketItem=TicketItem,
         CounterItem=CounterItem,
         FailureItem=FailureItem,
     )

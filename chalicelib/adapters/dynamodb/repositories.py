@@ -9,10 +9,12 @@ from chalicelib.adapters.dynamodb.accounts import DynamoAccountRepository
 from chalicelib.adapters.dynamodb.challenges import DynamoChallengeRepository
 from chalicelib.adapters.dynamodb.flows import DynamoFlowRepository
 from chalicelib.adapters.dynamodb.sessions import DynamoSessionRepository
+from chalicelib.adapters.dynamodb.tickets import DynamoTicketRepository
 
 __all__ = [
     "DynamoAccountRepository",
     "DynamoChallengeRepository",
     "DynamoFlowRepository",
     "DynamoSessionRepository",
+    "DynamoTicketRepository",
 ]
