@@ -1,0 +1,313 @@
+"""Operator command line (SPEC §2.6): ``python -m chalicelib.cli COMMAND …``.
+
+    create-admin --realm ntua --username sec1 --email sec1@example.gr --role secretariat --password-stdin
+    load-legacy --realm eiep FILE.jsonl|FILE.csv
+
+It reads the same settings as the app (``chalicelib.container.services()``), so
+``AWS_ENDPOINT_URL`` aims it at a local emulator and a deployed environment's variables at
+the real tables. Commands go through the same flows and repositories as the API, so the
+uniqueness guards and the password policy hold here too.
+
+Exit status: 0 when everything was applied; 1 when the command ran but refused something
+(a weak password, a taken username, rejected rows); 2 for usage errors (unknown realm,
+unreadable file, a realm the command does not apply to). Standard output carries only
+results (an account id, a summary) so scripts can read it; messages and the progress bar
+go to standard error. Passwords and hashes are never printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import re
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+from chalicelib.domain.accounts import Account, AccountStatus
+from chalicelib.flows.emails import valid_email
+from chalicelib.flows.errors import DuplicateValue, FlowError, InvalidEmail, InvalidInput
+from chalicelib.flows.legacy import (
+    LegacyFileInvalid,
+    LegacyFormat,
+    LegacyImport,
+    LegacyReport,
+    detect_format,
+    read_legacy_rows,
+    require_legacy_realm,
+)
+from chalicelib.flows.password_policy import check_password
+from chalicelib.realms import REALM_IDS, RealmConfig, UnknownRealm, get_realm
+from chalicelib.settings import SettingsError
+
+EXIT_OK = 0
+EXIT_REFUSED = 1
+EXIT_USAGE = 2
+
+ROLES = ("admin", "secretariat", "nso")
+_ASSIGNED_USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
+
+
+class UsageError(Exception):
+    """The command cannot run as asked; exit status 2 with this message."""
+
+
+@dataclass
+class Console:
+    """The process's standard streams, replaceable for in-process tests."""
+
+    stdin: TextIO = field(default_factory=lambda: sys.stdin)
+    stdout: TextIO = field(default_factory=lambda: sys.stdout)
+    stderr: TextIO = field(default_factory=lambda: sys.stderr)
+
+    def out(self, text: str) -> None:
+        print(text, file=self.stdout)
+
+    def err(self, text: str) -> None:
+        print(text, file=self.stderr)
+
+
+Command = Callable[[argparse.Namespace, Console], int]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m chalicelib.cli",
+        description="Mitroo operator commands; they use the same settings (environment) as the app.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    admin = commands.add_parser(
+        "create-admin",
+        help="create an administrator account in a realm",
+        description="Create an active administrator account. With --password-stdin the password is read "
+        "from standard input; without it the administrator gets a set-password e-mail.",
+    )
+    admin.add_argument("--realm", required=True, help=f"realm id ({', '.join(REALM_IDS)})")
+    admin.add_argument(
+        "--username", help="the login name; in realms whose username is the e-mail it defaults to (and must be) it"
+    )
+    admin.add_argument("--email", required=True, help="the administrator's e-mail address")
+    admin.add_argument(
+        "--role", action="append", required=True, choices=ROLES, help="a role to grant (repeat for several)"
+    )
+    admin.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from standard input (one line) instead of mailing a set-password link",
+    )
+    admin.set_defaults(handler=create_admin)
+
+    legacy = commands.add_parser(
+        "load-legacy",
+        help="load accounts from the old registry (JSON lines or CSV)",
+        description="Load legacy accounts; rows already loaded are reported as duplicates, so a re-run "
+        "is safe. Exit status 0 only when no row was rejected.",
+    )
+    legacy.add_argument("--realm", required=True, help="realm id (a GSIS realm with e-mail usernames: eiep)")
+    legacy.add_argument(
+        "--format", choices=("jsonl", "csv"), help="override the format the file name or content suggests"
+    )
+    legacy.add_argument("file", type=Path, help="FILE.jsonl (.json, .ndjson) or FILE.csv")
+    legacy.set_defaults(handler=load_legacy)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, console: Console | None = None) -> int:
+    """Run one command; returns the exit status (argparse itself exits 2 on bad syntax)."""
+    console = console or Console()
+    args = build_parser().parse_args(argv)
+    handler: Command = args.handler
+    try:
+        return handler(args, console)
+    except UsageError as exc:
+        console.err(f"error: {exc}")
+        return EXIT_USAGE
+    except SettingsError as exc:
+        console.err(f"error: {exc}")
+        return EXIT_USAGE
+
+
+# --- create-admin ----------------------------------------------------------------------------
+
+
+def create_admin(args: argparse.Namespace, console: Console) -> int:
+    """Create an ACTIVE account with roles; the password is typed in or set through a mailed link."""
+    realm = _realm(args.realm)
+    if realm.password_policy is None:
+        raise UsageError(
+            f"realm {realm.id} has no local passwords (its accounts sign in through {realm.identity_source})"
+        )
+    try:
+        email = valid_email(args.email)
+    except InvalidEmail as exc:
+        raise UsageError(f"--email: {_first_message(exc, 'email')}") from None
+    username = _admin_username(realm, args.username, email)
+    roles = tuple(dict.fromkeys(args.role))  # repeated --role flags, once each, in order
+
+    password: str | None = None
+    if args.password_stdin:
+        password = _read_password(console)
+        if not password:
+            console.err("error: no password on standard input")
+            return EXIT_REFUSED
+        verdict = check_password(realm.password_policy, password, [username, email])
+        if not verdict.acceptable:
+            console.err("error: the password does not meet the realm's policy:")
+            for message in verdict.messages:
+                console.err(f"  {message}")
+            warning = verdict.feedback.get("warning")
+            if warning:
+                console.err(f"  {warning}")
+            return EXIT_REFUSED
+
+    from chalicelib.container import services  # boto3 and the adapters: only once the input is good
+
+    built = services()
+    ports = built.ports
+    now = ports.clock.now()
+    account = Account(
+        account_id=ports.secrets.identifier(),
+        realm=realm.id,
+        username=username,
+        email=email,
+        status=AccountStatus.ACTIVE,
+        created_at=now,
+        updated_at=now,
+        password_hash=ports.hasher.hash(password) if password else None,
+        identity=None,
+        gsis_verified=False,
+        language=realm.default_language,
+        roles=roles,
+        activated_at=now,
+        extra={"source": "cli"},
+    )
+    try:
+        ports.accounts.create(account)
+    except DuplicateValue:
+        console.err("error: username/e-mail already registered")
+        return EXIT_REFUSED
+    if password is None:
+        # Queued, not sent: the account is stored first and a mail failure is retried
+        # (SPEC §3), so the command succeeds even while SES is unreachable.
+        built.flows.passwords.invite_setup(realm, account.account_id)
+        console.err("a set-password e-mail is queued for the administrator")
+    console.out(account.account_id)
+    return EXIT_OK
+
+
+def _admin_username(realm: RealmConfig, requested: str | None, email: str) -> str:
+    """The casefolded username: the e-mail in e-mail realms, else the one given."""
+    if realm.username == "email":
+        if requested is not None and requested.strip().casefold() != email.casefold():
+            raise UsageError(f"in realm {realm.id} the username is the e-mail address; leave out --username")
+        return email.casefold()
+    if not requested:
+        raise UsageError(f"realm {realm.id} needs --username")
+    username = requested.strip().casefold()
+    if not _ASSIGNED_USERNAME.fullmatch(username):
+        raise UsageError(
+            "--username must be 2 to 64 Latin letters, digits, dots, dashes or underscores, "
+            "starting with a letter or digit"
+        )
+    return username
+
+
+def _read_password(console: Console) -> str:
+    """One line from standard input (without its line end); asked twice, unechoed, on a terminal."""
+    if _is_terminal(console.stdin):
+        first = getpass.getpass("Password: ", stream=console.stderr)
+        if first and getpass.getpass("Repeat the password: ", stream=console.stderr) != first:
+            raise UsageError("the two passwords differ")
+        return first
+    return console.stdin.readline().rstrip("\r\n")
+
+
+# --- load-legacy -----------------------------------------------------------------------------
+
+
+def load_legacy(args: argparse.Namespace, console: Console) -> int:
+    """Load a legacy file; print a summary and one line per row that created nothing."""
+    from chalicelib.cli_progress import ProgressLine
+
+    realm = _realm(args.realm)
+    try:
+        require_legacy_realm(realm)
+    except InvalidInput as exc:
+        raise UsageError(str(exc)) from None
+    path: Path = args.file
+    text = _read_text(path)
+    fmt: LegacyFormat = args.format or detect_format(path.name, text)
+
+    def unknown_columns(names: list[str]) -> None:
+        console.err(f"note: ignoring unknown columns: {', '.join(names)}")
+
+    try:
+        # Read everything first: a file-level problem stops the run before any write, and
+        # the progress bar needs the total.
+        rows = list(read_legacy_rows(text, fmt, on_unknown_columns=unknown_columns))
+    except LegacyFileInvalid as exc:
+        raise UsageError(f"{path}: {exc}") from None
+
+    from chalicelib.container import services
+
+    ports = services().ports
+    importer = LegacyImport(accounts=ports.accounts, clock=ports.clock, secrets=ports.secrets)
+    progress = ProgressLine(console.stderr, len(rows), "load-legacy")
+    try:
+        report = importer.load(realm, rows, on_progress=progress.update)
+    finally:
+        progress.close()
+    for line in summary_lines(report):
+        console.out(line)
+    return EXIT_OK if report.ok else EXIT_REFUSED
+
+
+def summary_lines(report: LegacyReport) -> list[str]:
+    """``created N, duplicates N, rejected N`` and one line per row that created nothing.
+
+    Reasons name the problem, never the row's e-mail, AFM or hash, so the output can be
+    pasted into a ticket.
+    """
+    lines = [f"created {report.created}, duplicates {report.duplicates}, rejected {report.rejected}"]
+    lines.extend(f"line {result.line}: {result.status}: {result.reason}" for result in report.problems)
+    return lines
+
+
+def _read_text(path: Path) -> str:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UsageError(f"{path} is not UTF-8 text (save it as UTF-8 and try again)") from None
+
+
+# --- shared ------------------------------------------------------------------------------------
+
+
+def _realm(realm_id: str) -> RealmConfig:
+    try:
+        return get_realm(realm_id)
+    except UnknownRealm:
+        raise UsageError(f"unknown realm {realm_id!r} (known: {', '.join(REALM_IDS)})") from None
+
+
+def _first_message(error: FlowError, key: str) -> str:
+    messages = error.errors.get(key) or [str(error)]
+    return messages[0]
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+if __name__ == "__main__":
+    sys.exit(main())
