@@ -8,6 +8,7 @@ from chalice import Chalice
 
 from chalicelib.web import (
     activation,
+    admin,
     certification,
     fallback,
     gsis,
@@ -24,7 +25,19 @@ from chalicelib.web.middleware import register_middleware
 app = Chalice(app_name="mitroo")
 register_middleware(app)
 
-for blueprint in (system, gsis, registration, activation, recovery, certification, sessions, support, pages, workers):
+for blueprint in (
+    system,
+    gsis,
+    registration,
+    activation,
+    recovery,
+    certification,
+    sessions,
+    support,
+    admin,
+    pages,
+    workers,
+):
     app.register_blueprint(blueprint.bp)
 
 if os.environ.get("MITROO_DEV_ROUTES") == "1":

@@ -17,6 +17,7 @@ from chalicelib.flows.challenges import Challenges
 from chalicelib.flows.flow_views import FlowViews
 from chalicelib.flows.gsis_recovery import GsisRecovery
 from chalicelib.flows.gsis_signin import GsisSignIn
+from chalicelib.flows.legacy import LegacyImport
 from chalicelib.flows.links import Links
 from chalicelib.flows.passwords import Passwords
 from chalicelib.flows.registration import GsisRegistration
@@ -75,6 +76,7 @@ class Flows:
     certification: Certification
     flow_views: FlowViews
     support: Support
+    legacy: LegacyImport
     tasks: TaskRunner
 
 
@@ -148,5 +150,6 @@ def assemble(ports: Ports, links: Links) -> Flows:
         certification=certification,
         flow_views=FlowViews(signin=signin, accounts=accounts, recovery=recovery, certification=certification),
         support=support,
+        legacy=LegacyImport(accounts=accounts, clock=clock, secrets=secrets),
         tasks=runner,
     )

@@ -189,3 +189,21 @@ class SupportTicketInput(_Input):
 
 class SupportTicketOutput(_Output):
     ticket_id: str
+
+
+class LegacyImportInput(_Input):
+    format: Literal["jsonl", "csv"]
+    content: Annotated[str, Field(max_length=900_000, description="The file's text (JSON lines or CSV).")]
+
+
+class LegacyRowOutput(_Output):
+    line: int
+    status: Literal["created", "duplicate", "rejected"]
+    reason: str | None = None
+
+
+class LegacyImportOutput(_Output):
+    created: int
+    duplicates: int
+    rejected: int
+    problems: list[LegacyRowOutput]
