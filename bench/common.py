@@ -278,6 +278,7 @@ def create_bench_account() -> str:
         updated_at=now,
         password_hash=password_hash,
         activated_at=now,
+        gsis_verified=True,  # a registered e-IEP account (not a legacy one awaiting certification)
     )
     sessions.accounts.create(account)
     return password_hash

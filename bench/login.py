@@ -76,7 +76,7 @@ def instrumented(timings: Timings) -> Iterator[None]:
 
     flow = services().flows.sessions
     targets: list[tuple[object, str, str]] = [
-        (flow.accounts, "find_login", "DynamoDB: login record (1 read)"),
+        (flow.lookup, "read", "DynamoDB: login record + failures (1 batch read)"),
         (flow.hasher, "verify", "argon2id verify"),
         (flow.hasher, "needs_rehash", "argon2 needs_rehash"),
         (flow.sessions, "start", "DynamoDB: open session (batch write)"),

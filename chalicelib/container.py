@@ -79,6 +79,7 @@ def _ports(settings: Settings) -> Ports:
     from chalicelib.adapters.argon2_hasher import Argon2Hasher
     from chalicelib.adapters.clock import SystemClock
     from chalicelib.adapters.dynamodb.counters import DynamoCounters
+    from chalicelib.adapters.dynamodb.login_lookup import DynamoLoginLookup
     from chalicelib.adapters.dynamodb.models import TableBinding, bind_models
     from chalicelib.adapters.dynamodb.repositories import (
         DynamoAccountRepository,
@@ -108,6 +109,7 @@ def _ports(settings: Settings) -> Ports:
             parallelism=settings.argon2_parallelism,
         ),
         accounts=DynamoAccountRepository(models),
+        login_lookup=DynamoLoginLookup(models),
         flows=DynamoFlowRepository(models),
         challenges=DynamoChallengeRepository(models),
         sessions=DynamoSessionRepository(models),

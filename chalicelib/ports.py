@@ -7,6 +7,7 @@ behaviour.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -98,6 +99,15 @@ class AccountRepository(Protocol):
         FlowAlreadyUsed
             the flow was used, or the account was certified, in the meantime.
         """
+        ...
+
+
+class LoginLookup(Protocol):
+    def read(
+        self, realm: str, username: str, failure_keys: Sequence[str], *, now: datetime, memory: timedelta
+    ) -> tuple[LoginRecord | None, dict[str, FailureRecord]]:
+        """The login record of ``username`` and the live failure records among
+        ``failure_keys``, in one round trip (a login's first step, SPEC §5 budget)."""
         ...
 
 

@@ -14,7 +14,7 @@ import hashlib
 import hmac
 import itertools
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -461,6 +461,23 @@ class InlineTaskQueue:
             self.done.append(task)
 
 
+class InMemoryLoginLookup:
+    """The login record and failure records from the other fakes (DynamoDB: one BatchGetItem)."""
+
+    def __init__(self, accounts: InMemoryAccountRepository, counters: InMemoryCounters) -> None:
+        self.accounts, self.counters = accounts, counters
+
+    def read(
+        self, realm: str, username: str, failure_keys: Sequence[str], *, now: datetime, memory: timedelta
+    ) -> tuple[LoginRecord | None, dict[str, FailureRecord]]:
+        failures = {}
+        for key in failure_keys:
+            record = self.counters.failures(key, now=now, memory=memory)
+            if record is not None:
+                failures[key] = record
+        return self.accounts.find_login(realm, username), failures
+
+
 class InMemoryCounters:
     """Rate-limit counters and failure records, as DynamoCounters keeps them."""
 
@@ -614,11 +631,13 @@ def build_flows(realm: str = "eiep", *, now: datetime = START) -> Kit:
         InlineTaskQueue(),
         InMemoryCounters(),
     )
+    accounts = InMemoryAccountRepository(store)
     ports = Ports(
         clock=clock,
         secrets=secrets,
         hasher=hasher,
-        accounts=InMemoryAccountRepository(store),
+        accounts=accounts,
+        login_lookup=InMemoryLoginLookup(accounts, counters),
         flows=InMemoryFlowRepository(store),
         challenges=InMemoryChallengeRepository(store),
         sessions=InMemorySessionRepository(store),

@@ -32,7 +32,15 @@ from chalicelib.flows.errors import (
 from chalicelib.flows.links import Links
 from chalicelib.flows.throttling import Throttle
 from chalicelib.flows.tickets import Tickets
-from chalicelib.ports import AccountRepository, Clock, PasswordHasher, SecretSource, SessionRepository, TokenSigner
+from chalicelib.ports import (
+    AccountRepository,
+    Clock,
+    LoginLookup,
+    PasswordHasher,
+    SecretSource,
+    SessionRepository,
+    TokenSigner,
+)
 from chalicelib.realms import RealmConfig
 
 log = logging.getLogger(__name__)
@@ -62,6 +70,7 @@ class Principal:
 @dataclass(frozen=True)
 class Sessions:
     accounts: AccountRepository
+    lookup: LoginLookup
     sessions: SessionRepository
     hasher: PasswordHasher
     signer: TokenSigner
@@ -88,20 +97,23 @@ class Sessions:
             short-lived ticket and the URL that starts the one-time certification.
         """
         username = username.strip().casefold()
-        self.throttle.check_login(realm, username, address)
-        login = self.accounts.find_login(realm.id, username)
+        keys = self.throttle.login_keys(realm, username, address)
+        login, failures = self.lookup.read(
+            realm.id, username, keys.all, now=self.clock.now(), memory=realm.throttling.login_failure_memory
+        )
+        self.throttle.refuse_while_backing_off(realm, failures)
         if login is None or not login.password_hash:
             self.hasher.waste_time(password)
-            self.throttle.login_failed(realm, username, address)
+            self.throttle.login_failed(realm, keys)
             log.info("login refused", extra={"realm": realm.id, "reason": "unknown_user_or_no_password"})
             raise InvalidCredentials()
         if not self.hasher.verify(login.password_hash, password):
-            self.throttle.login_failed(realm, username, address)
+            self.throttle.login_failed(realm, keys)
             log.info(
                 "login refused", extra={"realm": realm.id, "reason": "wrong_password", "account_id": login.account_id}
             )
             raise InvalidCredentials()
-        self.throttle.login_succeeded(realm, username)
+        self.throttle.login_succeeded(keys, failures)
         if self.hasher.needs_rehash(login.password_hash):
             # The right password is known only now: upgrade a legacy or weaker hash.
             self.accounts.set_password_hash(realm.id, login.account_id, self.hasher.hash(password), self.clock.now())

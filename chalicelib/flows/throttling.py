@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 
 from chalicelib.domain.secrets import fingerprint
-from chalicelib.domain.throttling import backoff
+from chalicelib.domain.throttling import FailureRecord, backoff
 from chalicelib.flows.errors import TooManyAttempts
 from chalicelib.ports import Clock, Counters
 from chalicelib.realms import RealmConfig
@@ -25,25 +25,38 @@ def _key(realm: RealmConfig, scope: str, value: str) -> str:
 
 
 @dataclass(frozen=True)
+class LoginKeys:
+    user: str
+    address: str | None
+
+    @property
+    def all(self) -> tuple[str, ...]:
+        return (self.user, self.address) if self.address else (self.user,)
+
+
+@dataclass(frozen=True)
 class Throttle:
     counters: Counters
     clock: Clock
 
-    def check_login(self, realm: RealmConfig, username: str, address: str) -> None:
-        """Refuse a login attempt while the username or the address is backing off.
+    def login_keys(self, realm: RealmConfig, username: str, address: str) -> LoginKeys:
+        """The failure-record keys of a login attempt: its username and its address."""
+        return LoginKeys(
+            _key(realm, "login-user", username), _key(realm, "login-address", address) if address else None
+        )
+
+    def refuse_while_backing_off(self, realm: RealmConfig, failures: dict[str, FailureRecord]) -> None:
+        """Refuse a login attempt while its username or address is backing off.
 
         Raises
         ------
         TooManyAttempts
-            with ``retry_after`` in seconds; checked before any password work.
+            with ``retry_after`` in seconds; called before any password work.
         """
         policy = realm.throttling
         now = self.clock.now()
         waits = []
-        for key in self._login_keys(realm, username, address):
-            record = self.counters.failures(key, now=now, memory=policy.login_failure_memory)
-            if record is None:
-                continue
+        for record in failures.values():
             wait = backoff(
                 record.count,
                 free=policy.login_free_failures,
@@ -57,14 +70,16 @@ class Throttle:
             log.info("login refused while backing off", extra={"realm": realm.id})
             raise TooManyAttempts(retry_after=math.ceil(max(waits)))
 
-    def login_failed(self, realm: RealmConfig, username: str, address: str) -> None:
+    def login_failed(self, realm: RealmConfig, keys: LoginKeys) -> None:
         now = self.clock.now()
-        for key in self._login_keys(realm, username, address):
+        for key in keys.all:
             self.counters.record_failure(key, now=now, memory=realm.throttling.login_failure_memory)
 
-    def login_succeeded(self, realm: RealmConfig, username: str) -> None:
-        """A right password clears the username's failures (not the address's)."""
-        self.counters.clear(_key(realm, "login-user", username))
+    def login_succeeded(self, keys: LoginKeys, failures: dict[str, FailureRecord]) -> None:
+        """A right password clears the username's failures (not the address's); nothing
+        to write in the usual case, where there were none."""
+        if keys.user in failures:
+            self.counters.clear(keys.user)
 
     def limit(self, realm: RealmConfig, action: str, key: str, address: str) -> None:
         """Count one ``action`` for ``key`` and ``address``; refuse beyond the realm's limits.
@@ -88,10 +103,3 @@ class Throttle:
                 retry_after = math.ceil(window - (now.timestamp() % window))
                 log.info("rate limit reached", extra={"realm": realm.id, "action": action, "scope": scope})
                 raise TooManyAttempts(retry_after=max(retry_after, 1))
-
-    @staticmethod
-    def _login_keys(realm: RealmConfig, username: str, address: str) -> tuple[str, ...]:
-        keys = [_key(realm, "login-user", username)]
-        if address:
-            keys.append(_key(realm, "login-address", address))
-        return tuple(keys)

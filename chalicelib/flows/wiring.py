@@ -33,6 +33,7 @@ from chalicelib.ports import (
     Counters,
     FlowRepository,
     GsisProvider,
+    LoginLookup,
     Mailer,
     PasswordHasher,
     SecretSource,
@@ -51,6 +52,7 @@ class Ports:
     secrets: SecretSource
     hasher: PasswordHasher
     accounts: AccountRepository
+    login_lookup: LoginLookup
     flows: FlowRepository
     challenges: ChallengeRepository
     sessions: SessionRepository
@@ -94,6 +96,7 @@ def assemble(ports: Ports, links: Links) -> Flows:
     )
     sessions = Sessions(
         accounts=accounts,
+        lookup=ports.login_lookup,
         sessions=ports.sessions,
         hasher=ports.hasher,
         signer=ports.signer,

@@ -6,7 +6,6 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from chalicelib.flows.errors import Forbidden
-from chalicelib.flows.legacy import read_legacy_rows
 from chalicelib.flows.sessions import Principal
 from chalicelib.web.endpoints import Ctx, Reply, api
 from chalicelib.web.schemas import LegacyImportInput, LegacyImportOutput, LegacyRowOutput
@@ -43,6 +42,8 @@ def require_role(ctx: Ctx, *roles: str) -> Principal:
     auth=True,
 )
 def load_legacy(ctx: Ctx) -> Reply:
+    from chalicelib.flows.legacy import read_legacy_rows  # the csv/json readers: not at cold start
+
     require_role(ctx, "admin")
     body: LegacyImportInput = ctx.body
     report = ctx.flows.legacy.load(ctx.realm, read_legacy_rows(body.content, body.format))

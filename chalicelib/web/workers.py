@@ -11,11 +11,8 @@ import functools
 import os
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from chalice import Blueprint
 
-from chalicelib.adapters.sqs_tasks import task_from_message
 from chalicelib.container import services
 
 bp = Blueprint(__name__)
@@ -25,7 +22,9 @@ bp = Blueprint(__name__)
 TASK_QUEUE_NAME = os.environ.get("MITROO_TASK_QUEUE_NAME", "mitroo-tasks")
 
 
-def _run(record: SQSRecord, lambda_context: Any) -> None:
+def _run(record: Any, lambda_context: Any) -> None:
+    from chalicelib.adapters.sqs_tasks import task_from_message
+
     task = task_from_message(record.body)
     runner = services().flows.tasks
 
@@ -38,6 +37,9 @@ def _run(record: SQSRecord, lambda_context: Any) -> None:
 
 @bp.on_sqs_message(queue=TASK_QUEUE_NAME, batch_size=10, name="run_tasks")
 def run_tasks(event: Any) -> dict[str, Any]:
+    # Powertools' batch utility imports asyncio and more: load it in the worker only.
+    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+
     processor = BatchProcessor(event_type=EventType.SQS)
     return process_partial_response(  # type: ignore[return-value]
         event=event.to_dict(),

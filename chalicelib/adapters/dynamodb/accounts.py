@@ -24,8 +24,27 @@ from chalicelib.domain.secrets import fingerprint
 from chalicelib.flows.errors import DuplicateValue, FlowAlreadyUsed
 
 
+def guard_key(realm: str, kind: UniqueKind | str, value: str) -> tuple[str, str]:
+    """PK and SK of the guard that holds ``value`` (for the username: the login record)."""
+    return f"UNIQUE#{realm}#{kind}#{fingerprint(value)}", "UNIQUE"
+
+
 def _guard_pk(realm: str, kind: UniqueKind | str, value: str) -> str:
-    return f"UNIQUE#{realm}#{kind}#{fingerprint(value)}"
+    return guard_key(realm, kind, value)[0]
+
+
+def login_record(realm: str, guard: Any | None) -> LoginRecord | None:
+    """The login record a username guard carries (None for other guards or none)."""
+    if guard is None or guard.status is None:
+        return None
+    return LoginRecord(
+        realm=realm,
+        account_id=guard.account_id,
+        password_hash=guard.password_hash,
+        status=AccountStatus(guard.status),
+        roles=tuple(guard.roles or ()),
+        gsis_verified=guard.gsis_verified is not False,
+    )
 
 
 class DynamoAccountRepository:
@@ -117,17 +136,7 @@ class DynamoAccountRepository:
         return self.get(realm, guard.account_id) if guard is not None else None
 
     def find_login(self, realm: str, username: str) -> LoginRecord | None:
-        guard = self._guard(realm, UniqueKind.USERNAME, username)
-        if guard is None or guard.status is None:
-            return None
-        return LoginRecord(
-            realm=realm,
-            account_id=guard.account_id,
-            password_hash=guard.password_hash,
-            status=AccountStatus(guard.status),
-            roles=tuple(guard.roles or ()),
-            gsis_verified=guard.gsis_verified is not False,
-        )
+        return login_record(realm, self._guard(realm, UniqueKind.USERNAME, username))
 
     def set_status(
         self, realm: str, account_id: str, status: AccountStatus, *, expected: AccountStatus, now: datetime

@@ -28,14 +28,20 @@ class DynamoCounters:
             actions=[
                 self._m.CounterItem.hits.add(1),
                 self._m.CounterItem.purge_at.set(datetime.fromtimestamp(start + seconds, UTC)),
+                # Items born of an update get their type mark too, so any read can tell them apart.
+                self._m.Item.kind.set(self._m.CounterItem),
             ]
         )
         return int(item.hits)
 
     def record_failure(self, key: str, *, now: datetime, memory: timedelta) -> FailureRecord:
         m = self._m
-        item = m.FailureItem(f"FAILURES#{key}", "FAILURES")
-        fresh = [m.FailureItem.last_at.set(now), m.FailureItem.purge_at.set(now + memory)]
+        item = m.FailureItem(*failure_key(key))
+        fresh = [
+            m.FailureItem.last_at.set(now),
+            m.FailureItem.purge_at.set(now + memory),
+            m.Item.kind.set(m.FailureItem),  # born of an update: write the type mark too
+        ]
         try:
             # Count on only while the previous failure is recent enough to remember.
             item.update(
@@ -50,12 +56,21 @@ class DynamoCounters:
 
     def failures(self, key: str, *, now: datetime, memory: timedelta) -> FailureRecord | None:
         try:
-            item: Any = self._m.FailureItem.get(f"FAILURES#{key}", "FAILURES", consistent_read=True)
+            item: Any = self._m.FailureItem.get(*failure_key(key), consistent_read=True)
         except DoesNotExist:
             return None
-        if item.last_at is None or item.last_at <= now - memory:
-            return None
-        return FailureRecord(int(item.failed), item.last_at)
+        return live_failures(item, now=now, memory=memory)
 
     def clear(self, key: str) -> None:
-        self._m.FailureItem(f"FAILURES#{key}", "FAILURES").delete()
+        self._m.FailureItem(*failure_key(key)).delete()
+
+
+def failure_key(key: str) -> tuple[str, str]:
+    return f"FAILURES#{key}", "FAILURES"
+
+
+def live_failures(item: Any, *, now: datetime, memory: timedelta) -> FailureRecord | None:
+    """The record, unless its last failure is older than ``memory`` (forgotten)."""
+    if item.last_at is None or item.last_at <= now - memory:
+        return None
+    return FailureRecord(int(item.failed), item.last_at)
