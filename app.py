@@ -15,6 +15,7 @@ from chalicelib.web import (
     pages,
     recovery,
     registration,
+    schedules,
     sessions,
     support,
     system,
@@ -37,6 +38,7 @@ for blueprint in (
     admin,
     pages,
     workers,
+    schedules,
 ):
     app.register_blueprint(blueprint.bp)
 

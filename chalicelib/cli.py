@@ -2,6 +2,7 @@
 
     create-admin --realm ntua --username sec1 --email sec1@example.gr --role secretariat --password-stdin
     load-legacy --realm eiep FILE.jsonl|FILE.csv
+    expire-accounts [--as-of YYYY-MM-DD]
 
 It reads the same settings as the app (``chalicelib.container.services()``), so
 ``AWS_ENDPOINT_URL`` aims it at a local emulator and a deployed environment's variables at
@@ -23,6 +24,7 @@ import re
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import TextIO
 
@@ -112,6 +114,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     legacy.add_argument("file", type=Path, help="FILE.jsonl (.json, .ndjson) or FILE.csv")
     legacy.set_defaults(handler=load_legacy)
+
+    expire = commands.add_parser(
+        "expire-accounts",
+        help="run the daily expiry sweep now (expire, warn 30 and 7 days before, audit)",
+        description="The scheduled expiry job, from the command line. Days already swept change nothing.",
+    )
+    expire.add_argument(
+        "--as-of", type=_iso_day, help="sweep as if today were YYYY-MM-DD (default: today, UTC)", metavar="DATE"
+    )
+    expire.add_argument("--realm", help="only this realm (default: every registrar realm)")
+    expire.set_defaults(handler=expire_accounts)
     return parser
 
 
@@ -128,6 +141,37 @@ def main(argv: Sequence[str] | None = None, console: Console | None = None) -> i
     except SettingsError as exc:
         console.err(f"error: {exc}")
         return EXIT_USAGE
+
+
+# --- expire-accounts -----------------------------------------------------------------------
+
+
+def _iso_day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def expire_accounts(args: argparse.Namespace, console: Console) -> int:
+    from chalicelib.container import services
+
+    flows = services().flows
+    as_of: date = args.as_of or flows.sessions.clock.now().date()
+    if args.realm:
+        realm = _realm(args.realm)
+        if realm.identity_source != "registrar":
+            raise UsageError(f"accounts of realm {realm.id} do not expire")
+        reports = [flows.expiry.sweep(realm, as_of)]
+    else:
+        reports = flows.expiry.sweep_all(as_of)
+    for report in reports:
+        warned = ", ".join(f"{days} days: {count}" for days, count in report.warned.items())
+        console.out(
+            f"{report.realm}: as of {as_of.isoformat()}, expired {report.expired}, warned ({warned}), "
+            f"examined {report.examined}"
+        )
+    return EXIT_OK
 
 
 # --- create-admin ----------------------------------------------------------------------------

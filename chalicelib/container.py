@@ -78,6 +78,7 @@ def _ports(settings: Settings) -> Ports:
 
     from chalicelib.adapters.argon2_hasher import Argon2Hasher
     from chalicelib.adapters.clock import SystemClock
+    from chalicelib.adapters.dynamodb.audit import DynamoAuditLog
     from chalicelib.adapters.dynamodb.counters import DynamoCounters
     from chalicelib.adapters.dynamodb.login_lookup import DynamoLoginLookup
     from chalicelib.adapters.dynamodb.models import TableBinding, bind_models
@@ -114,6 +115,7 @@ def _ports(settings: Settings) -> Ports:
         challenges=DynamoChallengeRepository(models),
         sessions=DynamoSessionRepository(models),
         tickets=DynamoTicketRepository(models),
+        audit=DynamoAuditLog(models),
         counters=DynamoCounters(models),
         mailer=SesMailer(
             boto3.client("ses", **aws), sender=settings.mail_sender, configuration_set=settings.ses_configuration_set

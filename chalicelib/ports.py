@@ -8,10 +8,11 @@ behaviour.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
 from chalicelib.domain.accounts import Account, AccountStatus, LoginRecord, UniqueKind
+from chalicelib.domain.audit import AuditEntry
 from chalicelib.domain.flows import IdentityFlow, OAuthState
 from chalicelib.domain.identity import GsisIdentity
 from chalicelib.domain.mail import MailMessage
@@ -89,6 +90,35 @@ class AccountRepository(Protocol):
         """Replace the hash (account and login record together); raises for an unknown account."""
         ...
 
+    def accounts_expiring_between(self, realm: str, first: date, last: date) -> list[Account]:
+        """Accounts whose last valid day is within ``first``…``last`` (index queries, one
+        per calendar month, never a scan: only those accounts are read)."""
+        ...
+
+    def set_expiry(
+        self,
+        realm: str,
+        account_id: str,
+        expires_on: date,
+        now: datetime,
+        *,
+        affiliation: str | None = None,
+        reactivate: bool = False,
+    ) -> bool:
+        """Move the expiry (and the affiliation); with ``reactivate`` an expired account
+        becomes active again. False for an unknown account."""
+        ...
+
+    def mark_expiry_warning(self, realm: str, account_id: str, marker: str) -> bool:
+        """Note that warning ``marker`` was sent; False when it had been (send each once)."""
+        ...
+
+    def expiry_cursor(self, realm: str) -> date | None:
+        """The last day the expiry sweep covered in ``realm``."""
+        ...
+
+    def set_expiry_cursor(self, realm: str, day: date) -> None: ...
+
     def certify(self, realm: str, account_id: str, identity: GsisIdentity, *, consume_flow: str, now: datetime) -> None:
         """Overwrite the identity from GSIS and mark the account verified, once, with the flow.
 
@@ -99,6 +129,14 @@ class AccountRepository(Protocol):
         FlowAlreadyUsed
             the flow was used, or the account was certified, in the meantime.
         """
+        ...
+
+
+class AuditLog(Protocol):
+    def record(self, entry: AuditEntry) -> None: ...
+
+    def entries(self, realm: str, account_id: str) -> list[AuditEntry]:
+        """The account's audit trail, oldest first."""
         ...
 
 

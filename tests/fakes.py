@@ -17,11 +17,12 @@ import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from chalicelib.domain.accounts import Account, AccountStatus, LoginRecord, UniqueKind
+from chalicelib.domain.audit import AuditEntry
 from chalicelib.domain.flows import IdentityFlow, Intent, OAuthState
 from chalicelib.domain.identity import GsisIdentity
 from chalicelib.domain.mail import MailMessage
@@ -142,6 +143,9 @@ class InMemoryStore:
         self.families: dict[tuple[str, str, str], SessionFamily] = {}
         self.tokens: dict[str, RefreshToken] = {}
         self.tickets: dict[str, Ticket] = {}
+        self.warnings: dict[tuple[str, str], set[str]] = {}
+        self.audit: list[AuditEntry] = []
+        self.cursors: dict[str, date] = {}
 
 
 def _copy_account(account: Account) -> Account:
@@ -189,7 +193,13 @@ class InMemoryAccountRepository:
             if account is None:
                 return None
             return LoginRecord(
-                realm, account.account_id, account.password_hash, account.status, account.roles, account.gsis_verified
+                realm,
+                account.account_id,
+                account.password_hash,
+                account.status,
+                account.roles,
+                account.gsis_verified,
+                account.expires_on,
             )
 
     def set_status(
@@ -214,6 +224,52 @@ class InMemoryAccountRepository:
                 account, password_hash=password_hash, updated_at=now
             )
 
+    def accounts_expiring_between(self, realm: str, first: date, last: date) -> list[Account]:
+        with self.store.lock:
+            return [
+                _copy_account(a)
+                for (r, _), a in self.store.accounts.items()
+                if r == realm and a.expires_on is not None and first <= a.expires_on <= last
+            ]
+
+    def set_expiry(
+        self,
+        realm: str,
+        account_id: str,
+        expires_on: date,
+        now: datetime,
+        *,
+        affiliation: str | None = None,
+        reactivate: bool = False,
+    ) -> bool:
+        with self.store.lock:
+            account = self.store.accounts.get((realm, account_id))
+            if account is None:
+                return False
+            changes: dict[str, Any] = {"expires_on": expires_on, "updated_at": now}
+            if affiliation is not None:
+                changes["affiliation"] = affiliation
+            if reactivate:
+                changes["status"] = AccountStatus.ACTIVE
+            self.store.accounts[(realm, account_id)] = dataclasses.replace(account, **changes)
+            return True
+
+    def expiry_cursor(self, realm: str) -> date | None:
+        with self.store.lock:
+            return self.store.cursors.get(realm)
+
+    def set_expiry_cursor(self, realm: str, day: date) -> None:
+        with self.store.lock:
+            self.store.cursors[realm] = day
+
+    def mark_expiry_warning(self, realm: str, account_id: str, marker: str) -> bool:
+        with self.store.lock:
+            sent = self.store.warnings.setdefault((realm, account_id), set())
+            if marker in sent:
+                return False
+            sent.add(marker)
+            return True
+
     def certify(self, realm: str, account_id: str, identity: GsisIdentity, *, consume_flow: str, now: datetime) -> None:
         s = self.store
         with s.lock:
@@ -231,6 +287,19 @@ class InMemoryAccountRepository:
             s.accounts[(realm, account_id)] = dataclasses.replace(
                 account, identity=identity, gsis_verified=True, updated_at=now
             )
+
+
+class InMemoryAuditLog:
+    def __init__(self, store: InMemoryStore | None = None) -> None:
+        self.store = store or InMemoryStore()
+
+    def record(self, entry: AuditEntry) -> None:
+        with self.store.lock:
+            self.store.audit.append(dataclasses.replace(entry, details=dict(entry.details)))
+
+    def entries(self, realm: str, account_id: str) -> list[AuditEntry]:
+        with self.store.lock:
+            return [e for e in self.store.audit if e.realm == realm and e.account_id == account_id]
 
 
 class InMemoryTicketRepository:
@@ -642,6 +711,7 @@ def build_flows(realm: str = "eiep", *, now: datetime = START) -> Kit:
         challenges=InMemoryChallengeRepository(store),
         sessions=InMemorySessionRepository(store),
         tickets=InMemoryTicketRepository(store),
+        audit=InMemoryAuditLog(store),
         counters=counters,
         mailer=mailer,
         tasks=tasks,

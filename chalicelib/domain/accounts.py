@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from chalicelib.domain.identity import GsisIdentity
 
@@ -14,6 +14,9 @@ class AccountStatus(enum.StrEnum):
     ACTIVE = "active"
     DISABLED = "disabled"
     EXPIRED = "expired"
+
+
+AFFILIATIONS = ("undergraduate", "postgraduate", "doctoral", "staff")
 
 
 class UniqueKind(enum.StrEnum):
@@ -49,7 +52,14 @@ class Account:
     language: str = "el"
     roles: tuple[str, ...] = ()
     activated_at: datetime | None = None
+    affiliation: str | None = None
+    """Registrar realms: undergraduate, postgraduate, doctoral or staff."""
+    expires_on: date | None = None
+    """The last day the account may be used; the daily sweep expires it after that."""
     extra: dict[str, str] = field(default_factory=dict)
+
+    def is_past_expiry(self, today: date) -> bool:
+        return self.expires_on is not None and self.expires_on < today
 
     def unique_values(self) -> dict[UniqueKind, str]:
         """The values the repository must guard, normalised for comparison."""
@@ -69,6 +79,7 @@ class LoginRecord:
     status: AccountStatus
     roles: tuple[str, ...] = ()
     gsis_verified: bool = True
+    expires_on: date | None = None
 
 
 def normalise_email(email: str) -> str:

@@ -118,6 +118,8 @@ class Sessions:
             # The right password is known only now: upgrade a legacy or weaker hash.
             self.accounts.set_password_hash(realm.id, login.account_id, self.hasher.hash(password), self.clock.now())
         self._require_usable(login.status)
+        if login.expires_on is not None and login.expires_on < self.clock.now().date():
+            raise AccountExpired()  # the daily sweep may not have run yet: check here too
         if realm.identity_source == "gsis" and not login.gsis_verified:
             raise self._certification_required(realm, login.account_id)
         log.info("login succeeded", extra={"realm": realm.id, "account_id": login.account_id})
@@ -153,6 +155,8 @@ class Sessions:
         if account is None:
             raise TokenInvalid()
         self._require_usable(account.status)
+        if account.is_past_expiry(now.date()):
+            raise AccountExpired()
         secret = self.secrets.token()
         successor = RefreshToken(
             token_hash=fingerprint(secret),

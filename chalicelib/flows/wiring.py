@@ -9,11 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from chalicelib.flows import activation as activation_tasks
+from chalicelib.flows import expiry as expiry_tasks
 from chalicelib.flows import passwords as password_tasks
 from chalicelib.flows import support as support_tasks
 from chalicelib.flows.activation import Activation
 from chalicelib.flows.certification import Certification
 from chalicelib.flows.challenges import Challenges
+from chalicelib.flows.expiry import Expiry
 from chalicelib.flows.flow_views import FlowViews
 from chalicelib.flows.gsis_recovery import GsisRecovery
 from chalicelib.flows.gsis_signin import GsisSignIn
@@ -28,6 +30,7 @@ from chalicelib.flows.throttling import Throttle
 from chalicelib.flows.tickets import Tickets
 from chalicelib.ports import (
     AccountRepository,
+    AuditLog,
     ChallengeRepository,
     Clock,
     Counters,
@@ -57,6 +60,7 @@ class Ports:
     challenges: ChallengeRepository
     sessions: SessionRepository
     tickets: TicketRepository
+    audit: AuditLog
     counters: Counters
     mailer: Mailer
     tasks: TaskQueue
@@ -79,6 +83,7 @@ class Flows:
     flow_views: FlowViews
     support: Support
     legacy: LegacyImport
+    expiry: Expiry
     tasks: TaskRunner
 
 
@@ -129,6 +134,9 @@ def assemble(ports: Ports, links: Links) -> Flows:
         signin=signin, accounts=accounts, tickets=tickets, sessions=sessions, clock=clock, links=links
     )
     support = Support(tickets=tickets, mailer=ports.mailer, tasks=ports.tasks)
+    expiry = Expiry(
+        accounts=accounts, audit=ports.audit, tasks=ports.tasks, mailer=ports.mailer, clock=clock, links=links
+    )
     runner = TaskRunner(
         {
             activation_tasks.SEND: activation.deliver,
@@ -138,6 +146,7 @@ def assemble(ports: Ports, links: Links) -> Flows:
             password_tasks.CHANGED_MAIL: passwords.deliver_changed,
             support_tasks.NOTIFY: support.notify,
             support_tasks.ACKNOWLEDGE: support.acknowledge,
+            expiry_tasks.WARNING_MAIL: expiry.deliver_warning,
         }
     )
     return Flows(
@@ -154,5 +163,6 @@ def assemble(ports: Ports, links: Links) -> Flows:
         flow_views=FlowViews(signin=signin, accounts=accounts, recovery=recovery, certification=certification),
         support=support,
         legacy=LegacyImport(accounts=accounts, clock=clock, secrets=secrets),
+        expiry=expiry,
         tasks=runner,
     )

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.adapters.dynamodb.common import (
+    conditional_failed,
+    day,
     failed_positions,
     identity_from,
     identity_map,
@@ -33,6 +35,12 @@ def _guard_pk(realm: str, kind: UniqueKind | str, value: str) -> str:
     return guard_key(realm, kind, value)[0]
 
 
+def expiry_index_key(realm: str, expires_on: date, account_id: str) -> tuple[str, str]:
+    """GSI1 keys that file an account under its expiry month, sorted by day: a range of
+    days is one query per month, and reads only the accounts expiring in it."""
+    return f"EXPIRY#{realm}#{expires_on:%Y-%m}", f"{expires_on.isoformat()}#{account_id}"
+
+
 def login_record(realm: str, guard: Any | None) -> LoginRecord | None:
     """The login record a username guard carries (None for other guards or none)."""
     if guard is None or guard.status is None:
@@ -44,6 +52,7 @@ def login_record(realm: str, guard: Any | None) -> LoginRecord | None:
         status=AccountStatus(guard.status),
         roles=tuple(guard.roles or ()),
         gsis_verified=guard.gsis_verified is not False,
+        expires_on=day(guard.expires_on),
     )
 
 
@@ -76,6 +85,7 @@ class DynamoAccountRepository:
                     guard.status = str(account.status)
                     guard.roles = list(account.roles)
                     guard.gsis_verified = account.gsis_verified
+                    guard.expires_on = account.expires_on.isoformat() if account.expires_on else None
                 transaction.save(guard, condition=m.Item.pk.does_not_exist())
             if consume_flow is not None:
                 flow = m.FlowItem(f"FLOW#{consume_flow}", "FLOW")
@@ -163,6 +173,73 @@ class DynamoAccountRepository:
             m.Item.pk.exists(),
         )
 
+    def accounts_expiring_between(self, realm: str, first: date, last: date) -> list[Account]:
+        found: list[Account] = []
+        month = first.replace(day=1)
+        while month <= last:
+            gsi1pk = expiry_index_key(realm, month, "")[0]
+            # Sort keys start with the ISO day; "~" sorts after "#<account id>".
+            condition = self._m.Account.gsi1sk.between(first.isoformat(), last.isoformat() + "~")
+            found += [self._from_item(item) for item in self._m.Account.by_expiry.query(gsi1pk, condition)]
+            month = (month + timedelta(days=32)).replace(day=1)
+        return found
+
+    def set_expiry(
+        self,
+        realm: str,
+        account_id: str,
+        expires_on: date,
+        now: datetime,
+        *,
+        affiliation: str | None = None,
+        reactivate: bool = False,
+    ) -> bool:
+        m = self._m
+        gsi1pk, gsi1sk = expiry_index_key(realm, expires_on, account_id)
+        account_actions = [
+            m.Account.expires_on.set(expires_on.isoformat()),
+            m.Account.gsi1pk.set(gsi1pk),
+            m.Account.gsi1sk.set(gsi1sk),
+            m.Account.updated_at.set(now),
+        ]
+        login_actions = [m.Guard.expires_on.set(expires_on.isoformat())]
+        if affiliation is not None:
+            account_actions.append(m.Account.affiliation.set(affiliation))
+        if reactivate:
+            account_actions.append(m.Account.status.set(str(AccountStatus.ACTIVE)))
+            login_actions.append(m.Guard.status.set(str(AccountStatus.ACTIVE)))
+        try:
+            self._update_with_login(realm, account_id, account_actions, login_actions, m.Item.pk.exists())
+        except (DoesNotExist, TransactWriteError):
+            return False
+        return True
+
+    def mark_expiry_warning(self, realm: str, account_id: str, marker: str) -> bool:
+        m = self._m
+        warnings = m.Account.expiry_warnings
+        try:
+            m.Account(account_pk(realm, account_id), "PROFILE").update(
+                actions=[warnings.set((warnings | []).append([marker]))],
+                condition=m.Item.pk.exists() & (warnings.does_not_exist() | ~warnings.contains(marker)),
+            )
+        except UpdateError as exc:
+            if conditional_failed(exc):
+                return False
+            raise
+        return True
+
+    def expiry_cursor(self, realm: str) -> date | None:
+        try:
+            item = self._m.CursorItem.get(f"CURSOR#{realm}#expiry", "CURSOR", consistent_read=True)
+        except DoesNotExist:
+            return None
+        return day(item.value)
+
+    def set_expiry_cursor(self, realm: str, value: date) -> None:
+        item = self._m.CursorItem(f"CURSOR#{realm}#expiry", "CURSOR")
+        item.value = value.isoformat()
+        item.save()
+
     def certify(self, realm: str, account_id: str, identity: GsisIdentity, *, consume_flow: str, now: datetime) -> None:
         m = self._m
         current = m.Account.get(account_pk(realm, account_id), "PROFILE", consistent_read=True)
@@ -224,7 +301,10 @@ class DynamoAccountRepository:
         transact(m, build)
 
     def _to_item(self, account: Account) -> Any:
-        return store(self._m.Account(account_pk(account.realm, account.account_id), "PROFILE"), account)
+        item = store(self._m.Account(account_pk(account.realm, account.account_id), "PROFILE"), account)
+        if account.expires_on is not None:
+            item.gsi1pk, item.gsi1sk = expiry_index_key(account.realm, account.expires_on, account.account_id)
+        return item
 
     @staticmethod
     def _from_item(item: Any) -> Account:
@@ -235,5 +315,6 @@ class DynamoAccountRepository:
             identity=identity_from(item.identity) if item.identity else None,
             gsis_verified=bool(item.gsis_verified),
             roles=tuple(item.roles or ()),
+            expires_on=day(item.expires_on),
             extra=plain_map(item.extra),
         )

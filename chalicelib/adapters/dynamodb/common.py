@@ -7,7 +7,7 @@ import enum
 import random
 import time
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 from pynamodb.exceptions import DeleteError, DoesNotExist, TransactWriteError
@@ -99,6 +99,8 @@ def load(cls: type[T], item: Any, **known: Any) -> T:
 
 
 def _stored(value: Any) -> Any:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value.isoformat()
     if isinstance(value, enum.Enum):
         return str(value.value)
     if isinstance(value, tuple):
@@ -108,6 +110,11 @@ def _stored(value: Any) -> Any:
     if isinstance(value, dict):
         return dict(value)
     return value
+
+
+def day(value: str | None) -> date | None:
+    """An ISO date attribute back as a date."""
+    return date.fromisoformat(value) if value else None
 
 
 def identity_map(identity: GsisIdentity) -> dict[str, str]:

@@ -10,7 +10,7 @@ Key patterns (``r`` = realm, ``h`` = SHA-256 hex of a secret or unique value):
 =====================  ===========================  ===================
 item                   PK                           SK
 =====================  ===========================  ===================
-account                ``ACCOUNT#r#<account_id>``   ``PROFILE``
+account                ``ACCOUNT#r#<account_id>``   ``PROFILE``  (GSI1: ``EXPIRY#r#<month>``)
 uniqueness guard       ``UNIQUE#r#<kind>#h``        ``UNIQUE``  (username: also the login record)
 OAuth state            ``OAUTHSTATE#h``             ``STATE``
 identity flow          ``FLOW#h``                   ``FLOW``
@@ -19,6 +19,8 @@ challenge lookup       ``TOKEN#h``                  ``TOKEN``
 session family         ``ACCOUNT#r#<account_id>``   ``SESSION#<family_id>``
 refresh token          ``REFRESH#h``                ``REFRESH``
 ticket                 ``TICKET#h``                 ``TICKET``
+audit record           ``AUDIT#r#<account_id>``     ``<timestamp>#<random>``
+job cursor             ``CURSOR#r#<job>``           ``CURSOR``
 rate counter           ``RATE#<key>#<window start>`` ``RATE``
 failure record         ``FAILURES#<key>``           ``FAILURES``
 =====================  ===========================  ===================
@@ -43,6 +45,7 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 
@@ -76,6 +79,8 @@ class BoundModels:
     ChallengeLookup: Any
     SessionFamilyItem: Any
     RefreshTokenItem: Any
+    CursorItem: Any
+    AuditItem: Any
     TicketItem: Any
     CounterItem: Any
     FailureItem: Any
@@ -84,6 +89,16 @@ class BoundModels:
 @functools.cache
 def bind_models(binding: TableBinding) -> BoundModels:
     """Item classes for one table, created once per binding."""
+
+    class ByExpiry(GlobalSecondaryIndex[Any]):
+        """GSI1 as the expiry index: ``EXPIRY#r#<yyyy-mm>`` / ``<yyyy-mm-dd>#<account_id>``."""
+
+        class Meta:
+            index_name = "GSI1"
+            projection = AllProjection()
+
+        gsi1pk = UnicodeAttribute(hash_key=True, attr_name="GSI1PK")
+        gsi1sk = UnicodeAttribute(range_key=True, attr_name="GSI1SK")
 
     class Item(Model):
         class Meta:
@@ -116,7 +131,14 @@ def bind_models(binding: TableBinding) -> BoundModels:
         created_at = UTCDateTimeAttribute()
         updated_at = UTCDateTimeAttribute()
         activated_at = UTCDateTimeAttribute(null=True)
+        affiliation = UnicodeAttribute(null=True)
+        expires_on = UnicodeAttribute(null=True)  # ISO date
+        expiry_warnings = ListAttribute(of=UnicodeAttribute, null=True)
         extra = MapAttribute(default=dict)  # type: ignore[var-annotated]
+        # GSI1 (sparse): accounts by expiry day, so the daily sweep never scans the table.
+        gsi1pk = UnicodeAttribute(null=True, attr_name="GSI1PK")
+        gsi1sk = UnicodeAttribute(null=True, attr_name="GSI1SK")
+        by_expiry = ByExpiry()
 
     class Guard(Item, discriminator="guard"):
         """Holds a unique value for one account; the username guard is also the login record."""
@@ -127,6 +149,7 @@ def bind_models(binding: TableBinding) -> BoundModels:
         status = UnicodeAttribute(null=True)
         roles = ListAttribute(of=UnicodeAttribute, null=True)
         gsis_verified = BooleanAttribute(null=True)
+        expires_on = UnicodeAttribute(null=True)  # ISO date
 
     class OAuthStateItem(Item, discriminator="oauth_state"):
         realm = UnicodeAttribute()
@@ -177,6 +200,22 @@ def bind_models(binding: TableBinding) -> BoundModels:
         expires_at = UTCDateTimeAttribute()
         rotated_at = UTCDateTimeAttribute(null=True)
 
+    class CursorItem(Item, discriminator="cursor"):
+        """Where a recurring job got to (``CURSOR#r#<job>``), e.g. the expiry sweep's last day."""
+
+        value = UnicodeAttribute()
+
+    class AuditItem(Item, discriminator="audit"):
+        """One audit record: ``AUDIT#r#<account_id>`` / ``<timestamp>#<random>``."""
+
+        realm = UnicodeAttribute()
+        account_id = UnicodeAttribute()
+        action = UnicodeAttribute()
+        actor = UnicodeAttribute()
+        at = UTCDateTimeAttribute()
+        address = UnicodeAttribute(default="")
+        details = MapAttribute(default=dict)  # type: ignore[var-annotated]
+
     class TicketItem(Item, discriminator="ticket"):
         """A reset request, certification ticket or support ticket (by the hash of its id)."""
 
@@ -209,6 +248,8 @@ def bind_models(binding: TableBinding) -> BoundModels:
         ChallengeLookup=ChallengeLookup,
         SessionFamilyItem=SessionFamilyItem,
         RefreshTokenItem=RefreshTokenItem,
+        CursorItem=CursorItem,
+        AuditItem=AuditItem,
         TicketItem=TicketItem,
         CounterItem=CounterItem,
         FailureItem=FailureItem,

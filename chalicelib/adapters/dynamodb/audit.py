@@ -1,0 +1,24 @@
+"""Audit records in DynamoDB: beside nothing else, under the account, kept for two years."""
+
+from __future__ import annotations
+
+import secrets
+
+from chalicelib.adapters.dynamodb.common import load, plain_map, store
+from chalicelib.adapters.dynamodb.models import BoundModels
+from chalicelib.domain.audit import RETENTION, AuditEntry
+
+
+class DynamoAuditLog:
+    def __init__(self, models: BoundModels) -> None:
+        self._m = models
+
+    def record(self, entry: AuditEntry) -> None:
+        # The random suffix keeps two changes in the same microsecond apart.
+        sort_key = f"{entry.at.isoformat()}#{secrets.token_hex(4)}"
+        item = self._m.AuditItem(f"AUDIT#{entry.realm}#{entry.account_id}", sort_key)
+        store(item, entry, purge_at=entry.at + RETENTION).save()
+
+    def entries(self, realm: str, account_id: str) -> list[AuditEntry]:
+        items = self._m.AuditItem.query(f"AUDIT#{realm}#{account_id}", consistent_read=True)
+        return [load(AuditEntry, item, details=plain_map(item.details)) for item in items]
