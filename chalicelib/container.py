@@ -82,6 +82,7 @@ def _ports(settings: Settings) -> Ports:
     from chalicelib.adapters.dynamodb.counters import DynamoCounters
     from chalicelib.adapters.dynamodb.login_lookup import DynamoLoginLookup
     from chalicelib.adapters.dynamodb.models import TableBinding, bind_models
+    from chalicelib.adapters.dynamodb.registry import DynamoRegistryRepository
     from chalicelib.adapters.dynamodb.repositories import (
         DynamoAccountRepository,
         DynamoChallengeRepository,
@@ -116,6 +117,7 @@ def _ports(settings: Settings) -> Ports:
         sessions=DynamoSessionRepository(models),
         tickets=DynamoTicketRepository(models),
         audit=DynamoAuditLog(models),
+        registry=DynamoRegistryRepository(models),
         counters=DynamoCounters(models),
         mailer=SesMailer(
             boto3.client("ses", **aws), sender=settings.mail_sender, configuration_set=settings.ses_configuration_set

@@ -16,6 +16,7 @@ from chalicelib.domain.audit import AuditEntry
 from chalicelib.domain.flows import IdentityFlow, OAuthState
 from chalicelib.domain.identity import GsisIdentity
 from chalicelib.domain.mail import MailMessage
+from chalicelib.domain.registry import RegistryEntry
 from chalicelib.domain.tasks import Task
 from chalicelib.domain.throttling import FailureRecord
 from chalicelib.domain.tickets import Ticket
@@ -129,6 +130,18 @@ class AccountRepository(Protocol):
         FlowAlreadyUsed
             the flow was used, or the account was certified, in the meantime.
         """
+        ...
+
+
+class RegistryRepository(Protocol):
+    def get(self, realm: str, registry_number: str) -> RegistryEntry | None: ...
+
+    def put(self, entry: RegistryEntry) -> None:
+        """Create or replace the entry (keeping the linked account when ``entry`` has none)."""
+        ...
+
+    def link_account(self, realm: str, registry_number: str, account_id: str, now: datetime) -> None:
+        """Note the undergraduate account issued under ``registry_number`` (enrolled if new)."""
         ...
 
 

@@ -26,6 +26,7 @@ from chalicelib.domain.audit import AuditEntry
 from chalicelib.domain.flows import IdentityFlow, Intent, OAuthState
 from chalicelib.domain.identity import GsisIdentity
 from chalicelib.domain.mail import MailMessage
+from chalicelib.domain.registry import RegistryEntry, RegistryStatus
 from chalicelib.domain.tasks import Task
 from chalicelib.domain.throttling import FailureRecord
 from chalicelib.domain.tickets import Ticket
@@ -146,6 +147,7 @@ class InMemoryStore:
         self.warnings: dict[tuple[str, str], set[str]] = {}
         self.audit: list[AuditEntry] = []
         self.cursors: dict[str, date] = {}
+        self.registry: dict[tuple[str, str], RegistryEntry] = {}
 
 
 def _copy_account(account: Account) -> Account:
@@ -286,6 +288,30 @@ class InMemoryAccountRepository:
             s.flows[consume_flow] = dataclasses.replace(flow, used_at=now)
             s.accounts[(realm, account_id)] = dataclasses.replace(
                 account, identity=identity, gsis_verified=True, updated_at=now
+            )
+
+
+class InMemoryRegistryRepository:
+    def __init__(self, store: InMemoryStore | None = None) -> None:
+        self.store = store or InMemoryStore()
+
+    def get(self, realm: str, registry_number: str) -> RegistryEntry | None:
+        with self.store.lock:
+            return self.store.registry.get((realm, registry_number))
+
+    def put(self, entry: RegistryEntry) -> None:
+        with self.store.lock:
+            previous = self.store.registry.get((entry.realm, entry.registry_number))
+            if entry.account_id is None and previous is not None:
+                entry = dataclasses.replace(entry, account_id=previous.account_id)
+            self.store.registry[(entry.realm, entry.registry_number)] = entry
+
+    def link_account(self, realm: str, registry_number: str, account_id: str, now: datetime) -> None:
+        with self.store.lock:
+            previous = self.store.registry.get((realm, registry_number))
+            entry = previous or RegistryEntry(realm, registry_number, "undergraduate", RegistryStatus.ENROLLED, now)
+            self.store.registry[(realm, registry_number)] = dataclasses.replace(
+                entry, account_id=account_id, updated_at=now
             )
 
 
@@ -712,6 +738,7 @@ def build_flows(realm: str = "eiep", *, now: datetime = START) -> Kit:
         sessions=InMemorySessionRepository(store),
         tickets=InMemoryTicketRepository(store),
         audit=InMemoryAuditLog(store),
+        registry=InMemoryRegistryRepository(store),
         counters=counters,
         mailer=mailer,
         tasks=tasks,

@@ -22,6 +22,7 @@ from chalicelib.flows.gsis_signin import GsisSignIn
 from chalicelib.flows.legacy import LegacyImport
 from chalicelib.flows.links import Links
 from chalicelib.flows.passwords import Passwords
+from chalicelib.flows.registrar import Registrar
 from chalicelib.flows.registration import GsisRegistration
 from chalicelib.flows.sessions import Sessions
 from chalicelib.flows.support import Support
@@ -39,6 +40,7 @@ from chalicelib.ports import (
     LoginLookup,
     Mailer,
     PasswordHasher,
+    RegistryRepository,
     SecretSource,
     SessionRepository,
     TaskQueue,
@@ -61,6 +63,7 @@ class Ports:
     sessions: SessionRepository
     tickets: TicketRepository
     audit: AuditLog
+    registry: RegistryRepository
     counters: Counters
     mailer: Mailer
     tasks: TaskQueue
@@ -84,6 +87,7 @@ class Flows:
     support: Support
     legacy: LegacyImport
     expiry: Expiry
+    registrar: Registrar
     tasks: TaskRunner
 
 
@@ -164,5 +168,13 @@ def assemble(ports: Ports, links: Links) -> Flows:
         support=support,
         legacy=LegacyImport(accounts=accounts, clock=clock, secrets=secrets),
         expiry=expiry,
+        registrar=Registrar(
+            accounts=accounts,
+            registry=ports.registry,
+            passwords=passwords,
+            audit=ports.audit,
+            clock=clock,
+            secrets=secrets,
+        ),
         tasks=runner,
     )

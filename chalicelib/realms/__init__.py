@@ -116,6 +116,15 @@ class Throttling(_Strict):
         return self
 
 
+class RegistrarConfig(_Strict):
+    """Realms whose accounts a registrar creates (NTUA, seed 004)."""
+
+    institutional_domains: tuple[str, ...] = ()
+    """E-mail domains of the institution itself: never accepted as the external address."""
+    max_renewal: timedelta = timedelta(days=730)
+    """How far ahead a renewal may move an expiry (seed 004: at most two years)."""
+
+
 class SupportConfig(_Strict):
     mailbox: str
     url: str
@@ -137,6 +146,7 @@ class RealmConfig(_Strict):
     """How a forgotten password is reset: through GSIS (eiep), by mail link (ntua)."""
     throttling: Throttling = Throttling()
     support: SupportConfig | None = None
+    registrar: RegistrarConfig | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> RealmConfig:
@@ -148,6 +158,8 @@ class RealmConfig(_Strict):
             raise ValueError("realms with local passwords need a password_policy")
         if self.recovery == "gsis" and self.identity_source != "gsis":
             raise ValueError("recovery through GSIS needs identity_source gsis")
+        if (self.identity_source == "registrar") != (self.registrar is not None):
+            raise ValueError("a [registrar] section goes with identity_source registrar, and only with it")
         return self
 
 

@@ -6,6 +6,7 @@ be smuggled into a registration, because they come only from the stored flow.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -207,3 +208,44 @@ class LegacyImportOutput(_Output):
     duplicates: int
     rejected: int
     problems: list[LegacyRowOutput]
+
+
+class AdminAccountInput(_Input):
+    kind: Annotated[str, Field(description="undergraduate, postgraduate, doctoral or staff")]
+    first_name: Annotated[str, Field(max_length=100)]
+    last_name: Annotated[str, Field(max_length=100)]
+    father_name: Annotated[str, Field(max_length=100)]
+    mother_name: Annotated[str, Field(max_length=100)]
+    external_email: Annotated[str, Field(max_length=254, description="Outside the institution's domains.")]
+    registry_number: Annotated[str, Field(max_length=32)]
+    username: Annotated[
+        str | None, Field(None, max_length=32, description="Contains the surname; assigned when omitted.")
+    ] = None
+    expires_on: Annotated[date | None, Field(None, description="The last valid day (programme end).")] = None
+    mobile: Annotated[str | None, Field(None, max_length=32)] = None
+    previous_username: Annotated[str | None, Field(None, max_length=64)] = None
+    address: Annotated[str | None, Field(None, max_length=200)] = None
+    area: Annotated[str | None, Field(None, max_length=100)] = None
+    postcode: Annotated[str | None, Field(None, max_length=16)] = None
+    supervisor: Annotated[str | None, Field(None, max_length=200)] = None
+    supervisor_email: Annotated[str | None, Field(None, max_length=254)] = None
+
+
+class AdminAccountOutput(_Output):
+    account_id: str
+    username: str
+    status: str
+    created: bool
+    """False when the person's earlier (non-undergraduate) account was reactivated."""
+
+
+class RegistryInput(_Input):
+    level: Annotated[str, Field(description="undergraduate, postgraduate, doctoral or staff")]
+    status: Literal["enrolled", "graduated"]
+
+
+class RegistryOutput(_Output):
+    registry_number: str
+    level: str
+    status: str
+    account_id: str | None = None

@@ -21,6 +21,7 @@ refresh token          ``REFRESH#h``                ``REFRESH``
 ticket                 ``TICKET#h``                 ``TICKET``
 audit record           ``AUDIT#r#<account_id>``     ``<timestamp>#<random>``
 job cursor             ``CURSOR#r#<job>``           ``CURSOR``
+registry entry         ``REGISTRY#r#<number>``      ``REGISTRY``
 rate counter           ``RATE#<key>#<window start>`` ``RATE``
 failure record         ``FAILURES#<key>``           ``FAILURES``
 =====================  ===========================  ===================
@@ -79,6 +80,7 @@ class BoundModels:
     ChallengeLookup: Any
     SessionFamilyItem: Any
     RefreshTokenItem: Any
+    RegistryItem: Any
     CursorItem: Any
     AuditItem: Any
     TicketItem: Any
@@ -200,6 +202,16 @@ def bind_models(binding: TableBinding) -> BoundModels:
         expires_at = UTCDateTimeAttribute()
         rotated_at = UTCDateTimeAttribute(null=True)
 
+    class RegistryItem(Item, discriminator="registry"):
+        """A student-registry entry: ``REGISTRY#r#<registry number>``."""
+
+        realm = UnicodeAttribute()
+        registry_number = UnicodeAttribute()
+        level = UnicodeAttribute()
+        status = UnicodeAttribute()
+        account_id = UnicodeAttribute(null=True)
+        updated_at = UTCDateTimeAttribute()
+
     class CursorItem(Item, discriminator="cursor"):
         """Where a recurring job got to (``CURSOR#r#<job>``), e.g. the expiry sweep's last day."""
 
@@ -248,6 +260,7 @@ def bind_models(binding: TableBinding) -> BoundModels:
         ChallengeLookup=ChallengeLookup,
         SessionFamilyItem=SessionFamilyItem,
         RefreshTokenItem=RefreshTokenItem,
+        RegistryItem=RegistryItem,
         CursorItem=CursorItem,
         AuditItem=AuditItem,
         TicketItem=TicketItem,
