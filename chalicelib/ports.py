@@ -15,6 +15,7 @@ from chalicelib.domain.accounts import Account, AccountStatus, LoginRecord, Uniq
 from chalicelib.domain.audit import AuditEntry
 from chalicelib.domain.flows import IdentityFlow, OAuthState
 from chalicelib.domain.identity import GsisIdentity
+from chalicelib.domain.jobs import Job, JobStatus, RowOutcome
 from chalicelib.domain.mail import MailMessage
 from chalicelib.domain.registry import RegistryEntry
 from chalicelib.domain.tasks import Task
@@ -80,11 +81,39 @@ class AccountRepository(Protocol):
         """Password hash, status and roles for a casefolded username, in one lookup."""
         ...
 
+    def find_logins(self, realm: str, usernames: Sequence[str]) -> dict[str, LoginRecord]:
+        """The login records of many casefolded usernames (batched reads; absent ones
+        are missing from the answer)."""
+        ...
+
+    def holders(self, realm: str, values: Sequence[tuple[UniqueKind, str]]) -> dict[tuple[UniqueKind, str], str]:
+        """Which account holds each normalised unique value (batched reads; free values
+        are missing from the answer)."""
+        ...
+
+    def create_many(self, accounts: Sequence[Account]) -> dict[str, str]:
+        """Create many accounts as :meth:`create` would, in as few writes as possible.
+
+        Each account is created or not on its own: the answer maps the id of every
+        account that was *not* created to the unique kind another account holds
+        (``"username"``, ``"email"``…). Guards are checked atomically, so a race with
+        another writer loses no data and creates no duplicate.
+        """
+        ...
+
     def set_status(
-        self, realm: str, account_id: str, status: AccountStatus, *, expected: AccountStatus, now: datetime
+        self,
+        realm: str,
+        account_id: str,
+        status: AccountStatus,
+        *,
+        expected: AccountStatus,
+        now: datetime,
+        username: str | None = None,
     ) -> bool:
         """Move the account from ``expected`` to ``status``; False if it was not in
-        ``expected`` or does not exist. The login record follows."""
+        ``expected`` or does not exist. The login record follows. A caller that has the
+        account's ``username`` passes it, saving the read that finds the login record."""
         ...
 
     def set_password_hash(self, realm: str, account_id: str, password_hash: str, now: datetime) -> None:
@@ -147,6 +176,10 @@ class RegistryRepository(Protocol):
 
 class AuditLog(Protocol):
     def record(self, entry: AuditEntry) -> None: ...
+
+    def record_many(self, entries: Sequence[AuditEntry]) -> None:
+        """Record many entries (batched writes; a bulk job's changes)."""
+        ...
 
     def entries(self, realm: str, account_id: str) -> list[AuditEntry]:
         """The account's audit trail, oldest first."""
@@ -233,6 +266,11 @@ class TaskQueue(Protocol):
         """Hand ``task`` to a worker; raises TaskQueueError if it cannot be queued."""
         ...
 
+    def enqueue_many(self, tasks: Sequence[Task]) -> None:
+        """Queue many tasks (batched); raises TaskQueueError if any could not be queued
+        (those that were stay queued: tasks are safe to run twice)."""
+        ...
+
 
 class Counters(Protocol):
     """Counters with expiry, for rate limits and lockout (keys are opaque strings)."""
@@ -274,3 +312,47 @@ class TokenSigner(Protocol):
         ...
 
     def jwks(self) -> dict[str, Any]: ...
+
+
+class FileStore(Protocol):
+    """Uploaded spreadsheets and their reports (S3)."""
+
+    def put(self, key: str, data: bytes, content_type: str) -> None: ...
+
+    def get(self, key: str, *, max_bytes: int) -> bytes | None:
+        """The object's content, or None if there is none. Raises FileTooLarge beyond
+        ``max_bytes`` without reading it."""
+        ...
+
+    def exists(self, key: str) -> bool: ...
+
+    def upload_url(self, key: str, content_type: str, expires_in: timedelta) -> str:
+        """A presigned URL a client PUTs the file to (for files beyond the API's limit)."""
+        ...
+
+
+class JobRepository(Protocol):
+    def create(self, job: Job) -> None: ...
+
+    def get(self, realm: str, job_id: str) -> Job | None: ...
+
+    def mark_uploaded(self, realm: str, job_id: str, now: datetime) -> bool:
+        """The presigned upload arrived; False if it had been marked already."""
+        ...
+
+    def mark_running(self, realm: str, job_id: str, total: int, now: datetime) -> None: ...
+
+    def save_chunk(self, realm: str, job_id: str, index: int, outcomes: Sequence[RowOutcome], now: datetime) -> bool:
+        """Store a chunk's outcomes and add them to the job's counters, atomically;
+        False (and nothing changed) when that chunk was stored already."""
+        ...
+
+    def done_chunks(self, realm: str, job_id: str) -> set[int]:
+        """Indexes of the chunks whose outcomes are stored."""
+        ...
+
+    def outcomes(self, realm: str, job_id: str) -> list[RowOutcome]:
+        """Every stored outcome, in row order."""
+        ...
+
+    def finish(self, realm: str, job_id: str, status: JobStatus, now: datetime, reason: str = "") -> None: ...

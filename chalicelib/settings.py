@@ -35,9 +35,12 @@ class Settings(BaseModel):
     table_name: str = Field("mitroo-local-main", alias="MITROO_TABLE_NAME")
     idempotency_table_name: str = Field("mitroo-local-idempotency", alias="MITROO_IDEMPOTENCY_TABLE_NAME")
     task_queue_name: str = Field("mitroo-tasks", alias="MITROO_TASK_QUEUE_NAME")
+    upload_bucket: str = Field("mitroo-local-uploads", alias="MITROO_UPLOAD_BUCKET")
     """SQS queue of deferred work (mail above all); its dead-letter queue is ``{name}-dlq``."""
     mail_sender: str = Field("no-reply@mitroo.local", alias="MITROO_MAIL_SENDER")
     ses_configuration_set: str | None = Field(None, alias="MITROO_SES_CONFIGURATION_SET")
+    mail_rate_per_second: int = Field(14, alias="MITROO_MAIL_RATE_PER_SECOND", ge=1)
+    """The SES account's maximum send rate (14 is SES's starting quota out of the sandbox)."""
 
     gsis_base_url: str = Field("http://127.0.0.1:8001/oauth2server", alias="MITROO_GSIS_BASE_URL")
     gsis_client_id: str = Field("mitroo-dev", alias="MITROO_GSIS_CLIENT_ID")

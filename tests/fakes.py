@@ -25,6 +25,7 @@ from chalicelib.domain.accounts import Account, AccountStatus, LoginRecord, Uniq
 from chalicelib.domain.audit import AuditEntry
 from chalicelib.domain.flows import IdentityFlow, Intent, OAuthState
 from chalicelib.domain.identity import GsisIdentity
+from chalicelib.domain.jobs import Job, JobStatus, Progress, RowOutcome
 from chalicelib.domain.mail import MailMessage
 from chalicelib.domain.registry import RegistryEntry, RegistryStatus
 from chalicelib.domain.tasks import Task
@@ -35,6 +36,7 @@ from chalicelib.flows.activation import Activation
 from chalicelib.flows.challenges import Challenges
 from chalicelib.flows.errors import (
     DuplicateValue,
+    FileTooLarge,
     FlowAlreadyUsed,
     IdentityProviderError,
     MailDeliveryError,
@@ -204,13 +206,49 @@ class InMemoryAccountRepository:
                 account.expires_on,
             )
 
+    def find_logins(self, realm: str, usernames: Sequence[str]) -> dict[str, LoginRecord]:
+        found = {}
+        for username in usernames:
+            record = self.find_login(realm, username)
+            if record is not None:
+                found[username] = record
+        return found
+
+    def holders(self, realm: str, values: Sequence[tuple[UniqueKind, str]]) -> dict[tuple[UniqueKind, str], str]:
+        with self.store.lock:
+            return {
+                (kind, value): owner
+                for kind, value in values
+                if (owner := self.store.guards.get((realm, str(kind), value))) is not None
+            }
+
+    def create_many(self, accounts: Sequence[Account]) -> dict[str, str]:
+        refused = {}
+        for account in accounts:
+            try:
+                self.create(account)
+            except DuplicateValue as exc:
+                refused[account.account_id] = exc.kind
+            except RuntimeError:
+                refused[account.account_id] = "account"
+        return refused
+
     def set_status(
-        self, realm: str, account_id: str, status: AccountStatus, *, expected: AccountStatus, now: datetime
+        self,
+        realm: str,
+        account_id: str,
+        status: AccountStatus,
+        *,
+        expected: AccountStatus,
+        now: datetime,
+        username: str | None = None,
     ) -> bool:
         with self.store.lock:
             account = self.store.accounts.get((realm, account_id))
             if account is None or account.status != expected:
                 return False
+            if username is not None and self.store.guards.get((realm, "username", username.casefold())) != account_id:
+                return False  # as DynamoDB: the login record's condition names the account
             changes: dict[str, Any] = {"status": status, "updated_at": now}
             if status is AccountStatus.ACTIVE:
                 changes["activated_at"] = now
@@ -322,6 +360,10 @@ class InMemoryAuditLog:
     def record(self, entry: AuditEntry) -> None:
         with self.store.lock:
             self.store.audit.append(dataclasses.replace(entry, details=dict(entry.details)))
+
+    def record_many(self, entries: Sequence[AuditEntry]) -> None:
+        for entry in entries:
+            self.record(entry)
 
     def entries(self, realm: str, account_id: str) -> list[AuditEntry]:
         with self.store.lock:
@@ -555,6 +597,10 @@ class InlineTaskQueue:
         else:
             self.done.append(task)
 
+    def enqueue_many(self, tasks: Sequence[Task]) -> None:
+        for task in tasks:
+            self.enqueue(task)
+
 
 class InMemoryLoginLookup:
     """The login record and failure records from the other fakes (DynamoDB: one BatchGetItem)."""
@@ -630,6 +676,105 @@ class FakeGsis:
 
     def logout_url(self, return_url: str) -> str:
         return f"{self.BASE}/logout/mitroo-test/?{urlencode({'url': return_url})}"
+
+
+class InMemoryFileStore:
+    """Objects by key, as S3 keeps them; ``fail_next_get`` simulates an outage."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.objects: dict[str, tuple[bytes, str]] = {}
+
+    def put(self, key: str, data: bytes, content_type: str) -> None:
+        with self._lock:
+            self.objects[key] = (bytes(data), content_type)
+
+    def get(self, key: str, *, max_bytes: int) -> bytes | None:
+        with self._lock:
+            found = self.objects.get(key)
+        if found is None:
+            return None
+        if len(found[0]) > max_bytes:
+            raise FileTooLarge(len(found[0]))
+        return found[0]
+
+    def exists(self, key: str) -> bool:
+        with self._lock:
+            return key in self.objects
+
+    def upload_url(self, key: str, content_type: str, expires_in: timedelta) -> str:
+        return f"https://uploads.test/{key}?expires={int(expires_in.total_seconds())}"
+
+
+class InMemoryJobRepository:
+    """Jobs and chunk outcomes, with the same single-chunk-once rule as DynamoDB's."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.jobs: dict[tuple[str, str], Job] = {}
+        self.chunks: dict[tuple[str, str], dict[int, list[RowOutcome]]] = {}
+
+    def create(self, job: Job) -> None:
+        with self._lock:
+            if (job.realm, job.job_id) in self.jobs:
+                raise RuntimeError("job exists")
+            self.jobs[(job.realm, job.job_id)] = job
+            self.chunks[(job.realm, job.job_id)] = {}
+
+    def get(self, realm: str, job_id: str) -> Job | None:
+        with self._lock:
+            return self.jobs.get((realm, job_id))
+
+    def _change(self, realm: str, job_id: str, **changes: Any) -> None:
+        job = self.jobs[(realm, job_id)]
+        self.jobs[(realm, job_id)] = dataclasses.replace(job, **changes)
+
+    def mark_uploaded(self, realm: str, job_id: str, now: datetime) -> bool:
+        with self._lock:
+            job = self.jobs.get((realm, job_id))
+            if job is None or not job.awaiting_upload:
+                return False
+            self._change(realm, job_id, awaiting_upload=False, updated_at=now)
+            return True
+
+    def mark_running(self, realm: str, job_id: str, total: int, now: datetime) -> None:
+        with self._lock:
+            job = self.jobs[(realm, job_id)]
+            if job.status.finished:
+                raise RuntimeError("job finished")
+            progress = dataclasses.replace(job.progress, total=total)
+            self._change(realm, job_id, status=JobStatus.RUNNING, progress=progress, updated_at=now)
+
+    def save_chunk(self, realm: str, job_id: str, index: int, outcomes: Sequence[RowOutcome], now: datetime) -> bool:
+        with self._lock:
+            chunks = self.chunks[(realm, job_id)]
+            if index in chunks:
+                return False
+            chunks[index] = list(outcomes)
+            job = self.jobs[(realm, job_id)]
+            added = Progress.of(list(outcomes))
+            progress = Progress(
+                total=job.progress.total,
+                processed=job.progress.processed + added.processed,
+                accepted=job.progress.accepted + added.accepted,
+                rejected=job.progress.rejected + added.rejected,
+                already_applied=job.progress.already_applied + added.already_applied,
+            )
+            self._change(realm, job_id, progress=progress, updated_at=now)
+            return True
+
+    def done_chunks(self, realm: str, job_id: str) -> set[int]:
+        with self._lock:
+            return set(self.chunks.get((realm, job_id), {}))
+
+    def outcomes(self, realm: str, job_id: str) -> list[RowOutcome]:
+        with self._lock:
+            chunks = self.chunks.get((realm, job_id), {})
+            return [outcome for index in sorted(chunks) for outcome in chunks[index]]
+
+    def finish(self, realm: str, job_id: str, status: JobStatus, now: datetime, reason: str = "") -> None:
+        with self._lock:
+            self._change(realm, job_id, status=status, reason=reason, updated_at=now)
 
 
 # --- wiring -----------------------------------------------------------------------------
@@ -744,6 +889,8 @@ def build_flows(realm: str = "eiep", *, now: datetime = START) -> Kit:
         tasks=tasks,
         gsis=gsis,
         signer=signer,
+        jobs=InMemoryJobRepository(),
+        files=InMemoryFileStore(),
     )
     flows = assemble(ports, Links(PUBLIC_URL))
     tasks.runner = flows.tasks

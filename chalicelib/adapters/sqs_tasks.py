@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -17,6 +18,9 @@ from chalicelib.domain.tasks import Task
 from chalicelib.flows.errors import TaskQueueError
 
 log = logging.getLogger(__name__)
+
+BATCH = 10
+"""SQS's limit of messages in one SendMessageBatch."""
 
 
 class SqsTaskQueue:
@@ -32,12 +36,33 @@ class SqsTaskQueue:
         return self._url
 
     def enqueue(self, task: Task) -> None:
-        body = json.dumps({"kind": task.kind, "payload": task.payload}, separators=(",", ":"))
         try:
-            self._client.send_message(QueueUrl=self.url, MessageBody=body)
+            self._client.send_message(QueueUrl=self.url, MessageBody=_body(task))
         except (ClientError, BotoCoreError) as exc:
             log.warning("task not queued: %s (%s)", task.kind, type(exc).__name__)
             raise TaskQueueError(task.kind) from exc
+
+    def enqueue_many(self, tasks: Sequence[Task]) -> None:
+        """SendMessageBatch, ten a call; entries SQS reports as failed are sent again once."""
+        for start in range(0, len(tasks), BATCH):
+            batch = {str(n): task for n, task in enumerate(tasks[start : start + BATCH])}
+            for _attempt in range(2):
+                entries = [{"Id": key, "MessageBody": _body(task)} for key, task in batch.items()]
+                try:
+                    answer = self._client.send_message_batch(QueueUrl=self.url, Entries=entries)
+                except (ClientError, BotoCoreError) as exc:
+                    log.warning("tasks not queued (%s)", type(exc).__name__)
+                    raise TaskQueueError("batch") from exc
+                batch = {entry["Id"]: batch[entry["Id"]] for entry in answer.get("Failed", [])}
+                if not batch:
+                    break
+            if batch:
+                log.warning("tasks not queued: %d of a batch", len(batch))
+                raise TaskQueueError("batch")
+
+
+def _body(task: Task) -> str:
+    return json.dumps({"kind": task.kind, "payload": task.payload}, separators=(",", ":"))
 
 
 def task_from_message(body: str) -> Task:

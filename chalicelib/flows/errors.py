@@ -217,3 +217,25 @@ class MailDeliveryError(Exception):
 
 class TaskQueueError(Exception):
     """Raised by task queues: the task could not be queued."""
+
+
+class SpreadsheetInvalid(FlowError):
+    """The uploaded file cannot be processed as a whole (or its job failed for that)."""
+
+    code = "spreadsheet_invalid"
+    title = "The spreadsheet cannot be processed."
+
+
+class PayloadTooLarge(FlowError):
+    """The body is beyond what this endpoint takes directly."""
+
+    code = "payload_too_large"
+    title = "The request body is too large."
+
+
+class FileTooLarge(Exception):
+    """Raised by file stores: the stored object is beyond the size the caller accepts."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__(size)
+        self.size = size

@@ -85,7 +85,12 @@ class Expiry:
         for account in self.accounts.accounts_expiring_between(realm.id, first, last):
             report.examined += 1
             if self.accounts.set_status(
-                realm.id, account.account_id, AccountStatus.EXPIRED, expected=AccountStatus.ACTIVE, now=self.clock.now()
+                realm.id,
+                account.account_id,
+                AccountStatus.EXPIRED,
+                expected=AccountStatus.ACTIVE,
+                now=self.clock.now(),
+                username=account.username,  # the query read the account: no second read
             ):
                 report.expired += 1
                 self.audit.record(

@@ -216,6 +216,35 @@ class AccountRepositoryContract:
         stored = self.repo.get(REALM, created.account_id)
         assert stored == dataclasses.replace(created, status=AccountStatus.DISABLED, updated_at=later)
 
+    def test_set_status_with_the_username_at_hand_moves_account_and_login_record(self) -> None:
+        created = account(status=AccountStatus.ACTIVE)
+        self.repo.create(created)
+        assert self.repo.set_status(
+            REALM,
+            created.account_id,
+            AccountStatus.EXPIRED,
+            expected=AccountStatus.ACTIVE,
+            now=NOW,
+            username=created.username,
+        )
+        login = self.repo.find_login(REALM, created.username)
+        assert login is not None and login.status is AccountStatus.EXPIRED
+
+    def test_set_status_with_another_accounts_username_changes_nothing(self) -> None:
+        first, second = account(status=AccountStatus.ACTIVE), account(status=AccountStatus.ACTIVE)
+        self.repo.create(first)
+        self.repo.create(second)
+        assert not self.repo.set_status(
+            REALM,
+            first.account_id,
+            AccountStatus.EXPIRED,
+            expected=AccountStatus.ACTIVE,
+            now=NOW,
+            username=second.username,
+        )
+        assert self.repo.get(REALM, first.account_id) == first
+        assert self.repo.find_login(REALM, second.username).status is AccountStatus.ACTIVE  # type: ignore[union-attr]
+
     def test_set_status_of_an_unknown_account_is_false_and_creates_nothing(self) -> None:
         missing = unique()
         assert not self.repo.set_status(
@@ -290,6 +319,67 @@ class AccountRepositoryContract:
         assert sum(outcome is None for outcome in outcomes) == 1
         assert all(isinstance(o, FlowAlreadyUsed) for o in outcomes if o is not None), outcomes
         assert sum(self.repo.get(REALM, c.account_id) is not None for c in candidates) == 1
+
+    # --- bulk: create_many, holders, find_logins -----------------------------------------
+
+    def test_create_many_creates_every_free_account_and_names_the_clash_of_the_others(self) -> None:
+        # Given an account holding an e-mail, and a batch of 40 (more than one transaction)
+        holder = account()
+        self.repo.create(holder)
+        batch = [account(identity=None, password_hash=None) for _ in range(40)]
+        clash_email = dataclasses.replace(batch[5], email=holder.email)
+        clash_username = dataclasses.replace(batch[30], username=holder.username)
+        twin = dataclasses.replace(batch[31], account_id=unique(), email=unique_email())  # same username as 31
+        batch[5], batch[30] = clash_email, clash_username
+        batch.append(twin)
+
+        # When they are created together
+        refused = self.repo.create_many(batch)
+
+        # Then only the clashing ones are refused, with the kind another account holds
+        assert refused == {
+            clash_email.account_id: "email",
+            clash_username.account_id: "username",
+            twin.account_id: "username",
+        }
+        for created in batch:
+            stored = self.repo.get(REALM, created.account_id)
+            assert (stored == created) is (created.account_id not in refused)
+        assert (
+            self.repo.find_by_unique(REALM, UniqueKind.EMAIL, normalise_email(holder.email)).account_id
+            == holder.account_id
+        )  # type: ignore[union-attr]
+
+    def test_create_many_of_nothing_writes_nothing(self) -> None:
+        assert self.repo.create_many([]) == {}
+
+    def test_holders_name_the_account_of_each_held_value_and_omit_free_ones(self) -> None:
+        first, second = account(), account()
+        self.repo.create(first)
+        self.repo.create(second)
+        free = unique_email()
+        wanted = [
+            (UniqueKind.USERNAME, first.username),
+            (UniqueKind.EMAIL, normalise_email(second.email)),
+            (UniqueKind.EMAIL, free),
+            (UniqueKind.USERNAME, first.username),  # asked twice
+        ]
+        assert self.repo.holders(REALM, wanted) == {
+            (UniqueKind.USERNAME, first.username): first.account_id,
+            (UniqueKind.EMAIL, normalise_email(second.email)): second.account_id,
+        }
+        assert self.repo.holders("ntua", wanted) == {}
+
+    def test_find_logins_reads_many_login_records(self) -> None:
+        accounts = [account(expires_on=NOW.date() + timedelta(days=n)) for n in range(1, 4)]
+        for created in accounts:
+            self.repo.create(created)
+        names = [created.username for created in accounts] + ["nobody-" + unique()[:8]]
+        found = self.repo.find_logins(REALM, names)
+        assert set(found) == set(names[:3])
+        for created in accounts:
+            assert found[created.username] == self.repo.find_login(REALM, created.username)
+            assert found[created.username].expires_on == created.expires_on
 
 
 class TestInMemoryAccountRepository(AccountRepositoryContract):

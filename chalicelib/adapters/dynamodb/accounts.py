@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -24,6 +25,9 @@ from chalicelib.domain.accounts import Account, AccountStatus, LoginRecord, Uniq
 from chalicelib.domain.identity import GsisIdentity
 from chalicelib.domain.secrets import fingerprint
 from chalicelib.flows.errors import DuplicateValue, FlowAlreadyUsed
+
+TRANSACTION_ITEMS = 100
+"""DynamoDB's limit of items in one TransactWriteItems."""
 
 
 def guard_key(realm: str, kind: UniqueKind | str, value: str) -> tuple[str, str]:
@@ -76,16 +80,7 @@ class DynamoAccountRepository:
         def build(transaction: TransactWrite) -> None:
             # pynamodb sends puts before updates; positions below rely on that order.
             transaction.save(item, condition=m.Item.pk.does_not_exist())
-            for kind, value in guards:
-                guard = m.Guard(_guard_pk(account.realm, kind, value), "UNIQUE")
-                guard.account_id = account.account_id
-                guard.unique_kind = str(kind)
-                if kind is UniqueKind.USERNAME:
-                    guard.password_hash = account.password_hash
-                    guard.status = str(account.status)
-                    guard.roles = list(account.roles)
-                    guard.gsis_verified = account.gsis_verified
-                    guard.expires_on = account.expires_on.isoformat() if account.expires_on else None
+            for guard in self._guard_items(account, guards):
                 transaction.save(guard, condition=m.Item.pk.does_not_exist())
             if consume_flow is not None:
                 flow = m.FlowItem(f"FLOW#{consume_flow}", "FLOW")
@@ -100,6 +95,98 @@ class DynamoAccountRepository:
         except TransactWriteError as exc:
             self._explain(exc, account, guards, consume_flow)
             raise
+
+    def _guard_items(self, account: Account, guards: list[tuple[UniqueKind, str]]) -> list[Any]:
+        items = []
+        for kind, value in guards:
+            guard = self._m.Guard(_guard_pk(account.realm, kind, value), "UNIQUE")
+            guard.account_id = account.account_id
+            guard.unique_kind = str(kind)
+            if kind is UniqueKind.USERNAME:
+                guard.password_hash = account.password_hash
+                guard.status = str(account.status)
+                guard.roles = list(account.roles)
+                guard.gsis_verified = account.gsis_verified
+                guard.expires_on = account.expires_on.isoformat() if account.expires_on else None
+            items.append(guard)
+        return items
+
+    def create_many(self, accounts: Sequence[Account]) -> dict[str, str]:
+        """Accounts in transactions of up to 100 items (account + guards each).
+
+        A transaction is all or nothing, so when one account's guard is taken the
+        cancellation reasons name it; that account is left out and the rest go again.
+        Without reasons (some emulators) the group falls back to one create each.
+        """
+        m = self._m
+        refused: dict[str, str] = {}
+        pending = list(accounts)
+        while pending:
+            group, size = [], 0
+            while pending and size + 1 + len(pending[0].unique_values()) <= TRANSACTION_ITEMS:
+                account = pending.pop(0)
+                group.append(account)
+                size += 1 + len(account.unique_values())
+            if not group:  # cannot happen with a sane number of guards
+                raise ValueError("an account with more guards than a transaction holds")
+            while group:
+                positions: list[tuple[Account, str]] = []
+                items: list[Any] = []
+                for account in group:
+                    guards = sorted(account.unique_values().items())
+                    items.append(self._to_item(account))
+                    positions.append((account, "account"))
+                    for guard in self._guard_items(account, guards):
+                        items.append(guard)
+                        positions.append((account, guard.unique_kind))
+
+                def build(transaction: TransactWrite, items: list[Any] = items) -> None:
+                    for item in items:
+                        transaction.save(item, condition=m.Item.pk.does_not_exist())
+
+                try:
+                    transact(m, build)
+                    group = []
+                except TransactWriteError as exc:
+                    failed = failed_positions(exc)
+                    if not failed:
+                        refused.update(self._create_each(group))
+                        group = []
+                        continue
+                    losers: dict[str, str] = {}
+                    for position in sorted(failed):
+                        account, kind = positions[position]
+                        losers.setdefault(account.account_id, kind)
+                    refused.update(losers)
+                    group = [account for account in group if account.account_id not in losers]
+        return refused
+
+    def _create_each(self, accounts: Sequence[Account]) -> dict[str, str]:
+        refused = {}
+        for account in accounts:
+            try:
+                self.create(account)
+            except DuplicateValue as exc:
+                refused[account.account_id] = exc.kind
+            except TransactWriteError:
+                refused[account.account_id] = "account"
+        return refused
+
+    def holders(self, realm: str, values: Sequence[tuple[UniqueKind, str]]) -> dict[tuple[UniqueKind, str], str]:
+        keys = {guard_key(realm, kind, value): (kind, value) for kind, value in values}
+        found: dict[tuple[UniqueKind, str], str] = {}
+        for item in self._m.Guard.batch_get(list(keys), consistent_read=True):
+            found[keys[(item.pk, item.sk)]] = item.account_id
+        return found
+
+    def find_logins(self, realm: str, usernames: Sequence[str]) -> dict[str, LoginRecord]:
+        keys = {guard_key(realm, UniqueKind.USERNAME, name): name for name in usernames}
+        found: dict[str, LoginRecord] = {}
+        for item in self._m.Guard.batch_get(list(keys), consistent_read=True):
+            record = login_record(realm, item)
+            if record is not None:
+                found[keys[(item.pk, item.sk)]] = record
+        return found
 
     def _explain(
         self, exc: TransactWriteError, account: Account, guards: list[tuple[UniqueKind, str]], consume_flow: str | None
@@ -149,7 +236,14 @@ class DynamoAccountRepository:
         return login_record(realm, self._guard(realm, UniqueKind.USERNAME, username))
 
     def set_status(
-        self, realm: str, account_id: str, status: AccountStatus, *, expected: AccountStatus, now: datetime
+        self,
+        realm: str,
+        account_id: str,
+        status: AccountStatus,
+        *,
+        expected: AccountStatus,
+        now: datetime,
+        username: str | None = None,
     ) -> bool:
         m = self._m
         actions = [m.Account.status.set(str(status)), m.Account.updated_at.set(now)]
@@ -157,7 +251,12 @@ class DynamoAccountRepository:
             actions.append(m.Account.activated_at.set(now))
         try:
             self._update_with_login(
-                realm, account_id, actions, [m.Guard.status.set(str(status))], m.Account.status == str(expected)
+                realm,
+                account_id,
+                actions,
+                [m.Guard.status.set(str(status))],
+                m.Account.status == str(expected),
+                username=username,
             )
         except (TransactWriteError, DoesNotExist):
             return False
@@ -282,16 +381,27 @@ class DynamoAccountRepository:
             raise
 
     def _update_with_login(
-        self, realm: str, account_id: str, account_actions: list[Any], login_actions: list[Any], condition: Any
+        self,
+        realm: str,
+        account_id: str,
+        account_actions: list[Any],
+        login_actions: list[Any],
+        condition: Any,
+        *,
+        username: str | None = None,
     ) -> None:
         """Update the account and its login record together, or neither.
+
+        Without ``username`` the account is read first to find its login record. A wrong
+        ``username`` changes nothing: the login record's condition names the account.
 
         Raises ``DoesNotExist`` for an unknown account and ``TransactWriteError`` when
         ``condition`` (on the account) does not hold.
         """
         m = self._m
-        current = m.Account.get(account_pk(realm, account_id), "PROFILE", consistent_read=True)
-        login = m.Guard(_guard_pk(realm, UniqueKind.USERNAME, current.username.casefold()), "UNIQUE")
+        if username is None:
+            username = m.Account.get(account_pk(realm, account_id), "PROFILE", consistent_read=True).username
+        login = m.Guard(_guard_pk(realm, UniqueKind.USERNAME, username.casefold()), "UNIQUE")
         account = m.Account(account_pk(realm, account_id), "PROFILE")
 
         def build(transaction: TransactWrite) -> None:

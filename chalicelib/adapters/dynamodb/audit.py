@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
+from typing import Any
 
 from chalicelib.adapters.dynamodb.common import load, plain_map, store
 from chalicelib.adapters.dynamodb.models import BoundModels
@@ -14,10 +16,19 @@ class DynamoAuditLog:
         self._m = models
 
     def record(self, entry: AuditEntry) -> None:
+        self._item(entry).save()
+
+    def record_many(self, entries: Sequence[AuditEntry]) -> None:
+        # BatchWriteItem, 25 items a call; pynamodb resends unprocessed items.
+        with self._m.AuditItem.batch_write() as batch:
+            for entry in entries:
+                batch.save(self._item(entry))
+
+    def _item(self, entry: AuditEntry) -> Any:
         # The random suffix keeps two changes in the same microsecond apart.
         sort_key = f"{entry.at.isoformat()}#{secrets.token_hex(4)}"
         item = self._m.AuditItem(f"AUDIT#{entry.realm}#{entry.account_id}", sort_key)
-        store(item, entry, purge_at=entry.at + RETENTION).save()
+        return store(item, entry, purge_at=entry.at + RETENTION)
 
     def entries(self, realm: str, account_id: str) -> list[AuditEntry]:
         items = self._m.AuditItem.query(f"AUDIT#{realm}#{account_id}", consistent_read=True)

@@ -22,6 +22,8 @@ ticket                 ``TICKET#h``                 ``TICKET``
 audit record           ``AUDIT#r#<account_id>``     ``<timestamp>#<random>``
 job cursor             ``CURSOR#r#<job>``           ``CURSOR``
 registry entry         ``REGISTRY#r#<number>``      ``REGISTRY``
+spreadsheet job        ``JOB#r#<job_id>``           ``JOB``
+job chunk outcomes     ``JOB#r#<job_id>``           ``CHUNK#<nnnnnn>``
 rate counter           ``RATE#<key>#<window start>`` ``RATE``
 failure record         ``FAILURES#<key>``           ``FAILURES``
 =====================  ===========================  ===================
@@ -86,6 +88,8 @@ class BoundModels:
     TicketItem: Any
     CounterItem: Any
     FailureItem: Any
+    JobItem: Any
+    JobChunkItem: Any
 
 
 @functools.cache
@@ -248,6 +252,32 @@ def bind_models(binding: TableBinding) -> BoundModels:
         failed = NumberAttribute(default=0)
         last_at = UTCDateTimeAttribute(null=True)
 
+    class JobItem(Item, discriminator="job"):
+        """A spreadsheet job and its counters (``JOB#r#<job_id>`` / ``JOB``)."""
+
+        job_id = UnicodeAttribute()
+        realm = UnicodeAttribute()
+        job_kind = UnicodeAttribute()
+        status = UnicodeAttribute()
+        created_at = UTCDateTimeAttribute()
+        updated_at = UTCDateTimeAttribute()
+        created_by = UnicodeAttribute()
+        dry_run = BooleanAttribute(default=False)
+        affiliation = UnicodeAttribute()
+        file_name = UnicodeAttribute(default="")
+        awaiting_upload = BooleanAttribute(default=False)
+        reason = UnicodeAttribute(default="")
+        total = NumberAttribute(default=0)
+        processed = NumberAttribute(default=0)
+        accepted = NumberAttribute(default=0)
+        rejected = NumberAttribute(default=0)
+        already_applied = NumberAttribute(default=0)
+
+    class JobChunkItem(Item, discriminator="job_chunk"):
+        """The outcomes of one chunk of rows, as compact JSON ``[[status, reason], …]``."""
+
+        outcomes = UnicodeAttribute()
+
     # Subclasses inherit the base class's connection: one botocore client per table.
     Item._get_connection()
     return BoundModels(
@@ -266,6 +296,8 @@ def bind_models(binding: TableBinding) -> BoundModels:
         TicketItem=TicketItem,
         CounterItem=CounterItem,
         FailureItem=FailureItem,
+        JobItem=JobItem,
+        JobChunkItem=JobChunkItem,
     )
 
 
