@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from chalicelib.domain.accounts import AFFILIATIONS, Account, AccountStatus, UniqueKind
 from chalicelib.domain.audit import AuditEntry
@@ -185,32 +185,10 @@ class Registrar:
         new = self.check(realm, new)
         previous = self.previous_account(realm, new)
         if previous is not None:
-            return Outcome(self._reactivate(realm, previous, new, actor), created=False)
+            return Outcome(self.reactivate(realm, previous, new, actor), created=False)
         now = self.clock.now()
         username = new.username or self._assign_username(realm, new)
-        account = Account(
-            account_id=self.secrets.identifier(),
-            realm=realm.id,
-            username=username,
-            email=new.external_email,
-            status=AccountStatus.ACTIVE,
-            created_at=now,
-            updated_at=now,
-            identity=GsisIdentity(
-                afm="",
-                last_name=new.last_name,
-                first_name=new.first_name,
-                father_name=new.father_name,
-                mother_name=new.mother_name,
-                birth_year="",
-            ),
-            registry_number=new.registry_number,
-            mobile=new.mobile,
-            language=realm.default_language,
-            affiliation=new.affiliation,
-            expires_on=new.expires_on,
-            extra=dict(new.details),
-        )
+        account = build_account(realm, new, account_id=self.secrets.identifier(), username=username, now=now)
         try:
             self.accounts.create(account)
         except DuplicateValue as exc:
@@ -223,7 +201,8 @@ class Registrar:
         self.passwords.invite_setup(realm, account.account_id)
         return Outcome(account, created=True)
 
-    def _reactivate(self, realm: RealmConfig, previous: Account, new: NewAccount, actor: Actor) -> Account:
+    def reactivate(self, realm: RealmConfig, previous: Account, new: NewAccount, actor: Actor) -> Account:
+        """Give an earlier non-undergraduate account the new role and expiry (seed 004)."""
         expires_on = new.expires_on or previous.expires_on or self.clock.now().date()
         self.accounts.set_expiry(
             realm.id, previous.account_id, expires_on, self.clock.now(), affiliation=new.affiliation, reactivate=True
@@ -279,4 +258,37 @@ class Registrar:
                 return
 
     def _audit(self, realm: RealmConfig, account_id: str, action: str, actor: Actor, details: dict[str, str]) -> None:
-        self.audit.record(AuditEntry(realm.id, account_id, action, actor.id, self.clock.now(), actor.address, details))
+        self.audit.record(audit_entry(realm, account_id, action, actor, self.clock.now(), details))
+
+
+def audit_entry(
+    realm: RealmConfig, account_id: str, action: str, actor: Actor, at: datetime, details: dict[str, str]
+) -> AuditEntry:
+    return AuditEntry(realm.id, account_id, action, actor.id, at, actor.address, details)
+
+
+def build_account(realm: RealmConfig, new: NewAccount, *, account_id: str, username: str, now: datetime) -> Account:
+    """The account a checked :class:`NewAccount` becomes: active, with no password yet."""
+    return Account(
+        account_id=account_id,
+        realm=realm.id,
+        username=username,
+        email=new.external_email,
+        status=AccountStatus.ACTIVE,
+        created_at=now,
+        updated_at=now,
+        identity=GsisIdentity(
+            afm="",
+            last_name=new.last_name,
+            first_name=new.first_name,
+            father_name=new.father_name,
+            mother_name=new.mother_name,
+            birth_year="",
+        ),
+        registry_number=new.registry_number,
+        mobile=new.mobile,
+        language=realm.default_language,
+        affiliation=new.affiliation,
+        expires_on=new.expires_on,
+        extra=dict(new.details),
+    )

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from chalicelib.flows import activation as activation_tasks
 from chalicelib.flows import expiry as expiry_tasks
+from chalicelib.flows import jobs as job_tasks
 from chalicelib.flows import passwords as password_tasks
 from chalicelib.flows import support as support_tasks
 from chalicelib.flows.activation import Activation
@@ -19,9 +20,11 @@ from chalicelib.flows.expiry import Expiry
 from chalicelib.flows.flow_views import FlowViews
 from chalicelib.flows.gsis_recovery import GsisRecovery
 from chalicelib.flows.gsis_signin import GsisSignIn
+from chalicelib.flows.jobs import Jobs
 from chalicelib.flows.legacy import LegacyImport
 from chalicelib.flows.links import Links
 from chalicelib.flows.passwords import Passwords
+from chalicelib.flows.provisioning import Provisioning, Renewal
 from chalicelib.flows.registrar import Registrar
 from chalicelib.flows.registration import GsisRegistration
 from chalicelib.flows.sessions import Sessions
@@ -35,8 +38,10 @@ from chalicelib.ports import (
     ChallengeRepository,
     Clock,
     Counters,
+    FileStore,
     FlowRepository,
     GsisProvider,
+    JobRepository,
     LoginLookup,
     Mailer,
     PasswordHasher,
@@ -69,6 +74,8 @@ class Ports:
     tasks: TaskQueue
     gsis: GsisProvider
     signer: TokenSigner
+    jobs: JobRepository
+    files: FileStore
 
 
 @dataclass(frozen=True)
@@ -88,6 +95,7 @@ class Flows:
     legacy: LegacyImport
     expiry: Expiry
     registrar: Registrar
+    jobs: Jobs
     tasks: TaskRunner
 
 
@@ -141,6 +149,25 @@ def assemble(ports: Ports, links: Links) -> Flows:
     expiry = Expiry(
         accounts=accounts, audit=ports.audit, tasks=ports.tasks, mailer=ports.mailer, clock=clock, links=links
     )
+    registrar = Registrar(
+        accounts=accounts,
+        registry=ports.registry,
+        passwords=passwords,
+        audit=ports.audit,
+        clock=clock,
+        secrets=secrets,
+    )
+    jobs = Jobs(
+        jobs=ports.jobs,
+        files=ports.files,
+        tasks=ports.tasks,
+        clock=clock,
+        secrets=secrets,
+        provisioning=Provisioning(
+            registrar=registrar, accounts=accounts, audit=ports.audit, tasks=ports.tasks, clock=clock
+        ),
+        renewal=Renewal(accounts=accounts, audit=ports.audit, clock=clock),
+    )
     runner = TaskRunner(
         {
             activation_tasks.SEND: activation.deliver,
@@ -151,6 +178,7 @@ def assemble(ports: Ports, links: Links) -> Flows:
             support_tasks.NOTIFY: support.notify,
             support_tasks.ACKNOWLEDGE: support.acknowledge,
             expiry_tasks.WARNING_MAIL: expiry.deliver_warning,
+            job_tasks.RUN: jobs.run_task,
         }
     )
     return Flows(
@@ -168,13 +196,7 @@ def assemble(ports: Ports, links: Links) -> Flows:
         support=support,
         legacy=LegacyImport(accounts=accounts, clock=clock, secrets=secrets),
         expiry=expiry,
-        registrar=Registrar(
-            accounts=accounts,
-            registry=ports.registry,
-            passwords=passwords,
-            audit=ports.audit,
-            clock=clock,
-            secrets=secrets,
-        ),
+        registrar=registrar,
+        jobs=jobs,
         tasks=runner,
     )

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -30,23 +30,8 @@ from chalicelib.sheets import (
 )
 from chalicelib.sheets.columns import alias_index
 from chalicelib.sheets.reader import excel_serial_date, parse_date_text
+from tests.support.sheets import GREEK_HEADERS, xlsx
 
-GREEK_HEADERS = {
-    "username": "Όνομα χρήστη",
-    "full_name": "Ονοματεπώνυμο",
-    "father_name": "Πατρώνυμο",
-    "mother_name": "Μητρώνυμο",
-    "address": "Διεύθυνση κατοικίας",
-    "area": "Περιοχή",
-    "postcode": "ΤΚ",
-    "mobile": "Τηλέφωνο κινητό",
-    "external_email": "Εκτός ΕΜΠ mail",
-    "registry_number": "Αριθμός Μητρώου",
-    "supervisor": "Διευθυντής Μεταπτυχιακού / Επιβλέπων",
-    "supervisor_email": "Email Διευθυντή / Επιβλέποντα",
-    "end_date": "Ημερομηνία λήξης",
-    "previous_username": "Προηγούμενο όνομα χρήστη",
-}
 REQUIRED_KEYS = ("username", "full_name", "father_name", "mother_name", "external_email", "registry_number", "end_date")
 
 GIORGOS: dict[str, Any] = {
@@ -72,19 +57,6 @@ GIORGOS_READ: dict[str, Any] = {
     "registry_number": "3118001",
     "end_date": date(2027, 6, 30),
 }
-
-
-def xlsx(rows: Sequence[Sequence[object]], prepare: Callable[[Workbook, Any], None] | None = None) -> bytes:
-    """A workbook whose first sheet holds ``rows`` from A1; ``prepare`` may then edit it."""
-    workbook = Workbook()
-    worksheet = workbook.active
-    for row in rows:
-        worksheet.append(list(row))
-    if prepare is not None:
-        prepare(workbook, worksheet)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
 
 
 def provisioning_rows(
