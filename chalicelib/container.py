@@ -80,6 +80,7 @@ def _ports(settings: Settings) -> Ports:
     from chalicelib.adapters.clock import SystemClock
     from chalicelib.adapters.dynamodb.audit import DynamoAuditLog
     from chalicelib.adapters.dynamodb.counters import DynamoCounters
+    from chalicelib.adapters.dynamodb.jobs import DynamoJobRepository
     from chalicelib.adapters.dynamodb.login_lookup import DynamoLoginLookup
     from chalicelib.adapters.dynamodb.models import TableBinding, bind_models
     from chalicelib.adapters.dynamodb.registry import DynamoRegistryRepository
@@ -92,18 +93,21 @@ def _ports(settings: Settings) -> Ports:
     )
     from chalicelib.adapters.gsis_client import GsisClient
     from chalicelib.adapters.jwt_signer import JwtSigner
+    from chalicelib.adapters.s3_files import S3FileStore
     from chalicelib.adapters.secrets_source import SystemSecrets
     from chalicelib.adapters.ses_mailer import SesMailer
     from chalicelib.adapters.sqs_tasks import SqsTaskQueue
     from chalicelib.flows.links import Links
+    from chalicelib.flows.mail_pacing import PacedMailer
     from chalicelib.flows.wiring import Ports
 
     if not settings.is_local and not settings.jwt_private_key:
         raise RuntimeError("MITROO_JWT_PRIVATE_KEY is required outside local and test runs")
     aws = {"region_name": settings.aws_region, "endpoint_url": settings.aws_endpoint_url}
     models = bind_models(TableBinding(settings.table_name, settings.aws_region, settings.aws_endpoint_url))
+    clock, counters = SystemClock(), DynamoCounters(models)
     return Ports(
-        clock=SystemClock(),
+        clock=clock,
         secrets=SystemSecrets(),
         hasher=Argon2Hasher(
             time_cost=settings.argon2_time_cost,
@@ -118,9 +122,16 @@ def _ports(settings: Settings) -> Ports:
         tickets=DynamoTicketRepository(models),
         audit=DynamoAuditLog(models),
         registry=DynamoRegistryRepository(models),
-        counters=DynamoCounters(models),
-        mailer=SesMailer(
-            boto3.client("ses", **aws), sender=settings.mail_sender, configuration_set=settings.ses_configuration_set
+        counters=counters,
+        mailer=PacedMailer(
+            SesMailer(
+                boto3.client("ses", **aws),
+                sender=settings.mail_sender,
+                configuration_set=settings.ses_configuration_set,
+            ),
+            counters,
+            clock,
+            per_second=settings.mail_rate_per_second,
         ),
         tasks=SqsTaskQueue(boto3.client("sqs", **aws), queue_name=settings.task_queue_name),
         gsis=GsisClient(
@@ -131,7 +142,19 @@ def _ports(settings: Settings) -> Ports:
             timeout=settings.gsis_timeout_seconds,
         ),
         signer=JwtSigner(_signing_key(settings.jwt_private_key)),
+        jobs=DynamoJobRepository(models),
+        files=S3FileStore(_s3_client(settings), bucket=settings.upload_bucket),
     )
+
+
+def _s3_client(settings: Settings) -> Any:
+    """Path-style addressing against an emulator (its host name has no bucket subdomains);
+    presigned URLs carry SigV4."""
+    import boto3
+    from botocore.config import Config
+
+    config = Config(signature_version="s3v4", s3={"addressing_style": "path"} if settings.aws_endpoint_url else {})
+    return boto3.client("s3", region_name=settings.aws_region, endpoint_url=settings.aws_endpoint_url, config=config)
 
 
 @functools.cache
