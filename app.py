@@ -12,6 +12,7 @@ from chalicelib.web import (
     certification,
     fallback,
     gsis,
+    jobs,
     pages,
     recovery,
     registration,
@@ -24,6 +25,8 @@ from chalicelib.web import (
 from chalicelib.web.middleware import register_middleware
 
 app = Chalice(app_name="mitroo")
+# Spreadsheets travel as binary bodies (API Gateway base64-encodes them for Lambda).
+app.api.binary_types.append("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 register_middleware(app)
 
 for blueprint in (
@@ -36,6 +39,7 @@ for blueprint in (
     sessions,
     support,
     admin,
+    jobs,
     pages,
     workers,
     schedules,

@@ -27,7 +27,7 @@ from chalicelib.observability import metrics
 from chalicelib.realms import RealmConfig, UnknownRealm, get_realm
 from chalicelib.web import csrf, html
 from chalicelib.web.cookies import read_cookie
-from chalicelib.web.inputs import BODY_TYPES, is_form, parse_body
+from chalicelib.web.inputs import BODY_TYPES, is_form, media_type, parse_body
 from chalicelib.web.problems import InputProblem, from_flow_error, problem, problem_body
 
 if TYPE_CHECKING:
@@ -49,6 +49,10 @@ class Operation:
     tags: tuple[str, ...]
     auth: bool
     query: dict[str, str]
+    raw_types: tuple[str, ...] = ()
+    """Request media types passed to the handler as bytes (uploads), beside JSON."""
+    produces: tuple[str, ...] = ()
+    """Media types of a successful answer other than JSON (files)."""
 
 
 REGISTRY: list[Operation] = []
@@ -64,6 +68,9 @@ class Reply:
     cookies: list[str] = field(default_factory=list)
     next_page: str | None = None
     """Where a browser that posted a form goes next (303)."""
+    raw: bytes | str | None = None
+    """A file answered as is (with ``content_type``) instead of JSON."""
+    content_type: str | None = None
 
 
 @dataclass
@@ -126,13 +133,29 @@ def api(
     tags: Sequence[str] = (),
     auth: bool = False,
     query: dict[str, str] | None = None,
+    raw_types: Sequence[str] = (),
+    produces: Sequence[str] = (),
 ) -> Callable[[Callable[..., Reply]], Callable[..., Reply]]:
-    """Register ``handler`` as ``method path`` on ``blueprint`` and document it."""
+    """Register ``handler`` as ``method path`` on ``blueprint`` and document it.
+
+    With ``raw_types``, a body of one of those media types is not parsed: the handler
+    reads ``ctx.request.raw_body`` (and ``ctx.body`` is None); JSON still goes to ``body``.
+    """
 
     def decorate(handler: Callable[..., Reply]) -> Callable[..., Reply]:
         REGISTRY.append(
             Operation(
-                path, method, summary, body, dict(responses), tuple(problems), tuple(tags), auth, dict(query or {})
+                path,
+                method,
+                summary,
+                body,
+                dict(responses),
+                tuple(problems),
+                tags=tuple(tags),
+                auth=auth,
+                query=dict(query or {}),
+                raw_types=tuple(raw_types),
+                produces=tuple(produces),
             )
         )
 
@@ -143,7 +166,9 @@ def api(
                 realm = get_realm(params.pop("realm")) if "realm" in params else None
                 if body is not None:
                     csrf.check(request)
-                ctx = Ctx(request=request, realm_config=realm, body=parse_body(request, body) if body else None)
+                raw = bool(raw_types) and media_type(request.headers) in raw_types
+                parsed = parse_body(request, body) if body is not None and not raw else None
+                ctx = Ctx(request=request, realm_config=realm, body=parsed)
                 reply = handler(ctx, **params)
             except UnknownRealm:
                 return _error(request, "not_found", detail="There is no such realm.")
@@ -160,7 +185,7 @@ def api(
 
         route_options: dict[str, Any] = {"methods": [method]}
         if body is not None:
-            route_options["content_types"] = BODY_TYPES
+            route_options["content_types"] = [*BODY_TYPES, *raw_types]
         blueprint.route(path, **route_options)(view)
         return handler
 
@@ -174,6 +199,9 @@ def _render(request: Any, reply: Reply) -> Response:
     if reply.next_page and wants_html(request):
         headers["Location"] = reply.next_page
         return Response(body="", status_code=303, headers=headers)
+    if reply.raw is not None:
+        headers["Content-Type"] = reply.content_type or "application/octet-stream"
+        return Response(body=reply.raw, status_code=reply.status, headers=headers)
     if reply.body is None:
         return Response(body="", status_code=reply.status, headers=headers)
     payload = reply.body.model_dump(mode="json", exclude_none=True) if isinstance(reply.body, BaseModel) else reply.body

@@ -46,13 +46,19 @@ def _operation(op: Operation, components: dict[str, Any]) -> dict[str, Any]:
         ref = _schema(op.body, components, for_input=True)
         document["requestBody"] = {
             "required": True,
-            "content": {JSON: {"schema": ref}, FORM: {"schema": ref}},
+            "content": {
+                JSON: {"schema": ref},
+                FORM: {"schema": ref},
+                **{media: {"schema": {"type": "string", "format": "binary"}} for media in op.raw_types},
+            },
         }
     if op.auth:
         document["security"] = [{"bearer": []}]
     for status, model in op.responses.items():
         response: dict[str, Any] = {"description": "Success"}
-        if model is not None:
+        if op.produces and status < 300:
+            response["content"] = {media: {"schema": {"type": "string", "format": "binary"}} for media in op.produces}
+        elif model is not None:
             response["content"] = {"application/json": {"schema": _schema(model, components)}}
         elif status != 204:
             response["content"] = {"application/json": {"schema": {"type": "object"}}}

@@ -249,3 +249,37 @@ class RegistryOutput(_Output):
     level: str
     status: str
     account_id: str | None = None
+
+
+class JobUploadInput(_Input):
+    upload: Annotated[
+        bool,
+        Field(description="true: answer with a presigned URL to PUT a large file to, then start the job."),
+    ]
+
+
+class JobAccepted(_Output):
+    job_id: str
+    status: str
+    upload_url: str | None = None
+    """Only for ``{"upload": true}``: PUT the .xlsx here (Content-Type as given), then
+    POST ``start_url``."""
+    upload_headers: dict[str, str] | None = None
+    start_url: str | None = None
+
+
+class JobOutput(_Output):
+    job_id: str
+    kind: str
+    status: str
+    dry_run: bool
+    total: int
+    processed: int
+    accepted: int
+    rejected: int
+    already_applied: int
+    reason: str | None = None
+    awaiting_upload: bool = False
+    created_at: str
+    updated_at: str
+    report_url: str | None = None
