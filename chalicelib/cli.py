@@ -3,6 +3,8 @@
     create-admin --realm ntua --username sec1 --email sec1@example.gr --role secretariat --password-stdin
     load-legacy --realm eiep FILE.jsonl|FILE.csv
     expire-accounts [--as-of YYYY-MM-DD]
+    provision --realm ntua FILE.xlsx [--dry-run] [--kind doctoral] [--report REPORT.xlsx]
+    renew --realm ntua FILE.xlsx [--dry-run] [--report REPORT.xlsx]
 
 It reads the same settings as the app (``chalicelib.container.services()``), so
 ``AWS_ENDPOINT_URL`` aims it at a local emulator and a deployed environment's variables at
@@ -28,7 +30,7 @@ from datetime import date
 from pathlib import Path
 from typing import TextIO
 
-from chalicelib.domain.accounts import Account, AccountStatus
+from chalicelib.domain.accounts import AFFILIATIONS, Account, AccountStatus
 from chalicelib.flows.emails import valid_email
 from chalicelib.flows.errors import DuplicateValue, FlowError, InvalidEmail, InvalidInput
 from chalicelib.flows.legacy import (
@@ -125,6 +127,32 @@ def build_parser() -> argparse.ArgumentParser:
     )
     expire.add_argument("--realm", help="only this realm (default: every registrar realm)")
     expire.set_defaults(handler=expire_accounts)
+
+    for name, help_text in (
+        ("provision", "create accounts from a secretariat's provisioning sheet (.xlsx)"),
+        ("renew", "move the expiry of existing accounts from a renewal sheet (.xlsx)"),
+    ):
+        job = commands.add_parser(
+            name,
+            help=help_text,
+            description=f"{help_text[0].upper()}{help_text[1:]}, as the API's job would (same rules, same "
+            "report). Rows already applied are reported as such, so a re-run is safe. Exit status 0 only "
+            "when no row was rejected.",
+        )
+        job.add_argument("--realm", required=True, help="realm id (a registrar realm: ntua)")
+        job.add_argument("--dry-run", action="store_true", help="check every row and report; write nothing")
+        if name == "provision":
+            job.add_argument(
+                "--kind",
+                default="postgraduate",
+                choices=AFFILIATIONS,
+                help="the kind of account every row creates (default: postgraduate)",
+            )
+        job.add_argument(
+            "--report", type=Path, help="where to write the report (default: FILE.report.xlsx beside FILE)"
+        )
+        job.add_argument("file", type=Path, help="the .xlsx sheet")
+        job.set_defaults(handler=run_job, job_kind=name)
     return parser
 
 
@@ -172,6 +200,70 @@ def expire_accounts(args: argparse.Namespace, console: Console) -> int:
             f"examined {report.examined}"
         )
     return EXIT_OK
+
+
+# --- provision / renew -----------------------------------------------------------------------
+
+
+def run_job(args: argparse.Namespace, console: Console) -> int:
+    """Run a spreadsheet job in this process; print the summary and the rejected rows."""
+    from chalicelib.cli_progress import ProgressLine
+    from chalicelib.container import services
+    from chalicelib.domain.jobs import Job, JobKind, JobStatus
+
+    realm = _realm(args.realm)
+    if realm.registrar is None:
+        raise UsageError(f"accounts of realm {realm.id} are not created from spreadsheets")
+    path: Path = args.file
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
+    kind = JobKind.PROVISIONING if args.job_kind == "provision" else JobKind.RENEWAL
+    jobs = services().flows.jobs
+    try:
+        job = jobs.submit(
+            realm,
+            kind,
+            data,
+            actor="operator:cli",
+            dry_run=args.dry_run,
+            affiliation=getattr(args, "kind", None),
+            file_name=path.name,
+            queue=False,
+        )
+    except FlowError as exc:
+        raise UsageError(f"{path}: {exc.detail or exc.title}") from None
+    progress: ProgressLine | None = None
+
+    def show(current: Job) -> None:
+        nonlocal progress
+        if progress is None:
+            progress = ProgressLine(console.stderr, current.progress.total, args.job_kind)
+        progress.update(current.progress.processed)
+
+    try:
+        finished = jobs.run(realm, job.job_id, progress=show, slice_seconds=float("inf"))
+    finally:
+        if progress is not None:
+            progress.close()
+    assert finished is not None
+    if finished.status is JobStatus.FAILED:
+        raise UsageError(f"{path}: {finished.reason}")
+    report_path: Path = args.report or path.with_name(path.stem + ".report.xlsx")
+    report_path.write_bytes(jobs.report(realm, job.job_id))
+    counts = finished.progress
+    console.out(
+        f"job {finished.job_id}: rows {counts.total}, accepted {counts.accepted} "
+        f"(already applied {counts.already_applied}), rejected {counts.rejected}"
+        + (" (dry run: nothing written)" if finished.dry_run else "")
+    )
+    rows = jobs.report_rows(realm, job.job_id)
+    for number, outcome in rows:
+        if not outcome.status.accepted:
+            console.out(f"row {number}: {outcome.status}: {outcome.reason}")
+    console.err(f"report: {report_path}")
+    return EXIT_OK if counts.rejected == 0 else EXIT_REFUSED
 
 
 # --- create-admin ----------------------------------------------------------------------------

@@ -405,3 +405,57 @@ def test_the_progress_line_writes_nothing_unless_its_stream_is_a_terminal() -> N
     assert terminal.getvalue().startswith("\rload-legacy [")
     assert terminal.getvalue().endswith("] 4/4\n")
     assert ProgressLine(terminal, total=4).render(2) == "[" + "#" * 15 + "." * 15 + "] 2/4"
+
+
+# --- provision / renew -------------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("aws_endpoint")
+def test_provision_creates_the_accounts_writes_the_report_and_a_rerun_changes_nothing(tmp_path: Path) -> None:
+    from tests.support.sheets import provisioning_xlsx, read_report, student
+
+    # Given a doctoral sheet with two good rows and one whose username lacks the surname
+    tag = f"cli{next(_seeds)}x"
+    records = [student(0, tag), student(1, tag), student(2, tag, username=f"nobody{tag}")]
+    sheet = tmp_path / "ΔΠΜΣ.xlsx"
+    sheet.write_bytes(provisioning_xlsx(records))
+
+    # When the operator provisions it
+    first = run_cli("provision", "--realm", "ntua", "--kind", "doctoral", str(sheet))
+
+    # Then the two accounts exist, the rejected row is named, and the exit status says not all applied
+    assert first.returncode == 1, first.stderr
+    assert "rows 3, accepted 2 (already applied 0), rejected 1" in first.stdout
+    assert "row 4: rejected:" in first.stdout and "surname" in first.stdout
+    for record in records[:2]:
+        account = ntua_account(record["username"])
+        assert account is not None and account.affiliation == "doctoral"
+    report = read_report((tmp_path / "ΔΠΜΣ.report.xlsx").read_bytes())
+    assert [row["status"] for row in report] == ["created", "created", "rejected"]
+
+    # When the good rows are run again, nothing new is created and the run succeeds
+    sheet.write_bytes(provisioning_xlsx(records[:2]))
+    again = run_cli("provision", "--realm", "ntua", str(sheet), "--report", str(tmp_path / "again.xlsx"))
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "accepted 2 (already applied 2), rejected 0" in again.stdout
+
+
+@pytest.mark.usefixtures("aws_endpoint")
+def test_provision_dry_run_and_unreadable_files(tmp_path: Path) -> None:
+    from tests.support.sheets import provisioning_xlsx, student
+
+    tag = f"dry{next(_seeds)}x"
+    sheet = tmp_path / "sheet.xlsx"
+    sheet.write_bytes(provisioning_xlsx([student(0, tag)]))
+    dry = run_cli("provision", "--realm", "ntua", "--dry-run", str(sheet))
+    assert dry.returncode == 0 and "(dry run: nothing written)" in dry.stdout
+    assert ntua_account(student(0, tag)["username"]) is None
+
+    not_a_sheet = tmp_path / "notes.xlsx"
+    not_a_sheet.write_text("just text")
+    broken = run_cli("provision", "--realm", "ntua", str(not_a_sheet))
+    wrong_realm = run_cli("provision", "--realm", "eiep", str(sheet))
+    missing = run_cli("renew", "--realm", "ntua", str(tmp_path / "absent.xlsx"))
+    assert broken.returncode == 2 and "not an .xlsx workbook" in broken.stderr
+    assert wrong_realm.returncode == 2 and "not created from spreadsheets" in wrong_realm.stderr
+    assert missing.returncode == 2 and "cannot read" in missing.stderr
