@@ -12,13 +12,15 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 
-from bench import cold_import, login, memory
+from bench import cold_import, expiry_sweep, login, memory, provisioning
 from bench.common import Result
 
 BENCHMARKS: tuple[tuple[str, Callable[[], list[Result]]], ...] = (
     ("cold import app / boto3", cold_import.run),
     ("login / argon2id verify", login.run),
     ("peak RSS, one login", memory.run),
+    ("provisioning, 10 000 and 20 000 rows", provisioning.run),
+    ("expiry sweep, 5 000 and 50 000 accounts", expiry_sweep.run),
 )
 
 _COLUMNS = ("benchmark", "measured", "budget", "ratio", "verdict")
