@@ -392,3 +392,21 @@ def test_the_csv_report_neutralises_formula_like_cells(ntua: Kit) -> None:
 
     assert "'@SUM(A1:A9)" in text and "'+306912345678" in text and "'-2+3" in text
     assert text.splitlines()[0].endswith("status,reason")
+
+
+def test_a_welcome_mail_that_fails_is_retried_and_the_account_stays(ntua: Kit) -> None:
+    # Given SES refusing the next send
+    ntua.mailer.fail_next()
+    record = student(0, "mailfail")
+
+    # When the row is provisioned
+    job = _provision(ntua, [record])
+
+    # Then the account exists, the mail task failed (SQS would retry it), and a retry sends it
+    assert job.progress.accepted == 1
+    account = ntua.accounts.find_by_unique("ntua", UniqueKind.USERNAME, record["username"])
+    assert account is not None and account.status is AccountStatus.ACTIVE
+    [(task, _)] = ntua.tasks.failed
+    assert _setup_mails(ntua) == []
+    ntua.tasks.enqueue(task)
+    assert _setup_mails(ntua) == [record["external_email"]]
