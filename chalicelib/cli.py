@@ -22,13 +22,15 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import os
 import re
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import TextIO
+from urllib.parse import urlsplit
 
 from chalicelib.domain.accounts import AFFILIATIONS, Account, AccountStatus
 from chalicelib.flows.emails import valid_email
@@ -161,6 +163,7 @@ def main(argv: Sequence[str] | None = None, console: Console | None = None) -> i
     console = console or Console()
     args = build_parser().parse_args(argv)
     handler: Command = args.handler
+    emulator_credentials(os.environ)
     try:
         return handler(args, console)
     except UsageError as exc:
@@ -169,6 +172,24 @@ def main(argv: Sequence[str] | None = None, console: Console | None = None) -> i
     except SettingsError as exc:
         console.err(f"error: {exc}")
         return EXIT_USAGE
+
+
+def emulator_credentials(environ: MutableMapping[str, str]) -> None:
+    """Give the AWS SDK placeholder credentials when it has none and aims at a local emulator.
+
+    ``make run``'s emulator (and LocalStack) accept any credentials, but botocore refuses
+    to sign without some, so an operator following the README from a fresh shell would
+    get "Unable to locate credentials". Only a loopback ``AWS_ENDPOINT_URL`` gets them:
+    anything else keeps the SDK's own credential chain untouched.
+    """
+    endpoint = environ.get("AWS_ENDPOINT_URL") or ""
+    if urlsplit(endpoint).hostname not in {"127.0.0.1", "localhost", "::1"}:
+        return
+    import boto3
+
+    if boto3.session.Session().get_credentials() is None:
+        environ["AWS_ACCESS_KEY_ID"] = "local-emulator"
+        environ["AWS_SECRET_ACCESS_KEY"] = "local-emulator"
 
 
 # --- expire-accounts -----------------------------------------------------------------------

@@ -459,3 +459,20 @@ def test_provision_dry_run_and_unreadable_files(tmp_path: Path) -> None:
     assert broken.returncode == 2 and "not an .xlsx workbook" in broken.stderr
     assert wrong_realm.returncode == 2 and "not created from spreadsheets" in wrong_realm.stderr
     assert missing.returncode == 2 and "cannot read" in missing.stderr
+
+
+def test_the_cli_signs_with_placeholder_credentials_only_for_a_local_emulator() -> None:
+    from chalicelib.cli import emulator_credentials
+
+    bare = {"AWS_ENDPOINT_URL": "http://127.0.0.1:4566", "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent"}
+    remote = {"AWS_ENDPOINT_URL": "https://dynamodb.eu-west-1.amazonaws.com"}
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE"):
+            patch.delenv(name, raising=False)
+        patch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+        patch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+        patch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+        emulator_credentials(bare)
+        emulator_credentials(remote)
+    assert bare["AWS_ACCESS_KEY_ID"] == "local-emulator"
+    assert "AWS_ACCESS_KEY_ID" not in remote
