@@ -76,6 +76,24 @@ def _sent_mail() -> list[dict[str, Any]]:
     return messages
 
 
+class RememberingDispatcher(DomainDispatcherApplication):
+    """moto's dispatcher, remembering which service answers a host name.
+
+    moto looks the host up on every request by listing its modules and trying each
+    service's URL patterns, about 0.5 ms of the ~3.5 ms a DynamoDB call costs here; the
+    answer for a host never changes while the server runs.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._backends: dict[str | None, Any] = {}
+
+    def get_backend_for_host(self, host: str | None) -> Any:
+        if host not in self._backends:
+            self._backends[host] = super().get_backend_for_host(host)
+        return self._backends[host]
+
+
 class Emulator:
     def __init__(self, host: str = "127.0.0.1", port: int = 4566) -> None:
         self._host, self._port = host, port
@@ -87,7 +105,7 @@ class Emulator:
         cheap_transactions()
         keyed_queries()
         cheap_sqs_sends()
-        app = Serialized(DomainDispatcherApplication(create_backend_app))
+        app = Serialized(RememberingDispatcher(create_backend_app))
         self._server = make_server(self._host, self._port, app, threaded=True, request_handler=MotoRequestHandler)
         self._thread = threading.Thread(target=self._server.serve_forever, name="moto", daemon=True)
         self._thread.start()
