@@ -33,7 +33,12 @@ def _defaults() -> None:
     os.environ["MITROO_DEV_ROUTES"] = "1"
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m devtools.run", description=__doc__.split("\n")[0])
+    parser.add_argument("--gsis-port", type=int, default=8001, help="port of the GSIS stand-in (default 8001)")
+    args = parser.parse_args(argv)
     _defaults()
     from chalicelib.settings import Settings
     from devtools.emulator import Emulator, prepare
@@ -54,7 +59,8 @@ def main() -> int:
             from standins.gsis import Client, GsisStandIn
 
             callback = f"{settings.public_url}/realms/eiep/gsis/callback"
-            gsis = GsisStandIn("127.0.0.1", 8001, clients={DEV_GSIS[0]: Client(*DEV_GSIS, (callback,))}).start()
+            clients = {DEV_GSIS[0]: Client(*DEV_GSIS, (callback,))}
+            gsis = GsisStandIn("127.0.0.1", args.gsis_port, clients=clients).start()
             started.append(gsis)
             os.environ.update(
                 {

@@ -1,0 +1,128 @@
+"""Browser tests: Debian's Chromium, driven by Playwright, against the site as `make run`
+serves it (``python -m devtools.run`` in its own process: the app on a real port, its
+GSIS stand-in, its task pump), backed by this test process's AWS emulator with tables
+and a task queue of its own. A screenshot of each test's final page is kept under
+``tests/artifacts/`` for people to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "tests" / "artifacts"
+CHROMIUM = os.environ.get("MITROO_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@dataclass(frozen=True)
+class Site:
+    url: str
+    gsis_url: str
+
+    def realm(self, realm: str, path: str = "") -> str:
+        return f"{self.url}/realms/{realm}{path}"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the site exited ({process.returncode}):\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"the site never answered {url}:\n{log.read_text()[-3000:]}")
+
+
+@pytest.fixture(scope="session")
+def site(aws_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    port, gsis_port = _free_port(), _free_port()
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("MITROO_GSIS_", "PYTEST_")) and key != "MITROO_ENV"
+    }
+    env.update(
+        {
+            "AWS_ENDPOINT_URL": aws_endpoint,
+            "MITROO_PUBLIC_URL": f"http://127.0.0.1:{port}",
+            "MITROO_TABLE_NAME": f"mitroo-browser-{worker}-main",
+            "MITROO_IDEMPOTENCY_TABLE_NAME": f"mitroo-browser-{worker}-idempotency",
+            "MITROO_TASK_QUEUE_NAME": f"mitroo-browser-{worker}-tasks",
+            "MITROO_UPLOAD_BUCKET": f"mitroo-browser-{worker}-uploads",
+        }
+    )
+    log = tmp_path_factory.mktemp("site") / "site.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "devtools.run", "--gsis-port", str(gsis_port)],
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        _wait_until_up(f"http://127.0.0.1:{port}/api/v1/health", process, log)
+        yield Site(url=f"http://127.0.0.1:{port}", gsis_url=f"http://127.0.0.1:{gsis_port}")
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs it (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A fresh browser context (no cookies) and page; its final state is photographed."""
+    context = chromium.new_context(locale="el-GR", viewport={"width": 1000, "height": 900})
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    yield page
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name)
+    try:
+        page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    finally:
+        context.close()
