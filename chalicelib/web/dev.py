@@ -47,4 +47,4 @@ def mail(ctx: Ctx) -> Reply:
 
 @page(bp, "/_dev/mailbox")
 def mailbox(ctx: Ctx) -> Response:
-    return render_page("mailbox.html", messages=_messages(ctx))
+    return render_page("mailbox.html", request=ctx.request, messages=_messages(ctx), home_url="/_dev/mailbox")

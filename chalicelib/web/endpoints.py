@@ -16,6 +16,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
 
 from aws_lambda_powertools.metrics import MetricUnit
 from chalice import Blueprint, Response
@@ -27,8 +28,8 @@ from chalicelib.observability import metrics
 from chalicelib.realms import RealmConfig, UnknownRealm, get_realm
 from chalicelib.web import csrf, html
 from chalicelib.web.cookies import read_cookie
-from chalicelib.web.inputs import BODY_TYPES, is_form, media_type, parse_body
-from chalicelib.web.problems import InputProblem, from_flow_error, problem, problem_body
+from chalicelib.web.inputs import BODY_TYPES, is_form, media_type, parse_body, raw_fields
+from chalicelib.web.problems import STATUS_BY_CODE, InputProblem, from_flow_error, problem, problem_body
 
 if TYPE_CHECKING:
     from chalicelib.flows.wiring import Flows
@@ -73,6 +74,18 @@ class Reply:
     content_type: str | None = None
 
 
+@dataclass(frozen=True)
+class FormState:
+    """What a refused form post brings back to its page."""
+
+    values: dict[str, str]
+    """Fields as sent, without passwords, tokens and the CSRF token."""
+    code: str
+    status: int
+    errors: dict[str, list[str]]
+    detail: str | None = None
+
+
 @dataclass
 class Ctx:
     """The request as handlers see it."""
@@ -80,6 +93,8 @@ class Ctx:
     request: Any
     realm_config: RealmConfig | None
     body: Any = None
+    form_state: FormState | None = None
+    """A refused form being shown again: the values sent and the problem."""
 
     @property
     def realm(self) -> RealmConfig:
@@ -219,8 +234,11 @@ def _flow_error(request: Any, error: FlowError) -> Response:
     if wants_html(request) and isinstance(error.extra.get("certify_url"), str):
         return html.redirect(error.extra["certify_url"])  # a browser goes straight to GSIS
     if wants_html(request):
+        shown = show_form_again(request, error.code, error.detail, error.errors)
+        if shown is not None:
+            return shown
         body = problem_body(error.code, title=error.title, detail=error.detail, errors=error.errors, extra=error.extra)
-        return html.error_page(body)
+        return html.error_page(body, request=request)
     return from_flow_error(error)
 
 
@@ -234,8 +252,81 @@ def _error(
 ) -> Response:
     headers = {"Retry-After": str(retry_after)} if retry_after else None
     if wants_html(request):
-        return html.error_page(problem_body(code, detail=detail, errors=errors))
+        shown = show_form_again(request, code, detail, errors or {})
+        if shown is not None:
+            return shown
+        return html.error_page(problem_body(code, detail=detail, errors=errors), request=request)
     return problem(code, detail=detail, errors=errors, headers=headers)
+
+
+PAGES: list[tuple[str, Callable[..., Response]]] = []
+"""Every GET page (path template, handler), to show a refused form again."""
+
+FORM_PAGE_FIELD = "form_page"
+"""Hidden field of every form: the page (path and query) that shows it."""
+
+_SECRET_FIELDS = ("password", "token", "csrf", "code", "flow")
+
+
+def show_form_again(request: Any, code: str, detail: str | None, errors: dict[str, list[str]]) -> Response | None:
+    """The page a refused form came from, rendered again with the values sent and the
+    problem next to its fields; None when the post names no page of ours."""
+    try:
+        fields = raw_fields(request)
+    except InputProblem:
+        return None
+    target = str(fields.get(FORM_PAGE_FIELD) or "")
+    found = _find_page(target)
+    if found is None:
+        return None
+    handler, params, query = found
+    values = {
+        key: str(value)
+        for key, value in fields.items()
+        if key != FORM_PAGE_FIELD and not any(secret in key for secret in _SECRET_FIELDS)
+    }
+    state = FormState(values=values, code=code, status=STATUS_BY_CODE.get(code, 400), errors=errors, detail=detail)
+    view = _PageRequest(request, target.split("?", 1)[0], query)
+    try:
+        realm = get_realm(params.pop("realm")) if "realm" in params else None
+        return handler(Ctx(request=view, realm_config=realm, form_state=state), **params)
+    except Exception:  # the page itself cannot be shown: fall back to the error page
+        log.warning("could not show %s again", target.split("?", 1)[0], exc_info=True)
+        return None
+
+
+def _find_page(target: str) -> tuple[Callable[..., Response], dict[str, str], dict[str, str]] | None:
+    """The page handler for a same-site path such as ``/realms/eiep/register?flow=…``."""
+    if not target.startswith("/realms/") or "//" in target or "\\" in target:
+        return None
+    path, _, query_text = target.partition("?")
+    wanted = path.rstrip("/").split("/")
+    for template, handler in PAGES:
+        parts = template.rstrip("/").split("/")
+        if len(parts) != len(wanted):
+            continue
+        params: dict[str, str] = {}
+        for part, value in zip(parts, wanted, strict=True):
+            if part.startswith("{") and part.endswith("}"):
+                params[part[1:-1]] = value
+            elif part != value:
+                break
+        else:
+            return handler, params, dict(parse_qsl(query_text, keep_blank_values=True))
+    return None
+
+
+class _PageRequest:
+    """The post's request, seen as the GET of the page that showed the form."""
+
+    def __init__(self, request: Any, path: str, query: dict[str, str]) -> None:
+        self._request = request
+        self.query_params = query
+        self.method = "GET"
+        self.context = {**(request.context or {}), "path": path}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._request, name)
 
 
 def page(
@@ -244,6 +335,9 @@ def page(
     """Register a browser page: errors become HTML pages with the problem's status."""
 
     def decorate(handler: Callable[..., Response]) -> Callable[..., Response]:
+        if "GET" in methods:
+            PAGES.append((path, handler))
+
         @functools.wraps(handler)
         def view(**params: str) -> Response:
             request = blueprint.current_request
@@ -253,16 +347,19 @@ def page(
                     csrf.check(request)
                 return handler(Ctx(request=request, realm_config=realm), **params)
             except UnknownRealm:
-                return html.error_page(problem_body("not_found", detail="There is no such realm."))
+                return html.error_page(problem_body("not_found", detail="There is no such realm."), request=request)
             except FlowError as error:
                 return html.error_page(
-                    problem_body(error.code, title=error.title, detail=error.detail, errors=error.errors)
+                    problem_body(error.code, title=error.title, detail=error.detail, errors=error.errors),
+                    request=request,
                 )
             except InputProblem as error:
-                return html.error_page(problem_body(error.code, detail=error.detail, errors=error.errors))
+                return html.error_page(
+                    problem_body(error.code, detail=error.detail, errors=error.errors), request=request
+                )
             except Exception:
                 log.exception("unhandled error in page %s", path)
-                return html.error_page(problem_body("internal_error"))
+                return html.error_page(problem_body("internal_error"), request=request)
 
         options: dict[str, Any] = {"methods": list(methods)}
         if form:

@@ -1,7 +1,9 @@
-"""Server-rendered pages: Jinja2 templates under ``web/templates``, safe headers.
+"""Server-rendered pages: Jinja2 templates under ``web/templates``, in the visitor's
+language (``web/i18n.py``), with security headers.
 
-Plain pages that make each journey clickable in a browser; they post to the same API
-endpoints as JSON clients (form-encoded, with a CSRF token) and follow its 303s.
+Pages post to the same API endpoints as JSON clients (form-encoded, with a CSRF token)
+and follow their 303s; a refused form comes back re-rendered with the values kept (never
+a password) and messages next to the fields (``web/endpoints.py``).
 """
 
 from __future__ import annotations
@@ -11,17 +13,42 @@ from typing import Any
 
 from chalice import Response
 
+from chalicelib.web.i18n import LANGUAGES, Translator, choose_language, switch_url
+
 PAGE_HEADERS = {
     "Content-Type": "text/html; charset=utf-8",
-    "Content-Security-Policy": (
-        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
-        "frame-ancestors 'none'; base-uri 'none'"
-    ),
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
 }
+
+
+@functools.cache
+def content_security_policy(identity_providers: tuple[str, ...]) -> str:
+    """No inline script or style; forms post to us, and may be redirected on (303) only to
+    the identity providers (a GSIS recovery form ends at GSIS: browsers apply
+    ``form-action`` to the redirect too)."""
+    origins = " ".join(sorted({_origin(url) for url in identity_providers if url}))
+    return (
+        "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; connect-src 'self'; "
+        f"form-action 'self' {origins}".rstrip()
+        + "; frame-ancestors 'none'; base-uri 'none'"
+    )
+
+
+def _origin(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _policy() -> str:
+    from chalicelib.settings import get_settings
+
+    settings = get_settings()
+    return content_security_policy((settings.gsis_base_url, settings.eulogin_issuer or ""))
 
 
 @functools.cache
@@ -32,14 +59,42 @@ def _environment() -> Any:
         loader=jinja2.PackageLoader("chalicelib.web", "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
     )
 
 
-def render_page(template: str, status: int = 200, cookies: list[str] | None = None, **context: Any) -> Response:
-    headers: dict[str, Any] = dict(PAGE_HEADERS)
+def render_page(
+    template: str,
+    *,
+    request: Any = None,
+    realm: Any = None,
+    status: int = 200,
+    cookies: list[str] | None = None,
+    **context: Any,
+) -> Response:
+    """Render ``template`` in the language the visitor chose (Greek by default)."""
+    headers: dict[str, Any] = {**PAGE_HEADERS, "Content-Security-Policy": _policy()}
+    cookies = list(cookies or [])
+    language = "el"
+    switch: dict[str, str] = {}
+    if request is not None:
+        allowed = tuple(realm.languages) if realm is not None else LANGUAGES
+        default = realm.default_language if realm is not None else "el"
+        language, remember = choose_language(request, allowed, default)
+        if remember:
+            cookies.append(remember)
+        switch = {other: switch_url(request, other) for other in allowed if other != language}
     if cookies:
-        headers["Set-Cookie"] = list(cookies)
-    body = _environment().get_template(template).render(**context)
+        headers["Set-Cookie"] = cookies
+    context.setdefault("values", {})
+    context.setdefault("errors", {})
+    context.setdefault("problem", None)
+    body = (
+        _environment()
+        .get_template(template)
+        .render(t=Translator(language), lang=language, switch=switch, realm=realm, **context)
+    )
     return Response(body=body, status_code=status, headers=headers)
 
 
@@ -55,6 +110,8 @@ def redirect(location: str, *, status: int = 303, cookies: list[str] | None = No
     return Response(body="", status_code=status, headers=headers)
 
 
-def error_page(problem: dict[str, Any], *, back_url: str | None = None) -> Response:
+def error_page(problem: dict[str, Any], *, request: Any = None, realm: Any = None) -> Response:
     """A problem shown to a person: same status and code as the API would answer."""
-    return render_page("error.html", status=int(problem["status"]), problem=problem, back_url=back_url)
+    return render_page(
+        "error.html", request=request, realm=realm, status=int(problem["status"]), error=problem, home_url="/"
+    )

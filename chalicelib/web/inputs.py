@@ -20,7 +20,7 @@ MAX_BODY_BYTES = 1024 * 1024
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
 BODY_TYPES = [JSON, FORM]
-FORM_ONLY_FIELDS = ("csrf_token",)
+FORM_ONLY_FIELDS = ("csrf_token", "form_page")
 """Fields browsers send with forms that are not part of the API's models."""
 
 M = TypeVar("M", bound=BaseModel)

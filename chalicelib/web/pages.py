@@ -1,11 +1,13 @@
-"""Plain pages that make the e-IEP journey clickable: they post to the API's endpoints.
+"""The pages of each journey, Greek or English: forms that post to the API's endpoints.
 
-The polished bilingual pages come with the web-forms work; these keep the same URLs.
+Each form carries a CSRF token and the page it came from (``form_page``), so a refused
+post comes back as this page with the values kept and the problem next to its fields.
 """
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from chalice import Blueprint, Response
 
@@ -22,14 +24,23 @@ bp = Blueprint(__name__)
 def _form_page(ctx: Ctx, template: str, **context: Any) -> Response:
     token, cookie = csrf.token_for(ctx.request)
     realm = ctx.realm
+    state = ctx.form_state
+    request = ctx.request
+    query = {key: value for key, value in (request.query_params or {}).items() if key != "lang"}
+    path = str((request.context or {}).get("path") or f"/realms/{realm.id}")
     return render_page(
         template,
+        request=request,
+        realm=realm,
+        status=state.status if state else 200,
         cookies=[cookie] if cookie else None,
         csrf_token=token,
-        realm=realm,
-        realm_name=realm.name.el,
-        home_url=f"/realms/{realm.id}/",
+        form_page=path + (f"?{urlencode(query)}" if query else ""),
+        home_url=f"/realms/{realm.id}",
         api=f"/api/v1/realms/{realm.id}",
+        values=state.values if state else {},
+        errors=state.errors if state else {},
+        problem={"code": state.code, "detail": state.detail} if state else None,
         **context,
     )
 

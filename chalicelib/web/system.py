@@ -1,4 +1,4 @@
-"""Health, the OpenAPI document, the realms' JWKS and the stylesheet."""
+"""Health, the OpenAPI document, the realms' JWKS, the stylesheet and the script."""
 
 from __future__ import annotations
 
@@ -6,13 +6,15 @@ from pathlib import Path
 
 from chalice import Blueprint, Response
 
+from chalicelib.flows.errors import NotFound
 from chalicelib.web.endpoints import Ctx, Reply, api, page
 from chalicelib.web.openapi import openapi_document
 from chalicelib.web.schemas import HealthOutput
 
 bp = Blueprint(__name__)
 
-_STYLESHEET = Path(__file__).parent / "static" / "site.css"
+_STATIC = Path(__file__).parent / "static"
+_STATIC_TYPES = {"site.css": "text/css; charset=utf-8", "site.js": "text/javascript; charset=utf-8"}
 
 
 @api(bp, "/api/v1/health", summary="Liveness check", responses={200: HealthOutput}, tags=["system"])
@@ -38,9 +40,13 @@ def jwks(ctx: Ctx) -> Reply:
     return Reply(body=ctx.services.ports.signer.jwks(), headers={"Cache-Control": "public, max-age=300"})
 
 
-@page(bp, "/static/site.css")
-def stylesheet(ctx: Ctx) -> Response:
+@page(bp, "/static/{name}")
+def static_file(ctx: Ctx, name: str) -> Response:
+    """The stylesheet and the script: a fixed list, nothing else from the disk."""
+    media = _STATIC_TYPES.get(name)
+    if media is None:
+        raise NotFound()
     return Response(
-        body=_STYLESHEET.read_text(encoding="utf-8"),
-        headers={"Content-Type": "text/css; charset=utf-8", "Cache-Control": "public, max-age=3600"},
+        body=(_STATIC / name).read_text(encoding="utf-8"),
+        headers={"Content-Type": media, "Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"},
     )

@@ -38,8 +38,8 @@ def test_eiep_register_activate_from_the_mailbox_and_sign_in(site: Site, page: A
     # When they fill in the rest
     email = "karagiannis.browser@example.gr"
     page.get_by_label(re.compile("^Email")).fill(email)
-    page.get_by_label("Κωδικός πρόσβασης", exact=True).fill(PASSWORD)
-    page.get_by_label("Επιβεβαίωση κωδικού").fill(PASSWORD)
+    page.get_by_label(re.compile("^Κωδικός πρόσβασης")).fill(PASSWORD)
+    page.get_by_label(re.compile("^Επιβεβαίωση κωδικού")).fill(PASSWORD)
     page.get_by_role("button", name="Εγγραφή").click()
 
     # Then they are told to check their mail, which the mailbox page shows with its link
@@ -50,10 +50,67 @@ def test_eiep_register_activate_from_the_mailbox_and_sign_in(site: Site, page: A
     page.get_by_role("button", name=re.compile("Ενεργοποίηση")).click()
     page.wait_for_url(re.compile(r"/realms/eiep/activated"))
     page.goto(site.realm("eiep", "/login"))
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Κωδικός πρόσβασης").fill(PASSWORD)
+    page.get_by_label(re.compile("^Email")).fill(email)
+    page.get_by_label(re.compile("^Κωδικός πρόσβασης")).fill(PASSWORD)
     page.get_by_role("button", name="Είσοδος").click()
 
     # Then their profile shows who they are
     page.wait_for_url(re.compile(r"/realms/eiep/home"))
     assert email in page.content()
+
+
+def _register_page(site: Site, page: Any, identity: str) -> None:
+    page.goto(site.realm("eiep"))
+    page.get_by_role("link", name="Εγγραφή μέσω ΓΓΠΣ").click()
+    page.get_by_role("button", name=re.compile(identity)).click()
+    page.wait_for_url(re.compile(r"/realms/eiep/register\?flow="))
+
+
+def test_a_refused_form_comes_back_with_the_values_and_the_problem_but_no_password(site: Site, page: Any) -> None:
+    # Given the registration form, filled with two different passwords
+    _register_page(site, page, "ΑΛΕΞΙΟΥ")
+    page.get_by_label(re.compile("^Email")).fill("alexiou.browser@example.gr")
+    page.get_by_label(re.compile("^Κωδικός πρόσβασης")).fill(PASSWORD)
+    page.get_by_label(re.compile("^Επιβεβαίωση κωδικού")).fill(PASSWORD + "x")
+    page.get_by_label(re.compile("^Κινητό")).fill("6912345678")
+
+    # When it is submitted
+    page.get_by_role("button", name="Εγγραφή").click()
+
+    # Then the same form is back: the problem announced, the values kept, the passwords empty
+    summary = page.get_by_role("alert")
+    assert "κωδικοί" in summary.inner_text()
+    assert page.evaluate("document.activeElement.id") == "problem"
+    assert page.get_by_label(re.compile("^Email")).input_value() == "alexiou.browser@example.gr"
+    assert page.get_by_label(re.compile("^Κινητό")).input_value() == "6912345678"
+    assert page.get_by_label(re.compile("^Κωδικός πρόσβασης")).input_value() == ""
+    assert "ΑΛΕΞΙΟΥ" in page.locator("section.gsis").inner_text()
+
+    # When it is corrected, the registration goes through
+    page.get_by_label(re.compile("^Κωδικός πρόσβασης")).fill(PASSWORD)
+    page.get_by_label(re.compile("^Επιβεβαίωση κωδικού")).fill(PASSWORD)
+    page.get_by_role("button", name="Εγγραφή").click()
+    page.wait_for_url(re.compile(r"/realms/eiep/registered"))
+
+
+def test_switching_to_english_and_back_keeps_the_form(site: Site, page: Any) -> None:
+    # Given a half-filled registration form in Greek
+    _register_page(site, page, "SMITH")
+    page.get_by_label(re.compile("^Email")).fill("smith.browser@example.gr")
+    assert page.locator("html").get_attribute("lang") == "el"
+
+    # When the visitor switches to English
+    page.get_by_role("link", name="English").click()
+
+    # Then the page is in English, for the same identification, with the e-mail still there
+    page.wait_for_url(re.compile(r"lang=en"))
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.get_by_role("heading", level=1).inner_text() == "Registration"
+    assert page.get_by_label(re.compile("^E-mail")).input_value() == "smith.browser@example.gr"
+    assert "SMITH" in page.locator("section.gsis").inner_text()
+
+    # And the choice is remembered on the next page, until switched back
+    page.goto(site.realm("eiep", "/login"))
+    assert page.get_by_role("heading", level=1).inner_text() == "Sign in"
+    page.get_by_role("link", name="Ελληνικά").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Είσοδος"
