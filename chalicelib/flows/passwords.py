@@ -20,6 +20,7 @@ from chalicelib.domain.tasks import Task
 from chalicelib.domain.tokens import Challenge, Purpose
 from chalicelib.flows.challenges import Challenges
 from chalicelib.flows.errors import (
+    FlowError,
     InvalidInput,
     MailDeliveryError,
     PasswordPolicyViolation,
@@ -139,6 +140,17 @@ class Passwords:
         account = self.accounts.get(realm.id, payload["account_id"])
         if account is not None and account.status is AccountStatus.ACTIVE:
             self._mail_challenge(realm, account, Purpose.PASSWORD_SETUP, "password_setup", "set-password")
+
+    def link_username(self, realm: RealmConfig, purpose: Purpose, token: str) -> str | None:
+        """The username a live set-password or reset link is for (the page shows it and
+        the strength meter weighs it); None for a link that would be refused. Consumes
+        nothing."""
+        try:
+            challenge = self.challenges.peek_token(realm.id, purpose, token)
+        except FlowError:
+            return None
+        account = self.accounts.get(realm.id, challenge.account_id)
+        return account.username if account is not None else None
 
     def complete_setup(self, realm: RealmConfig, token: str, password: str, confirmation: str) -> Account:
         challenge = self.challenges.peek_token(realm.id, Purpose.PASSWORD_SETUP, token)

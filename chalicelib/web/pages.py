@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 
 from chalice import Blueprint, Response
 
+from chalicelib.domain.tokens import Purpose
 from chalicelib.flows.errors import FlowUsed, NotFound, Unauthorized
 from chalicelib.web import csrf
 from chalicelib.web.cookies import expire_cookie
@@ -118,14 +119,19 @@ def reset_password(ctx: Ctx) -> Response:
 
     Opening the link consumes nothing: the form's POST does (mail scanners follow GETs).
     """
-    flow_id = ctx.query("flow") or ""
+    flow_id, token = ctx.query("flow") or "", ctx.query("token") or ""
     view = ctx.flows.flow_views.describe(ctx.realm, flow_id) if flow_id else None
-    return _form_page(ctx, "reset_password.html", flow_id=flow_id, view=view, token=ctx.query("token") or "")
+    if view is None and token:
+        username = ctx.flows.passwords.link_username(ctx.realm, Purpose.PASSWORD_RESET, token)
+        view = {"username": username} if username else None
+    return _form_page(ctx, "reset_password.html", flow_id=flow_id, view=view, token=token)
 
 
 @page(bp, "/realms/{realm}/set-password")
 def set_password(ctx: Ctx) -> Response:
-    return _form_page(ctx, "set_password.html", token=ctx.query("token") or "")
+    token = ctx.query("token") or ""
+    username = ctx.flows.passwords.link_username(ctx.realm, Purpose.PASSWORD_SETUP, token) or ""
+    return _form_page(ctx, "set_password.html", token=token, username=username)
 
 
 @page(bp, "/realms/{realm}/password-changed")

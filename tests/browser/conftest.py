@@ -37,9 +37,42 @@ CHROMIUM_ARGS = [
 class Site:
     url: str
     gsis_url: str
+    endpoint: str
+    table_name: str
 
     def realm(self, realm: str, path: str = "") -> str:
         return f"{self.url}/realms/{realm}{path}"
+
+    def account(
+        self, realm: str, *, username: str, email: str, roles: tuple[str, ...] = (), password: str | None = None
+    ) -> str:
+        """An active account written straight into the site's table (as a registrar or an
+        operator would have made it); its id."""
+        import uuid
+        from datetime import UTC, datetime
+
+        from chalicelib.adapters.argon2_hasher import Argon2Hasher
+        from chalicelib.adapters.dynamodb.models import TableBinding, bind_models
+        from chalicelib.adapters.dynamodb.repositories import DynamoAccountRepository
+        from chalicelib.domain.accounts import Account, AccountStatus
+
+        now = datetime.now(UTC)
+        account = Account(
+            account_id=uuid.uuid4().hex,
+            realm=realm,
+            username=username,
+            email=email,
+            status=AccountStatus.ACTIVE,
+            created_at=now,
+            updated_at=now,
+            password_hash=Argon2Hasher(time_cost=1, memory_kib=8192, parallelism=1).hash(password)
+            if password
+            else None,
+            roles=roles,
+        )
+        models = bind_models(TableBinding(self.table_name, os.environ.get("AWS_REGION", "eu-west-1"), self.endpoint))
+        DynamoAccountRepository(models).create(account)
+        return account.account_id
 
 
 def _free_port() -> int:
@@ -92,7 +125,12 @@ def site(aws_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         )
     try:
         _wait_until_up(f"http://127.0.0.1:{port}/api/v1/health", process, log)
-        yield Site(url=f"http://127.0.0.1:{port}", gsis_url=f"http://127.0.0.1:{gsis_port}")
+        yield Site(
+            url=f"http://127.0.0.1:{port}",
+            gsis_url=f"http://127.0.0.1:{gsis_port}",
+            endpoint=aws_endpoint,
+            table_name=env["MITROO_TABLE_NAME"],
+        )
     finally:
         process.terminate()
         try:

@@ -114,3 +114,35 @@ def test_switching_to_english_and_back_keeps_the_form(site: Site, page: Any) -> 
     assert page.get_by_role("heading", level=1).inner_text() == "Sign in"
     page.get_by_role("link", name="Ελληνικά").click()
     assert page.get_by_role("heading", level=1).inner_text() == "Είσοδος"
+
+
+def test_ntua_reset_with_the_meter_turning_from_weak_to_acceptable(site: Site, page: Any) -> None:
+    # Given an NTUA account with an external e-mail
+    site.account("ntua", username="gpapadopoulos", email="g.papadopoulos@example.gr")
+
+    # When its owner asks for a reset with username and external e-mail, and opens the mail's link
+    page.goto(site.realm("ntua", "/forgot-password"))
+    page.get_by_label(re.compile("^Όνομα χρήστη")).fill("gpapadopoulos")
+    page.get_by_label(re.compile("^Εξωτερικό email")).fill("g.papadopoulos@example.gr")
+    page.get_by_role("button", name="Αποστολή").click()
+    page.wait_for_url(re.compile(r"/realms/ntua/reset-requested"))
+    open_mail_link(page, site, "g.papadopoulos@example.gr", "/realms/ntua/reset-password?token=")
+
+    # Then the page names the account, and a guessable password keeps the button disabled
+    assert page.locator("[data-field=username]").inner_text() == "gpapadopoulos"
+    submit = page.get_by_role("button", name="Αλλαγή κωδικού")
+    page.get_by_label(re.compile("^Νέος κωδικός")).fill("gpapadopoulos2024")
+    meter_text = page.locator(".meter-text")
+    meter_text.filter(has_text="δεν είναι ακόμη αποδεκτός").wait_for()
+    assert submit.is_disabled()
+
+    # When a passphrase is typed instead, the meter accepts it and the button is enabled
+    page.get_by_label(re.compile("^Νέος κωδικός")).fill("agapw poly th mairh")
+    meter_text.filter(has_text="Αποδεκτός κωδικός").wait_for()
+    assert submit.is_enabled()
+    page.get_by_label(re.compile("^Επιβεβαίωση")).fill("agapw poly th mairh")
+    submit.click()
+
+    # Then the password is changed and every session ended
+    page.wait_for_url(re.compile(r"/realms/ntua/password-changed"))
+    assert "άλλαξε" in page.get_by_role("heading", level=1).inner_text()

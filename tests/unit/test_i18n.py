@@ -14,7 +14,7 @@ from chalicelib.web.i18n import LANGUAGES, Translator, accepted_languages, catal
 from chalicelib.web.problems import STATUS_BY_CODE
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "chalicelib" / "web" / "templates"
-_LITERAL_KEY = re.compile(r"""\bt\(\s*["']([a-z_]+\.[a-z_]+)["']""")
+_LITERAL_KEY = re.compile(r"""\bt\(\s*["']([a-z_]+\.[a-z_0-9]+)["']\s*[,)]""")
 
 
 def _request(query: dict[str, str] | None = None, cookie: str | None = None, accept: str | None = None) -> Any:

@@ -23,8 +23,68 @@
     });
   }
 
+  // The live strength meter (seed 004): asks the realm's policy as the visitor types,
+  // and keeps the form's submit button disabled until the password is acceptable.
+  function meter(box) {
+    var form = box.closest("form");
+    var password = form && form.querySelector("input[name='password']");
+    var submit = form && form.querySelector("button[type='submit']");
+    if (!password || !submit) return;
+    var bar = box.querySelector(".meter-bar");
+    var fill = bar.querySelector("span");
+    var text = box.querySelector(".meter-text");
+    var email = form.querySelector("input[name='email']");
+    var timer = null, sent = 0;
+    box.hidden = false;
+    submit.disabled = true;
+
+    function show(answer) {
+      var score = Math.max(0, Math.min(4, answer.score | 0));
+      bar.setAttribute("aria-valuenow", String(score));
+      bar.setAttribute("aria-valuetext", box.dataset["score-" + score] || box.getAttribute("data-score-" + score));
+      fill.style.width = ((score + 1) * 20) + "%";
+      box.className = "meter " + (answer.acceptable ? "ok" : "weak");
+      var words = (answer.violations || []).map(function (code) {
+        return box.getAttribute("data-violation-" + code.replace(/_/g, "-")) || code;
+      });
+      var label = box.getAttribute("data-score-" + score) + ". ";
+      text.textContent = label + (answer.acceptable ? box.dataset.acceptable
+        : box.dataset.notAcceptable + " " + words.join(", "));
+      submit.disabled = !answer.acceptable;
+    }
+
+    function check() {
+      var mine = ++sent;
+      if (!password.value) { submit.disabled = true; text.textContent = ""; fill.style.width = "0"; return; }
+      text.textContent = box.dataset.checking;
+      fetch(box.dataset.checkUrl, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "Accept": "application/json" },
+        credentials: "same-origin",
+        body: JSON.stringify({
+          password: password.value,
+          username: box.dataset.username || null,
+          email: email && email.value ? email.value : null
+        })
+      }).then(function (response) {
+        if (!response.ok) throw new Error(String(response.status));
+        return response.json();
+      }).then(function (answer) {
+        if (mine === sent) show(answer);
+      }).catch(function () {
+        if (mine === sent) { submit.disabled = false; text.textContent = ""; }  // the server still checks
+      });
+    }
+
+    password.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(check, 300);
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     restore();
+    document.querySelectorAll(".meter").forEach(meter);
     document.querySelectorAll("[data-lang-switch]").forEach(function (link) {
       link.addEventListener("click", keep);
     });
