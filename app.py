@@ -9,6 +9,7 @@ from chalice import Chalice
 from chalicelib.web import (
     activation,
     admin,
+    admin_pages,
     certification,
     fallback,
     gsis,
@@ -26,7 +27,9 @@ from chalicelib.web.middleware import register_middleware
 
 app = Chalice(app_name="mitroo")
 # Spreadsheets travel as binary bodies (API Gateway base64-encodes them for Lambda).
-app.api.binary_types.append("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+app.api.binary_types.extend(
+    ["application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "multipart/form-data"]
+)
 register_middleware(app)
 
 for blueprint in (
@@ -41,6 +44,7 @@ for blueprint in (
     admin,
     jobs,
     pages,
+    admin_pages,
     workers,
     schedules,
 ):

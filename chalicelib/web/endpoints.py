@@ -330,9 +330,17 @@ class _PageRequest:
 
 
 def page(
-    blueprint: Blueprint, path: str, *, methods: Sequence[str] = ("GET",), form: bool = False
+    blueprint: Blueprint,
+    path: str,
+    *,
+    methods: Sequence[str] = ("GET",),
+    form: bool = False,
+    content_types: Sequence[str] = (),
 ) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
-    """Register a browser page: errors become HTML pages with the problem's status."""
+    """Register a browser page: errors become HTML pages with the problem's status.
+
+    ``form`` pages take posts (CSRF-checked) of the API's body types and ``content_types``.
+    """
 
     def decorate(handler: Callable[..., Response]) -> Callable[..., Response]:
         if "GET" in methods:
@@ -363,7 +371,7 @@ def page(
 
         options: dict[str, Any] = {"methods": list(methods)}
         if form:
-            options["content_types"] = BODY_TYPES
+            options["content_types"] = [*BODY_TYPES, *content_types]
         blueprint.route(path, **options)(view)
         return handler
 

@@ -9,6 +9,7 @@ decode as UTF-8 and, for JSON, be one object (400 ``malformed_body``); field pro
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
@@ -83,3 +84,51 @@ def _field_errors(exc: ValidationError) -> dict[str, list[str]]:
         location = ".".join(str(part) for part in error["loc"]) or "body"
         errors.setdefault(location, []).append(str(error["msg"]))
     return errors
+
+
+MULTIPART = "multipart/form-data"
+
+
+@dataclass(frozen=True)
+class UploadedFile:
+    name: str
+    content_type: str
+    data: bytes
+
+
+def read_multipart(request: Any, *, max_bytes: int) -> dict[str, str | UploadedFile]:
+    """The fields of a ``multipart/form-data`` body (a browser's file upload form).
+
+    Parsed with the standard library's MIME parser; text fields become strings, file
+    fields :class:`UploadedFile`. Raises 413 ``payload_too_large`` beyond ``max_bytes``
+    and 400 ``malformed_body`` for anything that is not a multipart body.
+    """
+    import email.parser
+    import email.policy
+
+    body: bytes = request.raw_body or b""
+    if len(body) > max_bytes:
+        raise InputProblem("payload_too_large", f"The limit is {max_bytes // (1024 * 1024)} MiB.")
+    content_type = request.headers.get("content-type") or ""
+    if media_type(request.headers) != MULTIPART or "boundary=" not in content_type:
+        raise InputProblem("malformed_body", "Send the form as multipart/form-data.")
+    head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode("latin-1", "replace")
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + body)
+    if not message.is_multipart():
+        raise InputProblem("malformed_body", "The form body could not be read.")
+    fields: dict[str, str | UploadedFile] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if not name or name in fields:
+            continue
+        decoded = part.get_payload(decode=True)
+        payload = decoded if isinstance(decoded, bytes) else b""
+        filename = part.get_filename()
+        if filename is not None:
+            fields[str(name)] = UploadedFile(str(filename), part.get_content_type(), payload)
+        else:
+            try:
+                fields[str(name)] = payload.decode(part.get_content_charset() or "utf-8")
+            except (UnicodeDecodeError, LookupError):
+                raise InputProblem("malformed_body", f"The field {name} is not UTF-8 text.") from None
+    return fields

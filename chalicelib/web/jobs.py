@@ -144,16 +144,17 @@ def job_status(ctx: Ctx, job_id: str) -> Reply:
     bp,
     f"{BASE}/jobs/{{job_id}}/report",
     summary="The uploaded sheet with status and reason per row: .xlsx with Accept: that type or */* "
-    "(API Gateway returns binary bodies only then), CSV with Accept: text/csv",
+    "(API Gateway returns binary bodies only then), CSV with Accept: text/csv or ?format=csv",
     responses={200: None},
     produces=(XLSX, "text/csv"),
     problems=["unauthorized", "forbidden", "not_found", "spreadsheet_invalid"],
     tags=["jobs"],
     auth=True,
+    query={"format": "csv: the report as CSV (for links, which cannot set Accept)"},
 )
 def job_report(ctx: Ctx, job_id: str) -> Reply:
     require_role(ctx, *ROLES)
-    as_csv = "text/csv" in (ctx.request.headers.get("accept") or "")
+    as_csv = "text/csv" in (ctx.request.headers.get("accept") or "") or ctx.query("format") == "csv"
     data = ctx.flows.jobs.report(ctx.realm, job_id, as_csv=as_csv)
     extension, media = ("csv", "text/csv; charset=utf-8") if as_csv else ("xlsx", XLSX)
     return Reply(

@@ -22,7 +22,7 @@ from chalicelib.web.sessions import REFRESH_COOKIE, SESSION_COOKIE, authenticate
 bp = Blueprint(__name__)
 
 
-def _form_page(ctx: Ctx, template: str, **context: Any) -> Response:
+def form_page(ctx: Ctx, template: str, **context: Any) -> Response:
     token, cookie = csrf.token_for(ctx.request)
     realm = ctx.realm
     state = ctx.form_state
@@ -48,7 +48,7 @@ def _form_page(ctx: Ctx, template: str, **context: Any) -> Response:
 
 @page(bp, "/realms/{realm}")
 def index(ctx: Ctx) -> Response:
-    return _form_page(ctx, "index.html")
+    return form_page(ctx, "index.html")
 
 
 @page(bp, "/realms/{realm}/register")
@@ -57,28 +57,28 @@ def register(ctx: Ctx) -> Response:
     flow = ctx.flows.gsis_signin.load(ctx.realm, flow_id)
     if flow.used_at is not None:
         raise FlowUsed()
-    return _form_page(ctx, "register.html", flow_id=flow_id, identity=flow.identity.public_fields())
+    return form_page(ctx, "register.html", flow_id=flow_id, identity=flow.identity.public_fields())
 
 
 @page(bp, "/realms/{realm}/registered")
 def registered(ctx: Ctx) -> Response:
-    return _form_page(ctx, "registered.html", resent=bool(ctx.query("resent")))
+    return form_page(ctx, "registered.html", resent=bool(ctx.query("resent")))
 
 
 @page(bp, "/realms/{realm}/activate")
 def activate(ctx: Ctx) -> Response:
     """The link in the mail lands here; only the button's POST consumes the token."""
-    return _form_page(ctx, "activate.html", token=ctx.query("token") or "")
+    return form_page(ctx, "activate.html", token=ctx.query("token") or "")
 
 
 @page(bp, "/realms/{realm}/activated")
 def activated(ctx: Ctx) -> Response:
-    return _form_page(ctx, "activated.html")
+    return form_page(ctx, "activated.html")
 
 
 @page(bp, "/realms/{realm}/login")
 def login(ctx: Ctx) -> Response:
-    return _form_page(ctx, "login.html")
+    return form_page(ctx, "login.html")
 
 
 @page(bp, "/realms/{realm}/home")
@@ -87,7 +87,7 @@ def home(ctx: Ctx) -> Response:
         profile = ctx.flows.sessions.profile(ctx.realm, authenticate(ctx))
     except Unauthorized:
         return redirect(f"/realms/{ctx.realm.id}/login")
-    return _form_page(ctx, "home.html", profile=profile)
+    return form_page(ctx, "home.html", profile=profile)
 
 
 @page(bp, "/realms/{realm}/logout", methods=["POST"], form=True)
@@ -105,12 +105,12 @@ def logout(ctx: Ctx) -> Response:
 
 @page(bp, "/realms/{realm}/forgot-password")
 def forgot_password(ctx: Ctx) -> Response:
-    return _form_page(ctx, "forgot_password.html")
+    return form_page(ctx, "forgot_password.html")
 
 
 @page(bp, "/realms/{realm}/reset-requested")
 def reset_requested(ctx: Ctx) -> Response:
-    return _form_page(ctx, "reset_requested.html")
+    return form_page(ctx, "reset_requested.html")
 
 
 @page(bp, "/realms/{realm}/reset-password")
@@ -124,19 +124,19 @@ def reset_password(ctx: Ctx) -> Response:
     if view is None and token:
         username = ctx.flows.passwords.link_username(ctx.realm, Purpose.PASSWORD_RESET, token)
         view = {"username": username} if username else None
-    return _form_page(ctx, "reset_password.html", flow_id=flow_id, view=view, token=token)
+    return form_page(ctx, "reset_password.html", flow_id=flow_id, view=view, token=token)
 
 
 @page(bp, "/realms/{realm}/set-password")
 def set_password(ctx: Ctx) -> Response:
     token = ctx.query("token") or ""
     username = ctx.flows.passwords.link_username(ctx.realm, Purpose.PASSWORD_SETUP, token) or ""
-    return _form_page(ctx, "set_password.html", token=token, username=username)
+    return form_page(ctx, "set_password.html", token=token, username=username)
 
 
 @page(bp, "/realms/{realm}/password-changed")
 def password_changed(ctx: Ctx) -> Response:
-    return _form_page(ctx, "password_changed.html")
+    return form_page(ctx, "password_changed.html")
 
 
 @page(bp, "/realms/{realm}/certify")
@@ -146,17 +146,17 @@ def certify(ctx: Ctx) -> Response:
     if view["used"]:
         raise FlowUsed()
     different = {item["field"] for item in view["differences"]}
-    return _form_page(ctx, "certify.html", flow_id=flow_id, view=view, different=different)
+    return form_page(ctx, "certify.html", flow_id=flow_id, view=view, different=different)
 
 
 @page(bp, "/realms/{realm}/support")
 def support(ctx: Ctx) -> Response:
     if ctx.realm.support is None:
         raise NotFound()
-    return _form_page(ctx, "support.html", sent=ctx.query("ticket") == "sent", topics=ctx.realm.support.topics)
+    return form_page(ctx, "support.html", sent=ctx.query("ticket") == "sent", topics=ctx.realm.support.topics)
 
 
 @page(bp, "/realms/{realm}/recover-email")
 def recover_email(ctx: Ctx) -> Response:
     view = ctx.flows.flow_views.describe(ctx.realm, ctx.query("flow") or "")
-    return _form_page(ctx, "recover_email.html", view=view)
+    return form_page(ctx, "recover_email.html", view=view)

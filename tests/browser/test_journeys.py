@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 from tests.browser.conftest import Site
@@ -146,3 +147,43 @@ def test_ntua_reset_with_the_meter_turning_from_weak_to_acceptable(site: Site, p
     # Then the password is changed and every session ended
     page.wait_for_url(re.compile(r"/realms/ntua/password-changed"))
     assert "άλλαξε" in page.get_by_role("heading", level=1).inner_text()
+
+
+def test_a_secretariat_uploads_a_sheet_follows_the_job_and_downloads_the_report(site: Site, page: Any) -> None:
+    from tests.support.sheets import provisioning_xlsx, read_report, student
+
+    # Given a secretariat member signed in
+    passphrase = "correct horse battery staple ntua"
+    site.account(
+        "ntua", username="sec.browser", email="sec.browser@example.gr", roles=("secretariat",), password=passphrase
+    )
+    page.goto(site.realm("ntua", "/login"))
+    page.get_by_label(re.compile("^Όνομα χρήστη")).fill("sec.browser")
+    page.get_by_label(re.compile("^Κωδικός πρόσβασης")).fill(passphrase)
+    page.get_by_role("button", name="Είσοδος").click()
+    page.get_by_role("link", name="Μαζικές εργασίες λογαριασμών").click()
+
+    # When they upload a doctoral sheet of two good rows and one with an institutional e-mail
+    rows = [student(0, "web"), student(1, "web"), student(2, "web", external_email="x@central.ntua.gr")]
+    page.get_by_label("Κατηγορία λογαριασμών").select_option("doctoral")
+    page.get_by_label(re.compile("^Λογιστικό φύλλο")).set_input_files(
+        {
+            "name": "ΔΠΜΣ.xlsx",
+            "mimeType": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "buffer": provisioning_xlsx(rows),
+        }
+    )
+    page.get_by_role("button", name="Ανέβασμα").click()
+
+    # Then the job's page follows it to the end by itself
+    page.wait_for_url(re.compile(r"/realms/ntua/admin/jobs/[0-9a-f]+$"))
+    page.locator("[data-field=status]", has_text="Ολοκληρώθηκε").wait_for(timeout=30_000)
+    assert page.locator("[data-field=accepted]").inner_text() == "2"
+    assert page.locator("[data-field=rejected]").inner_text() == "1"
+
+    # And the report downloads with a status and a reason per row
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Λήψη αναφοράς (.xlsx)").click()
+    report = read_report(Path(download.value.path()).read_bytes())
+    assert [row["status"] for row in report] == ["created", "created", "rejected"]
+    assert "outside the institution" in report[2]["reason"]

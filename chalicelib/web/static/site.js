@@ -82,8 +82,33 @@
     });
   }
 
+  // A job's page follows the job until it ends, then reloads to offer the report.
+  function follow(box) {
+    if (box.dataset.finished === "yes") return;
+    function poll() {
+      fetch(box.dataset.statusUrl, { headers: { "Accept": "application/json" }, credentials: "same-origin" })
+        .then(function (response) { if (!response.ok) throw new Error(String(response.status)); return response.json(); })
+        .then(function (job) {
+          ["total", "processed", "accepted", "rejected", "already_applied"].forEach(function (name) {
+            var cell = box.querySelector("[data-field='" + name + "']");
+            if (cell) cell.textContent = String(job[name]);
+          });
+          var progress = box.querySelector("progress");
+          progress.max = Math.max(job.total, 1);
+          progress.value = job.processed;
+          box.querySelector("[data-field='status']").textContent = box.getAttribute("data-status-" + job.status) || job.status;
+          if (job.status === "completed" || job.status === "failed") location.reload();
+          else setTimeout(poll, 1500);
+        })
+        .catch(function () { setTimeout(poll, 5000); });
+    }
+    setTimeout(poll, 1000);
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     restore();
+    var job = document.getElementById("job");
+    if (job) follow(job);
     document.querySelectorAll(".meter").forEach(meter);
     document.querySelectorAll("[data-lang-switch]").forEach(function (link) {
       link.addEventListener("click", keep);
