@@ -44,7 +44,14 @@ class Site:
         return f"{self.url}/realms/{realm}{path}"
 
     def account(
-        self, realm: str, *, username: str, email: str, roles: tuple[str, ...] = (), password: str | None = None
+        self,
+        realm: str,
+        *,
+        username: str,
+        email: str,
+        roles: tuple[str, ...] = (),
+        password: str | None = None,
+        identity: Any = None,
     ) -> str:
         """An active account written straight into the site's table (as a registrar or an
         operator would have made it); its id."""
@@ -69,6 +76,8 @@ class Site:
             if password
             else None,
             roles=roles,
+            identity=identity,
+            gsis_verified=identity is not None,
         )
         models = bind_models(TableBinding(self.table_name, os.environ.get("AWS_REGION", "eu-west-1"), self.endpoint))
         DynamoAccountRepository(models).create(account)

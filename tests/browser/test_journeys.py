@@ -187,3 +187,66 @@ def test_a_secretariat_uploads_a_sheet_follows_the_job_and_downloads_the_report(
     report = read_report(Path(download.value.path()).read_bytes())
     assert [row["status"] for row in report] == ["created", "created", "rejected"]
     assert "outside the institution" in report[2]["reason"]
+
+
+def test_eiep_forgot_password_through_gsis(site: Site, page: Any) -> None:
+    from chalicelib.domain.identity import GsisIdentity
+    from standins.gsis import make_afm
+
+    # Given a registered teacher whose AFM is the stand-in's ΠΑΠΑΔΟΠΟΥΛΟΣ
+    email = "papadopoulos.browser@example.gr"
+    identity = GsisIdentity(
+        afm=make_afm(1),
+        last_name="ΠΑΠΑΔΟΠΟΥΛΟΣ",
+        first_name="ΓΕΩΡΓΙΟΣ",
+        father_name="ΔΗΜΗΤΡΙΟΣ",
+        mother_name="ΜΑΡΙΑ",
+        birth_year="1978",
+    )
+    site.account("eiep", username=email, email=email, password="Pal1os!Kodikos", identity=identity)
+
+    # When they say they forgot the password, give the e-mail and confirm their identity at GSIS
+    page.goto(site.realm("eiep"))
+    page.get_by_role("link", name="Ξέχασα τον κωδικό πρόσβασης").click()
+    page.get_by_label(re.compile("^Email")).fill(email)
+    page.get_by_role("button", name="Συνέχεια").click()
+    page.get_by_role("button", name=re.compile("ΠΑΠΑΔΟΠΟΥΛΟΣ")).click()
+
+    # Then the page shows their username and takes a new password under the e-IEP rules
+    page.wait_for_url(re.compile(r"/realms/eiep/reset-password\?flow="))
+    assert page.locator("[data-field=username]").inner_text() == email
+    page.get_by_label(re.compile("^Νέος κωδικός")).fill("N3os!Kodikos")
+    page.locator(".meter-text", has_text="Αποδεκτός").wait_for()
+    page.get_by_label(re.compile("^Επιβεβαίωση")).fill("N3os!Kodikos")
+    page.get_by_role("button", name="Αλλαγή κωδικού").click()
+    page.wait_for_url(re.compile(r"/realms/eiep/password-changed"))
+
+    # And the new password signs them in
+    page.get_by_role("link", name="Συνέχεια").click()
+    page.get_by_label(re.compile("^Email")).fill(email)
+    page.get_by_label(re.compile("^Κωδικός πρόσβασης")).fill("N3os!Kodikos")
+    page.get_by_role("button", name="Είσοδος").click()
+    page.wait_for_url(re.compile(r"/realms/eiep/home"))
+
+
+def test_a_keyboard_alone_signs_in(site: Site, page: Any) -> None:
+    # Given an NTUA account, and a visitor who uses only the keyboard
+    passphrase = "tria poulakia kathontan sto kladi"
+    site.account("ntua", username="kboard", email="kboard@example.gr", password=passphrase)
+    page.goto(site.realm("ntua", "/login"))
+
+    # When they tab to the skip link, the fields and the button, typing and pressing Enter
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip"
+    page.keyboard.press("Tab")  # the realm's name
+    page.keyboard.press("Tab")  # the language switch
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "username"
+    page.keyboard.type("kboard")
+    page.keyboard.press("Tab")
+    page.keyboard.type(passphrase)
+    page.keyboard.press("Enter")
+
+    # Then they are signed in
+    page.wait_for_url(re.compile(r"/realms/ntua/home"))
+    assert "kboard" in page.locator("[data-field=username]").inner_text()
