@@ -1,7 +1,8 @@
 """Render a :class:`MailMessage` into subject, text and HTML from the template files.
 
-Each message is three files per language under ``templates/``:
-``{name}.{lang}.subject.txt``, ``{name}.{lang}.txt`` and ``{name}.{lang}.html``. HTML is
+Each message is three files under ``templates/``: ``{name}.subject.txt``, ``{name}.txt``
+and ``{name}.html``; their words come from the same catalogues as the pages
+(``chalicelib/messages``, keys ``mail.…``) in the message's language. HTML is
 autoescaped; the text part is not (it is not HTML).
 """
 
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from chalicelib.domain.mail import MailMessage
+from chalicelib.i18n import DEFAULT, LANGUAGES, Translator
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -44,8 +46,9 @@ def _format_datetime(value: datetime) -> str:
 
 def render(message: MailMessage) -> RenderedMail:
     text_env, html_env = _environments()
-    stem = f"{message.template}.{message.language}"
-    context = dict(message.context)
+    stem = message.template
+    language = message.language if message.language in LANGUAGES else DEFAULT
+    context = {**message.context, "t": Translator(language), "lang": language}
     subject = text_env.get_template(f"{stem}.subject.txt").render(context)
     return RenderedMail(
         subject=" ".join(subject.split()),

@@ -13,8 +13,9 @@ import pytest
 from chalicelib.web.i18n import LANGUAGES, Translator, accepted_languages, catalogue, choose_language, switch_url
 from chalicelib.web.problems import STATUS_BY_CODE
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "chalicelib" / "web" / "templates"
-_LITERAL_KEY = re.compile(r"""\bt\(\s*["']([a-z_]+\.[a-z_0-9]+)["']\s*[,)]""")
+CHALICELIB = Path(__file__).resolve().parents[2] / "chalicelib"
+TEMPLATE_DIRS = (CHALICELIB / "web" / "templates", CHALICELIB / "mail" / "templates")
+_LITERAL_KEY = re.compile(r"""\bt\(\s*["']([a-z_]+(?:\.[a-z_0-9]+)+)["']\s*[,)]""")
 
 
 def _request(query: dict[str, str] | None = None, cookie: str | None = None, accept: str | None = None) -> Any:
@@ -32,10 +33,12 @@ def test_both_catalogues_have_exactly_the_same_keys() -> None:
     assert english - greek == set(), "missing in el.toml"
 
 
-def test_every_key_a_template_names_is_in_the_catalogues() -> None:
+def test_every_key_a_page_or_mail_template_names_is_in_the_catalogues() -> None:
     used = set()
-    for template in TEMPLATES.glob("*.html"):
-        used |= set(_LITERAL_KEY.findall(template.read_text(encoding="utf-8")))
+    for folder in TEMPLATE_DIRS:
+        for template in folder.glob("*.*"):
+            used |= set(_LITERAL_KEY.findall(template.read_text(encoding="utf-8")))
+    assert any(key.startswith("mail.") for key in used) and any(key.startswith("login.") for key in used)
     assert used, "no keys found: the pattern is wrong"
     for language in LANGUAGES:
         assert used - set(catalogue(language)) == set(), language
