@@ -84,6 +84,8 @@ class FormState:
     status: int
     errors: dict[str, list[str]]
     detail: str | None = None
+    violations: tuple[str, ...] = ()
+    """Password-policy violation codes, so the page can say them in its language."""
 
 
 @dataclass
@@ -234,7 +236,8 @@ def _flow_error(request: Any, error: FlowError) -> Response:
     if wants_html(request) and isinstance(error.extra.get("certify_url"), str):
         return html.redirect(error.extra["certify_url"])  # a browser goes straight to GSIS
     if wants_html(request):
-        shown = show_form_again(request, error.code, error.detail, error.errors)
+        violations = tuple(str(code) for code in error.extra.get("violations", ()))
+        shown = show_form_again(request, error.code, error.detail, error.errors, violations)
         if shown is not None:
             return shown
         body = problem_body(error.code, title=error.title, detail=error.detail, errors=error.errors, extra=error.extra)
@@ -268,7 +271,9 @@ FORM_PAGE_FIELD = "form_page"
 _SECRET_FIELDS = ("password", "token", "csrf", "code", "flow")
 
 
-def show_form_again(request: Any, code: str, detail: str | None, errors: dict[str, list[str]]) -> Response | None:
+def show_form_again(
+    request: Any, code: str, detail: str | None, errors: dict[str, list[str]], violations: tuple[str, ...] = ()
+) -> Response | None:
     """The page a refused form came from, rendered again with the values sent and the
     problem next to its fields; None when the post names no page of ours."""
     try:
@@ -285,7 +290,14 @@ def show_form_again(request: Any, code: str, detail: str | None, errors: dict[st
         for key, value in fields.items()
         if key != FORM_PAGE_FIELD and not any(secret in key for secret in _SECRET_FIELDS)
     }
-    state = FormState(values=values, code=code, status=STATUS_BY_CODE.get(code, 400), errors=errors, detail=detail)
+    state = FormState(
+        values=values,
+        code=code,
+        status=STATUS_BY_CODE.get(code, 400),
+        errors=errors,
+        detail=detail,
+        violations=violations,
+    )
     view = _PageRequest(request, target.split("?", 1)[0], query)
     try:
         realm = get_realm(params.pop("realm")) if "realm" in params else None

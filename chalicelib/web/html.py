@@ -13,6 +13,7 @@ from typing import Any
 
 from chalice import Response
 
+from chalicelib.web.field_messages import localise
 from chalicelib.web.i18n import LANGUAGES, Translator, choose_language, switch_url
 
 PAGE_HEADERS = {
@@ -88,12 +89,18 @@ def render_page(
     if cookies:
         headers["Set-Cookie"] = cookies
     context.setdefault("values", {})
-    context.setdefault("errors", {})
     context.setdefault("problem", None)
+    translate = Translator(language)
+    problem = context["problem"] or {}
+    context["errors"] = localise(
+        translate,
+        str(problem.get("code", "")),
+        context.get("errors") or {},
+        violations=tuple(problem.get("violations", ())),
+        policy=getattr(realm, "password_policy", None),
+    )
     body = (
-        _environment()
-        .get_template(template)
-        .render(t=Translator(language), lang=language, switch=switch, realm=realm, **context)
+        _environment().get_template(template).render(t=translate, lang=language, switch=switch, realm=realm, **context)
     )
     return Response(body=body, status_code=status, headers=headers)
 

@@ -41,7 +41,7 @@ def form_page(ctx: Ctx, template: str, **context: Any) -> Response:
         api=f"/api/v1/realms/{realm.id}",
         values=state.values if state else {},
         errors=state.errors if state else {},
-        problem={"code": state.code, "detail": state.detail} if state else None,
+        problem={"code": state.code, "detail": state.detail, "violations": state.violations} if state else None,
         **context,
     )
 

@@ -81,6 +81,7 @@ def test_a_refused_form_comes_back_with_the_values_and_the_problem_but_no_passwo
     # Then the same form is back: the problem announced, the values kept, the passwords empty
     summary = page.get_by_role("alert")
     assert "κωδικοί" in summary.inner_text()
+    assert page.locator("#password_confirmation-error").inner_text() == "Δεν είναι ίδιος με τον κωδικό πρόσβασης."
     assert page.evaluate("document.activeElement.id") == "problem"
     assert page.get_by_label(re.compile("^Email")).input_value() == "alexiou.browser@example.gr"
     assert page.get_by_label(re.compile("^Κινητό")).input_value() == "6912345678"

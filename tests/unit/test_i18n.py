@@ -93,3 +93,30 @@ def test_a_realm_with_one_language_always_gets_it() -> None:
 def test_the_switch_link_keeps_the_query_and_replaces_the_language() -> None:
     request = _request({"flow": "abc", "lang": "el"})
     assert switch_url(request, "en") == "/realms/eiep/login?flow=abc&lang=en"
+
+
+def test_field_messages_are_said_in_the_page_language() -> None:
+    from chalicelib.realms import get_realm
+    from chalicelib.web.field_messages import localise
+
+    greek = Translator("el")
+    assert localise(
+        greek, "invalid_input", {"email": ["Field required"], "afm": ["String should have at most 9 characters"]}
+    ) == {
+        "email": ["Το πεδίο είναι υποχρεωτικό."],
+        "afm": ["Έως 9 χαρακτήρες."],
+    }
+    assert localise(greek, "invalid_email", {"email": ["The domain name x is not valid."]}) == {
+        "email": ["Η διεύθυνση email δεν είναι έγκυρη."]
+    }
+    policy = get_realm("ntua").password_policy
+    said = localise(
+        greek,
+        "password_policy",
+        {"password": ["Password is too easy to guess."]},
+        violations=("too_short", "too_guessable"),
+        policy=policy,
+    )
+    assert said["password"][0].startswith("Ο κωδικός χρειάζεται: τουλάχιστον 15 χαρακτήρες")
+    # A sentence we do not know stays as the API wrote it
+    assert localise(greek, "invalid_input", {"x": ["something new"]}) == {"x": ["something new"]}
