@@ -101,8 +101,10 @@ def _ports(settings: Settings) -> Ports:
     from chalicelib.flows.mail_pacing import PacedMailer
     from chalicelib.flows.wiring import Ports
 
-    if not settings.is_local and not settings.jwt_private_key:
-        raise RuntimeError("MITROO_JWT_PRIVATE_KEY is required outside local and test runs")
+    jwt_private_key = secret_value(settings.jwt_private_key_secret) or settings.jwt_private_key
+    if not settings.is_local and not jwt_private_key:
+        raise RuntimeError("MITROO_JWT_PRIVATE_KEY_SECRET (or MITROO_JWT_PRIVATE_KEY) is required when deployed")
+    gsis_client_secret = secret_value(settings.gsis_client_secret_name) or settings.gsis_client_secret
     aws = {"region_name": settings.aws_region, "endpoint_url": settings.aws_endpoint_url}
     models = bind_models(TableBinding(settings.table_name, settings.aws_region, settings.aws_endpoint_url))
     clock, counters = SystemClock(), DynamoCounters(models)
@@ -137,14 +139,25 @@ def _ports(settings: Settings) -> Ports:
         gsis=GsisClient(
             base_url=settings.gsis_base_url,
             client_id=settings.gsis_client_id,
-            client_secret=settings.gsis_client_secret,
+            client_secret=gsis_client_secret,
             redirect_uri=Links(settings.public_url).gsis_callback(),
             timeout=settings.gsis_timeout_seconds,
         ),
-        signer=JwtSigner(_signing_key(settings.jwt_private_key)),
+        signer=JwtSigner(_signing_key(jwt_private_key)),
         jobs=DynamoJobRepository(models),
         files=S3FileStore(_s3_client(settings), bucket=settings.upload_bucket),
     )
+
+
+def secret_value(name: str | None) -> str | None:
+    """A Secrets Manager secret's string, through Powertools parameters (cached for five
+    minutes; the services that use it are built once per warm container)."""
+    if not name:
+        return None
+    from aws_lambda_powertools.utilities import parameters
+
+    value = parameters.get_secret(name, max_age=300)
+    return value if isinstance(value, str) else None
 
 
 def _s3_client(settings: Settings) -> Any:

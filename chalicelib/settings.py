@@ -52,8 +52,15 @@ class Settings(BaseModel):
     eulogin_client_secret: str | None = Field(None, alias="MITROO_EULOGIN_CLIENT_SECRET")
 
     jwt_private_key: str | None = Field(None, alias="MITROO_JWT_PRIVATE_KEY")
-    """PEM of the RSA key that signs access tokens. Required when deployed; local and test
-    runs generate a throw-away key per process when it is absent."""
+    """PEM of the RSA key that signs access tokens. Required when deployed (here or through
+    its secret); local and test runs generate a throw-away key per process when absent."""
+
+    jwt_private_key_secret: str | None = Field(None, alias="MITROO_JWT_PRIVATE_KEY_SECRET")
+    gsis_client_secret_name: str | None = Field(None, alias="MITROO_GSIS_CLIENT_SECRET_NAME")
+    eulogin_client_secret_name: str | None = Field(None, alias="MITROO_EULOGIN_CLIENT_SECRET_NAME")
+    """Secrets Manager names (or ARNs) of the secrets above, as deployed stacks hold them:
+    read once per warm container through Powertools parameters, never from the plain
+    environment variable."""
 
     argon2_time_cost: int = Field(2, alias="MITROO_ARGON2_TIME_COST", ge=1)
     argon2_memory_kib: int = Field(19456, alias="MITROO_ARGON2_MEMORY_KIB", ge=8192)
@@ -66,7 +73,15 @@ class Settings(BaseModel):
     def _no_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
 
-    @field_validator("aws_endpoint_url", "ses_configuration_set", "jwt_private_key", mode="before")
+    @field_validator(
+        "aws_endpoint_url",
+        "ses_configuration_set",
+        "jwt_private_key",
+        "jwt_private_key_secret",
+        "gsis_client_secret_name",
+        "eulogin_client_secret_name",
+        mode="before",
+    )
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         return None if value == "" else value
