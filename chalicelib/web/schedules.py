@@ -11,7 +11,7 @@ from chalicelib.container import services
 bp = Blueprint(__name__)
 
 
-@bp.schedule(Cron(15, 2, "*", "?", "*", "*"), name="expire_accounts")
+@bp.schedule(Cron(15, 2, "*", "*", "?", "*"), name="expire_accounts")
 def expire_accounts(event: Any) -> dict[str, Any]:
     """Every day at 02:15 UTC: expire, warn and audit (SPEC §2.6); returns the counts."""
     flows = services().flows
