@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run lint test bench package clean chromium
+.PHONY: install run lint test bench package clean chromium synth infra-cli
 
 install: $(STAMP)
 
@@ -23,7 +23,7 @@ run: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy chalicelib app.py devtools standins
+	$(VENV)/bin/mypy chalicelib app.py devtools standins infra
 
 # The browser tests drive Debian's Chromium (Playwright cannot download its own here).
 CHROMIUM ?= /usr/bin/chromium
@@ -32,8 +32,21 @@ SUDO := $(shell test "$$(id -u)" = 0 || echo sudo)
 chromium:
 	@test -x $(CHROMIUM) || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 
-test: lint chromium
-	$(PY) -m pytest -n auto
+# The pinned CDK CLI (infra/package.json) for `make synth` and the infra tests.
+CDK := infra/node_modules/.bin/cdk
+$(CDK): infra/package.json infra/package-lock.json
+	cd infra && npm ci --no-audit --no-fund --silent
+	touch $(CDK)
+
+infra-cli: $(CDK)
+
+# MITROO_SKIP_INFRA=1 skips the CDK checks locally (CI never sets it).
+test: lint chromium $(if $(filter 1,$(MITROO_SKIP_INFRA)),,infra-cli)
+	$(PY) -m pytest -n auto --dist loadgroup
+
+synth: install infra-cli
+	cd infra && CDK_DISABLE_CLI_TELEMETRY=true node_modules/.bin/cdk synth -q -o cdk.out
+	@ls infra/cdk.out/*.template.json
 
 bench: install
 	$(PY) -m bench
@@ -42,6 +55,8 @@ package: install
 	rm -rf dist/package && mkdir -p dist
 	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-eu-west-1} $(VENV)/bin/chalice package --stage dev dist/package
 	cp dist/package/deployment.zip dist/deployment.zip
+	$(PY) -m infra.packaging dist/deployment.zip
+	$(PY) -m infra.packaging --check dist/deployment.zip
 	@ls -l dist/deployment.zip
 
 clean:

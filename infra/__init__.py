@@ -1,0 +1,1 @@
+"""The AWS CDK app that deploys Mitroo (entry point ``infra/main.py``, never ``app.py``)."""
