@@ -44,6 +44,29 @@ infra-cli: $(CDK)
 test: lint chromium $(if $(filter 1,$(MITROO_SKIP_INFRA)),,infra-cli)
 	$(PY) -m pytest -n auto --dist loadgroup
 
+# The suites that talk to AWS against LocalStack at AWS_ENDPOINT_URL (default
+# http://127.0.0.1:4566), handlers in-process as in `make test`. A LocalStack already
+# answering there is used and left running; otherwise ../shared/tools/localstack-host
+# runs one on the host for this target only; otherwise `docker compose up -d` first.
+TEST_LOCALSTACK_URL := $(or $(AWS_ENDPOINT_URL),http://127.0.0.1:4566)
+LOCALSTACK_HOST_TOOL := ../shared/tools/localstack-host
+
+.PHONY: test-localstack
+test-localstack: install
+	@if curl -sf -m 5 -o /dev/null "$(TEST_LOCALSTACK_URL)/_localstack/health"; then \
+	  echo "using the LocalStack at $(TEST_LOCALSTACK_URL)"; \
+	elif curl -s -m 5 -o /dev/null "$(TEST_LOCALSTACK_URL)"; then \
+	  echo "$(TEST_LOCALSTACK_URL) answers but is not LocalStack (\`make run\`'s emulator?): stop it first" >&2; exit 1; \
+	elif [ "$(TEST_LOCALSTACK_URL)" = http://127.0.0.1:4566 ] && [ -e $(LOCALSTACK_HOST_TOOL) ]; then \
+	  trap 'bash $(LOCALSTACK_HOST_TOOL) stop' EXIT; trap 'exit 130' INT TERM; \
+	  bash $(LOCALSTACK_HOST_TOOL) start || exit 1; \
+	else \
+	  echo "no LocalStack answers at $(TEST_LOCALSTACK_URL): start one with \`docker compose up -d\` (docker-compose.yml)" >&2; \
+	  exit 1; \
+	fi; \
+	MITROO_TEST_AWS_ENDPOINT_URL=$(TEST_LOCALSTACK_URL) $(PY) -m pytest -n auto --dist loadgroup \
+	  tests/integration tests/contract tests/adapters tests/infra/test_localstack_cloudformation.py
+
 synth: install infra-cli
 	cd infra && CDK_DISABLE_CLI_TELEMETRY=true node_modules/.bin/cdk synth -q -o cdk.out
 	@ls infra/cdk.out/*.template.json

@@ -189,7 +189,7 @@ def _build() -> Services:
     if settings.is_local and settings.aws_endpoint_url:
         from chalicelib.adapters.dev_mailbox import EmulatorMailbox
 
-        mailbox = EmulatorMailbox(settings.aws_endpoint_url)
+        mailbox = EmulatorMailbox(settings.aws_endpoint_url, sender=settings.mail_sender)
     return Services(
         settings=settings,
         ports=ports,

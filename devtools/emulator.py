@@ -21,8 +21,11 @@ import sys
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import parse_qs
 
 import boto3
+import requests
+from botocore.config import Config
 from botocore.exceptions import ClientError
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
@@ -37,9 +40,11 @@ WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 class Serialized:
     """WSGI middleware: one request inside the wrapped app at a time.
 
-    It also answers ``GET /_aws/ses`` the way LocalStack does (sent mail as JSON), read
-    straight from moto's SES backend: moto's own ``/moto-api/data.json`` serialises every
-    stored object of every service and grows slower with every DynamoDB item.
+    It also answers ``/_aws/ses`` the way LocalStack does (``GET``: sent mail as JSON,
+    filtered by ``?id=`` and by ``?email=``, the source; ``DELETE``: forget the message
+    ``?id=`` names, or all), read straight from moto's SES backend: moto's own
+    ``/moto-api/data.json`` serialises every stored object of every service and grows
+    slower with every DynamoDB item.
     """
 
     def __init__(self, app: WsgiApp) -> None:
@@ -48,21 +53,32 @@ class Serialized:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         with self._lock:
-            if environ.get("PATH_INFO") == "/_aws/ses" and environ.get("REQUEST_METHOD") == "GET":
-                body = json.dumps({"messages": _sent_mail()}).encode()
+            if environ.get("PATH_INFO") == "/_aws/ses" and environ.get("REQUEST_METHOD") in ("GET", "DELETE"):
+                query = {name: values[0] for name, values in parse_qs(environ.get("QUERY_STRING", "")).items()}
+                if environ["REQUEST_METHOD"] == "DELETE":
+                    _forget_mail(query.get("id"))
+                    start_response("204 No Content", [])
+                    return []
+                body = json.dumps({"messages": _sent_mail(query.get("id"), query.get("email"))}).encode()
                 start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
                 return [body]
             return list(self._app(environ, start_response))
 
 
-def _sent_mail() -> list[dict[str, Any]]:
-    """Mail moto's SES accepted, oldest first, in LocalStack's ``/_aws/ses`` shape."""
+def _ses_backends() -> Iterable[tuple[str, Any]]:
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.ses.models import ses_backends
 
+    return ses_backends[DEFAULT_ACCOUNT_ID].items()
+
+
+def _sent_mail(message_id: str | None = None, source: str | None = None) -> list[dict[str, Any]]:
+    """Mail moto's SES accepted, oldest first, in LocalStack's ``/_aws/ses`` shape."""
     messages = []
-    for region, backend in ses_backends[DEFAULT_ACCOUNT_ID].items():
+    for region, backend in _ses_backends():
         for message in backend.sent_messages:
+            if (message_id and message.id != message_id) or (source and message.source != source):
+                continue
             messages.append(
                 {
                     "Id": message.id,
@@ -74,6 +90,12 @@ def _sent_mail() -> list[dict[str, Any]]:
                 }
             )
     return messages
+
+
+def _forget_mail(message_id: str | None) -> None:
+    """Drop one sent message (or every one) from moto's SES, as LocalStack's DELETE does."""
+    for _region, backend in _ses_backends():
+        backend.sent_messages[:] = [m for m in backend.sent_messages if message_id and m.id != message_id]
 
 
 class RememberingDispatcher(DomainDispatcherApplication):
@@ -324,7 +346,8 @@ def cheap_sqs_sends() -> None:
 
 
 def prepare(settings: Settings) -> None:
-    """Create the tables and verify the mail sender on the emulator ``settings`` name."""
+    """Create the tables, the task queue (with its DLQ) and the upload bucket and verify
+    the mail sender, on the emulator ``settings`` names (moto or LocalStack alike)."""
     session = boto3.session.Session(region_name=settings.aws_region)
     dynamodb = session.client("dynamodb", endpoint_url=settings.aws_endpoint_url)
     ensure_table(dynamodb, MAIN_TABLE, settings.table_name)
@@ -332,9 +355,53 @@ def prepare(settings: Settings) -> None:
     ses = session.client("ses", endpoint_url=settings.aws_endpoint_url)
     ses.verify_email_identity(EmailAddress=settings.mail_sender)
     ensure_task_queue(session.client("sqs", endpoint_url=settings.aws_endpoint_url), settings.task_queue_name)
-    ensure_bucket(
-        session.client("s3", endpoint_url=settings.aws_endpoint_url), settings.upload_bucket, settings.aws_region
-    )
+    ensure_bucket(_s3(session, settings), settings.upload_bucket, settings.aws_region)
+
+
+def reset(settings: Settings) -> None:
+    """Take back to nothing what :func:`prepare` makes for ``settings`` on a long-lived
+    emulator (a LocalStack that served earlier runs): drop both tables, the task queue and
+    its DLQ, empty the upload bucket and forget the mail the sender sent. Only these names
+    are touched: other users of the same emulator keep their state.
+    """
+    if not settings.aws_endpoint_url:
+        raise ValueError("reset() empties an emulator, never AWS: AWS_ENDPOINT_URL is not set")
+    session = boto3.session.Session(region_name=settings.aws_region)
+    dynamodb = session.client("dynamodb", endpoint_url=settings.aws_endpoint_url)
+    for table in (settings.table_name, settings.idempotency_table_name):
+        try:
+            dynamodb.delete_table(TableName=table)
+        except dynamodb.exceptions.ResourceNotFoundException:
+            continue
+        dynamodb.get_waiter("table_not_exists").wait(TableName=table, WaiterConfig={"Delay": 0.2, "MaxAttempts": 100})
+    # Queues are deleted, not purged: moto (like SQS) allows one purge a minute, while
+    # neither emulator (LocalStack by default) makes a deleted queue's name wait a minute.
+    sqs = session.client("sqs", endpoint_url=settings.aws_endpoint_url)
+    for queue in (settings.task_queue_name, f"{settings.task_queue_name}-dlq"):
+        try:
+            sqs.delete_queue(QueueUrl=sqs.get_queue_url(QueueName=queue)["QueueUrl"])
+        except sqs.exceptions.QueueDoesNotExist:
+            continue
+    s3 = _s3(session, settings)
+    try:
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=settings.upload_bucket):
+            keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
+            if keys:
+                s3.delete_objects(Bucket=settings.upload_bucket, Delete={"Objects": keys, "Quiet": True})
+    except s3.exceptions.NoSuchBucket:
+        pass
+    mail = f"{settings.aws_endpoint_url.rstrip('/')}/_aws/ses"
+    sent = requests.get(mail, params={"email": settings.mail_sender}, timeout=10)
+    if sent.status_code == 404:
+        return  # LocalStack adds /_aws/ses when its SES starts, at the first SES call: no mail yet
+    sent.raise_for_status()
+    for message in sent.json()["messages"]:
+        requests.delete(mail, params={"id": message["Id"]}, timeout=10).raise_for_status()
+
+
+def _s3(session: Any, settings: Settings) -> Any:
+    """Path-style, as the app's client: an emulator's host name has no bucket subdomains."""
+    return session.client("s3", endpoint_url=settings.aws_endpoint_url, config=Config(s3={"addressing_style": "path"}))
 
 
 def ensure_bucket(s3: Any, name: str, region: str) -> None:
@@ -362,6 +429,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=4566)
     args = parser.parse_args(argv)
+    # Clients that create the tables need some credentials; the emulator accepts any.
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "local-emulator")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local-emulator")
+    os.environ.setdefault("AWS_DEFAULT_REGION", "eu-west-1")
     emulator = Emulator(args.host, args.port).start()
     environ = {**os.environ, "AWS_ENDPOINT_URL": emulator.endpoint_url}
     prepare(Settings.from_environ(environ))

@@ -33,23 +33,41 @@ os.environ.update(
 for _name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
     os.environ.pop(_name, None)
 
+# Every AWS name is this test process's own: with moto each process has an emulator of
+# its own anyway, but one LocalStack serves every xdist worker, and a worker must neither
+# drain another's task queue nor see its sender unverified (test_mail_failures). Set at
+# import, before anything reads them.
+_worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+os.environ.update(
+    {
+        "MITROO_TABLE_NAME": f"mitroo-test-{_worker}-main",
+        "MITROO_IDEMPOTENCY_TABLE_NAME": f"mitroo-test-{_worker}-idempotency",
+        "MITROO_TASK_QUEUE_NAME": f"mitroo-test-{_worker}-tasks",
+        "MITROO_UPLOAD_BUCKET": f"mitroo-test-{_worker}-uploads",
+        "MITROO_MAIL_SENDER": f"no-reply-{_worker}@mitroo.local",
+    }
+)
+
 
 @pytest.fixture(scope="session")
 def aws_endpoint() -> Iterator[str]:
-    """An AWS emulator for this test process: ``AWS_ENDPOINT_URL`` if given, else moto."""
+    """An AWS emulator for this test process: ``MITROO_TEST_AWS_ENDPOINT_URL`` if given
+    (LocalStack: ``make test-localstack``), else moto. An external emulator outlives test
+    runs, so this process's tables, queues, bucket and mail are emptied first: every run
+    starts from nothing, as it does on a fresh moto."""
     from chalicelib.container import reset_services
     from chalicelib.settings import Settings
-    from devtools.emulator import Emulator, prepare
+    from devtools.emulator import Emulator, prepare, reset
 
     external = os.environ.get("MITROO_TEST_AWS_ENDPOINT_URL")
     emulator = None if external else Emulator(port=0).start()
     endpoint = external or emulator.endpoint_url  # type: ignore[union-attr]
     os.environ["AWS_ENDPOINT_URL"] = endpoint
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    os.environ["MITROO_TABLE_NAME"] = f"mitroo-test-{worker}-main"
-    os.environ["MITROO_IDEMPOTENCY_TABLE_NAME"] = f"mitroo-test-{worker}-idempotency"
     reset_services()
-    prepare(Settings.from_environ(os.environ))
+    settings = Settings.from_environ(os.environ)
+    if external:
+        reset(settings)
+    prepare(settings)
     yield endpoint
     if emulator is not None:
         emulator.stop()

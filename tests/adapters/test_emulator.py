@@ -1,10 +1,12 @@
 """The embedded emulator's speed-ups (devtools/emulator.py) change no answer of moto's:
 queries by partition and by index, after puts, updates, deletes and cancelled
-transactions, return what DynamoDB would."""
+transactions, return what DynamoDB would. (Against LocalStack, whose DynamoDB is AWS's
+DynamoDB Local, the same answers are checked there.)"""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import boto3
@@ -13,7 +15,7 @@ from botocore.exceptions import ClientError
 
 
 @pytest.fixture
-def table(aws_endpoint: str) -> tuple[Any, str]:
+def table(aws_endpoint: str) -> Iterator[tuple[Any, str]]:
     client = boto3.client("dynamodb", endpoint_url=aws_endpoint)
     name = f"emulator-{uuid.uuid4().hex[:8]}"
     client.create_table(
@@ -29,7 +31,8 @@ def table(aws_endpoint: str) -> tuple[Any, str]:
             }
         ],
     )
-    return client, name
+    yield client, name
+    client.delete_table(TableName=name)  # a LocalStack outlives the run: leave nothing behind
 
 
 def _item(pk: str, sk: str, g: str | None = None, gs: str = "1") -> dict[str, Any]:
