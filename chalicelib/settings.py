@@ -106,8 +106,10 @@ class Settings(BaseModel):
         except ValidationError as exc:
             names = ", ".join(str(err["loc"][0]) for err in exc.errors())
             raise SettingsError(f"invalid settings: {names}") from exc
-        if settings.environment == "deployed" and not settings.jwt_private_key:
-            raise SettingsError("MITROO_JWT_PRIVATE_KEY is required when MITROO_ENV=deployed")
+        if settings.environment == "deployed" and not (settings.jwt_private_key or settings.jwt_private_key_secret):
+            raise SettingsError(
+                "MITROO_JWT_PRIVATE_KEY_SECRET (or MITROO_JWT_PRIVATE_KEY) is required when MITROO_ENV=deployed"
+            )
         return settings
 
 

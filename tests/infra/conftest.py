@@ -33,7 +33,14 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any,
     from infra.main import build
 
     outdir = tmp_path_factory.mktemp("cdk.out")
-    app = cdk.App(outdir=str(outdir))
-    stacks = build(app)
-    app.synth()
+    # Chalice's packaging puts the stage's environment variables into os.environ while it
+    # imports the app (MITROO_ENV=deployed…): keep them out of the other tests.
+    saved = dict(os.environ)
+    try:
+        app = cdk.App(outdir=str(outdir))
+        stacks = build(app)
+        app.synth()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
     yield stacks, outdir
