@@ -75,10 +75,7 @@ bench: install
 	$(PY) -m bench
 
 package: install
-	rm -rf dist/package && mkdir -p dist
-	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-eu-west-1} $(VENV)/bin/chalice package --stage dev dist/package
-	cp dist/package/deployment.zip dist/deployment.zip
-	$(PY) -m infra.packaging dist/deployment.zip
+	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-eu-west-1} $(PY) -m infra.packaging package dist/deployment.zip
 	$(PY) -m infra.packaging --check dist/deployment.zip
 	@ls -l dist/deployment.zip
 

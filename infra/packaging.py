@@ -6,19 +6,36 @@ folder holds a JSON model for every AWS service (about 16 MB of the 29 MB zip). 
 calls a handful of services; the models of the others are removed from the zip after
 ``chalice package`` built it. Used by the CDK stack and by ``make package``.
 
-    python -m infra.packaging dist/deployment.zip          # prune
+Chalice packages a project folder and caches the zip under ``.chalice/deployments/``,
+keyed on a hash of every file in ``chalicelib/`` — ``__pycache__`` included — and writes
+that cache in place. Packaging the working tree directly therefore ships the developer's
+bytecode, misses the cache whenever a test run compiled something, and, when two
+packagers (the CDK CLI, the test suite, ``make package``) meet, one can copy the zip the
+other is still writing. So :func:`package` packages a clean snapshot of the sources,
+one packager at a time (a file lock beside the cache), and checks the zip it got.
+
+    python -m infra.packaging package dist/deployment.zip  # package the dev stage, pruned
     python -m infra.packaging --check dist/deployment.zip  # prove it still works
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+CACHE = ROOT / ".chalice" / "deployments"
+SOURCES = ("app.py", "requirements.txt", "chalicelib", ".chalice/config.json")
+"""What Chalice packages (the app, its package, its requirements) and reads (the config)."""
 
 SERVICES = frozenset(
     {
@@ -68,6 +85,74 @@ def prune(zip_path: Path) -> tuple[int, int]:
     return before, zip_path.stat().st_size
 
 
+@contextlib.contextmanager
+def _one_packager_at_a_time() -> Iterator[None]:
+    """Hold an exclusive lock beside Chalice's cache (across processes) while packaging."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    with open(CACHE / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _snapshot(folder: Path, root: Path = ROOT) -> None:
+    """Copy the packaged sources of ``root`` into ``folder`` without bytecode; share
+    ``root``'s zip cache."""
+    for name in SOURCES:
+        source = root / name
+        target = folder / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_dir():
+            shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        else:
+            shutil.copy2(source, target)
+    cache = root / ".chalice" / "deployments"
+    cache.mkdir(parents=True, exist_ok=True)
+    (folder / ".chalice" / "deployments").symlink_to(cache, target_is_directory=True)
+
+
+def _intact(zip_path: Path) -> bool:
+    try:
+        with zipfile.ZipFile(zip_path) as archive:
+            return archive.testzip() is None
+    except (zipfile.BadZipFile, OSError):
+        return False
+
+
+def package(output_dir: Path, stage: str, chalice_config: dict[str, Any] | None = None) -> Path:
+    """``chalice package`` of a clean snapshot into ``output_dir``, pruned; the zip's path.
+
+    A cached zip that turns out damaged (a packager killed mid-write) is dropped and the
+    package built again once.
+    """
+    from chalice import api
+
+    saved_path = list(sys.path)
+    saved_bytecode = sys.dont_write_bytecode
+    sys.dont_write_bytecode = True  # Chalice imports the app from the snapshot
+    try:
+        with _one_packager_at_a_time(), tempfile.TemporaryDirectory(prefix="mitroo-package-") as folder:
+            _snapshot(Path(folder))
+            zip_path = output_dir / "deployment.zip"
+            for attempt in range(2):
+                api.package_app(
+                    project_dir=folder, output_dir=str(output_dir), stage=stage, chalice_config=chalice_config
+                )
+                if _intact(zip_path):
+                    break
+                if attempt == 1:
+                    raise RuntimeError(f"chalice package wrote a damaged zip twice: {zip_path}")
+                for cached in CACHE.glob("*.zip"):
+                    cached.unlink()
+    finally:
+        sys.path[:] = saved_path
+        sys.dont_write_bytecode = saved_bytecode
+    prune(zip_path)
+    return zip_path
+
+
 _CHECK = """
 import sys
 sys.path.insert(0, sys.argv[1])
@@ -101,6 +186,14 @@ def check(zip_path: Path) -> str:
 
 
 def main(argv: list[str]) -> int:
+    if argv[:1] == ["package"]:
+        target = Path(argv[1] if len(argv) > 1 else "dist/deployment.zip").resolve()
+        with tempfile.TemporaryDirectory() as folder:
+            built = package(Path(folder), stage=os.environ.get("MITROO_PACKAGE_STAGE", "dev"))
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(built, target)
+        print(f"{target}: {target.stat().st_size / 1e6:.1f} MB (pruned)")
+        return 0
     checking = "--check" in argv
     paths = [arg for arg in argv if arg != "--check"] or ["dist/deployment.zip"]
     for path in paths:

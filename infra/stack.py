@@ -32,7 +32,7 @@ from chalice.cdk import Chalice
 from constructs import Construct
 
 from chalicelib.adapters.dynamodb.schema import IDEMPOTENCY_TABLE, MAIN_TABLE, TableSpec
-from infra.packaging import prune
+from infra.packaging import package
 from infra.stages import Stage
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,11 +60,11 @@ ITEM_ACTIONS = [
 
 
 class PrunedChalice(Chalice):
-    """Chalice's construct, with botocore's unused service models removed from the package."""
+    """Chalice's construct, packaging a clean snapshot of the sources one packager at a
+    time, with botocore's unused service models removed (:func:`infra.packaging.package`)."""
 
     def _package_app(self) -> None:
-        super()._package_app()
-        prune(Path(self._sam_package_dir) / "deployment.zip")
+        package(Path(self._sam_package_dir), stage=self.stage_name, chalice_config=self.stage_config)
 
 
 class MitrooStack(Stack):

@@ -217,3 +217,5 @@ def test_the_lambda_package_is_under_30_mb_and_has_no_dev_code(synthesized: tupl
     names = zipfile.ZipFile(package).namelist()
     assert "app.py" in names and any(name.startswith("chalicelib/") for name in names)
     assert not any(re.match(r"(standins|devtools|tests|bench|infra)/", name) for name in names)
+    # Built from a clean snapshot: no bytecode from the developer's tree.
+    assert not [name for name in names if name.startswith("chalicelib/") and "__pycache__" in name]
