@@ -6,6 +6,7 @@ Starts, in this one process and in this order:
    ``AWS_ENDPOINT_URL`` names one already (LocalStack, say);
 2. the tables and the SES sender identity on whichever emulator is used;
 3. the GSIS stand-in on 127.0.0.1:8001 — unless ``MITROO_GSIS_BASE_URL`` is set;
+   the EU Login stand-in on 127.0.0.1:8002 — unless ``MITROO_EULOGIN_ISSUER`` is set;
 4. the Chalice app (stage ``dev``) in the foreground until Ctrl-C, with a thread that
    runs queued tasks (mail) as Lambda's SQS trigger would; then stops what it started.
 """
@@ -21,6 +22,7 @@ from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 DEV_GSIS = ("mitroo-dev", "mitroo-dev-secret")
+DEV_EULOGIN = ("mitroo-dev", "mitroo-dev-eulogin-secret-0123456789")  # HS256 assertions: 32+ bytes
 
 
 def _defaults() -> None:
@@ -38,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(prog="python -m devtools.run", description=__doc__.split("\n")[0])
     parser.add_argument("--gsis-port", type=int, default=8001, help="port of the GSIS stand-in (default 8001)")
+    parser.add_argument("--eulogin-port", type=int, default=8002, help="port of the EU Login stand-in (default 8002)")
     args = parser.parse_args(argv)
     _defaults()
     from chalicelib.settings import Settings
@@ -72,6 +75,24 @@ def main(argv: list[str] | None = None) -> int:
             print(f"GSIS stand-in on {gsis.base_url} (pick a test identity there)", flush=True)
         else:
             print(f"Using GSIS at {os.environ['MITROO_GSIS_BASE_URL']}", flush=True)
+
+        if not os.environ.get("MITROO_EULOGIN_ISSUER"):
+            from standins import eulogin as eulogin_standin
+
+            callback = f"{settings.public_url}/realms/esep/eulogin/callback"
+            relying_parties = {DEV_EULOGIN[0]: eulogin_standin.Client(*DEV_EULOGIN, (callback,))}
+            eulogin = eulogin_standin.EuLoginStandIn("127.0.0.1", args.eulogin_port, clients=relying_parties).start()
+            started.append(eulogin)
+            os.environ.update(
+                {
+                    "MITROO_EULOGIN_ISSUER": eulogin.issuer,
+                    "MITROO_EULOGIN_CLIENT_ID": DEV_EULOGIN[0],
+                    "MITROO_EULOGIN_CLIENT_SECRET": DEV_EULOGIN[1],
+                }
+            )
+            print(f"EU Login stand-in on {eulogin.issuer} (pick a test identity there)", flush=True)
+        else:
+            print(f"Using EU Login at {os.environ['MITROO_EULOGIN_ISSUER']}", flush=True)
 
         _serve(urlsplit(settings.public_url).port or 8000)
     except KeyboardInterrupt:
