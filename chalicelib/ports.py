@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from chalicelib.domain.accounts import Account, AccountStatus, LoginRecord, UniqueKind
 from chalicelib.domain.audit import AuditEntry
+from chalicelib.domain.esep import EuLoginIdentity, LegacyMember, Member, Organisation, Project
 from chalicelib.domain.flows import IdentityFlow, OAuthState
 from chalicelib.domain.identity import GsisIdentity
 from chalicelib.domain.jobs import Job, JobStatus, RowOutcome
@@ -118,6 +119,13 @@ class AccountRepository(Protocol):
 
     def set_password_hash(self, realm: str, account_id: str, password_hash: str, now: datetime) -> None:
         """Replace the hash (account and login record together); raises for an unknown account."""
+        ...
+
+    def grant_roles(
+        self, realm: str, account_id: str, roles: Sequence[str], extra: dict[str, str], now: datetime
+    ) -> None:
+        """Set the account's roles (account and login record together) and merge ``extra``
+        into its extra fields; raises LookupError for an unknown account."""
         ...
 
     def accounts_expiring_between(self, realm: str, first: date, last: date) -> list[Account]:
@@ -356,3 +364,95 @@ class JobRepository(Protocol):
         ...
 
     def finish(self, realm: str, job_id: str, status: JobStatus, now: datetime, reason: str = "") -> None: ...
+
+
+class EuLoginProvider(Protocol):
+    """EU Login (OIDC): authorization code with PKCE S256 and ``client_secret_jwt``."""
+
+    def authorization_url(self, *, state: str, nonce: str, code_verifier: str) -> str:
+        """The authorize URL (``scope=openid email profile``, S256 challenge of
+        ``code_verifier``, ``nonce``), from the discovery document."""
+        ...
+
+    def fetch_identity(self, *, code: str, code_verifier: str, nonce: str) -> EuLoginIdentity:
+        """Exchange the code and validate the ID token: signature (PS512 or RS256, keys
+        from the JWKS, cached), issuer, audience, expiry, nonce.
+
+        Raises IdentityProviderError for every defect, including an unreachable provider.
+        """
+        ...
+
+
+class EsepRepository(Protocol):
+    """Members, organisations, projects and legacy records of realm ``esep``.
+
+    Writes of versioned records (:class:`Member`, :class:`Organisation`,
+    :class:`Project`) succeed only when the stored ``version`` equals the record's, and
+    store ``version + 1`` (the passed object is updated); otherwise StaleRecord. Items
+    the NSO must look at (members ``registered``, organisations that
+    :attr:`~Organisation.awaits_nso`, projects ``accepted``) are listed by
+    :meth:`pending` without a scan; the repository keeps that list in step with every
+    write.
+    """
+
+    def register(
+        self,
+        account: Account,
+        member: Member,
+        *,
+        consume_flow: str,
+        now: datetime,
+        migrate_legacy: str | None = None,
+    ) -> None:
+        """Create the account (guards, as AccountRepository.create), its member record,
+        mark the flow used, and with ``migrate_legacy`` (a normalised e-mail) remove that
+        legacy record — all in one transaction.
+
+        Raises DuplicateValue, FlowAlreadyUsed, and StaleRecord when the legacy record
+        is gone.
+        """
+        ...
+
+    def get_member(self, account_id: str) -> Member | None: ...
+
+    def get_members(self, account_ids: Sequence[str]) -> dict[str, Member]:
+        """Batched reads; unknown ids are missing from the answer."""
+        ...
+
+    def save_member(self, member: Member) -> None: ...
+
+    def search_members(self, *, country: str | None, text: str, subject: str | None, limit: int) -> list[Member]:
+        """Searchable members whose :meth:`~Member.search_text` contains ``text`` (already a
+        :func:`~chalicelib.domain.esep.search_key`), of ``country`` if given, teaching
+        ``subject`` if given; by name."""
+        ...
+
+    def create_organisation(self, organisation: Organisation) -> None: ...
+
+    def get_organisation(self, organisation_id: str) -> Organisation | None: ...
+
+    def get_organisations(self, organisation_ids: Sequence[str]) -> dict[str, Organisation]: ...
+
+    def save_organisation(self, organisation: Organisation) -> None: ...
+
+    def search_organisations(self, *, country: str | None, text: str, limit: int) -> list[Organisation]:
+        """Organisations (not rejected) whose search text contains ``text``; by name."""
+        ...
+
+    def create_project(self, project: Project) -> None: ...
+
+    def get_project(self, project_id: str) -> Project | None: ...
+
+    def save_project(self, project: Project) -> None: ...
+
+    def pending(self, country: str) -> tuple[list[Member], list[Organisation], list[Project]]:
+        """What waits for the NSO of ``country``, oldest first."""
+        ...
+
+    def put_legacy(self, legacy: LegacyMember) -> None: ...
+
+    def get_legacy(self, email: str) -> LegacyMember | None: ...
+
+    def decline_legacy(self, email: str, subject: str) -> None:
+        """Note that ``subject`` was offered the legacy record and declined it."""
+        ...

@@ -211,6 +211,17 @@ class FlowAlreadyUsed(Exception):
     """Raised by repositories: the flow consumed in a transaction was used already."""
 
 
+class StaleRecord(Exception):
+    """A versioned record changed since it was read (the caller reads it again and retries)."""
+
+
+class NotEligible(FlowError):
+    """A person who may not join a project; ``errors["rules"]`` names each failed rule."""
+
+    code = "not_eligible"
+    title = "This person cannot be added to the project."
+
+
 class MailDeliveryError(Exception):
     """Raised by mailers: the provider refused or could not be reached."""
 

@@ -11,6 +11,16 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.domain.accounts import Account, AccountStatus
+from chalicelib.domain.esep import (
+    EsepRole,
+    LegacyMember,
+    Member,
+    MemberStatus,
+    Organisation,
+    OrganisationStatus,
+    Project,
+    ProjectStatus,
+)
 from chalicelib.domain.flows import IdentityFlow, Intent, OAuthState
 from chalicelib.domain.identity import GsisIdentity
 from chalicelib.domain.secrets import fingerprint
@@ -134,5 +144,119 @@ def refresh_token(family: SessionFamily, **changes: Any) -> RefreshToken:
         family_id=family.family_id,
         created_at=NOW,
         expires_at=NOW + timedelta(days=14),
+    )
+    return dataclasses.replace(base, **changes)
+
+
+# --- realm esep ---------------------------------------------------------------------------
+
+ESEP = "esep"
+
+
+def unique_country() -> str:
+    """A country code no other test uses (not ISO: the repository does not check), so a
+    per-country list (pending, search) holds only the records of the test at hand."""
+    return "T" + unique()[:7].upper()
+
+
+def unique_tag() -> str:
+    """A word no other record's name holds: a search for it finds this test's records only."""
+    return "z" + unique()[:9]
+
+
+def esep_account(**changes: Any) -> Account:
+    """An ESEP account: username = the EU Login ``sub``, no password, no GSIS identity."""
+    base = Account(
+        account_id=unique(),
+        realm=ESEP,
+        username=f"eu-{unique()}",
+        email=unique_email(),
+        status=AccountStatus.ACTIVE,
+        created_at=NOW,
+        updated_at=NOW,
+        language="en",
+    )
+    return dataclasses.replace(base, **changes)
+
+
+def esep_member(account: Account | None = None, **changes: Any) -> Member:
+    """A registered teacher who joins eTwinning, for ``account`` (a fresh one if None)."""
+    owner = account or esep_account()
+    base = Member(
+        account_id=owner.account_id,
+        subject=owner.username,
+        email=owner.email,
+        given_name="Μαρία",
+        family_name="Παπαδοπούλου",
+        country="GR",
+        role=EsepRole.TEACHER,
+        join_etwinning=True,
+        status=MemberStatus.REGISTERED,
+        created_at=NOW,
+        updated_at=NOW,
+        organisation_ids=(unique(),),
+        subjects=("mathematics",),
+        languages=("el", "en"),
+    )
+    return dataclasses.replace(base, **changes)
+
+
+def organisation(**changes: Any) -> Organisation:
+    """A validated eTwinning school."""
+    base = Organisation(
+        organisation_id=unique(),
+        name="1ο Γυμνάσιο Άνδρου",
+        city="Άνδρος",
+        country="GR",
+        kind="school",
+        etwinning=True,
+        status=OrganisationStatus.VALIDATED,
+        created_by=None,
+        created_at=NOW,
+        updated_at=NOW,
+    )
+    return dataclasses.replace(base, **changes)
+
+
+def project(**changes: Any) -> Project:
+    """A draft project between two teachers."""
+    base = Project(
+        project_id=unique(),
+        owner_id=unique(),
+        organisation_id=unique(),
+        partner_id=unique(),
+        title="Τα νησιά μας",
+        description="Δύο σχολεία γνωρίζουν το ένα το νησί του άλλου.",
+        language="en",
+        pupils_count=24,
+        pupils_age_min=12,
+        pupils_age_max=14,
+        subjects=("geography", "history"),
+        goals="Γνωριμία",
+        process="Εβδομαδιαίες συναντήσεις",
+        outcomes="Ένας κοινός χάρτης",
+        status=ProjectStatus.DRAFT,
+        country="GR",
+        created_at=NOW,
+        updated_at=NOW,
+    )
+    return dataclasses.replace(base, **changes)
+
+
+def legacy_member(**changes: Any) -> LegacyMember:
+    """A record of the old platform, keyed by its (normalised) e-mail."""
+    base = LegacyMember(
+        email=unique_email(),
+        given_name="Μαρία",
+        family_name="Παπαδοπούλου",
+        country="GR",
+        role=EsepRole.TEACHER,
+        created_at=NOW - timedelta(days=3000),
+        organisation_ids=(unique(),),
+        subjects=("mathematics",),
+        languages=("el",),
+        bio="Μαθηματικός",
+        available_for_projects=True,
+        extra={"seg_id": unique()[:8]},
     )
     return dataclasses.replace(base, **changes)

@@ -260,6 +260,26 @@ class AccountRepositoryContract:
         stored = self.repo.get(REALM, created.account_id)
         assert stored == dataclasses.replace(created, password_hash="fake$new", updated_at=later)
 
+    def test_granted_roles_reach_the_account_and_its_login_record(self) -> None:
+        # Given an account with an extra field
+        created = account(extra={"given_name": "Ελένη"})
+        self.repo.create(created)
+        later = NOW + timedelta(minutes=1)
+
+        # When an operator grants it a role with its country
+        self.repo.grant_roles(REALM, created.account_id, ["nso"], {"nso_country": "GR"}, later)
+
+        # Then both the account and the login record carry it, and the other extra stays
+        stored = self.repo.get(REALM, created.account_id)
+        assert stored is not None and stored.roles == ("nso",)
+        assert stored.extra == {"given_name": "Ελένη", "nso_country": "GR"} and stored.updated_at == later
+        login = self.repo.find_login(REALM, created.username)
+        assert login is not None and login.roles == ("nso",)
+
+    def test_granting_roles_to_an_unknown_account_raises(self) -> None:
+        with pytest.raises(LookupError):
+            self.repo.grant_roles(REALM, unique(), ["nso"], {}, NOW)
+
     def test_set_password_hash_of_an_unknown_account_raises_and_creates_nothing(self) -> None:
         missing = unique()
         with pytest.raises(Exception):

@@ -73,28 +73,44 @@ class DynamoAccountRepository:
         self._m = models
 
     def create(self, account: Account, *, consume_flow: str | None = None, now: datetime | None = None) -> None:
-        m = self._m
         guards = sorted(account.unique_values().items())
-        item = self._to_item(account)
 
         def build(transaction: TransactWrite) -> None:
-            # pynamodb sends puts before updates; positions below rely on that order.
-            transaction.save(item, condition=m.Item.pk.does_not_exist())
-            for guard in self._guard_items(account, guards):
-                transaction.save(guard, condition=m.Item.pk.does_not_exist())
-            if consume_flow is not None:
-                flow = m.FlowItem(f"FLOW#{consume_flow}", "FLOW")
-                transaction.update(
-                    flow,
-                    actions=[m.FlowItem.used_at.set(now or account.created_at)],
-                    condition=m.Item.pk.exists() & m.FlowItem.used_at.does_not_exist(),
-                )
+            self.stage_create(transaction, account, guards, consume_flow=consume_flow, now=now)
 
         try:
-            transact(m, build)
+            transact(self._m, build)
         except TransactWriteError as exc:
-            self._explain(exc, account, guards, consume_flow)
+            self.explain_create(exc, account, guards, consume_flow)
             raise
+
+    def stage_create(
+        self,
+        transaction: TransactWrite,
+        account: Account,
+        guards: list[tuple[UniqueKind, str]],
+        *,
+        consume_flow: str | None = None,
+        now: datetime | None = None,
+    ) -> None:
+        """Add the creation of ``account`` to ``transaction``: the account and its guards
+        (``guards`` = its sorted unique values) as conditional puts, in that order, and the
+        update that marks ``consume_flow`` used.
+
+        pynamodb sends condition checks, then deletes, then puts, then updates; a caller
+        that adds items of its own passes the resulting positions to :meth:`explain_create`.
+        """
+        m = self._m
+        transaction.save(self._to_item(account), condition=m.Item.pk.does_not_exist())
+        for guard in self._guard_items(account, guards):
+            transaction.save(guard, condition=m.Item.pk.does_not_exist())
+        if consume_flow is not None:
+            flow = m.FlowItem(f"FLOW#{consume_flow}", "FLOW")
+            transaction.update(
+                flow,
+                actions=[m.FlowItem.used_at.set(now or account.created_at)],
+                condition=m.Item.pk.exists() & m.FlowItem.used_at.does_not_exist(),
+            )
 
     def _guard_items(self, account: Account, guards: list[tuple[UniqueKind, str]]) -> list[Any]:
         items = []
@@ -188,16 +204,29 @@ class DynamoAccountRepository:
                 found[keys[(item.pk, item.sk)]] = record
         return found
 
-    def _explain(
-        self, exc: TransactWriteError, account: Account, guards: list[tuple[UniqueKind, str]], consume_flow: str | None
+    def explain_create(
+        self,
+        exc: TransactWriteError,
+        account: Account,
+        guards: list[tuple[UniqueKind, str]],
+        consume_flow: str | None,
+        *,
+        account_position: int = 0,
+        flow_position: int | None = None,
     ) -> None:
-        """Raise the domain error a cancelled create means; return if it means none."""
+        """Raise the domain error a cancelled create means; return if it means none.
+
+        ``account_position`` is where the account's put sat in the transaction (its guards
+        follow it), ``flow_position`` where the flow's update sat (default: right after
+        the guards, as :meth:`create` sends them).
+        """
         failed = failed_positions(exc)
-        flow_position = len(guards) + 1
+        if flow_position is None:
+            flow_position = account_position + len(guards) + 1
         if consume_flow is not None and flow_position in failed:
             raise FlowAlreadyUsed() from None  # a used flow explains every other conflict
         if failed:
-            for position, (kind, _) in enumerate(guards, start=1):
+            for position, (kind, _) in enumerate(guards, start=account_position + 1):
                 if position in failed:
                     raise DuplicateValue(str(kind)) from None
             return
@@ -271,6 +300,17 @@ class DynamoAccountRepository:
             [m.Guard.password_hash.set(password_hash)],
             m.Item.pk.exists(),
         )
+
+    def grant_roles(
+        self, realm: str, account_id: str, roles: Sequence[str], extra: dict[str, str], now: datetime
+    ) -> None:
+        m = self._m
+        actions = [m.Account.roles.set(list(roles)), m.Account.updated_at.set(now)]
+        actions += [m.Account.extra[name].set(value) for name, value in extra.items()]
+        try:
+            self._update_with_login(realm, account_id, actions, [m.Guard.roles.set(list(roles))], m.Item.pk.exists())
+        except DoesNotExist:
+            raise LookupError(f"no account {account_id} in {realm}") from None
 
     def accounts_expiring_between(self, realm: str, first: date, last: date) -> list[Account]:
         found: list[Account] = []

@@ -6,8 +6,17 @@ from datetime import datetime
 
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
-from chalicelib.adapters.dynamodb.common import conditional_failed, identity_from, load, plain_map, store, take
+from chalicelib.adapters.dynamodb.common import (
+    conditional_failed,
+    identity_from,
+    identity_map,
+    load,
+    plain_map,
+    store,
+    take,
+)
 from chalicelib.adapters.dynamodb.models import BoundModels
+from chalicelib.domain.esep import EuLoginIdentity
 from chalicelib.domain.flows import IdentityFlow, Intent, OAuthState
 
 
@@ -28,7 +37,11 @@ class DynamoFlowRepository:
 
     def save_flow(self, flow: IdentityFlow) -> None:
         item = self._m.FlowItem(f"FLOW#{flow.flow_hash}", "FLOW")
-        store(item, flow, skip=("flow_hash",), purge_at=flow.expires_at)
+        store(item, flow, skip=("flow_hash", "identity"), purge_at=flow.expires_at)
+        if isinstance(flow.identity, EuLoginIdentity):
+            item.eulogin = flow.identity.public_fields()
+        else:
+            item.identity = identity_map(flow.identity)
         item.save(condition=self._m.Item.pk.does_not_exist())
 
     def get_flow(self, flow_hash: str) -> IdentityFlow | None:
@@ -41,7 +54,7 @@ class DynamoFlowRepository:
             item,
             flow_hash=flow_hash,
             intent=Intent(item.intent),
-            identity=identity_from(item.identity),
+            identity=_eulogin(plain_map(item.eulogin)) if item.eulogin else identity_from(item.identity),
             params=plain_map(item.params),
         )
 
@@ -57,3 +70,9 @@ class DynamoFlowRepository:
                 return False
             raise
         return True
+
+
+def _eulogin(data: dict[str, str]) -> EuLoginIdentity:
+    return EuLoginIdentity(
+        subject=data["sub"], email=data["email"], given_name=data["given_name"], family_name=data["family_name"]
+    )

@@ -26,7 +26,26 @@ spreadsheet job        ``JOB#r#<job_id>``           ``JOB``
 job chunk outcomes     ``JOB#r#<job_id>``           ``CHUNK#<nnnnnn>``
 rate counter           ``RATE#<key>#<window start>`` ``RATE``
 failure record         ``FAILURES#<key>``           ``FAILURES``
+ESEP member            ``ACCOUNT#esep#<account_id>`` ``MEMBER``  (GSI1 if searchable: ``PEOPLE#<country>``)
+ESEP organisation      ``ORG#<organisation_id>``    ``ORG``  (GSI1 unless rejected: ``ORGS#<country>``)
+ESEP project           ``PROJECT#<project_id>``     ``PROJECT``
+ESEP pending marker    the record's PK              ``PENDING``  (GSI1: ``PENDING#<country>``)
+ESEP legacy member     ``LEGACY#esep#h(e-mail)``    ``LEGACY``
+ESEP countries seen    ``ESEP#COUNTRIES``           ``COUNTRIES``
 =====================  ===========================  ===================
+
+ESEP (realm ``esep``, :mod:`chalicelib.adapters.dynamodb.esep`): member, organisation
+and project carry a ``version`` checked by a condition on every write. Searchable
+members and organisations that are not rejected have GSI1SK ``<search text>⇥<id>`` (a
+tab: it sorts below every character of a search text, so the order is by name); a
+search queries the GSI1 partition of one country with a ``contains`` filter on
+``search_text``, and without a country one such partition per country of the
+``countries seen`` set, which a write extends *before* it files a record under a
+country. A pending marker (GSI1SK ``<created_at, UTC, fixed width>#<KIND>#<id>``, oldest
+first) exists exactly while its record waits for the national support organisation
+(members ``registered``, organisations that ``awaits_nso``, projects ``accepted``); it
+sits at a fixed key next to its record, so the write that changes the record puts or
+deletes it in the same transaction without reading the old state first.
 
 Every short-lived item carries ``purge_at`` (DynamoDB TTL); code still checks its own
 ``expires_at`` because TTL deletion runs late and emulators never run it.
@@ -46,6 +65,7 @@ from pynamodb.attributes import (
     NumberAttribute,
     TTLAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
     UTCDateTimeAttribute,
 )
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
@@ -90,6 +110,12 @@ class BoundModels:
     FailureItem: Any
     JobItem: Any
     JobChunkItem: Any
+    EsepMemberItem: Any
+    EsepOrganisationItem: Any
+    EsepProjectItem: Any
+    EsepPendingItem: Any
+    EsepLegacyItem: Any
+    EsepCountriesItem: Any
 
 
 @functools.cache
@@ -169,7 +195,8 @@ def bind_models(binding: TableBinding) -> BoundModels:
     class FlowItem(Item, discriminator="flow"):
         realm = UnicodeAttribute()
         intent = UnicodeAttribute()
-        identity = IdentityMap()
+        identity = IdentityMap(null=True)  # GSIS flows
+        eulogin = MapAttribute(null=True)  # type: ignore[var-annotated]  # EU Login flows
         params = MapAttribute(default=dict)  # type: ignore[var-annotated]
         created_at = UTCDateTimeAttribute()
         expires_at = UTCDateTimeAttribute()
@@ -278,6 +305,120 @@ def bind_models(binding: TableBinding) -> BoundModels:
 
         outcomes = UnicodeAttribute()
 
+    class ByGsi1(GlobalSecondaryIndex[Any]):
+        """GSI1 for the ESEP look-ups: search partitions and the NSO's pending list."""
+
+        class Meta:
+            index_name = "GSI1"
+            projection = AllProjection()
+
+        gsi1pk = UnicodeAttribute(hash_key=True, attr_name="GSI1PK")
+        gsi1sk = UnicodeAttribute(range_key=True, attr_name="GSI1SK")
+
+    class EsepMemberItem(Item, discriminator="esep_member"):
+        """What eTwinning knows about an ESEP account, in the account's partition."""
+
+        account_id = UnicodeAttribute()
+        subject = UnicodeAttribute()
+        email = UnicodeAttribute()
+        given_name = UnicodeAttribute()
+        family_name = UnicodeAttribute()
+        country = UnicodeAttribute()
+        role = UnicodeAttribute()
+        join_etwinning = BooleanAttribute()
+        status = UnicodeAttribute()
+        created_at = UTCDateTimeAttribute()
+        updated_at = UTCDateTimeAttribute()
+        organisation_ids = ListAttribute(of=UnicodeAttribute, default=list)
+        available_for_projects = BooleanAttribute(default=False)
+        searchable = BooleanAttribute(default=True)
+        subjects = ListAttribute(of=UnicodeAttribute, default=list)
+        languages = ListAttribute(of=UnicodeAttribute, default=list)
+        bio = UnicodeAttribute(default="")
+        contacts = ListAttribute(of=UnicodeAttribute, default=list)
+        reason = UnicodeAttribute(null=True)
+        version = NumberAttribute(default=0)
+        search_text = UnicodeAttribute(null=True)
+        gsi1pk = UnicodeAttribute(null=True, attr_name="GSI1PK")
+        gsi1sk = UnicodeAttribute(null=True, attr_name="GSI1SK")
+        by_gsi1 = ByGsi1()
+
+    class EsepOrganisationItem(Item, discriminator="esep_organisation"):
+        organisation_id = UnicodeAttribute()
+        name = UnicodeAttribute()
+        city = UnicodeAttribute()
+        country = UnicodeAttribute()
+        org_kind = UnicodeAttribute()  # Organisation.kind; "kind" is the item-type discriminator
+        etwinning = BooleanAttribute()
+        status = UnicodeAttribute()
+        created_by = UnicodeAttribute(null=True)
+        created_at = UTCDateTimeAttribute()
+        updated_at = UTCDateTimeAttribute()
+        etwinning_requested = BooleanAttribute(default=False)
+        reason = UnicodeAttribute(null=True)
+        version = NumberAttribute(default=0)
+        search_text = UnicodeAttribute(null=True)
+        gsi1pk = UnicodeAttribute(null=True, attr_name="GSI1PK")
+        gsi1sk = UnicodeAttribute(null=True, attr_name="GSI1SK")
+        by_gsi1 = ByGsi1()
+
+    class EsepProjectItem(Item, discriminator="esep_project"):
+        project_id = UnicodeAttribute()
+        owner_id = UnicodeAttribute()
+        organisation_id = UnicodeAttribute()
+        partner_id = UnicodeAttribute()
+        title = UnicodeAttribute()
+        description = UnicodeAttribute(default="")
+        language = UnicodeAttribute()
+        pupils_count = NumberAttribute()
+        pupils_age_min = NumberAttribute()
+        pupils_age_max = NumberAttribute()
+        subjects = ListAttribute(of=UnicodeAttribute, default=list)
+        goals = UnicodeAttribute(default="")
+        process = UnicodeAttribute(default="")
+        outcomes = UnicodeAttribute(default="")
+        status = UnicodeAttribute()
+        country = UnicodeAttribute()
+        created_at = UTCDateTimeAttribute()
+        updated_at = UTCDateTimeAttribute()
+        vocational_subjects = ListAttribute(of=UnicodeAttribute, default=list)
+        image_key = UnicodeAttribute(null=True)
+        members = ListAttribute(of=UnicodeAttribute, default=list)
+        pupils = ListAttribute(of=UnicodeAttribute, default=list)
+        reason = UnicodeAttribute(null=True)
+        version = NumberAttribute(default=0)
+
+    class EsepPendingItem(Item, discriminator="esep_pending"):
+        """Files a record in its country's pending list while it waits for the NSO."""
+
+        record_kind = UnicodeAttribute()  # member, organisation, project
+        record_id = UnicodeAttribute()
+        gsi1pk = UnicodeAttribute(attr_name="GSI1PK")
+        gsi1sk = UnicodeAttribute(attr_name="GSI1SK")
+        by_gsi1 = ByGsi1()
+
+    class EsepLegacyItem(Item, discriminator="esep_legacy"):
+        """An account of the old eTwinning platform, keyed by the hash of its e-mail."""
+
+        email = UnicodeAttribute()
+        given_name = UnicodeAttribute()
+        family_name = UnicodeAttribute()
+        country = UnicodeAttribute()
+        role = UnicodeAttribute()
+        created_at = UTCDateTimeAttribute()
+        organisation_ids = ListAttribute(of=UnicodeAttribute, default=list)
+        subjects = ListAttribute(of=UnicodeAttribute, default=list)
+        languages = ListAttribute(of=UnicodeAttribute, default=list)
+        bio = UnicodeAttribute(default="")
+        available_for_projects = BooleanAttribute(default=False)
+        declined_by = UnicodeAttribute(null=True)
+        extra = MapAttribute(default=dict)  # type: ignore[var-annotated]
+
+    class EsepCountriesItem(Item, discriminator="esep_countries"):
+        """The countries that have a search partition: a search without country reads each."""
+
+        countries = UnicodeSetAttribute(default=set)
+
     # Subclasses inherit the base class's connection: one botocore client per table.
     Item._get_connection()
     return BoundModels(
@@ -298,6 +439,12 @@ def bind_models(binding: TableBinding) -> BoundModels:
         FailureItem=FailureItem,
         JobItem=JobItem,
         JobChunkItem=JobChunkItem,
+        EsepMemberItem=EsepMemberItem,
+        EsepOrganisationItem=EsepOrganisationItem,
+        EsepProjectItem=EsepProjectItem,
+        EsepPendingItem=EsepPendingItem,
+        EsepLegacyItem=EsepLegacyItem,
+        EsepCountriesItem=EsepCountriesItem,
     )
 
 

@@ -7,6 +7,7 @@ concurrent requests (SPEC §3). One module per port; this one names them togethe
 
 from chalicelib.adapters.dynamodb.accounts import DynamoAccountRepository
 from chalicelib.adapters.dynamodb.challenges import DynamoChallengeRepository
+from chalicelib.adapters.dynamodb.esep import DynamoEsepRepository
 from chalicelib.adapters.dynamodb.flows import DynamoFlowRepository
 from chalicelib.adapters.dynamodb.sessions import DynamoSessionRepository
 from chalicelib.adapters.dynamodb.tickets import DynamoTicketRepository
@@ -14,6 +15,7 @@ from chalicelib.adapters.dynamodb.tickets import DynamoTicketRepository
 __all__ = [
     "DynamoAccountRepository",
     "DynamoChallengeRepository",
+    "DynamoEsepRepository",
     "DynamoFlowRepository",
     "DynamoSessionRepository",
     "DynamoTicketRepository",
