@@ -11,6 +11,9 @@ from chalicelib.web import (
     admin,
     admin_pages,
     certification,
+    esep,
+    esep_pages,
+    eulogin,
     fallback,
     gsis,
     jobs,
@@ -28,22 +31,30 @@ from chalicelib.web.middleware import register_middleware
 app = Chalice(app_name="mitroo")
 # Spreadsheets travel as binary bodies (API Gateway base64-encodes them for Lambda).
 app.api.binary_types.extend(
-    ["application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "multipart/form-data"]
+    [
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "multipart/form-data",
+        "image/png",
+        "image/jpeg",
+    ]
 )
 register_middleware(app)
 
 for blueprint in (
     system,
     gsis,
+    eulogin,
     registration,
     activation,
     recovery,
     certification,
     sessions,
     support,
+    esep,
     admin,
     jobs,
     pages,
+    esep_pages,
     admin_pages,
     workers,
     schedules,

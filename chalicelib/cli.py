@@ -5,6 +5,7 @@
     expire-accounts [--as-of YYYY-MM-DD]
     provision --realm ntua FILE.xlsx [--dry-run] [--kind doctoral] [--report REPORT.xlsx]
     renew --realm ntua FILE.xlsx [--dry-run] [--report REPORT.xlsx]
+    grant-role --realm esep --subject SUB --role nso --country GR
 
 It reads the same settings as the app (``chalicelib.container.services()``), so
 ``AWS_ENDPOINT_URL`` aims it at a local emulator and a deployed environment's variables at
@@ -32,9 +33,11 @@ from pathlib import Path
 from typing import TextIO
 from urllib.parse import urlsplit
 
-from chalicelib.domain.accounts import AFFILIATIONS, Account, AccountStatus
+from chalicelib.domain.accounts import AFFILIATIONS, Account, AccountStatus, UniqueKind
+from chalicelib.domain.audit import AuditEntry
 from chalicelib.flows.emails import valid_email
 from chalicelib.flows.errors import DuplicateValue, FlowError, InvalidEmail, InvalidInput
+from chalicelib.flows.esep_rules import clean_country
 from chalicelib.flows.legacy import (
     LegacyFileInvalid,
     LegacyFormat,
@@ -105,6 +108,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="read the password from standard input (one line) instead of mailing a set-password link",
     )
     admin.set_defaults(handler=create_admin)
+
+    grant = commands.add_parser(
+        "grant-role",
+        help="grant a role to an account that signs in through EU Login (esep: an NSO of a country)",
+        description="Give the account of an EU Login subject a role. The role takes effect at its next "
+        "sign-in. An nso acts only on the users, organisations and projects of its --country.",
+    )
+    grant.add_argument("--realm", required=True, help="realm id (an EU Login realm: esep)")
+    grant.add_argument("--subject", required=True, help="the EU Login `sub` of the (registered) account")
+    grant.add_argument("--role", action="append", required=True, choices=ROLES, help="a role (repeat for several)")
+    grant.add_argument("--country", help="for nso: the ISO code of the country it validates (e.g. GR)")
+    grant.set_defaults(handler=grant_role)
 
     legacy = commands.add_parser(
         "load-legacy",
@@ -353,6 +368,42 @@ def create_admin(args: argparse.Namespace, console: Console) -> int:
         console.err("a set-password e-mail is queued for the administrator")
     console.out(account.account_id)
     return EXIT_OK
+
+
+def grant_role(args: argparse.Namespace, console: Console) -> int:
+    """Set the roles of an EU Login account (replacing its roles), with the NSO's country."""
+    realm = _realm(args.realm)
+    if realm.identity_source != "eulogin":
+        raise UsageError(f"realm {realm.id} does not sign in through EU Login; use create-admin there")
+    roles = tuple(dict.fromkeys(args.role))
+    extra: dict[str, str] = {}
+    if "nso" in roles:
+        errors: dict[str, list[str]] = {}
+        extra["nso_country"] = clean_country(args.country or "", errors)
+        if errors:
+            raise UsageError("--country: the two-letter code of an eTwinning country is required for nso")
+
+    from chalicelib.container import services
+
+    ports = services().ports
+    account = ports.accounts.find_by_unique(realm.id, UniqueKind.USERNAME, args.subject.strip().casefold())
+    if account is None:
+        console.err(f"error: no account of EU Login subject {args.subject} in {realm.id} (register first)")
+        return EXIT_REFUSED
+    now = ports.clock.now()
+    ports.accounts.grant_roles(realm.id, account.account_id, roles, extra, now)
+    ports.audit.record(
+        AuditEntry(
+            realm=realm.id,
+            account_id=account.account_id,
+            action="roles.granted",
+            actor="operator:cli",
+            at=now,
+            details={"roles": ",".join(roles), **extra},
+        )
+    )
+    console.out(f"{account.account_id}: roles {', '.join(roles)}{' for ' + extra['nso_country'] if extra else ''}")
+    return 0
 
 
 def _admin_username(realm: RealmConfig, requested: str | None, email: str) -> str:

@@ -80,6 +80,7 @@ def _ports(settings: Settings) -> Ports:
     from chalicelib.adapters.clock import SystemClock
     from chalicelib.adapters.dynamodb.audit import DynamoAuditLog
     from chalicelib.adapters.dynamodb.counters import DynamoCounters
+    from chalicelib.adapters.dynamodb.esep import DynamoEsepRepository
     from chalicelib.adapters.dynamodb.jobs import DynamoJobRepository
     from chalicelib.adapters.dynamodb.login_lookup import DynamoLoginLookup
     from chalicelib.adapters.dynamodb.models import TableBinding, bind_models
@@ -91,6 +92,7 @@ def _ports(settings: Settings) -> Ports:
         DynamoSessionRepository,
         DynamoTicketRepository,
     )
+    from chalicelib.adapters.eulogin_client import EuLoginClient
     from chalicelib.adapters.gsis_client import GsisClient
     from chalicelib.adapters.jwt_signer import JwtSigner
     from chalicelib.adapters.s3_files import S3FileStore
@@ -105,6 +107,7 @@ def _ports(settings: Settings) -> Ports:
     if not settings.is_local and not jwt_private_key:
         raise RuntimeError("MITROO_JWT_PRIVATE_KEY_SECRET (or MITROO_JWT_PRIVATE_KEY) is required when deployed")
     gsis_client_secret = secret_value(settings.gsis_client_secret_name) or settings.gsis_client_secret
+    eulogin_client_secret = secret_value(settings.eulogin_client_secret_name) or settings.eulogin_client_secret
     aws = {"region_name": settings.aws_region, "endpoint_url": settings.aws_endpoint_url}
     models = bind_models(TableBinding(settings.table_name, settings.aws_region, settings.aws_endpoint_url))
     clock, counters = SystemClock(), DynamoCounters(models)
@@ -146,6 +149,15 @@ def _ports(settings: Settings) -> Ports:
         signer=JwtSigner(_signing_key(jwt_private_key)),
         jobs=DynamoJobRepository(models),
         files=S3FileStore(_s3_client(settings), bucket=settings.upload_bucket),
+        eulogin=EuLoginClient(
+            issuer=settings.eulogin_issuer or "",
+            client_id=settings.eulogin_client_id or "",
+            client_secret=eulogin_client_secret or "",
+            redirect_uri=Links(settings.public_url).eulogin_callback(),
+            timeout=settings.gsis_timeout_seconds,
+            clock=clock,
+        ),
+        esep=DynamoEsepRepository(models),
     )
 
 

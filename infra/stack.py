@@ -4,7 +4,7 @@ Tables come from the same definitions the app and the tests use
 (``chalicelib/adapters/dynamodb/schema.py``). The functions run under one role that
 may do exactly what the code does: item reads and writes on the two tables (never a
 scan, never ``dynamodb:*``), the task queue's send/receive, mail through the stage's
-identity and configuration set, the upload bucket's ``jobs/`` prefix, and the three
+identity and configuration set, the upload bucket's ``jobs/`` and ``projects/`` prefixes, and the three
 secrets. The task worker is fed by an SQS event source mapping declared here (the app
 needs no queue name at import); the daily expiry schedule is the app's own
 ``@app.schedule``.
@@ -238,7 +238,9 @@ class MitrooStack(Stack):
         )
         role.add_to_policy(
             iam.PolicyStatement(
-                actions=["s3:GetObject", "s3:PutObject"], resources=[self.uploads.arn_for_objects("jobs/*")]
+                actions=["s3:GetObject", "s3:PutObject"],
+                # Spreadsheets and reports of jobs; images of eTwinning projects.
+                resources=[self.uploads.arn_for_objects("jobs/*"), self.uploads.arn_for_objects("projects/*")],
             )
         )
         role.add_to_policy(

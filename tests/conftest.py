@@ -100,7 +100,30 @@ def gsis(aws_endpoint: str) -> Iterator[object]:
 
 
 @pytest.fixture(scope="session")
-def chalice_app(gsis: object) -> object:
+def eulogin(aws_endpoint: str) -> Iterator[object]:
+    """The EU Login stand-in over HTTP, registered for the app's callback URI."""
+    from chalicelib.container import reset_services
+    from standins.eulogin import Client, EuLoginStandIn
+
+    secret = "mitroo-test-eulogin-secret-0123456789"  # HS256 wants 32 bytes or more
+    standin = EuLoginStandIn(
+        quiet=True,
+        clients={"mitroo-test": Client("mitroo-test", secret, ("http://127.0.0.1:8000/realms/esep/eulogin/callback",))},
+    ).start()
+    os.environ.update(
+        {
+            "MITROO_EULOGIN_ISSUER": standin.issuer,
+            "MITROO_EULOGIN_CLIENT_ID": "mitroo-test",
+            "MITROO_EULOGIN_CLIENT_SECRET": secret,
+        }
+    )
+    reset_services()
+    yield standin
+    standin.stop()
+
+
+@pytest.fixture(scope="session")
+def chalice_app(gsis: object, eulogin: object) -> object:
     from devtools.local_gateway import install
 
     install()
@@ -110,7 +133,7 @@ def chalice_app(gsis: object) -> object:
 
 
 @pytest.fixture
-def browser(chalice_app: object, gsis: object) -> Iterator[object]:
+def browser(chalice_app: object, gsis: object, eulogin: object) -> Iterator[object]:
     """A person with a browser at an address of its own: a Chalice test client with a
     cookie jar and helpers; queued tasks run (as Lambda's SQS trigger would) on demand."""
     import boto3
@@ -123,7 +146,7 @@ def browser(chalice_app: object, gsis: object) -> Iterator[object]:
     settings = services().settings
     sqs = boto3.client("sqs", region_name=settings.aws_region, endpoint_url=settings.aws_endpoint_url)
     with Client(chalice_app, stage_name="test", project_dir=str(ROOT)) as client:
-        browser = Browser(client, gsis, TaskPump(sqs, settings.task_queue_name, client.lambda_))
+        browser = Browser(client, gsis, TaskPump(sqs, settings.task_queue_name, client.lambda_), eulogin)
         browser.run_tasks()  # start with an empty queue: no test runs another's tasks
         yield browser
         browser.run_tasks()

@@ -23,6 +23,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 from chalicelib.domain.accounts import Account, AccountStatus, LoginRecord, UniqueKind
 from chalicelib.domain.audit import AuditEntry
+from chalicelib.domain.esep import EuLoginIdentity
 from chalicelib.domain.flows import IdentityFlow, Intent, OAuthState
 from chalicelib.domain.identity import GsisIdentity
 from chalicelib.domain.jobs import Job, JobStatus, Progress, RowOutcome
@@ -262,6 +263,17 @@ class InMemoryAccountRepository:
                 raise LookupError(f"no account {account_id} in {realm}")
             self.store.accounts[(realm, account_id)] = dataclasses.replace(
                 account, password_hash=password_hash, updated_at=now
+            )
+
+    def grant_roles(
+        self, realm: str, account_id: str, roles: Sequence[str], extra: dict[str, str], now: datetime
+    ) -> None:
+        with self.store.lock:
+            account = self.store.accounts.get((realm, account_id))
+            if account is None:
+                raise LookupError(f"no account {account_id} in {realm}")
+            self.store.accounts[(realm, account_id)] = dataclasses.replace(
+                account, roles=tuple(roles), extra={**account.extra, **extra}, updated_at=now
             )
 
     def accounts_expiring_between(self, realm: str, first: date, last: date) -> list[Account]:
@@ -678,6 +690,36 @@ class FakeGsis:
         return f"{self.BASE}/logout/mitroo-test/?{urlencode({'url': return_url})}"
 
 
+class FakeEuLogin:
+    """EU Login with codes granted by the test; a code works once and only with the PKCE
+    verifier and nonce of the sign-in it was granted for, as the real provider checks."""
+
+    BASE = "https://eulogin.test"
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._started: dict[str, tuple[str, str]] = {}  # state → (nonce, verifier)
+        self._grants: dict[str, tuple[str, EuLoginIdentity]] = {}  # code → (state, identity)
+
+    def authorization_url(self, *, state: str, nonce: str, code_verifier: str) -> str:
+        with self._lock:
+            self._started[state] = (nonce, code_verifier)
+        return f"{self.BASE}/authorize?{urlencode({'state': state})}"
+
+    def grant(self, authorization_url: str, code: str, identity: EuLoginIdentity) -> None:
+        state = parse_qs(urlsplit(authorization_url).query)["state"][0]
+        with self._lock:
+            self._grants[code] = (state, identity)
+
+    def fetch_identity(self, *, code: str, code_verifier: str, nonce: str) -> EuLoginIdentity:
+        with self._lock:
+            granted = self._grants.pop(code, None)
+            started = self._started.get(granted[0]) if granted else None
+        if granted is None or started != (nonce, code_verifier):
+            raise IdentityProviderError("EU Login did not accept the authorization code.")
+        return granted[1]
+
+
 class InMemoryFileStore:
     """Objects by key, as S3 keeps them; ``fail_next_get`` simulates an outage."""
 
@@ -872,13 +914,16 @@ def build_flows(realm: str = "eiep", *, now: datetime = START) -> Kit:
         InMemoryCounters(),
     )
     accounts = InMemoryAccountRepository(store)
+    flow_repository = InMemoryFlowRepository(store)
+    from tests.fakes_esep import FakeEsepRepository  # it builds on the fakes above
+
     ports = Ports(
         clock=clock,
         secrets=secrets,
         hasher=hasher,
         accounts=accounts,
         login_lookup=InMemoryLoginLookup(accounts, counters),
-        flows=InMemoryFlowRepository(store),
+        flows=flow_repository,
         challenges=InMemoryChallengeRepository(store),
         sessions=InMemorySessionRepository(store),
         tickets=InMemoryTicketRepository(store),
@@ -891,6 +936,8 @@ def build_flows(realm: str = "eiep", *, now: datetime = START) -> Kit:
         signer=signer,
         jobs=InMemoryJobRepository(),
         files=InMemoryFileStore(),
+        eulogin=FakeEuLogin(),
+        esep=FakeEsepRepository(accounts, flow_repository),
     )
     flows = assemble(ports, Links(PUBLIC_URL))
     tasks.runner = flows.tasks

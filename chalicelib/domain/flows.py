@@ -6,6 +6,7 @@ import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from chalicelib.domain.esep import EuLoginIdentity
 from chalicelib.domain.identity import GsisIdentity
 
 
@@ -16,6 +17,8 @@ class Intent(enum.StrEnum):
     CERTIFY = "certify"
     RESET_PASSWORD = "reset-password"
     RECOVER_EMAIL = "recover-email"
+    LOGIN = "login"
+    """EU Login: a known ``sub`` signs in (an unknown one registers)."""
 
 
 @dataclass(frozen=True)
@@ -37,7 +40,7 @@ class OAuthState:
 
 @dataclass(frozen=True)
 class IdentityFlow:
-    """What a completed GSIS round trip produced, waiting for the next step (15 min).
+    """What a completed GSIS or EU Login round trip produced, waiting for the next step (15 min).
 
     The flow id travels in the URL (``?flow=F``); only its hash is stored.
     """
@@ -45,11 +48,25 @@ class IdentityFlow:
     flow_hash: str
     realm: str
     intent: Intent
-    identity: GsisIdentity
+    identity: GsisIdentity | EuLoginIdentity
     created_at: datetime
     expires_at: datetime
     used_at: datetime | None = None
     params: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def gsis(self) -> GsisIdentity:
+        """The GSIS identity (flows of GSIS intents); a flow of the other provider is
+        never accepted where GSIS proof is required."""
+        if not isinstance(self.identity, GsisIdentity):
+            raise TypeError("not a GSIS flow")
+        return self.identity
+
+    @property
+    def eulogin(self) -> EuLoginIdentity:
+        if not isinstance(self.identity, EuLoginIdentity):
+            raise TypeError("not an EU Login flow")
+        return self.identity
 
     def is_expired(self, now: datetime) -> bool:
         return now >= self.expires_at

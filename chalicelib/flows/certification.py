@@ -57,7 +57,7 @@ class Certification:
         """Registry data, and every field where it differs from GSIS (accents and case aside)."""
         account = self._account(realm, flow)
         registry = self._registry(account)
-        gsis = flow.identity.public_fields()
+        gsis = flow.gsis.public_fields()
         differences = [
             {"field": name, "registry": registry[name], "gsis": gsis[name]}
             for name in COMPARED
@@ -88,11 +88,11 @@ class Certification:
             log.info("certification declined", extra={"realm": realm.id, "account_id": account.account_id})
             return Cancelled(realm.support.url if realm.support else self.links.page(realm.id, ""))
         on_record = account.identity.afm if account.identity else ""
-        if on_record and on_record != flow.identity.afm:
+        if on_record and on_record != flow.gsis.afm:
             raise IdentityMismatch()
         try:
             self.accounts.certify(
-                realm.id, account.account_id, flow.identity, consume_flow=flow.flow_hash, now=self.clock.now()
+                realm.id, account.account_id, flow.gsis, consume_flow=flow.flow_hash, now=self.clock.now()
             )
         except DuplicateValue:
             raise AfmRegistered() from None

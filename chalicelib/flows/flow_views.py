@@ -29,10 +29,10 @@ class FlowViews:
             "intent": str(flow.intent),
             "expires_at": flow.expires_at.isoformat(),
             "used": flow.used_at is not None,
-            "identity": flow.identity.public_fields(),
+            "identity": flow.gsis.public_fields(),
         }
         if flow.intent is Intent.RECOVER_EMAIL:
-            account = self.accounts.find_by_unique(realm.id, UniqueKind.AFM, flow.identity.afm)
+            account = self.accounts.find_by_unique(realm.id, UniqueKind.AFM, flow.gsis.afm)
             view.update({"email": account.email} if account else {"status": "no_account"})
         elif flow.intent is Intent.RESET_PASSWORD:
             view.update(self.recovery.view(realm, flow))

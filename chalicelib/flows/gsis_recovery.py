@@ -62,7 +62,7 @@ class GsisRecovery:
             account is None
             or account.identity is None
             or not account.identity.afm
-            or account.identity.afm != flow.identity.afm
+            or account.identity.afm != flow.gsis.afm
             or account.status in (AccountStatus.DISABLED, AccountStatus.EXPIRED)
         ):
             return None

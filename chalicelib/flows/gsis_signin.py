@@ -25,6 +25,9 @@ from chalicelib.flows.errors import (
 from chalicelib.ports import Clock, FlowRepository, GsisProvider, SecretSource, TicketRepository
 from chalicelib.realms import RealmConfig
 
+GSIS_INTENTS = (Intent.REGISTER, Intent.CERTIFY, Intent.RESET_PASSWORD, Intent.RECOVER_EMAIL)
+"""What a person may go to GSIS for (``login`` belongs to EU Login realms)."""
+
 TICKETED_INTENTS: dict[Intent, tuple[str, TicketKind]] = {
     Intent.CERTIFY: ("ticket", TicketKind.CERTIFICATION),
     Intent.RESET_PASSWORD: ("reset", TicketKind.PASSWORD_RESET),
@@ -68,7 +71,9 @@ class GsisSignIn:
         try:
             chosen = Intent(intent)
         except ValueError:
-            allowed = ", ".join(str(i) for i in Intent)
+            chosen = None
+        if chosen is None or chosen not in GSIS_INTENTS:
+            allowed = ", ".join(str(i) for i in GSIS_INTENTS)
             raise InvalidInput(errors={"intent": [f"must be one of {allowed}"]}) from None
         flow_params = self._ticket_params(realm, chosen, params or {})
         binding = browser_binding or self.secrets.token()

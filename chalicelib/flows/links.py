@@ -19,6 +19,10 @@ class Links:
         """The redirect URI registered with GSIS (SPEC §4)."""
         return f"{self.base_url}/realms/eiep/gsis/callback"
 
+    def eulogin_callback(self) -> str:
+        """The redirect URI registered with EU Login (SPEC §4)."""
+        return f"{self.base_url}/realms/esep/eulogin/callback"
+
     def issuer(self, realm: str) -> str:
         """The ``iss`` of the realm's access tokens; its JWKS lives under it."""
         return f"{self.base_url}/realms/{realm}"

@@ -96,7 +96,7 @@ class GsisRegistration:
             raise InvalidInput(errors={"flow": ["this flow was not started for registration"]})
         email = valid_email(request.email)
         fields = self._other_fields(realm, request)
-        self._check_password(realm, request, [email, flow.identity.first_name, flow.identity.last_name])
+        self._check_password(realm, request, [email, flow.gsis.first_name, flow.gsis.last_name])
 
         now = self.clock.now()
         account = Account(
@@ -108,11 +108,11 @@ class GsisRegistration:
             created_at=now,
             updated_at=now,
             password_hash=self.hasher.hash(request.password),
-            identity=flow.identity,
+            identity=flow.gsis,
             gsis_verified=True,
             gender=fields.gender,
             # Seed 000, note 2: teachers without a registry number enter their AFM.
-            registry_number=fields.registry_number or flow.identity.afm,
+            registry_number=fields.registry_number or flow.gsis.afm,
             mobile=fields.mobile,
             language=fields.language,
         )

@@ -117,7 +117,7 @@ class Sessions:
         if self.hasher.needs_rehash(login.password_hash):
             # The right password is known only now: upgrade a legacy or weaker hash.
             self.accounts.set_password_hash(realm.id, login.account_id, self.hasher.hash(password), self.clock.now())
-        self._require_usable(login.status)
+        self.require_usable(login.status)
         if login.expires_on is not None and login.expires_on < self.clock.now().date():
             raise AccountExpired()  # the daily sweep may not have run yet: check here too
         if realm.identity_source == "gsis" and not login.gsis_verified:
@@ -154,7 +154,7 @@ class Sessions:
         account = self.accounts.get(realm.id, current.account_id)
         if account is None:
             raise TokenInvalid()
-        self._require_usable(account.status)
+        self.require_usable(account.status)
         if account.is_past_expiry(now.date()):
             raise AccountExpired()
         secret = self.secrets.token()
@@ -220,7 +220,7 @@ class Sessions:
         }
 
     @staticmethod
-    def _require_usable(status: AccountStatus) -> None:
+    def require_usable(status: AccountStatus) -> None:
         if status is AccountStatus.PENDING_ACTIVATION:
             raise NotActivated()
         if status is AccountStatus.DISABLED:

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from chalicelib.flows import activation as activation_tasks
+from chalicelib.flows import esep_projects as esep_project_tasks
+from chalicelib.flows import esep_validation as esep_validation_tasks
 from chalicelib.flows import expiry as expiry_tasks
 from chalicelib.flows import jobs as job_tasks
 from chalicelib.flows import passwords as password_tasks
@@ -16,6 +18,11 @@ from chalicelib.flows import support as support_tasks
 from chalicelib.flows.activation import Activation
 from chalicelib.flows.certification import Certification
 from chalicelib.flows.challenges import Challenges
+from chalicelib.flows.esep_network import EsepNetwork
+from chalicelib.flows.esep_projects import EsepProjects
+from chalicelib.flows.esep_registration import EsepRegistration
+from chalicelib.flows.esep_validation import EsepValidation
+from chalicelib.flows.eulogin_signin import EuLoginSignIn
 from chalicelib.flows.expiry import Expiry
 from chalicelib.flows.flow_views import FlowViews
 from chalicelib.flows.gsis_recovery import GsisRecovery
@@ -38,6 +45,8 @@ from chalicelib.ports import (
     ChallengeRepository,
     Clock,
     Counters,
+    EsepRepository,
+    EuLoginProvider,
     FileStore,
     FlowRepository,
     GsisProvider,
@@ -76,6 +85,8 @@ class Ports:
     signer: TokenSigner
     jobs: JobRepository
     files: FileStore
+    eulogin: EuLoginProvider
+    esep: EsepRepository
 
 
 @dataclass(frozen=True)
@@ -97,6 +108,11 @@ class Flows:
     registrar: Registrar
     jobs: Jobs
     tasks: TaskRunner
+    eulogin_signin: EuLoginSignIn
+    esep_registration: EsepRegistration
+    esep_network: EsepNetwork
+    esep_validation: EsepValidation
+    esep_projects: EsepProjects
 
 
 def assemble(ports: Ports, links: Links) -> Flows:
@@ -168,8 +184,27 @@ def assemble(ports: Ports, links: Links) -> Flows:
         ),
         renewal=Renewal(accounts=accounts, audit=ports.audit, clock=clock),
     )
+    eulogin_signin = EuLoginSignIn(
+        flows=ports.flows, provider=ports.eulogin, accounts=accounts, clock=clock, secrets=secrets
+    )
+    esep_validation = EsepValidation(
+        esep=ports.esep, accounts=accounts, audit=ports.audit, tasks=ports.tasks, mailer=ports.mailer, clock=clock
+    )
+    esep_projects = EsepProjects(
+        esep=ports.esep,
+        accounts=accounts,
+        hasher=ports.hasher,
+        files=ports.files,
+        tasks=ports.tasks,
+        mailer=ports.mailer,
+        clock=clock,
+        secrets=secrets,
+    )
     runner = TaskRunner(
         {
+            esep_validation_tasks.DECISION_MAIL: esep_validation.deliver_decision,
+            esep_project_tasks.INVITATION_MAIL: esep_projects.deliver_invitation,
+            esep_project_tasks.ANSWER_MAIL: esep_projects.deliver_answer,
             activation_tasks.SEND: activation.deliver,
             activation_tasks.RESEND: activation.deliver_resend,
             password_tasks.RESET_MAIL: passwords.deliver_reset,
@@ -199,4 +234,17 @@ def assemble(ports: Ports, links: Links) -> Flows:
         registrar=registrar,
         jobs=jobs,
         tasks=runner,
+        eulogin_signin=eulogin_signin,
+        esep_registration=EsepRegistration(
+            signin=eulogin_signin,
+            flows=ports.flows,
+            esep=ports.esep,
+            sessions=sessions,
+            audit=ports.audit,
+            clock=clock,
+            secrets=secrets,
+        ),
+        esep_network=EsepNetwork(esep=ports.esep, clock=clock, secrets=secrets),
+        esep_validation=esep_validation,
+        esep_projects=esep_projects,
     )

@@ -54,6 +54,9 @@ class Operation:
     """Request media types passed to the handler as bytes (uploads), beside JSON."""
     produces: tuple[str, ...] = ()
     """Media types of a successful answer other than JSON (files)."""
+    body_by_source: dict[str, type[BaseModel]] = field(default_factory=dict)
+    """Realms that sign in through another identity source send another body here
+    (``eulogin`` realms register and sign in from a flow)."""
 
 
 REGISTRY: list[Operation] = []
@@ -152,6 +155,7 @@ def api(
     query: dict[str, str] | None = None,
     raw_types: Sequence[str] = (),
     produces: Sequence[str] = (),
+    body_by_source: dict[str, type[BaseModel]] | None = None,
 ) -> Callable[[Callable[..., Reply]], Callable[..., Reply]]:
     """Register ``handler`` as ``method path`` on ``blueprint`` and document it.
 
@@ -173,8 +177,10 @@ def api(
                 query=dict(query or {}),
                 raw_types=tuple(raw_types),
                 produces=tuple(produces),
+                body_by_source=dict(body_by_source or {}),
             )
         )
+        alternatives = dict(body_by_source or {})
 
         @functools.wraps(handler)
         def view(**params: str) -> Response:
@@ -184,7 +190,8 @@ def api(
                 if body is not None:
                     csrf.check(request)
                 raw = bool(raw_types) and media_type(request.headers) in raw_types
-                parsed = parse_body(request, body) if body is not None and not raw else None
+                model = alternatives.get(realm.identity_source, body) if realm is not None else body
+                parsed = parse_body(request, model) if model is not None and not raw else None
                 ctx = Ctx(request=request, realm_config=realm, body=parsed)
                 reply = handler(ctx, **params)
             except UnknownRealm:

@@ -6,6 +6,7 @@ from chalice import Blueprint, Response
 
 from chalicelib.web.cookies import build_cookie
 from chalicelib.web.endpoints import Ctx, Reply, api, page
+from chalicelib.web.esep_schemas import EsepFlowOutput
 from chalicelib.web.html import redirect
 from chalicelib.web.schemas import FlowOutput
 
@@ -45,10 +46,13 @@ def callback(ctx: Ctx) -> Response:
 @api(
     bp,
     "/api/v1/realms/{realm}/flows/{flow}",
-    summary="Read a GSIS flow: the identity GSIS asserted and what its intent needs",
+    summary="Read a flow: the identity GSIS or EU Login asserted and what its intent needs",
     responses={200: FlowOutput},
     problems=["flow_not_found", "flow_expired", "not_found"],
     tags=["gsis"],
 )
 def read_flow(ctx: Ctx, flow: str) -> Reply:
+    if ctx.realm.identity_source == "eulogin":
+        view = EsepFlowOutput.model_validate(ctx.flows.esep_registration.view(ctx.realm, flow))
+        return Reply(body=view.model_dump(mode="json"))  # "legacy_account": null is part of the answer
     return Reply(body=FlowOutput.model_validate(ctx.flows.flow_views.describe(ctx.realm, flow)))

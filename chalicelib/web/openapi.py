@@ -44,6 +44,9 @@ def _operation(op: Operation, components: dict[str, Any]) -> dict[str, Any]:
         document["parameters"] = parameters
     if op.body is not None:
         ref = _schema(op.body, components, for_input=True)
+        if op.body_by_source:  # realms of another identity source send another body
+            others = [_schema(model, components, for_input=True) for model in op.body_by_source.values()]
+            ref = {"oneOf": [ref, *others]}
         document["requestBody"] = {
             "required": True,
             "content": {

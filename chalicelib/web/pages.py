@@ -13,7 +13,7 @@ from chalice import Blueprint, Response
 
 from chalicelib.domain.tokens import Purpose
 from chalicelib.flows.errors import FlowUsed, NotFound, Unauthorized
-from chalicelib.web import csrf
+from chalicelib.web import csrf, esep_pages
 from chalicelib.web.cookies import expire_cookie
 from chalicelib.web.endpoints import Ctx, page
 from chalicelib.web.html import redirect, render_page
@@ -53,11 +53,13 @@ def index(ctx: Ctx) -> Response:
 
 @page(bp, "/realms/{realm}/register")
 def register(ctx: Ctx) -> Response:
+    if ctx.realm.identity_source == "eulogin":
+        return esep_pages.register_page(ctx, form_page)
     flow_id = ctx.query("flow") or ""
     flow = ctx.flows.gsis_signin.load(ctx.realm, flow_id)
     if flow.used_at is not None:
         raise FlowUsed()
-    return form_page(ctx, "register.html", flow_id=flow_id, identity=flow.identity.public_fields())
+    return form_page(ctx, "register.html", flow_id=flow_id, identity=flow.gsis.public_fields())
 
 
 @page(bp, "/realms/{realm}/registered")
@@ -83,6 +85,9 @@ def login(ctx: Ctx) -> Response:
 
 @page(bp, "/realms/{realm}/home")
 def home(ctx: Ctx) -> Response:
+    flow_id = ctx.query("flow")
+    if flow_id and ctx.realm.identity_source == "eulogin":
+        return esep_pages.home_from_flow(ctx, flow_id)
     try:
         profile = ctx.flows.sessions.profile(ctx.realm, authenticate(ctx))
     except Unauthorized:

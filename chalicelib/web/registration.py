@@ -7,6 +7,8 @@ from chalice import Blueprint
 from chalicelib.flows.errors import NotFound
 from chalicelib.flows.registration import RegistrationRequest
 from chalicelib.web.endpoints import Ctx, Reply, api, count
+from chalicelib.web.esep import register_from_flow
+from chalicelib.web.esep_schemas import EsepRegistrationInput
 from chalicelib.web.schemas import RegistrationInput, RegistrationOutput
 
 bp = Blueprint(__name__)
@@ -16,8 +18,9 @@ bp = Blueprint(__name__)
     bp,
     "/api/v1/realms/{realm}/registrations",
     method="POST",
-    summary="Register with the identity of a GSIS flow; sends the activation mail",
+    summary="Register with the identity of a GSIS flow (sends the activation mail) or an EU Login flow (esep)",
     body=RegistrationInput,
+    body_by_source={"eulogin": EsepRegistrationInput},
     responses={201: RegistrationOutput},
     problems=[
         "email_taken",
@@ -29,10 +32,14 @@ bp = Blueprint(__name__)
         "passwords_mismatch",
         "invalid_email",
         "not_found",
+        "invalid_input",
+        "username_taken",
     ],
     tags=["registration"],
 )
 def register(ctx: Ctx) -> Reply:
+    if ctx.realm.identity_source == "eulogin":
+        return register_from_flow(ctx)
     if ctx.realm.identity_source != "gsis":
         raise NotFound("This realm does not register accounts this way.")
     body: RegistrationInput = ctx.body

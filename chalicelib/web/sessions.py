@@ -8,6 +8,7 @@ from chalicelib.flows.sessions import Principal, TokenPair
 from chalicelib.realms import RealmConfig
 from chalicelib.web.cookies import build_cookie, expire_cookie
 from chalicelib.web.endpoints import Ctx, Reply, api, count
+from chalicelib.web.esep_schemas import FlowSessionInput
 from chalicelib.web.schemas import LoginInput, ProfileOutput, RefreshInput, TokenOutput
 
 bp = Blueprint(__name__)
@@ -54,8 +55,9 @@ def authenticate(ctx: Ctx) -> Principal:
     bp,
     "/api/v1/realms/{realm}/sessions",
     method="POST",
-    summary="Sign in with username and password",
+    summary="Sign in with username and password (esep: from an EU Login flow of intent login)",
     body=LoginInput,
+    body_by_source={"eulogin": FlowSessionInput},
     responses={201: TokenOutput},
     problems=[
         "invalid_credentials",
@@ -64,10 +66,15 @@ def authenticate(ctx: Ctx) -> Principal:
         "account_expired",
         "too_many_attempts",
         "not_found",
+        "flow_not_found",
+        "flow_expired",
+        "flow_used",
     ],
     tags=["sessions"],
 )
 def login(ctx: Ctx) -> Reply:
+    if isinstance(ctx.body, FlowSessionInput):  # EU Login realms: one session per flow
+        return token_reply(ctx, ctx.flows.esep_registration.login(ctx.realm, ctx.body.flow), 201)
     body: LoginInput = ctx.body
     pair = ctx.flows.sessions.login(ctx.realm, body.username, body.password, ctx.client_ip)
     count("LoginSucceeded")

@@ -106,7 +106,7 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path, timeou
 
 @pytest.fixture(scope="session")
 def site(aws_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    port, gsis_port = _free_port(), _free_port()
+    port, gsis_port, eulogin_port = _free_port(), _free_port(), _free_port()
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     env = {
         key: value
@@ -126,7 +126,7 @@ def site(aws_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     log = tmp_path_factory.mktemp("site") / "site.log"
     with log.open("wb") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "devtools.run", "--gsis-port", str(gsis_port)],
+            [sys.executable, "-m", "devtools.run", "--gsis-port", str(gsis_port), "--eulogin-port", str(eulogin_port)],
             cwd=ROOT,
             env=env,
             stdout=output,

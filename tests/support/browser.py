@@ -17,6 +17,7 @@ import requests
 
 from devtools.local_gateway import TEST_ADDRESS_HEADER
 from devtools.task_pump import TaskPump
+from standins import eulogin as eulogin_standin
 from standins.gsis import GsisStandIn, Identity, make_afm
 
 _seeds = itertools.count(random.randrange(10**6))
@@ -44,9 +45,12 @@ class Response:
 
 
 class Browser:
-    def __init__(self, client: Any, gsis: GsisStandIn, pump: TaskPump) -> None:
+    def __init__(
+        self, client: Any, gsis: GsisStandIn, pump: TaskPump, eulogin: eulogin_standin.EuLoginStandIn | None = None
+    ) -> None:
         self.client = client
         self.gsis = gsis
+        self.eulogin = eulogin
         self.pump = pump
         self.jar: dict[str, str] = {}
         # Every browser is a different client address (rate limits are per address).
@@ -140,6 +144,36 @@ class Browser:
         assert callback.status == 303, callback.text
         query = parse_qs(urlsplit(callback.location).query)
         return query["flow"][0]
+
+    # -- EU Login -------------------------------------------------------------------------
+    def new_eulogin_person(self, country: str = "GR", **overrides: Any) -> eulogin_standin.Identity:
+        """A fresh EU Login user (unique ``sub`` and e-mail)."""
+        seed = next(_seeds)
+        fields = {
+            "sub": f"n{seed:07x}",
+            "email": f"teacher{seed}@school.example",
+            "given_name": "Ελένη",
+            "family_name": "Αντωνίου",
+            "country": country,
+        }
+        fields.update(overrides)
+        return eulogin_standin.Identity(**fields)
+
+    def start_eulogin(self) -> str:
+        """Open /eulogin/start; returns the authorize URL EU Login received."""
+        assert self.eulogin is not None
+        response = self.get("/realms/esep/eulogin/start", html=True)
+        assert response.status == 302, response.text
+        assert response.location.startswith(self.eulogin.authorization_endpoint)
+        return response.location
+
+    def eulogin_flow(self, person: eulogin_standin.Identity) -> tuple[str, str]:
+        """The whole EU Login round trip: (flow id, the page Mitroo sent the browser to)."""
+        assert self.eulogin is not None
+        callback = self.callback(self.eulogin.authorize(self.start_eulogin(), person))
+        assert callback.status == 303, callback.text
+        location = urlsplit(callback.location)
+        return parse_qs(location.query)["flow"][0], location.path
 
     # -- Mitroo journeys ------------------------------------------------------------------
     def register(self, flow: str, email: str, password: str = STRONG_PASSWORD, **extra: Any) -> Response:

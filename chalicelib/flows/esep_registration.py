@@ -1,0 +1,265 @@
+"""ESEP registration and sign-in from an EU Login flow (seed 003 «Α. Εγγραφή», SPEC §2.7).
+
+A new ``sub`` fills the profile for its role and becomes a member ``registered`` until
+the NSO of its country validates it; a known ``sub`` gets a session. Names and e-mail
+come only from the ID token kept in the flow, never from the request. A legacy account
+with the same e-mail is offered once: taken over (profile and organisations) when the
+person confirms, and never offered again when they decline.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from chalicelib.domain.accounts import Account, AccountStatus, normalise_email
+from chalicelib.domain.audit import AuditEntry
+from chalicelib.domain.esep import (
+    SCHOOL_ROLES,
+    EsepRole,
+    EuLoginIdentity,
+    LegacyMember,
+    Member,
+    MemberStatus,
+    OrganisationStatus,
+)
+from chalicelib.domain.flows import IdentityFlow, Intent
+from chalicelib.domain.secrets import fingerprint
+from chalicelib.flows.errors import (
+    DuplicateValue,
+    EmailTaken,
+    FlowAlreadyUsed,
+    FlowExpired,
+    FlowNotFound,
+    FlowUsed,
+    InvalidInput,
+    StaleRecord,
+    UsernameTaken,
+)
+from chalicelib.flows.esep_rules import clean_country, clean_list
+from chalicelib.flows.eulogin_signin import EuLoginSignIn
+from chalicelib.flows.sessions import Sessions, TokenPair
+from chalicelib.ports import AuditLog, Clock, EsepRepository, FlowRepository, SecretSource
+from chalicelib.realms import RealmConfig
+
+log = logging.getLogger(__name__)
+
+ROLE_NEEDS_ORGANISATION = frozenset({*SCHOOL_ROLES, EsepRole.COMPANY_STAFF})
+"""Roles that work somewhere: at least one organisation (seed 003, step 5)."""
+ROLE_NEEDS_SUBJECTS = frozenset({EsepRole.TEACHER})
+"""Teachers say what they teach: projects and people search depend on it."""
+
+
+@dataclass(frozen=True)
+class EsepRegistrationRequest:
+    flow: str
+    role: str
+    country: str
+    join_etwinning: bool = False
+    organisation_ids: list[str] = field(default_factory=list)
+    available_for_projects: bool | None = None
+    subjects: list[str] | None = None
+    languages: list[str] | None = None
+    migrate_legacy: bool = False
+
+
+@dataclass(frozen=True)
+class EsepRegistered:
+    account_id: str
+    status: MemberStatus
+    tokens: TokenPair
+    migrated: bool
+
+
+@dataclass(frozen=True)
+class EsepRegistration:
+    signin: EuLoginSignIn
+    flows: FlowRepository
+    esep: EsepRepository
+    sessions: Sessions
+    audit: AuditLog
+    clock: Clock
+    secrets: SecretSource
+
+    def view(self, realm: RealmConfig, flow_id: str) -> dict[str, Any]:
+        """``GET /flows/{F}`` of an EU Login flow: intent, identity, legacy offer."""
+        flow = self._flow(realm, flow_id)
+        legacy = self._legacy_offer(flow) if flow.intent is Intent.REGISTER else None
+        return {
+            "intent": str(flow.intent),
+            "identity": flow.eulogin.public_fields(),
+            "legacy_account": _legacy_view(legacy) if legacy else None,
+            "used": flow.used_at is not None,
+        }
+
+    def register(self, realm: RealmConfig, request: EsepRegistrationRequest) -> EsepRegistered:
+        """Create the account and its member record from a ``register`` flow.
+
+        Raises
+        ------
+        FlowNotFound, FlowExpired, FlowUsed
+        InvalidInput
+            role, country or organisations do not fit, a required field is missing.
+        EmailTaken, UsernameTaken
+            the e-mail or the ``sub`` has an account already.
+        """
+        flow = self._flow(realm, request.flow)
+        if flow.intent is not Intent.REGISTER:
+            raise FlowNotFound("This sign-in is not a registration.")
+        if flow.used_at is not None:
+            raise FlowUsed()
+        identity = flow.eulogin
+        legacy = self._legacy_offer(flow)
+        migrating = legacy if (legacy is not None and request.migrate_legacy) else None
+        role, country, organisation_ids, subjects, languages = self._validated(request, migrating)
+        now = self.clock.now()
+        account_id = self.secrets.identifier()
+        account = Account(
+            account_id=account_id,
+            realm=realm.id,
+            username=identity.subject,
+            email=identity.email,
+            status=AccountStatus.ACTIVE,
+            created_at=now,
+            updated_at=now,
+            activated_at=now,
+            language=realm.default_language,
+            extra={"given_name": identity.given_name, "family_name": identity.family_name},
+        )
+        member = Member(
+            account_id=account_id,
+            subject=identity.subject,
+            email=normalise_email(identity.email),
+            given_name=identity.given_name,
+            family_name=identity.family_name,
+            country=country,
+            role=role,
+            join_etwinning=request.join_etwinning,
+            status=MemberStatus.REGISTERED,
+            created_at=now,
+            updated_at=now,
+            organisation_ids=organisation_ids,
+            available_for_projects=_first_bool(
+                request.available_for_projects, migrating.available_for_projects if migrating else None
+            ),
+            subjects=subjects,
+            languages=languages,
+            bio=migrating.bio if migrating else "",
+        )
+        try:
+            self.esep.register(
+                account,
+                member,
+                consume_flow=flow.flow_hash,
+                now=now,
+                migrate_legacy=migrating.email if migrating else None,
+            )
+        except DuplicateValue as exc:
+            if exc.kind == "email":
+                raise EmailTaken() from None
+            raise UsernameTaken("This EU Login account is registered already.") from None
+        except FlowAlreadyUsed:
+            raise FlowUsed() from None
+        except StaleRecord:
+            raise InvalidInput(errors={"migrate_legacy": ["the old account was taken over already"]}) from None
+        if legacy is not None and migrating is None:
+            self.esep.decline_legacy(legacy.email, identity.subject)
+        self.audit.record(
+            AuditEntry(
+                realm=realm.id,
+                account_id=account_id,
+                action="esep.registered",
+                actor=account_id,
+                at=now,
+                details={"role": str(role), "country": country, "migrated": "yes" if migrating else "no"},
+            )
+        )
+        log.info("esep member registered", extra={"realm": realm.id, "account_id": account_id, "country": country})
+        tokens = self.sessions.open(realm, account_id, ())
+        return EsepRegistered(account_id, MemberStatus.REGISTERED, tokens, migrated=migrating is not None)
+
+    def login(self, realm: RealmConfig, flow_id: str) -> TokenPair:
+        """A session for the known ``sub`` of a ``login`` flow; one per flow.
+
+        Raises FlowNotFound, FlowExpired, FlowUsed.
+        """
+        flow = self._flow(realm, flow_id)
+        if flow.intent is not Intent.LOGIN:
+            raise FlowNotFound("This sign-in has no account yet: register first.")
+        account_id = flow.params.get("account_id", "")
+        account = self.sessions.accounts.get(realm.id, account_id)
+        if account is None:
+            raise FlowNotFound()
+        if not self.flows.mark_flow_used(flow.flow_hash, self.clock.now()):
+            raise FlowUsed()
+        self.sessions.require_usable(account.status)
+        return self.sessions.open(realm, account.account_id, account.roles)
+
+    # --- helpers ---------------------------------------------------------------------
+
+    def _flow(self, realm: RealmConfig, flow_id: str) -> IdentityFlow:
+        flow = self.signin_flow(realm, flow_id)
+        if flow.intent not in (Intent.REGISTER, Intent.LOGIN):
+            raise FlowNotFound()
+        return flow
+
+    def signin_flow(self, realm: RealmConfig, flow_id: str) -> IdentityFlow:
+        """A live EU Login flow of ``realm`` (used or not). Raises FlowNotFound, FlowExpired."""
+        flow = self.flows.get_flow(fingerprint(flow_id)) if flow_id else None
+        if flow is None or flow.realm != realm.id or not isinstance(flow.identity, EuLoginIdentity):
+            raise FlowNotFound()
+        if flow.is_expired(self.clock.now()):
+            raise FlowExpired()
+        return flow
+
+    def _legacy_offer(self, flow: IdentityFlow) -> LegacyMember | None:
+        identity = flow.eulogin
+        legacy = self.esep.get_legacy(normalise_email(identity.email))
+        if legacy is None or legacy.declined_by is not None:
+            return None
+        return legacy
+
+    def _validated(
+        self, request: EsepRegistrationRequest, legacy: LegacyMember | None
+    ) -> tuple[EsepRole, str, tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+        errors: dict[str, list[str]] = {}
+        try:
+            role = EsepRole(request.role)
+        except ValueError:
+            errors["role"] = [f"must be one of {', '.join(str(r) for r in EsepRole)}"]
+            role = EsepRole.OTHER
+        country = clean_country(request.country, errors)
+        if request.join_etwinning and role not in SCHOOL_ROLES:
+            errors["join_etwinning"] = ["only school staff can join eTwinning"]
+        subjects = clean_list(request.subjects or (legacy.subjects if legacy else ()), "subjects", errors)
+        languages = clean_list(request.languages or (legacy.languages if legacy else ()), "languages", errors)
+        wanted = list(dict.fromkeys([*request.organisation_ids, *(legacy.organisation_ids if legacy else ())]))
+        organisations = self.esep.get_organisations(wanted) if wanted else {}
+        unknown = [oid for oid in wanted if oid not in organisations]
+        if unknown:
+            errors["organisation_ids"] = [f"unknown organisation {oid}" for oid in unknown]
+        elif any(organisations[oid].status is OrganisationStatus.REJECTED for oid in wanted):
+            errors["organisation_ids"] = ["a rejected organisation cannot be joined"]
+        if role in ROLE_NEEDS_ORGANISATION and not wanted:
+            errors.setdefault("organisation_ids", []).append("add at least one organisation you work at")
+        if role in ROLE_NEEDS_SUBJECTS and not subjects:
+            errors.setdefault("subjects", []).append("teachers name at least one subject")
+        if errors:
+            raise InvalidInput(errors=errors)
+        return role, country, tuple(wanted), subjects, languages
+
+
+def _first_bool(*values: bool | None) -> bool:
+    return next((value for value in values if value is not None), False)
+
+
+def _legacy_view(legacy: LegacyMember) -> dict[str, Any]:
+    return {
+        "given_name": legacy.given_name,
+        "family_name": legacy.family_name,
+        "country": legacy.country,
+        "role": str(legacy.role),
+        "organisations": len(legacy.organisation_ids),
+        "subjects": list(legacy.subjects),
+    }

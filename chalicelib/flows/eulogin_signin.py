@@ -1,0 +1,119 @@
+"""Signing in through EU Login (OIDC, SPEC §2.7): start, callback, and the resulting flow.
+
+The ``state`` is kept server-side as for GSIS (single use, expiring, bound to the
+browser by a cookie); with it the PKCE ``code_verifier`` and the ``nonce``, which never
+leave the server except as the S256 challenge and inside the authorize URL. A validated
+ID token becomes an :class:`IdentityFlow` whose intent says what comes next: ``login``
+for a ``sub`` that has an account, ``register`` otherwise. Accounts are keyed on ``sub``
+alone; the e-mail is used only to offer a legacy migration.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chalicelib.domain.accounts import UniqueKind
+from chalicelib.domain.flows import IdentityFlow, Intent, OAuthState
+from chalicelib.domain.secrets import fingerprint, same
+from chalicelib.flows.errors import IdentityProviderError, InvalidInput, StateInvalid
+from chalicelib.flows.gsis_signin import CompletedSignIn, StartedSignIn
+from chalicelib.ports import AccountRepository, Clock, EuLoginProvider, FlowRepository, SecretSource
+from chalicelib.realms import RealmConfig
+
+PROVIDER = "eulogin"
+
+
+@dataclass(frozen=True)
+class EuLoginSignIn:
+    flows: FlowRepository
+    provider: EuLoginProvider
+    accounts: AccountRepository
+    clock: Clock
+    secrets: SecretSource
+
+    def start(self, realm: RealmConfig, browser_binding: str | None) -> StartedSignIn:
+        """Create a state (with its PKCE verifier and nonce) and the EU Login URL.
+
+        Raises
+        ------
+        InvalidInput
+            the realm does not use EU Login.
+        """
+        if realm.identity_source != PROVIDER:
+            raise InvalidInput("This realm does not use EU Login.", errors={"realm": ["EU Login is not used here"]})
+        binding = browser_binding or self.secrets.token()
+        state, nonce, verifier = self.secrets.token(), self.secrets.token(), self.secrets.token() + self.secrets.token()
+        now = self.clock.now()
+        self.flows.save_state(
+            OAuthState(
+                state_hash=fingerprint(state),
+                realm=realm.id,
+                provider=PROVIDER,
+                intent=Intent.REGISTER,
+                browser_hash=fingerprint(binding),
+                created_at=now,
+                expires_at=now + realm.lifetimes.oauth_state,
+                params={"nonce": nonce, "code_verifier": verifier},
+            )
+        )
+        url = self.provider.authorization_url(state=state, nonce=nonce, code_verifier=verifier)
+        return StartedSignIn(url, binding)
+
+    def complete(
+        self,
+        realm: RealmConfig,
+        *,
+        state: str | None,
+        code: str | None,
+        error: str | None,
+        browser_binding: str | None,
+    ) -> CompletedSignIn:
+        """Turn EU Login's answer into a flow (``login`` for a known ``sub``).
+
+        The state is taken before anything else: a replayed callback fails even when the
+        first one failed later on.
+
+        Raises
+        ------
+        StateInvalid
+            unknown, replayed, expired, foreign or another browser's state.
+        IdentityProviderError
+            EU Login refused, or its answer did not validate (PKCE, nonce, signature…).
+        """
+        if not state:
+            raise StateInvalid()
+        stored = self.flows.take_state(fingerprint(state))
+        now = self.clock.now()
+        if (
+            stored is None
+            or stored.realm != realm.id
+            or stored.provider != PROVIDER
+            or now >= stored.expires_at
+            or not browser_binding
+            or not same(stored.browser_hash, fingerprint(browser_binding))
+        ):
+            raise StateInvalid()
+        if error:
+            raise IdentityProviderError(
+                "EU Login did not confirm your identity (the sign-in was cancelled or refused)."
+            )
+        if not code:
+            raise IdentityProviderError("EU Login answered without an authorization code.")
+        identity = self.provider.fetch_identity(
+            code=code, code_verifier=stored.params["code_verifier"], nonce=stored.params["nonce"]
+        )
+        known = self.accounts.find_by_unique(realm.id, UniqueKind.USERNAME, identity.subject.casefold())
+        intent = Intent.LOGIN if known is not None else Intent.REGISTER
+        flow_id = self.secrets.token()
+        self.flows.save_flow(
+            IdentityFlow(
+                flow_hash=fingerprint(flow_id),
+                realm=realm.id,
+                intent=intent,
+                identity=identity,
+                created_at=now,
+                expires_at=now + realm.lifetimes.flow,
+                params={"account_id": known.account_id} if known is not None else {},
+            )
+        )
+        return CompletedSignIn(flow_id, intent)
