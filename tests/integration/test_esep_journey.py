@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from chalicelib.domain.accounts import normalise_email
 from tests.support.browser import Browser
 from tests.support.esep import (
@@ -492,3 +494,52 @@ def test_a_browser_registers_on_the_page_after_eulogin_and_comes_back_signed_in(
     assert landed.status == 303 and landed.location == "/realms/esep/home"
     assert browser.get(f"{API}/me/etwinning").status == 200
     assert browser.get(f"{home}?flow={again}", html=True).status == 409
+
+
+@pytest.mark.parametrize(
+    ("rule", "candidate_setup"),
+    [
+        ("not_active", {"validated": False}),
+        ("not_teacher", {"role": "head_teacher"}),
+        ("not_available_for_projects", {"available_for_projects": False}),
+        ("organisation_not_validated", {"school_validated": False}),
+    ],
+)
+def test_each_eligibility_rule_failing_alone_is_named(browser: Browser, rule: str, candidate_setup: dict) -> None:
+    # Given an active project
+    admin = nso(browser, "GR")
+    school = organisation(browser, "Γυμνάσιο Τήνου", city="Τήνος")
+    validate(browser, admin, organisations=[school])
+    owner, partner = active_teacher(browser, admin, school), active_teacher(browser, admin, school)
+    browser.post(f"{API}/me/contacts", json={"account_id": partner.account_id}, headers=owner.auth)
+    project = browser.post(f"{API}/projects", json=project_body(school, partner.account_id), headers=owner.auth)
+    project_id = project.json["project_id"]
+    browser.post(f"{API}/projects/{project_id}/submit", headers=owner.auth)
+    browser.post(f"{API}/projects/{project_id}/invitation", json={"decision": "accept"}, headers=partner.auth)
+    approved = browser.post(
+        f"{API}/admin/projects/{project_id}/approval", json={"decision": "approve"}, headers=admin.auth
+    )
+    assert approved.json["status"] == "active"
+
+    # And a candidate who fails exactly one rule
+    their_school = school
+    if candidate_setup.get("school_validated") is False:
+        their_school = organisation(browser, "Νέο Σχολείο Τήνου", city="Τήνος")
+    candidate = register(
+        browser,
+        [their_school],
+        role=candidate_setup.get("role", "teacher"),
+        available_for_projects=candidate_setup.get("available_for_projects", True),
+    )
+    if candidate_setup.get("validated", True):
+        validate(browser, admin, users=[candidate.account_id])
+
+    # When the owner adds the candidate
+    added = browser.post(
+        f"{API}/projects/{project_id}/members", json={"account_id": candidate.account_id}, headers=owner.auth
+    )
+
+    # Then the refusal names that rule, and only it
+    assert added.status == 422, added.text
+    assert added.json["code"] == "not_eligible"
+    assert added.json["errors"]["rules"] == [rule]
