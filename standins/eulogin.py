@@ -24,12 +24,12 @@ step without a browser (:meth:`EuLoginStandIn.authorize`).
 Everything is served under ``/cas/oauth2``, like EU Login, so the issuer is
 ``http://HOST:PORT/cas/oauth2`` and discovery sits at
 ``{issuer}/.well-known/openid-configuration``. Signing uses joserfc (authlib's JOSE
-implementation). Never deployed.
+implementation). The server lifecycle and the request-handler helpers it shares
+with the GSIS stand-in live in :mod:`standins._http`. Never deployed.
 """
 
 from __future__ import annotations
 
-import argparse
 import base64
 import dataclasses
 import hashlib
@@ -37,20 +37,19 @@ import html
 import json
 import re
 import secrets
-import signal
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from joserfc import jws, jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import OctKey, RSAKey
+
+from standins._http import HTML_TYPE, StandInHandler, StandInServer, first_values, parse_cli, with_query
 
 PREFIX = "/cas/oauth2"
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
@@ -61,8 +60,6 @@ SIGNING_ALGORITHMS = (*ID_TOKEN_ALGORITHMS, "HS256")
 algorithm-confusion attack a client must refuse."""
 NONCE_MODES = ("echo", "wrong", "missing")
 CUSTOM = "__custom__"
-JSON_TYPE = "application/json;charset=UTF-8"
-HTML_TYPE = "text/html;charset=UTF-8"
 _CHALLENGE = re.compile(r"[A-Za-z0-9_-]{43}")
 _VERIFIER = re.compile(r"[A-Za-z0-9._~-]{43,128}")
 
@@ -172,18 +169,13 @@ def _new_key() -> RSAKey:
     return key
 
 
-def _with_query(uri: str, params: dict[str, str]) -> str:
-    separator = "?" if "?" not in uri else "" if uri.endswith(("?", "&")) else "&"
-    return uri + separator + urlencode(params)
-
-
 def s256(verifier: str) -> str:
     """The PKCE S256 challenge of ``verifier`` (RFC 7636 §4.2)."""
     digest = hashlib.sha256(verifier.encode("ascii")).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
-class EuLoginStandIn:
+class EuLoginStandIn(StandInServer):
     """An in-process EU Login on a background thread.
 
     Tests start it on port 0, register a client, point Mitroo's
@@ -204,9 +196,9 @@ class EuLoginStandIn:
         clock: Callable[[], float] = time.time,
         identities: list[Identity] | None = None,
     ) -> None:
-        self.host, self.port = host, port
+        super().__init__(host, port, quiet=quiet, handler=_Handler, name="eulogin-standin", prefix=PREFIX)
         self.code_ttl_seconds, self.id_token_ttl_seconds = code_ttl_seconds, id_token_ttl_seconds
-        self.quiet, self.clock = quiet, clock
+        self.clock = clock
         self._lock = threading.Lock()
         self._clients: dict[str, Client] = dict(clients or {})
         self._identities: dict[str, Identity] = {}
@@ -216,8 +208,6 @@ class EuLoginStandIn:
         self._published: list[RSAKey] = [self._signing_key]
         self._stray_key: RSAKey | None = None
         self._behaviour = Behaviour()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
         self.jwks_requests = 0
         """How many times the JWKS was fetched (tests check a client's caching)."""
         self.last_id_token: str | None = None
@@ -225,38 +215,10 @@ class EuLoginStandIn:
         for identity in default_identities() if identities is None else identities:
             self.add_identity(identity)
 
-    # -- lifecycle ---------------------------------------------------------
-    def start(self) -> EuLoginStandIn:
-        if self._server is not None:
-            return self
-        server = ThreadingHTTPServer((self.host, self.port), _Handler)
-        server.daemon_threads = True
-        server.standin = self  # type: ignore[attr-defined]
-        self._server, self.port = server, server.server_address[1]
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="eulogin-standin", daemon=True
-        )  # short poll: fast stop()
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None and self._thread is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._thread.join(timeout=5)
-            self._server = self._thread = None
-
-    def __enter__(self) -> EuLoginStandIn:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
+    # -- lifecycle (start, stop, context manager: StandInServer) -------------
     @property
     def issuer(self) -> str:
-        if self._server is None:
-            raise RuntimeError("EuLoginStandIn is not running; call start() first")
-        return f"http://{self.host}:{self.port}{PREFIX}"
+        return self._root_url()
 
     @property
     def base_url(self) -> str:
@@ -404,10 +366,10 @@ class EuLoginStandIn:
         """
         redirect_uri, error = self.check_authorize(params)
         if error is not None:
-            return _with_query(redirect_uri, error)
+            return with_query(redirect_uri, error)
         with_state = {"state": params["state"]} if params.get("state") else {}
         if identity is None:
-            return _with_query(
+            return with_query(
                 redirect_uri, {"error": "access_denied", "error_description": "The user cancelled", **with_state}
             )
         grant = _Grant(
@@ -422,7 +384,7 @@ class EuLoginStandIn:
         code = "ST-" + secrets.token_urlsafe(32)
         with self._lock:
             self._codes[code] = grant
-        return _with_query(redirect_uri, {"code": code, **with_state})
+        return with_query(redirect_uri, {"code": code, **with_state})
 
     def authorize(self, authorize_url: str, identity: str | Identity) -> str:
         """Do in one call what the browser does on the authorize page: given the URL a
@@ -442,11 +404,11 @@ class EuLoginStandIn:
             if found is None:
                 raise ValueError(f"unknown sub {identity!r}")
             identity = found
-        return self.complete_authorize(_first_values(parse_qs(parts.query, keep_blank_values=True)), identity)
+        return self.complete_authorize(first_values(parse_qs(parts.query, keep_blank_values=True)), identity)
 
     def code_for(self, authorize_url: str, identity: str | Identity) -> str:
         """The authorization code from :meth:`authorize`; AssertionError if it failed."""
-        query = _first_values(parse_qs(urlsplit(self.authorize(authorize_url, identity)).query))
+        query = first_values(parse_qs(urlsplit(self.authorize(authorize_url, identity)).query))
         if "code" not in query:
             raise AssertionError(f"EU Login refused the request: {query}")
         return query["code"]
@@ -549,36 +511,8 @@ class EuLoginStandIn:
         return jwt.encode(header, claims, key, algorithms=[behaviour.alg])
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: ThreadingHTTPServer
-
-    @property
-    def standin(self) -> EuLoginStandIn:
-        return self.server.standin  # type: ignore[attr-defined]
-
-    # -- plumbing ----------------------------------------------------------
-    def log_message(self, format: str, *args: Any) -> None:
-        if not self.standin.quiet:
-            sys.stderr.write(f"eulogin-standin: {format % args}\n")
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        if not self.standin.quiet:
-            sys.stderr.write(f"eulogin-standin: {self.command} {self.path.split('?')[0]} -> {code}\n")
-
-    def _send(self, status: int, body: str, content_type: str, headers: dict[str, str] | None = None) -> None:
-        data = body.encode("utf-8")
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(data)))
-        self.send_header("Cache-Control", "no-store")
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(data)
-
-    def _json(self, status: int, payload: Any) -> None:
-        self._send(status, json.dumps(payload, ensure_ascii=False, separators=(",", ":")), JSON_TYPE)
-
+class _Handler(StandInHandler[EuLoginStandIn]):
+    # -- plumbing (_send, _json, _redirect, _read_body, _form: StandInHandler) --
     def _error_page(self, status: int, error: str, description: str) -> None:
         body = (
             '<!DOCTYPE html><html lang="en"><head><meta charset="UTF-8"><title>EU Login - error</title>'
@@ -586,25 +520,10 @@ class _Handler(BaseHTTPRequestHandler):
         )
         self._send(status, body, HTML_TYPE)
 
-    def _redirect(self, location: str) -> None:
-        self.send_response(302)
-        self.send_header("Location", location)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def _read_body(self) -> bytes:
-        return self.rfile.read(int(self.headers.get("Content-Length") or 0))
-
-    def _form(self) -> dict[str, str] | None:
-        if not (self.headers.get("Content-Type") or "").lower().startswith("application/x-www-form-urlencoded"):
-            self._read_body()
-            return None
-        return _first_values(parse_qs(self._read_body().decode("utf-8", "replace"), keep_blank_values=True))
-
     # -- routing -----------------------------------------------------------
     def _route(self) -> None:
         parts = urlsplit(self.path)
-        query = _first_values(parse_qs(parts.query, keep_blank_values=True))
+        query = first_values(parse_qs(parts.query, keep_blank_values=True))
         routes: dict[tuple[str, str], Callable[[], None]] = {
             ("GET", f"{PREFIX}/.well-known/openid-configuration"): lambda: self._json(200, self.standin.discovery()),
             ("GET", f"{PREFIX}/jwks"): lambda: self._json(200, self.standin._serve_jwks()),
@@ -630,7 +549,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._error_page(400, exc.error, exc.description)
             return
         if error is not None:
-            self._redirect(_with_query(redirect_uri, error))
+            self._redirect(with_query(redirect_uri, error))
             return
         esc = html.escape
         action = f"{PREFIX}/authorize"
@@ -719,35 +638,19 @@ replacement for development and tests. No password is asked.</p>
         self._json(200, payload)
 
 
-def _first_values(parsed: dict[str, list[str]]) -> dict[str, str]:
-    return {name: values[0] for name, values in parsed.items()}
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run the stand-in in the foreground until SIGINT/SIGTERM."""
-    parser = argparse.ArgumentParser(prog="python -m standins.eulogin", description=__doc__.splitlines()[0])
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8002)
-    parser.add_argument("--client-id", default="mitroo-dev")
-    parser.add_argument("--client-secret", default="mitroo-dev-eulogin-secret-0123456789")
-    parser.add_argument(
-        "--redirect-uri",
-        action="append",
-        dest="redirect_uris",
-        help="registered redirect URI (repeatable; default http://127.0.0.1:8000/realms/esep/eulogin/callback)",
+    args = parse_cli(
+        argv,
+        prog="python -m standins.eulogin",
+        description=__doc__.splitlines()[0],
+        port=8002,
+        client_secret="mitroo-dev-eulogin-secret-0123456789",
+        redirect_uri="http://127.0.0.1:8000/realms/esep/eulogin/callback",
     )
-    parser.add_argument("--quiet", action="store_true", help="do not log requests to stderr")
-    args = parser.parse_args(argv)
-    redirect_uris = args.redirect_uris or ["http://127.0.0.1:8000/realms/esep/eulogin/callback"]
     standin = EuLoginStandIn(args.host, args.port, quiet=args.quiet)
-    standin.add_client(args.client_id, args.client_secret, redirect_uris)
-    stopped = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stopped.set())
-    with standin:
-        print(f"EU Login stand-in listening on {standin.issuer}", flush=True)
-        while not stopped.wait(0.5):
-            pass
+    standin.add_client(args.client_id, args.client_secret, args.redirect_uris)
+    standin.run_until_signalled("EU Login stand-in")
     return 0
 
 

@@ -10,27 +10,27 @@ back as JSON even when XML was requested (sometimes with HTTP 200).
 
 Everything is served under ``/oauth2server`` so that swapping
 ``https://oauth2.gsis.gr/oauth2server`` for ``http://HOST:PORT/oauth2server``
-is the only configuration change Mitroo needs. Stdlib only; never deployed.
+is the only configuration change Mitroo needs. The server lifecycle and the
+request-handler helpers it shares with the EU Login stand-in live in
+:mod:`standins._http`. Stdlib only; never deployed.
 """
 
 from __future__ import annotations
 
-import argparse
 import base64
 import dataclasses
 import html
 import json
 import re
 import secrets
-import signal
-import sys
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlencode, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from standins._http import HTML_TYPE, StandInHandler, StandInServer, first_values, parse_cli, with_query
 
 PREFIX = "/oauth2server"
 FAULTS = (None, "json_error", "malformed_xml", "http_500")
@@ -48,8 +48,6 @@ ATTRIBUTES: dict[str, str] = {
 PAD_WIDTHS: dict[str, int] = {"userid": 16, "taxid": 12, "birthyear": 6}
 NAME_PAD_WIDTH = 20
 XML_TYPE = "application/xml;charset=UTF-8"
-JSON_TYPE = "application/json;charset=UTF-8"
-HTML_TYPE = "text/html;charset=UTF-8"
 
 
 def _afm_check_digit(body: str) -> int:
@@ -177,11 +175,6 @@ def render_userinfo_xml(identity: Identity) -> str:
     return f"<root><userinfo {' '.join(attrs)}/></root>"
 
 
-def _with_query(uri: str, params: dict[str, str]) -> str:
-    separator = "?" if "?" not in uri else "" if uri.endswith(("?", "&")) else "&"
-    return uri + separator + urlencode(params)
-
-
 @dataclass
 class _Grant:
     client_id: str
@@ -191,7 +184,7 @@ class _Grant:
     expires_at: float
 
 
-class GsisStandIn:
+class GsisStandIn(StandInServer):
     """An in-process GSIS OAuth2 server on a background thread.
 
     Tests start it on port 0, register clients and identities, then point
@@ -211,51 +204,21 @@ class GsisStandIn:
         clock: Callable[[], float] = time.monotonic,
         identities: list[Identity] | None = None,
     ) -> None:
-        self.host, self.port = host, port
+        super().__init__(host, port, quiet=quiet, handler=_Handler, name="gsis-standin", prefix=PREFIX)
         self.code_ttl_seconds, self.token_ttl_seconds = code_ttl_seconds, token_ttl_seconds
-        self.quiet, self.clock = quiet, clock
+        self.clock = clock
         self._lock = threading.Lock()
         self._clients: dict[str, Client] = dict(clients or {})
         self._identities: dict[str, Identity] = {}
         self._codes: dict[str, _Grant] = {}
         self._tokens: dict[str, _Grant] = {}
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
         for identity in default_identities() if identities is None else identities:
             self.add_identity(identity)
 
-    # -- lifecycle ---------------------------------------------------------
-    def start(self) -> GsisStandIn:
-        if self._server is not None:
-            return self
-        server = ThreadingHTTPServer((self.host, self.port), _Handler)
-        server.daemon_threads = True
-        server.standin = self  # type: ignore[attr-defined]
-        self._server, self.port = server, server.server_address[1]
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="gsis-standin", daemon=True
-        )  # short poll: fast stop()
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None and self._thread is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._thread.join(timeout=5)
-            self._server = self._thread = None
-
-    def __enter__(self) -> GsisStandIn:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
+    # -- lifecycle (start, stop, context manager: StandInServer) -------------
     @property
     def base_url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("GsisStandIn is not running; call start() first")
-        return f"http://{self.host}:{self.port}{PREFIX}"
+        return self._root_url()
 
     # -- registry ----------------------------------------------------------
     def add_client(self, client_id: str, secret: str, redirect_uris: list[str] | tuple[str, ...]) -> Client:
@@ -317,39 +280,11 @@ class GsisStandIn:
         return grant, grant is not None and grant.expires_at <= self.clock()
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: ThreadingHTTPServer
-
+class _Handler(StandInHandler[GsisStandIn]):
     def version_string(self) -> str:
         return "Apache-Coyote/1.1"
 
-    @property
-    def standin(self) -> GsisStandIn:
-        return self.server.standin  # type: ignore[attr-defined]
-
-    # -- plumbing ----------------------------------------------------------
-    def log_message(self, format: str, *args: Any) -> None:
-        if not self.standin.quiet:
-            sys.stderr.write(f"gsis-standin: {format % args}\n")
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        if not self.standin.quiet:
-            sys.stderr.write(f"gsis-standin: {self.command} {self.path.split('?')[0]} -> {code}\n")
-
-    def _send(self, status: int, body: str, content_type: str, headers: dict[str, str] | None = None) -> None:
-        data = body.encode("utf-8")
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(data)))
-        self.send_header("Cache-Control", "no-store")
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(data)
-
-    def _json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
-        self._send(status, json.dumps(payload, ensure_ascii=False, separators=(",", ":")), JSON_TYPE, headers)
-
+    # -- plumbing (_send, _json, _redirect, _read_body, _form: StandInHandler) --
     def _oauth_error_page(self, status: int, error: str, description: str) -> None:
         body = (
             f"<html><body><h1>OAuth Error</h1><p>error=&quot;{html.escape(error)}&quot;, "
@@ -357,25 +292,10 @@ class _Handler(BaseHTTPRequestHandler):
         )
         self._send(status, body, HTML_TYPE)
 
-    def _redirect(self, location: str) -> None:
-        self.send_response(302)
-        self.send_header("Location", location)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def _read_body(self) -> bytes:
-        return self.rfile.read(int(self.headers.get("Content-Length") or 0))
-
-    def _form(self) -> dict[str, str] | None:
-        if not (self.headers.get("Content-Type") or "").lower().startswith("application/x-www-form-urlencoded"):
-            self._read_body()
-            return None
-        return _first_values(parse_qs(self._read_body().decode("utf-8", "replace"), keep_blank_values=True))
-
     # -- routing -----------------------------------------------------------
     def _route(self) -> None:
         method, parts = self.command, urlsplit(self.path)
-        path, query = parts.path, _first_values(parse_qs(parts.query, keep_blank_values=True))
+        path, query = parts.path, first_values(parse_qs(parts.query, keep_blank_values=True))
         routes: dict[tuple[str, str], Callable[[], None]] = {
             ("GET", f"{PREFIX}/oauth/authorize"): lambda: self._authorize_page(query),
             ("POST", f"{PREFIX}/oauth/authorize"): self._authorize_decision,
@@ -420,7 +340,7 @@ class _Handler(BaseHTTPRequestHandler):
                 "error": "unsupported_response_type",
                 "error_description": f"Unsupported response types: [{params.get('response_type', '')}]",
             }
-            self._redirect(_with_query(redirect_uri, {**error, **({"state": state} if state else {})}))
+            self._redirect(with_query(redirect_uri, {**error, **({"state": state} if state else {})}))
             return
         esc = html.escape
         hidden = "".join(
@@ -460,14 +380,14 @@ class _Handler(BaseHTTPRequestHandler):
         with_state = {"state": state} if state else {}
         if form.get("decision") == "deny":
             params = {"error": "access_denied", "error_description": "User denied access"}
-            self._redirect(_with_query(redirect_uri, {**params, **with_state}))
+            self._redirect(with_query(redirect_uri, {**params, **with_state}))
             return
         identity = self.standin.get_identity(form.get("identity", ""))
         if identity is None:
             self._oauth_error_page(400, "invalid_request", f"Unknown identity: {form.get('identity', '')}")
             return
         code = self.standin.issue_code(form["client_id"], redirect_uri, identity.key, form.get("scope") or "read")
-        self._redirect(_with_query(redirect_uri, {"code": code, **with_state}))
+        self._redirect(with_query(redirect_uri, {"code": code, **with_state}))
 
     # -- token -------------------------------------------------------------
     def _token(self) -> None:
@@ -592,35 +512,19 @@ class _Handler(BaseHTTPRequestHandler):
         self._json(201, identity.to_json())
 
 
-def _first_values(parsed: dict[str, list[str]]) -> dict[str, str]:
-    return {name: values[0] for name, values in parsed.items()}
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run the stand-in in the foreground until SIGINT/SIGTERM."""
-    parser = argparse.ArgumentParser(prog="python -m standins.gsis", description=__doc__.splitlines()[0])
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8001)
-    parser.add_argument("--client-id", default="mitroo-dev")
-    parser.add_argument("--client-secret", default="mitroo-dev-secret")
-    parser.add_argument(
-        "--redirect-uri",
-        action="append",
-        dest="redirect_uris",
-        help="registered redirect URI (repeatable; default http://127.0.0.1:8000/realms/eiep/gsis/callback)",
+    args = parse_cli(
+        argv,
+        prog="python -m standins.gsis",
+        description=__doc__.splitlines()[0],
+        port=8001,
+        client_secret="mitroo-dev-secret",
+        redirect_uri="http://127.0.0.1:8000/realms/eiep/gsis/callback",
     )
-    parser.add_argument("--quiet", action="store_true", help="do not log requests to stderr")
-    args = parser.parse_args(argv)
-    redirect_uris = args.redirect_uris or ["http://127.0.0.1:8000/realms/eiep/gsis/callback"]
     standin = GsisStandIn(args.host, args.port, quiet=args.quiet)
-    standin.add_client(args.client_id, args.client_secret, redirect_uris)
-    stopped = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stopped.set())
-    with standin:
-        print(f"GSIS stand-in listening on {standin.base_url}", flush=True)
-        while not stopped.wait(0.5):
-            pass
+    standin.add_client(args.client_id, args.client_secret, args.redirect_uris)
+    standin.run_until_signalled("GSIS stand-in")
     return 0
 
 
