@@ -13,10 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from chalicelib.domain.accounts import UniqueKind
-from chalicelib.domain.flows import IdentityFlow, Intent, OAuthState
-from chalicelib.domain.secrets import fingerprint, same
-from chalicelib.flows.errors import IdentityProviderError, InvalidInput, StateInvalid
+from chalicelib.domain.flows import IdentityFlow, Intent
+from chalicelib.domain.secrets import fingerprint
+from chalicelib.flows.errors import IdentityProviderError, InvalidInput
 from chalicelib.flows.gsis_signin import CompletedSignIn, StartedSignIn
+from chalicelib.flows.oauth_states import save_state, take_state
 from chalicelib.ports import AccountRepository, Clock, EuLoginProvider, FlowRepository, SecretSource
 from chalicelib.realms import RealmConfig
 
@@ -44,17 +45,15 @@ class EuLoginSignIn:
         binding = browser_binding or self.secrets.token()
         state, nonce, verifier = self.secrets.token(), self.secrets.token(), self.secrets.token() + self.secrets.token()
         now = self.clock.now()
-        self.flows.save_state(
-            OAuthState(
-                state_hash=fingerprint(state),
-                realm=realm.id,
-                provider=PROVIDER,
-                intent=Intent.REGISTER,
-                browser_hash=fingerprint(binding),
-                created_at=now,
-                expires_at=now + realm.lifetimes.oauth_state,
-                params={"nonce": nonce, "code_verifier": verifier},
-            )
+        save_state(
+            self.flows,
+            realm,
+            provider=PROVIDER,
+            intent=Intent.REGISTER,  # decided at the callback: login for a known sub
+            state=state,
+            browser_binding=binding,
+            now=now,
+            params={"nonce": nonce, "code_verifier": verifier},
         )
         url = self.provider.authorization_url(state=state, nonce=nonce, code_verifier=verifier)
         return StartedSignIn(url, binding)
@@ -80,19 +79,8 @@ class EuLoginSignIn:
         IdentityProviderError
             EU Login refused, or its answer did not validate (PKCE, nonce, signature…).
         """
-        if not state:
-            raise StateInvalid()
-        stored = self.flows.take_state(fingerprint(state))
         now = self.clock.now()
-        if (
-            stored is None
-            or stored.realm != realm.id
-            or stored.provider != PROVIDER
-            or now >= stored.expires_at
-            or not browser_binding
-            or not same(stored.browser_hash, fingerprint(browser_binding))
-        ):
-            raise StateInvalid()
+        stored = take_state(self.flows, realm, provider=PROVIDER, state=state, browser_binding=browser_binding, now=now)
         if error:
             raise IdentityProviderError(
                 "EU Login did not confirm your identity (the sign-in was cancelled or refused)."

@@ -10,18 +10,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chalicelib.domain.flows import IdentityFlow, Intent, OAuthState
-from chalicelib.domain.secrets import fingerprint, same
+from chalicelib.domain.flows import IdentityFlow, Intent
+from chalicelib.domain.secrets import fingerprint
 from chalicelib.domain.tickets import TicketKind
 from chalicelib.flows.errors import (
     FlowExpired,
     FlowNotFound,
     IdentityProviderError,
     InvalidInput,
-    StateInvalid,
     TokenExpired,
     TokenInvalid,
 )
+from chalicelib.flows.oauth_states import save_state, take_state
 from chalicelib.ports import Clock, FlowRepository, GsisProvider, SecretSource, TicketRepository
 from chalicelib.realms import RealmConfig
 
@@ -79,17 +79,15 @@ class GsisSignIn:
         binding = browser_binding or self.secrets.token()
         state = self.secrets.token()
         now = self.clock.now()
-        self.flows.save_state(
-            OAuthState(
-                state_hash=fingerprint(state),
-                realm=realm.id,
-                provider="gsis",
-                intent=chosen,
-                browser_hash=fingerprint(binding),
-                created_at=now,
-                expires_at=now + realm.lifetimes.oauth_state,
-                params=flow_params,
-            )
+        save_state(
+            self.flows,
+            realm,
+            provider="gsis",
+            intent=chosen,
+            state=state,
+            browser_binding=binding,
+            now=now,
+            params=flow_params,
         )
         return StartedSignIn(self.provider.authorization_url(state), binding)
 
@@ -128,19 +126,8 @@ class GsisSignIn:
         IdentityProviderError
             GSIS reported an error, gave no code, or its answer was unusable.
         """
-        if not state:
-            raise StateInvalid()
-        stored = self.flows.take_state(fingerprint(state))
         now = self.clock.now()
-        if (
-            stored is None
-            or stored.realm != realm.id
-            or stored.provider != "gsis"
-            or now >= stored.expires_at
-            or not browser_binding
-            or not same(stored.browser_hash, fingerprint(browser_binding))
-        ):
-            raise StateInvalid()
+        stored = take_state(self.flows, realm, provider="gsis", state=state, browser_binding=browser_binding, now=now)
         if error:
             raise IdentityProviderError("GSIS did not confirm your identity (the sign-in was cancelled or refused).")
         if not code:

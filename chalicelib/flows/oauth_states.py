@@ -1,0 +1,68 @@
+"""The server side of an OAuth ``state``, shared by GSIS and EU Login sign-ins.
+
+Only hashes are stored: of the state and of the browser-binding cookie. A state is taken
+(removed) before it is checked, so a replayed callback fails even when the first one
+failed later on; it must belong to the realm and provider, be unexpired, and come back
+to the browser that started it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from chalicelib.domain.flows import Intent, OAuthState
+from chalicelib.domain.secrets import fingerprint, same
+from chalicelib.flows.errors import StateInvalid
+from chalicelib.ports import FlowRepository
+from chalicelib.realms import RealmConfig
+
+
+def save_state(
+    flows: FlowRepository,
+    realm: RealmConfig,
+    *,
+    provider: str,
+    intent: Intent,
+    state: str,
+    browser_binding: str,
+    now: datetime,
+    params: dict[str, str],
+) -> None:
+    flows.save_state(
+        OAuthState(
+            state_hash=fingerprint(state),
+            realm=realm.id,
+            provider=provider,
+            intent=intent,
+            browser_hash=fingerprint(browser_binding),
+            created_at=now,
+            expires_at=now + realm.lifetimes.oauth_state,
+            params=params,
+        )
+    )
+
+
+def take_state(
+    flows: FlowRepository,
+    realm: RealmConfig,
+    *,
+    provider: str,
+    state: str | None,
+    browser_binding: str | None,
+    now: datetime,
+) -> OAuthState:
+    """The stored state, removed. Raises StateInvalid for an unknown, replayed, expired,
+    foreign (realm or provider) state, or one that another browser started."""
+    if not state:
+        raise StateInvalid()
+    stored = flows.take_state(fingerprint(state))
+    if (
+        stored is None
+        or stored.realm != realm.id
+        or stored.provider != provider
+        or now >= stored.expires_at
+        or not browser_binding
+        or not same(stored.browser_hash, fingerprint(browser_binding))
+    ):
+        raise StateInvalid()
+    return stored
