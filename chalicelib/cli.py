@@ -1,7 +1,7 @@
 """Operator command line (SPEC §2.6): ``python -m chalicelib.cli COMMAND …``.
 
     create-admin --realm ntua --username sec1 --email sec1@example.gr --role secretariat --password-stdin
-    load-legacy --realm eiep FILE.jsonl|FILE.csv
+    load-legacy --realm eiep|esep FILE.jsonl|FILE.csv
     expire-accounts [--as-of YYYY-MM-DD]
     provision --realm ntua FILE.xlsx [--dry-run] [--kind doctoral] [--report REPORT.xlsx]
     renew --realm ntua FILE.xlsx [--dry-run] [--report REPORT.xlsx]
@@ -127,7 +127,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Load legacy accounts; rows already loaded are reported as duplicates, so a re-run "
         "is safe. Exit status 0 only when no row was rejected.",
     )
-    legacy.add_argument("--realm", required=True, help="realm id (a GSIS realm with e-mail usernames: eiep)")
+    legacy.add_argument(
+        "--realm",
+        required=True,
+        help="realm id: eiep (e-IEP registry accounts, certified through GSIS at first login) or esep "
+        "(eTwinning accounts, offered to the EU Login user with the same e-mail)",
+    )
     legacy.add_argument(
         "--format", choices=("jsonl", "csv"), help="override the format the file name or content suggests"
     )
@@ -441,6 +446,8 @@ def load_legacy(args: argparse.Namespace, console: Console) -> int:
     from chalicelib.cli_progress import ProgressLine
 
     realm = _realm(args.realm)
+    if realm.identity_source == "eulogin":
+        return load_esep_legacy(realm, args, console)
     try:
         require_legacy_realm(realm)
     except InvalidInput as exc:
@@ -466,6 +473,36 @@ def load_legacy(args: argparse.Namespace, console: Console) -> int:
     progress = ProgressLine(console.stderr, len(rows), "load-legacy")
     try:
         report = importer.load(realm, rows, on_progress=progress.update)
+    finally:
+        progress.close()
+    for line in summary_lines(report):
+        console.out(line)
+    return EXIT_OK if report.ok else EXIT_REFUSED
+
+
+def load_esep_legacy(realm: RealmConfig, args: argparse.Namespace, console: Console) -> int:
+    """``load-legacy`` of an EU Login realm: eTwinning accounts, reported as e-IEP's are."""
+    from chalicelib.cli_progress import ProgressLine
+    from chalicelib.flows.esep_legacy import read_esep_legacy_rows
+
+    path: Path = args.file
+    text = _read_text(path)
+    fmt: LegacyFormat = args.format or detect_format(path.name, text)
+
+    def unknown_columns(names: list[str]) -> None:
+        console.err(f"note: ignoring unknown columns: {', '.join(names)}")
+
+    try:
+        # Everything first: a wrong file (say, an e-IEP export) stops before any write.
+        rows = list(read_esep_legacy_rows(text, fmt, on_unknown_columns=unknown_columns))
+    except LegacyFileInvalid as exc:
+        raise UsageError(f"{path}: {exc}") from None
+
+    from chalicelib.container import services
+
+    progress = ProgressLine(console.stderr, len(rows), "load-legacy")
+    try:
+        report = services().flows.esep_legacy.load(realm, rows, on_progress=progress.update)
     finally:
         progress.close()
     for line in summary_lines(report):

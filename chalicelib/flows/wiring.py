@@ -18,6 +18,7 @@ from chalicelib.flows import support as support_tasks
 from chalicelib.flows.activation import Activation
 from chalicelib.flows.certification import Certification
 from chalicelib.flows.challenges import Challenges
+from chalicelib.flows.esep_legacy import EsepLegacyImport
 from chalicelib.flows.esep_network import EsepNetwork
 from chalicelib.flows.esep_projects import EsepProjects
 from chalicelib.flows.esep_registration import EsepRegistration
@@ -113,6 +114,7 @@ class Flows:
     esep_network: EsepNetwork
     esep_validation: EsepValidation
     esep_projects: EsepProjects
+    esep_legacy: EsepLegacyImport
 
 
 def assemble(ports: Ports, links: Links) -> Flows:
@@ -247,4 +249,5 @@ def assemble(ports: Ports, links: Links) -> Flows:
         esep_network=EsepNetwork(esep=ports.esep, clock=clock, secrets=secrets),
         esep_validation=esep_validation,
         esep_projects=esep_projects,
+        esep_legacy=EsepLegacyImport(esep=ports.esep, accounts=accounts, clock=clock),
     )

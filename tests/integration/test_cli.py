@@ -191,10 +191,14 @@ def test_a_legacy_bcrypt_account_logs_in_with_its_old_password(tmp_path: Path, b
     [
         (["--realm", "nowhere"], "unknown realm 'nowhere'"),
         (["--realm", "ntua"], "realm ntua does not take legacy accounts"),
-        (["--realm", "esep"], "realm esep does not take legacy accounts"),
+        # esep takes its own legacy rows (test_cli_esep_legacy.py), never e-IEP ones with
+        # tax numbers and password hashes
+        (["--realm", "esep"], "realm esep does not take legacy accounts with e-IEP columns"),
     ],
 )
-def test_load_legacy_into_a_wrong_realm_is_a_usage_error(tmp_path: Path, args: list[str], message: str) -> None:
+def test_load_legacy_of_eiep_rows_into_another_realm_is_a_usage_error(
+    tmp_path: Path, args: list[str], message: str
+) -> None:
     email = unique_email("wrong-realm")
     path = write_jsonl(tmp_path / "rows.jsonl", [legacy_row(email)])
     result = run_cli("load-legacy", *args, str(path))
