@@ -37,6 +37,8 @@ IDEMPOTENCY_WINDOWS = {
     "password-reset": 60,  # likewise for the reset mail
     "support-ticket": 10 * 60,  # a retried submit opens one ticket
     "task": 60 * 60,  # an SQS message delivered twice runs once
+    "esep-organisation": 15 * 60,  # as long as a flow lives: a retried sign-up submit finds its school
+    "esep-project": 10 * 60,  # a retried or double-clicked create makes one draft
 }
 
 _override: Services | None = None

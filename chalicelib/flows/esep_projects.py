@@ -16,7 +16,7 @@ from chalicelib.domain.accounts import Account, AccountStatus
 from chalicelib.domain.esep import Member, Project, ProjectStatus
 from chalicelib.domain.mail import MailMessage
 from chalicelib.domain.tasks import Task
-from chalicelib.flows.errors import DuplicateValue, Forbidden, InvalidInput, NotEligible, NotFound
+from chalicelib.flows.errors import DuplicateValue, Forbidden, InvalidInput, NotEligible, NotFound, PayloadTooLarge
 from chalicelib.flows.esep_network import retried
 from chalicelib.flows.esep_rules import clean_list, failed_rules
 from chalicelib.ports import (
@@ -244,15 +244,25 @@ class EsepProjects:
 
     def attach_image(self, project_id: str, owner_id: str, content_type: str, data: bytes) -> str:
         """Store the project's image after checking its type (by content, not by name)
-        and size; returns its key."""
+        and size; returns its key.
+
+        One key per project whatever the type, so a JPEG replacing a PNG overwrites it
+        instead of leaving the old picture behind (the store has no delete), and two
+        uploads racing cannot leave ``image_key`` naming the older one.
+
+        Raises InvalidInput (not PNG or JPEG, content not of the claimed type, the project
+        no longer a draft), PayloadTooLarge (over ``IMAGE_MAX_BYTES``), NotFound (not the
+        caller's project).
+        """
         kind = content_type.split(";")[0].strip().lower()
         if kind not in IMAGE_TYPES:
             raise InvalidInput(errors={"image": ["must be a PNG or JPEG image"]})
+        if len(data) > IMAGE_MAX_BYTES:
+            limit = f"at most {IMAGE_MAX_BYTES // (1024 * 1024)} MB"
+            raise PayloadTooLarge(f"The image must be {limit}.", errors={"image": [limit]})
         if not data.startswith(IMAGE_TYPES[kind]):
             raise InvalidInput(errors={"image": ["the file is not the image type it claims to be"]})
-        if len(data) > IMAGE_MAX_BYTES:
-            raise InvalidInput(errors={"image": [f"at most {IMAGE_MAX_BYTES // (1024 * 1024)} MB"]})
-        key = f"projects/{project_id}/image.{'png' if kind == 'image/png' else 'jpg'}"
+        key = f"projects/{project_id}/image"
 
         def change() -> Project:
             project = self._owned(project_id, owner_id)
@@ -270,22 +280,28 @@ class EsepProjects:
     # --- mail tasks ------------------------------------------------------------------
 
     def deliver_invitation(self, payload: dict[str, str]) -> None:
-        project = self.esep.get_project(payload["project_id"])
-        if project is None:
-            return
-        owner, partner = self.esep.get_member(project.owner_id), self.esep.get_member(project.partner_id)
-        if owner is None or partner is None:
-            return
-        self._mail("esep_invitation", partner, project, inviter=owner.display_name)
+        people = self._project_and_people(payload["project_id"])
+        if people is not None:
+            project, owner, partner = people
+            self._mail("esep_invitation", partner, project, inviter=owner.display_name)
 
     def deliver_answer(self, payload: dict[str, str]) -> None:
-        project = self.esep.get_project(payload["project_id"])
+        people = self._project_and_people(payload["project_id"])
+        if people is not None:
+            project, owner, partner = people
+            self._mail(
+                "esep_invitation_answer", owner, project, partner=partner.display_name, decision=payload["decision"]
+            )
+
+    def _project_and_people(self, project_id: str) -> tuple[Project, Member, Member] | None:
+        """A mail task's project with its owner and partner (None once any is gone)."""
+        project = self.esep.get_project(project_id)
         if project is None:
-            return
+            return None
         owner, partner = self.esep.get_member(project.owner_id), self.esep.get_member(project.partner_id)
         if owner is None or partner is None:
-            return
-        self._mail("esep_invitation_answer", owner, project, partner=partner.display_name, decision=payload["decision"])
+            return None
+        return project, owner, partner
 
     def _mail(self, template: str, to: Member, project: Project, **context: object) -> None:
         realm = get_realm("esep")

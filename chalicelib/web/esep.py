@@ -7,8 +7,12 @@ test client and ``chalice local`` skip authorizers, and so does nothing here rel
 
 from __future__ import annotations
 
-from chalice import Blueprint
+from typing import Any
 
+from chalice import Blueprint
+from pydantic import BaseModel, ConfigDict
+
+from chalicelib.domain.secrets import fingerprint
 from chalicelib.flows.errors import FlowUsed, NotFound
 from chalicelib.flows.esep_network import organisation_view
 from chalicelib.flows.esep_projects import ProjectDraft, Viewer, project_view
@@ -123,15 +127,28 @@ def create_organisation(ctx: Ctx) -> Reply:
         created_by = None
     else:
         created_by = _member(ctx).account_id
-    organisation = ctx.flows.esep_network.create_organisation(
-        name=body.name,
-        city=body.city,
-        country=body.country,
-        kind=body.kind,
-        etwinning=body.etwinning,
-        created_by=created_by,
-    )
-    return Reply(status=201, body=OrganisationOutput.model_validate(organisation_view(organisation)))
+
+    def create_once() -> dict[str, Any]:
+        organisation = ctx.flows.esep_network.create_organisation(
+            name=body.name,
+            city=body.city,
+            country=body.country,
+            kind=body.kind,
+            etwinning=body.etwinning,
+            created_by=created_by,
+        )
+        return organisation_view(organisation)
+
+    # A retried submit (lost answer, double click) gets the first organisation, not a
+    # second one. Who asks is part of the payload and of the key, so two people never
+    # share an answer, nor collide on an Idempotency-Key they happened both to choose.
+    caller = created_by or f"flow:{fingerprint(body.flow or '')}"
+    key = f"{caller}:{ctx.idempotency_key}" if ctx.idempotency_key else None
+    payload = {"realm": ctx.realm.id, "caller": caller, **body.model_dump()}
+    created = ctx.services.idempotency.once("esep-organisation", payload, create_once, bp.lambda_context, key)
+    # A browser registering one during sign-up goes back to the form, the new one found.
+    back = ctx.flows.links.page(ctx.realm.id, "register", flow=body.flow, q=created["name"]) if body.flow else None
+    return Reply(status=201, body=OrganisationOutput.model_validate(created), next_page=back)
 
 
 @api(
@@ -365,8 +382,15 @@ def create_project(ctx: Ctx) -> Reply:
     draft = ProjectDraft(
         **fields, pupils_count=pupils["count"], pupils_age_min=pupils["age_min"], pupils_age_max=pupils["age_max"]
     )
-    project = ctx.flows.esep_projects.create(principal.account_id, draft)
-    return Reply(status=201, body=ProjectOutput.model_validate(project_view(project)))
+
+    def create_once() -> dict[str, Any]:
+        return project_view(ctx.flows.esep_projects.create(principal.account_id, draft))
+
+    # One draft per retried request; the owner is part of the payload and of the key.
+    key = f"{principal.account_id}:{ctx.idempotency_key}" if ctx.idempotency_key else None
+    payload = {"realm": ctx.realm.id, "caller": principal.account_id, **body.model_dump()}
+    created = ctx.services.idempotency.once("esep-project", payload, create_once, bp.lambda_context, key)
+    return Reply(status=201, body=ProjectOutput.model_validate(created))
 
 
 @api(
@@ -421,18 +445,29 @@ def answer_invitation(ctx: Ctx, project_id: str) -> Reply:
     return Reply(body=ProjectOutput.model_validate(project_view(project)))
 
 
+class ImageUploadInput(BaseModel):
+    """The image route's JSON form, which has no fields: the image itself comes as a PNG or
+    JPEG body. ``@api`` lets ``raw_types`` through Chalice's content-type check only for
+    routes that declare a body, so the route needs one (without it every upload got 415)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
 @api(
     bp,
     f"{BASE}/projects/{{project_id}}/image",
     method="PUT",
-    summary="Upload the project's image (PNG or JPEG, at most 2 MB) while it is a draft",
+    summary="Upload the project's image (PNG or JPEG body, at most 2 MB) while it is a draft",
+    body=ImageUploadInput,
     responses={200: ProjectOutput},
-    problems=["invalid_input", "payload_too_large", "unauthorized", "not_found"],
+    problems=["invalid_input", "payload_too_large", "unsupported_media_type", "unauthorized", "not_found"],
     tags=TAGS,
     auth=True,
     raw_types=IMAGE_TYPES,
 )
 def upload_image(ctx: Ctx, project_id: str) -> Reply:
+    """A JSON or form body reaches here too (no image in it): ``attach_image`` refuses its
+    media type with 422."""
     principal = _caller(ctx)
     data = ctx.request.raw_body or b""
     content_type = ctx.request.headers.get("content-type") or ""

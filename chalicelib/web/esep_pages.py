@@ -1,29 +1,25 @@
 """Realm esep's pages: the registration form after EU Login (seed 003 «Α. Εγγραφή»
 steps 3–9 on one page) and the session a ``login`` flow opens.
 
-The form posts here, not to the JSON API: a browser sends one organisation (picked
-from a search on the same page) and subjects as one line, which this page turns into
-the API's registration request.
+The forms post to the API (``…/registrations``, ``…/organisations``) like every other
+page's; a refused post comes back as this page with the values and the problems.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
-from chalice import Blueprint, Response
+from chalice import Response
 
 from chalicelib.flows.errors import FlowUsed
 from chalicelib.flows.esep_network import ORGANISATION_KINDS
-from chalicelib.flows.esep_registration import EsepRegistrationRequest
 from chalicelib.flows.esep_rules import ETWINNING_COUNTRIES
 from chalicelib.flows.sessions import TokenPair
 from chalicelib.web.cookies import build_cookie
-from chalicelib.web.endpoints import Ctx, page
+from chalicelib.web.endpoints import Ctx
 from chalicelib.web.html import redirect
-from chalicelib.web.inputs import raw_fields
 from chalicelib.web.sessions import REFRESH_COOKIE, SESSION_COOKIE
-
-bp = Blueprint(__name__)
 
 ROLES = ("teacher", "head_teacher", "school_staff", "company_staff", "other")
 
@@ -35,7 +31,7 @@ def register_page(ctx: Ctx, form_page: Callable[..., Response]) -> Response:
     view = ctx.flows.esep_registration.view(ctx.realm, flow_id)
     if view["used"]:
         raise FlowUsed()
-    query = (ctx.query("q") or "").strip()
+    query = (ctx.query("q") or "").strip()[:100]
     found = ctx.flows.esep_network.search_organisations(text=query, country=None) if query else []
     return form_page(
         ctx,
@@ -51,22 +47,12 @@ def register_page(ctx: Ctx, form_page: Callable[..., Response]) -> Response:
     )
 
 
-@page(bp, "/realms/{realm}/etwinning/register", methods=["POST"], form=True)
-def register(ctx: Ctx) -> Response:
-    fields = raw_fields(ctx.request)
-    organisation = str(fields.get("organisation_id") or "").strip()
-    request = EsepRegistrationRequest(
-        flow=str(fields.get("flow") or ""),
-        role=str(fields.get("role") or ""),
-        country=str(fields.get("country") or ""),
-        join_etwinning=fields.get("join_etwinning") == "on",
-        organisation_ids=[organisation] if organisation else [],
-        available_for_projects=fields.get("available_for_projects") == "on",
-        subjects=[part.strip() for part in str(fields.get("subjects") or "").split(",") if part.strip()],
-        migrate_legacy=fields.get("migrate_legacy") == "on",
-    )
-    registered = ctx.flows.esep_registration.register(ctx.realm, request)
-    return _signed_in(ctx, registered.tokens)
+def member_summary(ctx: Ctx, account_id: str) -> dict[str, Any] | None:
+    """What the home page shows of an eTwinning member (None elsewhere, and for pupils)."""
+    if ctx.realm.identity_source != "eulogin":
+        return None
+    member = ctx.flows.esep_network.esep.get_member(account_id)
+    return ctx.flows.esep_network.member_view(member) if member is not None else None
 
 
 def home_from_flow(ctx: Ctx, flow_id: str) -> Response:

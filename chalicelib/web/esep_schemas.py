@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from chalicelib.web.schemas import _Input, _Output
 
@@ -43,6 +43,14 @@ class EsepRegistrationInput(_Input):
     subjects: Words | None = None
     languages: Words | None = None
     migrate_legacy: bool = False
+
+    @field_validator("organisation_ids", "subjects", "languages", mode="before")
+    @classmethod
+    def _one_line_from_forms(cls, value: object) -> object:
+        """A browser form sends one organisation and subjects as one line, comma-separated."""
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
 
 
 class EsepRegistrationOutput(_Output):

@@ -92,7 +92,8 @@ def home(ctx: Ctx) -> Response:
         profile = ctx.flows.sessions.profile(ctx.realm, authenticate(ctx))
     except Unauthorized:
         return redirect(f"/realms/{ctx.realm.id}/login")
-    return form_page(ctx, "home.html", profile=profile)
+    etwinning = esep_pages.member_summary(ctx, profile["account_id"])
+    return form_page(ctx, "home.html", profile=profile, etwinning=etwinning)
 
 
 @page(bp, "/realms/{realm}/logout", methods=["POST"], form=True)

@@ -281,6 +281,16 @@ def test_a_project_goes_from_draft_to_active_and_its_pupils_see_only_it(browser:
     wrong = browser.post(f"{API}/pupil-sessions", json={**credentials, "password": "wrong-pass-word"})
     assert wrong.status == 401
 
+    # And the pupils' page of the realm signs a pupil in with the same credentials
+    login_page = browser.get("/realms/esep/login", html=True)
+    assert login_page.status == 200 and "Είσοδος μαθητή" in login_page.text
+    assert f'action="{API}/pupil-sessions"' in login_page.text
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', login_page.text)
+    assert csrf is not None
+    form = {"csrf_token": csrf.group(1), "form_page": "/realms/esep/login", **credentials}
+    signed_in = browser.post(f"{API}/pupil-sessions", form=form, html=True)
+    assert signed_in.status == 303 and signed_in.location.endswith("/realms/esep/home")
+
 
 def test_a_declined_invitation_ends_the_project_and_tells_the_owner(browser: Browser) -> None:
     # Given a submitted project
@@ -451,41 +461,48 @@ def test_sign_in_again_after_registration_keeps_the_same_account(browser: Browse
 
 
 def test_a_browser_registers_on_the_page_after_eulogin_and_comes_back_signed_in(browser: Browser) -> None:
-    # Given a school, and a person back from EU Login for the first time
-    school = organisation(browser, "Γυμνάσιο Αμοργού", city="Αμοργός")
+    # Given a person back from EU Login for the first time, whose school is not listed yet
     person = browser.new_eulogin_person("GR", given_name="Μαρία", family_name="Βλάχου")
     flow, page = browser.eulogin_flow(person)
-
-    # When the registration page searches for the school without accents
-    shown = browser.get(f"{page}?flow={flow}&q=αμοργου", html=True)
-
-    # Then it shows EU Login's identity and the school to pick
+    shown = browser.get(f"{page}?flow={flow}&q=Αμοργού", html=True)
     assert shown.status == 200, shown.text
     assert "Μαρία Βλάχου" in shown.text and person.email in shown.text
-    assert f'value="{school}"' in shown.text
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', shown.text)
     assert csrf is not None
+    form_page = f"{page}?flow={flow}&q=Αμοργού"
 
-    # When the form is posted
-    posted = browser.post(
-        "/realms/esep/etwinning/register",
-        form={
-            "csrf_token": csrf.group(1),
-            "flow": flow,
-            "organisation_id": school,
-            "role": "teacher",
-            "country": "GR",
-            "subjects": "Μαθηματικά, Φυσική",
-            "join_etwinning": "on",
-        },
+    # When she registers the school from the page
+    created = browser.post(
+        f"{API}/organisations",
+        form={"csrf_token": csrf.group(1), "form_page": form_page, "flow": flow, "name": "Γυμνάσιο Αμοργού",
+              "city": "Αμοργός", "country": "GR", "kind": "school"},
         html=True,
-    )
+    )  # fmt: skip
 
-    # Then the browser is signed in at home, a member waiting for validation
+    # Then she is back on the form, the school found (searched without accents)
+    assert created.status == 303, created.text
+    back = browser.get(created.location, html=True)
+    school = re.search(r'name="organisation_ids" value="([0-9a-f]+)"', back.text)
+    assert school is not None, back.text
+
+    # When she finishes as a teacher but forgets her subjects
+    fields = {"csrf_token": csrf.group(1), "form_page": form_page, "flow": flow, "organisation_ids": school.group(1),
+              "role": "teacher", "country": "GR", "join_etwinning": "true"}  # fmt: skip
+    refused = browser.post(f"{API}/registrations", form=fields, html=True)
+
+    # Then the form comes back with the problem and her choices kept
+    assert refused.status == 422, refused.text
+    assert 'id="subjects-error"' in refused.text and '<option value="teacher" selected>' in refused.text
+
+    # When she gives them
+    posted = browser.post(f"{API}/registrations", form={**fields, "subjects": "Μαθηματικά, Φυσική"}, html=True)
+
+    # Then she is signed in at home, a member waiting for validation
     assert posted.status == 303, posted.text
-    assert posted.location == "/realms/esep/home"
+    assert posted.location.endswith("/realms/esep/home")
     me = browser.get(f"{API}/me/etwinning")
     assert me.status == 200 and me.json["subjects"] == ["Μαθηματικά", "Φυσική"]
+    assert me.json["status"] == "registered" and me.json["join_etwinning"] is True
 
     # When she signs in again later, the callback's home page opens the session itself
     browser.jar.clear()
