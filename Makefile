@@ -74,6 +74,11 @@ synth: install infra-cli
 bench: install
 	$(PY) -m bench
 
+# A short load run (login, refresh, /me) against `chalice local`; counts: `python -m bench.load --help`.
+.PHONY: load
+load: install
+	$(PY) -m bench.load
+
 package: install
 	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-eu-west-1} $(PY) -m infra.packaging package dist/deployment.zip
 	$(PY) -m infra.packaging --check dist/deployment.zip

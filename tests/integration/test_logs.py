@@ -82,3 +82,53 @@ def test_redaction_masks_what_slips_into_a_message() -> None:
     assert "eyJa.eyJb.c" not in cleaned
     assert "$argon2id$" not in cleaned
     assert re.search(r"\d{9}", cleaned) is None
+
+
+def test_an_etwinning_journey_logs_no_secrets(browser: Browser, captured_logs: io.StringIO) -> None:
+    # Given an eTwinning journey: EU Login, registration, NSO validation, a project, a pupil
+    from urllib.parse import parse_qs, urlsplit
+
+    from tests.support.esep import API as ESEP
+    from tests.support.esep import active_teacher, nso, organisation, project_body, validate
+
+    assert browser.eulogin is not None
+    admin = nso(browser, "GR")
+    school = organisation(browser, "Γυμνάσιο Κύθνου", city="Κύθνος")
+    validate(browser, admin, organisations=[school])
+    owner, partner = active_teacher(browser, admin, school), active_teacher(browser, admin, school)
+    browser.post(f"{ESEP}/me/contacts", json={"account_id": partner.account_id}, headers=owner.auth)
+    project = browser.post(f"{ESEP}/projects", json=project_body(school, partner.account_id), headers=owner.auth)
+    project_id = project.json["project_id"]
+    browser.post(f"{ESEP}/projects/{project_id}/submit", headers=owner.auth)
+    browser.post(f"{ESEP}/projects/{project_id}/invitation", json={"decision": "accept"}, headers=partner.auth)
+    browser.post(f"{ESEP}/admin/projects/{project_id}/approval", json={"decision": "approve"}, headers=admin.auth)
+    pupil = browser.post(f"{ESEP}/projects/{project_id}/pupils", json={"display_name": "Άννα"}, headers=owner.auth).json
+    browser.post(f"{ESEP}/pupil-sessions", json={"username": pupil["username"], "password": "wrong-wrong-wrong"})
+    session = browser.post(
+        f"{ESEP}/pupil-sessions", json={"username": pupil["username"], "password": pupil["password"]}
+    )
+    authorize = browser.start_eulogin()
+    state = parse_qs(urlsplit(authorize).query)
+    with browser.eulogin.behaving(nonce="wrong"):  # a refused ID token → warning
+        browser.callback(browser.eulogin.authorize(authorize, owner.person))
+    browser.run_tasks()
+
+    # When the log lines are read
+    text = captured_logs.getvalue()
+
+    # Then none carries an e-mail, a token, a pupil's password, the PKCE verifier's challenge or the nonce
+    secrets = {
+        "owner e-mail": owner.person.email,
+        "partner e-mail": partner.person.email,
+        "owner token": owner.token,
+        "pupil password": pupil["password"],
+        "pupil token": session.json["access_token"],
+        "pupil refresh": session.json["refresh_token"],
+        "state": state["state"][0],
+        "nonce": state["nonce"][0],
+        "code challenge": state["code_challenge"][0],
+        "ID token": browser.eulogin.last_id_token or "<none>",
+    }
+    leaked = [name for name, value in secrets.items() if value in text]
+    assert leaked == []
+    assert "esep member registered" in text and "esep decision" in text
