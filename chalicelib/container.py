@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.settings import Settings, get_settings
@@ -29,6 +29,10 @@ class Services:
     """Runs POSTs that create or send at most once per key (Powertools)."""
     mailbox: Any | None
     """Dev-only reader of the emulator's sent mail (None when deployed)."""
+    aws_clients: Mapping[str, Any] = field(default_factory=dict)
+    """The botocore clients built here, by role (``dynamodb``: pynamodb's for the main
+    table, ``idempotency``, ``ses``, ``sqs``, ``s3``): what diagnostics and the fault
+    injection tests hook into (``client.meta.events``)."""
 
 
 IDEMPOTENCY_WINDOWS = {
@@ -75,9 +79,29 @@ def _signing_key(configured: str | None) -> str:
     return generate_private_key_pem()
 
 
-def _ports(settings: Settings) -> Ports:
+def aws_config(settings: Settings, **options: Any) -> Any:
+    """botocore client settings: the standard retry mode (throttling and transient errors
+    retried with capped exponential backoff and a client-side retry quota) with
+    ``MITROO_AWS_MAX_ATTEMPTS`` attempts, instead of the legacy mode's up to ten DynamoDB
+    attempts that can hold a request for half a minute."""
+    from botocore.config import Config
+
+    return Config(retries={"mode": "standard", "total_max_attempts": settings.aws_max_attempts}, **options)
+
+
+def _aws_clients(settings: Settings) -> dict[str, Any]:
     import boto3
 
+    aws = {"region_name": settings.aws_region, "endpoint_url": settings.aws_endpoint_url}
+    return {
+        "ses": boto3.client("ses", config=aws_config(settings), **aws),
+        "sqs": boto3.client("sqs", config=aws_config(settings), **aws),
+        "s3": _s3_client(settings),
+        "idempotency": boto3.client("dynamodb", config=aws_config(settings), **aws),
+    }
+
+
+def _ports(settings: Settings, clients: Mapping[str, Any]) -> Ports:
     from chalicelib.adapters.argon2_hasher import Argon2Hasher
     from chalicelib.adapters.clock import SystemClock
     from chalicelib.adapters.dynamodb.audit import DynamoAuditLog
@@ -110,8 +134,9 @@ def _ports(settings: Settings) -> Ports:
         raise RuntimeError("MITROO_JWT_PRIVATE_KEY_SECRET (or MITROO_JWT_PRIVATE_KEY) is required when deployed")
     gsis_client_secret = secret_value(settings.gsis_client_secret_name) or settings.gsis_client_secret
     eulogin_client_secret = secret_value(settings.eulogin_client_secret_name) or settings.eulogin_client_secret
-    aws = {"region_name": settings.aws_region, "endpoint_url": settings.aws_endpoint_url}
-    models = bind_models(TableBinding(settings.table_name, settings.aws_region, settings.aws_endpoint_url))
+    models = bind_models(
+        TableBinding(settings.table_name, settings.aws_region, settings.aws_endpoint_url, settings.aws_max_attempts)
+    )
     clock, counters = SystemClock(), DynamoCounters(models)
     return Ports(
         clock=clock,
@@ -132,7 +157,7 @@ def _ports(settings: Settings) -> Ports:
         counters=counters,
         mailer=PacedMailer(
             SesMailer(
-                boto3.client("ses", **aws),
+                clients["ses"],
                 sender=settings.mail_sender,
                 configuration_set=settings.ses_configuration_set,
             ),
@@ -140,7 +165,7 @@ def _ports(settings: Settings) -> Ports:
             clock,
             per_second=settings.mail_rate_per_second,
         ),
-        tasks=SqsTaskQueue(boto3.client("sqs", **aws), queue_name=settings.task_queue_name),
+        tasks=SqsTaskQueue(clients["sqs"], queue_name=settings.task_queue_name),
         gsis=GsisClient(
             base_url=settings.gsis_base_url,
             client_id=settings.gsis_client_id,
@@ -150,7 +175,7 @@ def _ports(settings: Settings) -> Ports:
         ),
         signer=JwtSigner(_signing_key(jwt_private_key)),
         jobs=DynamoJobRepository(models),
-        files=S3FileStore(_s3_client(settings), bucket=settings.upload_bucket),
+        files=S3FileStore(clients["s3"], bucket=settings.upload_bucket),
         eulogin=EuLoginClient(
             issuer=settings.eulogin_issuer or "",
             client_id=settings.eulogin_client_id or "",
@@ -178,27 +203,30 @@ def _s3_client(settings: Settings) -> Any:
     """Path-style addressing against an emulator (its host name has no bucket subdomains);
     presigned URLs carry SigV4."""
     import boto3
-    from botocore.config import Config
 
-    config = Config(signature_version="s3v4", s3={"addressing_style": "path"} if settings.aws_endpoint_url else {})
+    config = aws_config(
+        settings, signature_version="s3v4", s3={"addressing_style": "path"} if settings.aws_endpoint_url else {}
+    )
     return boto3.client("s3", region_name=settings.aws_region, endpoint_url=settings.aws_endpoint_url, config=config)
 
 
 @functools.cache
 def _build() -> Services:
-    import boto3
-
+    from chalicelib.adapters.dynamodb.models import TableBinding, bind_models
     from chalicelib.adapters.idempotency import Idempotency
     from chalicelib.flows.links import Links
     from chalicelib.flows.wiring import assemble
 
     settings = get_settings()
-    ports = _ports(settings)
+    clients = _aws_clients(settings)
+    ports = _ports(settings, clients)
     idempotency = Idempotency(
-        table_name=settings.idempotency_table_name,
-        client=boto3.client("dynamodb", region_name=settings.aws_region, endpoint_url=settings.aws_endpoint_url),
-        windows=IDEMPOTENCY_WINDOWS,
+        table_name=settings.idempotency_table_name, client=clients["idempotency"], windows=IDEMPOTENCY_WINDOWS
     )
+    models = bind_models(
+        TableBinding(settings.table_name, settings.aws_region, settings.aws_endpoint_url, settings.aws_max_attempts)
+    )
+    clients["dynamodb"] = models.Item._get_connection().connection.client
     mailbox = None
     if settings.is_local and settings.aws_endpoint_url:
         from chalicelib.adapters.dev_mailbox import EmulatorMailbox
@@ -210,4 +238,5 @@ def _build() -> Services:
         flows=assemble(ports, Links(settings.public_url)),
         idempotency=idempotency,
         mailbox=mailbox,
+        aws_clients=clients,
     )

@@ -41,6 +41,11 @@ class Settings(BaseModel):
     ses_configuration_set: str | None = Field(None, alias="MITROO_SES_CONFIGURATION_SET")
     mail_rate_per_second: int = Field(14, alias="MITROO_MAIL_RATE_PER_SECOND", ge=1)
     """The SES account's maximum send rate (14 is SES's starting quota out of the sandbox)."""
+    aws_max_attempts: int = Field(4, alias="MITROO_AWS_MAX_ATTEMPTS", ge=1, le=10)
+    """Attempts per AWS call, the first included: botocore's standard retry mode retries
+    throttling and transient errors with capped exponential backoff (at most ~1, 2, 4 s
+    between attempts). What still fails then answers 503 with ``Retry-After`` (API) or
+    fails the task, which SQS delivers again later (worker)."""
 
     gsis_base_url: str = Field("http://127.0.0.1:8001/oauth2server", alias="MITROO_GSIS_BASE_URL")
     gsis_client_id: str = Field("mitroo-dev", alias="MITROO_GSIS_CLIENT_ID")

@@ -9,6 +9,7 @@ answer is stored, and only successful answers: a refused request runs again when
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -19,10 +20,13 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
+    IdempotencyPersistenceLayerError,
     IdempotencyValidationError,
 )
 
 from chalicelib.flows.errors import FlowError, InvalidInput
+
+log = logging.getLogger(__name__)
 
 
 class RequestInProgress(FlowError):
@@ -78,13 +82,30 @@ class Idempotency:
             the same request is running right now.
         InvalidInput
             ``key`` was used before with a different payload.
+        IdempotencyPersistenceLayerError
+            the store could not be read or written before ``compute`` ran (throttled,
+            unavailable: the API answers 503, a task is retried).
         """
         run, config = self._runner(operation)
         if lambda_context is not None and hasattr(lambda_context, "get_remaining_time_in_millis"):
             # In-progress records then expire with the invocation (Powertools' advice).
             config.register_lambda_context(lambda_context)
+        done: list[dict[str, Any]] = []
+
+        def compute_once() -> dict[str, Any]:
+            done.append(compute())
+            return done[0]
+
         try:
-            return run(payload={"idempotency_key": key, "request": payload}, compute=compute)
+            return run(payload={"idempotency_key": key, "request": payload}, compute=compute_once)
+        except IdempotencyPersistenceLayerError:
+            if not done:
+                raise
+            # The work is done; only its record could not be completed (the in-progress
+            # record lapses with the invocation). Failing now would make the client, or SQS,
+            # do it a second time: a second account attempt, a second mail.
+            log.warning("idempotency record not completed", extra={"operation": operation})
+            return done[0]
         except IdempotencyAlreadyInProgressError:
             raise RequestInProgress(retry_after=2) from None
         except IdempotencyValidationError:

@@ -62,10 +62,15 @@ class SqsTaskQueue:
 
 
 def _body(task: Task) -> str:
-    return json.dumps({"kind": task.kind, "payload": task.payload}, separators=(",", ":"))
+    body: dict[str, object] = {"kind": task.kind, "payload": task.payload}
+    if task.once is not None:
+        body["once"] = task.once
+    return json.dumps(body, separators=(",", ":"))
 
 
 def task_from_message(body: str) -> Task:
     """The task in an SQS message body (as :meth:`SqsTaskQueue.enqueue` wrote it)."""
     data = json.loads(body)
-    return Task(kind=str(data["kind"]), payload={str(k): str(v) for k, v in dict(data.get("payload", {})).items()})
+    payload = {str(k): str(v) for k, v in dict(data.get("payload", {})).items()}
+    once = data.get("once")
+    return Task(kind=str(data["kind"]), payload=payload, once=str(once) if once is not None else None)

@@ -15,3 +15,7 @@ class Task:
 
     kind: str
     payload: dict[str, str] = field(default_factory=dict)
+    once: str | None = None
+    """Tasks queued with the same ``once`` run at most once (within the worker's
+    idempotency window), however often they were queued: a job resumed after its worker
+    died queues again what the dead run may already have queued."""

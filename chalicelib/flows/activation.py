@@ -100,14 +100,14 @@ class Activation:
 
     def activate_by_token(self, realm: RealmConfig, token: str) -> AccountStatus:
         """Consume the link token and activate the account it names."""
-        challenge = self.challenges.redeem_token(realm.id, Purpose.ACTIVATION, token)
-        return self._activate(realm, challenge.account_id)
+        challenge = self.challenges.peek_token(realm.id, Purpose.ACTIVATION, token)
+        return self.challenges.spend(challenge, lambda: self._activate(realm, challenge.account_id))
 
     def activate_by_code(self, realm: RealmConfig, email: str, code: str) -> AccountStatus:
         """Consume the typed code of the account with ``email`` and activate it."""
         account = self.accounts.find_by_unique(realm.id, UniqueKind.EMAIL, normalise_email(email))
-        challenge = self.challenges.redeem_code(account, Purpose.ACTIVATION, code, realm.activation_code_attempts)
-        return self._activate(realm, challenge.account_id)
+        challenge = self.challenges.check_code(account, Purpose.ACTIVATION, code, realm.activation_code_attempts)
+        return self.challenges.spend(challenge, lambda: self._activate(realm, challenge.account_id))
 
     def _activate(self, realm: RealmConfig, account_id: str) -> AccountStatus:
         """Pending → active. An account that was disabled meanwhile stays so, and says so."""

@@ -9,14 +9,20 @@ person must ask for a new mail.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TypeVar
 
 from chalicelib.domain.accounts import Account
 from chalicelib.domain.secrets import code_fingerprint, fingerprint, same
 from chalicelib.domain.tokens import Challenge, Purpose
-from chalicelib.flows.errors import TokenExpired, TokenInvalid
+from chalicelib.flows.errors import FlowError, TokenExpired, TokenInvalid
 from chalicelib.ports import ChallengeRepository, Clock, SecretSource
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -106,6 +112,25 @@ class Challenges:
         """Consume a challenge found by :meth:`peek_token` or :meth:`check_code`; exactly
         one caller succeeds (TokenInvalid for the others)."""
         return self._consume(challenge)
+
+    def spend(self, challenge: Challenge, step: Callable[[], T]) -> T:
+        """Consume ``challenge`` (as :meth:`consume`), then do the ``step`` it unlocks.
+
+        When the step fails without an answer (the store throttled or could not be
+        reached: the request ends 503), the challenge is put back, so the same link or
+        code works when the person tries again; consuming first keeps it single use under
+        concurrent requests. A :class:`FlowError` is an answer (the account was disabled
+        meanwhile…): the challenge stays spent.
+        """
+        self._consume(challenge)
+        try:
+            return step()
+        except FlowError:
+            raise
+        except Exception:
+            log.warning("challenge put back: the step it unlocks failed", extra={"purpose": str(challenge.purpose)})
+            self.repository.replace(challenge)
+            raise
 
     def _consume(self, challenge: Challenge) -> Challenge:
         if challenge.is_expired(self.clock.now()):

@@ -164,8 +164,7 @@ class Passwords:
         if account is None:
             raise TokenInvalid()
         self.require_acceptable(realm, password, confirmation, user_inputs(account))
-        self.challenges.consume(challenge)
-        self.change(realm, account, password)
+        self.challenges.spend(challenge, lambda: self.change(realm, account, password))
         return account
 
     def _mail_challenge(self, realm: RealmConfig, account: Account, purpose: Purpose, template: str, page: str) -> None:

@@ -22,6 +22,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from chalice import Blueprint, Response
 from pydantic import BaseModel
 
+from chalicelib.adapters.aws_errors import is_transient
 from chalicelib.container import Services, services
 from chalicelib.flows.errors import FlowError, TaskQueueError
 from chalicelib.observability import metrics
@@ -60,6 +61,10 @@ class Operation:
 
 
 REGISTRY: list[Operation] = []
+
+UNAVAILABLE_RETRY_AFTER = 5
+"""Seconds a client waits after AWS throttled a request (botocore already retried it
+with backoff; the throttling of a table or SES usually eases within seconds)."""
 
 
 @dataclass
@@ -202,7 +207,11 @@ def api(
                 return _error(request, error.code, detail=error.detail, errors=error.errors)
             except TaskQueueError:
                 return _error(request, "service_unavailable", retry_after=30)
-            except Exception:
+            except Exception as error:
+                if is_transient(error):  # AWS throttled or failed us after botocore's retries
+                    log.warning("AWS could not serve %s %s: %s", method, path, type(error).__name__)
+                    count("ServiceUnavailable")
+                    return _error(request, "service_unavailable", retry_after=UNAVAILABLE_RETRY_AFTER)
                 log.exception("unhandled error in %s %s", method, path)
                 return _error(request, "internal_error")
             return _render(request, reply)
@@ -263,9 +272,10 @@ def _error(
     headers = {"Retry-After": str(retry_after)} if retry_after else None
     if wants_html(request):
         shown = show_form_again(request, code, detail, errors or {})
-        if shown is not None:
-            return shown
-        return html.error_page(problem_body(code, detail=detail, errors=errors), request=request)
+        if shown is None:
+            shown = html.error_page(problem_body(code, detail=detail, errors=errors), request=request)
+        shown.headers.update(headers or {})
+        return shown
     return problem(code, detail=detail, errors=errors, headers=headers)
 
 
@@ -384,7 +394,13 @@ def page(
                 return html.error_page(
                     problem_body(error.code, detail=error.detail, errors=error.errors), request=request
                 )
-            except Exception:
+            except Exception as error:
+                if is_transient(error):
+                    log.warning("AWS could not serve page %s: %s", path, type(error).__name__)
+                    count("ServiceUnavailable")
+                    shown = html.error_page(problem_body("service_unavailable"), request=request)
+                    shown.headers["Retry-After"] = str(UNAVAILABLE_RETRY_AFTER)
+                    return shown
                 log.exception("unhandled error in page %s", path)
                 return html.error_page(problem_body("internal_error"), request=request)
 

@@ -3,7 +3,8 @@
 Each message is one task; failures are reported per message (Powertools batch
 processing, ``ReportBatchItemFailures`` on the event source mapping), so SQS retries
 only those, and after its ``maxReceiveCount`` moves them to the dead-letter queue. A
-message delivered twice runs once (idempotency on its id).
+message delivered twice runs once (idempotency on its id), and tasks queued more than
+once under one ``once`` key run once (idempotency on that key).
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ def _run(record: Any, lambda_context: Any) -> None:
         runner.run(task)
         return {"kind": task.kind}
 
-    services().idempotency.once("task", {"message_id": record.message_id}, run_once, lambda_context)
+    key = {"once": task.once} if task.once is not None else {"message_id": record.message_id}
+    services().idempotency.once("task", key, run_once, lambda_context)
 
 
 @bp.lambda_function(name="run_tasks")

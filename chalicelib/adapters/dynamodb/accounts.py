@@ -9,6 +9,7 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
+from chalicelib.adapters.aws_errors import is_transient
 from chalicelib.adapters.dynamodb.common import (
     conditional_failed,
     day,
@@ -132,7 +133,9 @@ class DynamoAccountRepository:
 
         A transaction is all or nothing, so when one account's guard is taken the
         cancellation reasons name it; that account is left out and the rest go again.
-        Without reasons (some emulators) the group falls back to one create each.
+        Without reasons (some emulators) the group falls back to one create each. A
+        transaction DynamoDB throttled or kept conflicting refuses nobody: the error
+        propagates and the caller (a job's chunk) is retried.
         """
         m = self._m
         refused: dict[str, str] = {}
@@ -164,6 +167,8 @@ class DynamoAccountRepository:
                     transact(m, build)
                     group = []
                 except TransactWriteError as exc:
+                    if is_transient(exc):  # throttled, or conflicts beyond the retries: undecided
+                        raise
                     failed = failed_positions(exc)
                     if not failed:
                         refused.update(self._create_each(group))
@@ -184,7 +189,9 @@ class DynamoAccountRepository:
                 self.create(account)
             except DuplicateValue as exc:
                 refused[account.account_id] = exc.kind
-            except TransactWriteError:
+            except TransactWriteError as exc:
+                if is_transient(exc):
+                    raise
                 refused[account.account_id] = "account"
         return refused
 
@@ -220,6 +227,8 @@ class DynamoAccountRepository:
         follow it), ``flow_position`` where the flow's update sat (default: right after
         the guards, as :meth:`create` sends them).
         """
+        if is_transient(exc):
+            return  # throttled, or conflicts beyond the retries: nothing was decided
         failed = failed_positions(exc)
         if flow_position is None:
             flow_position = account_position + len(guards) + 1
@@ -287,7 +296,11 @@ class DynamoAccountRepository:
                 m.Account.status == str(expected),
                 username=username,
             )
-        except (TransactWriteError, DoesNotExist):
+        except DoesNotExist:
+            return False
+        except TransactWriteError as exc:
+            if is_transient(exc):  # throttled or conflicting: nothing was decided
+                raise
             return False
         return True
 
@@ -349,7 +362,11 @@ class DynamoAccountRepository:
             login_actions.append(m.Guard.status.set(str(AccountStatus.ACTIVE)))
         try:
             self._update_with_login(realm, account_id, account_actions, login_actions, m.Item.pk.exists())
-        except (DoesNotExist, TransactWriteError):
+        except DoesNotExist:
+            return False
+        except TransactWriteError as exc:
+            if is_transient(exc):
+                raise
             return False
         return True
 

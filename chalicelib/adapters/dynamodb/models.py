@@ -77,6 +77,8 @@ class TableBinding:
     table_name: str
     region: str
     host: str | None
+    max_attempts: int = 4
+    """Attempts per call (botocore standard retry mode, which pynamodb configures)."""
 
 
 class IdentityMap(MapAttribute[str, Any]):
@@ -137,7 +139,7 @@ def bind_models(binding: TableBinding) -> BoundModels:
             table_name = binding.table_name
             region = binding.region
             host = binding.host
-            max_retry_attempts = 3
+            max_retry_attempts = binding.max_attempts - 1
             connect_timeout_seconds = 5
             read_timeout_seconds = 10
 

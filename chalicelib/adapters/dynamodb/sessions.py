@@ -63,7 +63,11 @@ class DynamoSessionRepository:
         try:
             transact(m, build)
         except TransactWriteError as exc:
-            if failed_positions(exc) or not exc.cancellation_reasons:
+            # A failed condition (or a cancellation without reasons, as some emulators
+            # answer) means the token was spent; throttling or a conflict decided nothing,
+            # and must not revoke the session as a replay would.
+            cancelled = exc.cause_response_code == "TransactionCanceledException"
+            if failed_positions(exc) or (cancelled and not exc.cancellation_reasons):
                 return RotationOutcome.REUSED
             raise
         return RotationOutcome.ROTATED
