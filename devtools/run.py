@@ -41,6 +41,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devtools.run", description=__doc__.split("\n")[0])
     parser.add_argument("--gsis-port", type=int, default=8001, help="port of the GSIS stand-in (default 8001)")
     parser.add_argument("--eulogin-port", type=int, default=8002, help="port of the EU Login stand-in (default 8002)")
+    parser.add_argument(
+        "--port",
+        type=int,
+        help="port of the app (default: MITROO_PUBLIC_URL's); several processes may serve one public URL, "
+        "as Lambda containers serve one API (the race tests run them so)",
+    )
     args = parser.parse_args(argv)
     _defaults()
     from chalicelib.settings import Settings
@@ -94,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(f"Using EU Login at {os.environ['MITROO_EULOGIN_ISSUER']}", flush=True)
 
-        _serve(urlsplit(settings.public_url).port or 8000)
+        _serve(args.port or urlsplit(settings.public_url).port or 8000)
     except KeyboardInterrupt:
         pass
     finally:

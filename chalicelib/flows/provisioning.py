@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 
 DETAIL_KEYS = ("address", "area", "postcode", "supervisor", "supervisor_email")
 """Contact columns kept with the account as they were written."""
+_APPLIED = "an account with this username and external e-mail exists"
 
 # Which sheet column a registrar field comes from, to name it in a reason.
 _FIELD_COLUMN = {
@@ -171,9 +172,7 @@ class Provisioning:
                     reason = reason_of(error, _PROVISIONING_LABELS)
             outcomes[offset] = rejected(reason)
 
-        wanted = [(UniqueKind.USERNAME, c.new.username or "") for c in checked]
-        wanted += [(UniqueKind.EMAIL, normalise_email(c.new.external_email)) for c in checked]
-        held = self.accounts.holders(realm.id, wanted)
+        held = self._holders(realm, [(c.new.username or "", normalise_email(c.new.external_email)) for c in checked])
         actor = Actor(f"job:{job.job_id}")
         now = self.clock.now()
         to_create: list[tuple[int, Account]] = []
@@ -193,9 +192,7 @@ class Provisioning:
                 outcomes[item.index] = self._reactivation(realm, job, new, actor)
                 continue
             if username_holder is not None and username_holder == email_holder:
-                outcomes[item.index] = RowOutcome(
-                    RowStatus.ALREADY_APPLIED, "an account with this username and external e-mail exists"
-                )
+                outcomes[item.index] = RowOutcome(RowStatus.ALREADY_APPLIED, _APPLIED)
             elif username_holder is not None:
                 outcomes[item.index] = rejected(
                     f"{_PROVISIONING_LABELS['username']}: taken (usernames are never issued twice)"
@@ -300,12 +297,21 @@ class Provisioning:
         if not to_create:
             return []
         conflicts = self.accounts.create_many([account for _, account in to_create])
+        # A refused row was free when the chunk read the guards: another writer took it
+        # since. If one account now holds both its username and its e-mail, that writer
+        # applied this very row (the same sheet uploaded twice, its two jobs running side
+        # by side): report it as a re-run reports it, not as a clash with someone else.
+        refused = [account for _, account in to_create if account.account_id in conflicts]
+        held = self._holders(realm, [(account.username, normalise_email(account.email)) for account in refused])
         created: list[Account] = []
         for index, account in to_create:
             kind = conflicts.get(account.account_id)
+            holder = held.get((UniqueKind.USERNAME, account.username))
             if kind is None:
                 outcomes[index] = RowOutcome(RowStatus.CREATED)
                 created.append(account)
+            elif holder is not None and holder == held.get((UniqueKind.EMAIL, normalise_email(account.email))):
+                outcomes[index] = RowOutcome(RowStatus.ALREADY_APPLIED, _APPLIED)
             elif kind == str(UniqueKind.EMAIL):
                 outcomes[index] = rejected(
                     f"{_PROVISIONING_LABELS['external_email']}: another account has this address"
@@ -324,9 +330,29 @@ class Provisioning:
         )
         return created
 
+    def _holders(self, realm: RealmConfig, pairs: Sequence[tuple[str, str]]) -> dict[tuple[UniqueKind, str], str]:
+        """Who holds the username and the e-mail guard of each (username, e-mail) pair.
+
+        A batched read is no snapshot: read while another writer's transaction creates a
+        pair (the other job of a sheet uploaded twice), it may show one guard and not the
+        other, and the row would pass for a clash. Pairs whose two guards disagree are
+        read again, after that transaction, before anyone calls them a clash.
+        """
+
+        def keys(chosen: Sequence[tuple[str, str]]) -> list[tuple[UniqueKind, str]]:
+            return [(UniqueKind.USERNAME, u) for u, _ in chosen] + [(UniqueKind.EMAIL, e) for _, e in chosen]
+
+        held = self.accounts.holders(realm.id, keys(pairs)) if pairs else {}
+        torn = [(u, e) for u, e in pairs if held.get((UniqueKind.USERNAME, u)) != held.get((UniqueKind.EMAIL, e))]
+        if torn:
+            for key in keys(torn):
+                held.pop(key, None)
+            held.update(self.accounts.holders(realm.id, keys(torn)))
+        return held
+
     def _complete_recovered(self, realm: RealmConfig, accounts: list[Account], actor: Actor, now: datetime) -> None:
         """Accounts an interrupted attempt created: audit those it had not, mail all again
-        (a second welcome mail beats none; its link replaces the first)."""
+        (their mail tasks share a ``once`` key with the ones it may have queued: one is sent)."""
         missing = [
             account
             for account in accounts
@@ -348,9 +374,20 @@ class Provisioning:
                 self.registrar.registry.link_account(
                     realm.id, account.registry_number or "", account.account_id, account.created_at
                 )
+        # One welcome mail per account: a chunk retried after its worker died queues the
+        # mails of the accounts that run created again, not knowing whether it got to
+        # queue them; the shared ``once`` key lets only the first one be sent.
         self.tasks.enqueue_many(
-            [Task(SETUP_MAIL, {"realm": realm.id, "account_id": account.account_id}) for account in accounts]
+            [
+                Task(SETUP_MAIL, {"realm": realm.id, "account_id": account.account_id}, once=welcome_key(account))
+                for account in accounts
+            ]
         )
+
+
+def welcome_key(account: Account) -> str:
+    """The ``once`` key of an account's welcome (set-password) mail."""
+    return f"welcome:{account.realm}:{account.account_id}"
 
 
 def row_account_id(job: Job, index: int) -> str:
