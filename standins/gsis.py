@@ -33,7 +33,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from standins._http import HTML_TYPE, StandInHandler, StandInServer, first_values, parse_cli, with_query
 
 PREFIX = "/oauth2server"
-FAULTS = (None, "json_error", "malformed_xml", "http_500")
+FAULTS = (None, "json_error", "malformed_xml", "http_500", "xml_bomb", "xxe")
 # XML attribute order (as GSIS emits it) and the Identity field behind each.
 ATTRIBUTES: dict[str, str] = {
     "userid": "userid",
@@ -83,7 +83,9 @@ class Identity:
     ``entity_fields`` names XML attributes (``lastname``, ``firstname`` ...)
     whose non-ASCII characters are sent as ``&#NNN;``. ``fault`` makes
     ``/userinfo`` misbehave for this user: ``json_error`` (HTTP 200 with a JSON
-    error body), ``malformed_xml`` (truncated XML) or ``http_500``.
+    error body), ``malformed_xml`` (truncated XML), ``http_500``, or a hostile document
+    a compromised or spoofed GSIS could send: ``xml_bomb`` (nested entities, "billion
+    laughs") or ``xxe`` (an external entity reading ``file:///etc/passwd``).
     """
 
     key: str
@@ -173,6 +175,22 @@ def render_userinfo_xml(identity: Identity) -> str:
         padded = value.ljust(width) if len(value) < width else value + " "
         attrs.append(f'{attr}="{_xml_attr(padded, attr in identity.entity_fields)}"')
     return f"<root><userinfo {' '.join(attrs)}/></root>"
+
+
+def render_hostile_xml(identity: Identity, fault: str) -> str:
+    """The userinfo document behind a DTD that a safe parser must refuse: ``xml_bomb``
+    expands ``&lol9;`` to 10**9 "lol"s (about 3 GB), ``xxe`` pulls a local file into the
+    ``userinfo`` element. The attributes are a normal identity's, so only the DTD is wrong."""
+    if fault == "xml_bomb":
+        entities = ['<!ENTITY lol0 "lol">'] + [
+            f'<!ENTITY lol{level} "{f"&lol{level - 1};" * 10}">' for level in range(1, 10)
+        ]
+        reference = "&lol9;"
+    else:
+        entities = ['<!ENTITY xxe SYSTEM "file:///etc/passwd">']
+        reference = "&xxe;"
+    document = render_userinfo_xml(identity).replace("/></root>", f">{reference}</userinfo></root>")
+    return f'<?xml version="1.0"?>\n<!DOCTYPE root [\n{chr(10).join(entities)}\n]>\n{document}'
 
 
 @dataclass
@@ -476,6 +494,8 @@ class _Handler(StandInHandler[GsisStandIn]):
         elif identity.fault == "malformed_xml":
             xml = render_userinfo_xml(identity)
             self._send(200, xml[: xml.index("taxid=") + 10], XML_TYPE)
+        elif identity.fault in ("xml_bomb", "xxe"):
+            self._send(200, render_hostile_xml(identity, identity.fault), XML_TYPE)
         elif identity.fault == "http_500":
             self._send(
                 500,

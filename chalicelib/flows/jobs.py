@@ -60,6 +60,17 @@ DUPLICATE_KEYS = {
     JobKind.RENEWAL: ("username",),
 }
 
+
+def display_name(file_name: str) -> str:
+    """The uploaded file's name as the job keeps and shows it: the last segment of any
+    path the client sent (``../../etc/passwd`` → ``passwd``, ``C:\\fakepath\\x.xlsx`` →
+    ``x.xlsx``), without control or format characters (line breaks, NUL, bidi overrides
+    that disguise an extension), at most 200 characters. A label only: storage keys are
+    made of the realm and the job id, never of a name the client chose."""
+    last = file_name.replace("\\", "/").rsplit("/", 1)[-1]
+    return "".join(char for char in last if char.isprintable()).strip()[:200]
+
+
 Progress = Callable[[Job], None]
 
 
@@ -169,7 +180,7 @@ class Jobs:
             created_by=actor,
             dry_run=dry_run,
             affiliation=chosen,
-            file_name=file_name[:200],
+            file_name=display_name(file_name),
             awaiting_upload=awaiting_upload,
         )
 

@@ -120,6 +120,11 @@ class Registrar:
             if not value:
                 errors[key] = ["is required"]
         email = valid_email(new.external_email, field="external_email")
+        # Details are kept with the account and shown or mailed later: one line each, and
+        # the supervisor's address checked like every other (the sheet path checks it too).
+        details = {key: " ".join(value.split()) for key, value in new.details.items() if value and value.strip()}
+        if "supervisor_email" in details:
+            details["supervisor_email"] = valid_email(details["supervisor_email"], field="supervisor_email")
         domain = email.rsplit("@", 1)[1].casefold()
         if any(domain == d or domain.endswith("." + d) for d in realm.registrar.institutional_domains):
             raise ForbiddenEmailDomain(
@@ -149,7 +154,7 @@ class Registrar:
             expires_on=new.expires_on,
             mobile=(new.mobile or "").strip() or None,
             previous_username=(new.previous_username or "").strip().casefold() or None,
-            details={k: v for k, v in new.details.items() if v},
+            details=details,
             **names,
         )
 
