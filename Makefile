@@ -44,6 +44,13 @@ infra-cli: $(CDK)
 test: lint chromium $(if $(filter 1,$(MITROO_SKIP_INFRA)),,infra-cli)
 	$(PY) -m pytest -n auto --dist loadgroup
 
+# The long schemathesis run over HTTP (tests/fuzz; `make test` runs 5 examples per
+# operation, the same ones each time): new examples every run, MITROO_FUZZ_SEED=N replays.
+MITROO_FUZZ_EXAMPLES ?= 200
+.PHONY: fuzz
+fuzz: install
+	MITROO_FUZZ_EXAMPLES=$(MITROO_FUZZ_EXAMPLES) $(PY) -m pytest tests/fuzz
+
 # The suites that talk to AWS against LocalStack at AWS_ENDPOINT_URL (default
 # http://127.0.0.1:4566), handlers in-process as in `make test`. A LocalStack already
 # answering there is used and left running; otherwise ../shared/tools/localstack-host

@@ -13,6 +13,11 @@
    ``requestContext.identity.sourceIp``; the local gateway always says 127.0.0.1. A test
    may send ``X-Test-Source-Ip`` to play a client at another address (rate limits and
    lockout are per address). Only this dev patch reads that header.
+4. Every method reaches the app. The local dev server knows only the methods Chalice
+   routes and answers any other (``TRACE``, ``QUERY``…) with its own HTML 501, a server
+   error API Gateway never gives for a client's method. Here it goes through the gateway
+   like the rest, so the app answers 405 ``method_not_allowed`` as for any method a
+   route lacks.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import chalice.local
-from chalice.local import LambdaEventConverter, LocalGateway, MatchResult, RouteMatcher
+from chalice.local import ChaliceRequestHandler, LambdaEventConverter, LocalGateway, MatchResult, RouteMatcher
 
 _one_at_a_time = threading.Lock()
 TEST_ADDRESS_HEADER = "x-test-source-ip"
@@ -43,9 +48,17 @@ class GreedyRouteMatcher(RouteMatcher):
             raise
 
 
+def _any_method(handler: ChaliceRequestHandler, name: str) -> Any:
+    """``do_<METHOD>`` for methods the dev server does not define (see 4. above)."""
+    if name.startswith("do_") and name[3:].isalpha() and name[3:].isupper():
+        return handler._generic_handle
+    raise AttributeError(name)
+
+
 def install() -> None:
     """Patch Chalice's local gateway (idempotent); call before creating clients or servers."""
     chalice.local.RouteMatcher = GreedyRouteMatcher  # type: ignore[misc]
+    ChaliceRequestHandler.__getattr__ = _any_method
     if getattr(LocalGateway.handle_request, "_serialised", False):
         return
     original = LocalGateway.handle_request

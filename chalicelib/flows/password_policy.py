@@ -93,6 +93,10 @@ def _strength_violations(
         violations.append("too_short")
     if len(password) > policy.max_length:
         violations.append("too_long")
+    if not password:  # nothing typed yet: the lowest score, as zxcvbn cannot score "" (it fails inside)
+        if policy.min_score > 0:
+            violations.append("too_guessable")
+        return violations, 0, {"warning": "", "suggestions": []}
     # zxcvbn refuses input over 72 characters (and is quadratic in length). Scoring the
     # first 72 can only underestimate a longer passphrase, the safe direction; past 72
     # characters any passphrase that is not a repetition scores 4 anyway.

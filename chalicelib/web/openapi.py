@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from chalicelib.realms import all_realms
 from chalicelib.web.endpoints import REGISTRY, Operation
 from chalicelib.web.inputs import FORM, JSON
 from chalicelib.web.problems import STATUS_BY_CODE
@@ -25,9 +26,21 @@ def _schema(model: type[BaseModel], components: dict[str, Any], *, for_input: bo
     return {"$ref": _REF.format(model=model.__name__)}
 
 
+_BODY_PROBLEMS = ("invalid_input", "malformed_body", "payload_too_large")
+"""What reading any request body can answer (``chalicelib.web.inputs``): a field that
+fails its model, a body that is not JSON, a form or UTF-8, a body over 1 MiB."""
+
+
+def _path_schema(name: str) -> dict[str, Any]:
+    """``{realm}`` is one of the shipped realms (any other answers 404); ids are strings."""
+    if name == "realm":
+        return {"type": "string", "enum": sorted(all_realms())}
+    return {"type": "string"}
+
+
 def _operation(op: Operation, components: dict[str, Any]) -> dict[str, Any]:
     parameters = [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        {"name": name, "in": "path", "required": True, "schema": _path_schema(name)}
         for name in re.findall(r"{(\w+)}", op.path)
     ]
     parameters += [
@@ -67,7 +80,7 @@ def _operation(op: Operation, components: dict[str, Any]) -> dict[str, Any]:
             response["content"] = {"application/json": {"schema": {"type": "object"}}}
         document["responses"][str(status)] = response
     problem_ref = _schema(Problem, components)
-    codes = sorted(set(op.problems) | ({"invalid_input", "malformed_body"} if op.body else set()))
+    codes = sorted(set(op.problems) | (set(_BODY_PROBLEMS) if op.body else set()))
     by_status: dict[int, list[str]] = {}
     for code in codes:
         by_status.setdefault(STATUS_BY_CODE[code], []).append(code)

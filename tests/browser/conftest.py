@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import os
 import re
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.support.site import Site, running_site
+
+__all__ = ["Site"]
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -33,119 +31,10 @@ CHROMIUM_ARGS = [
 ]
 
 
-@dataclass(frozen=True)
-class Site:
-    url: str
-    gsis_url: str
-    endpoint: str
-    table_name: str
-
-    def realm(self, realm: str, path: str = "") -> str:
-        return f"{self.url}/realms/{realm}{path}"
-
-    def account(
-        self,
-        realm: str,
-        *,
-        username: str,
-        email: str,
-        roles: tuple[str, ...] = (),
-        password: str | None = None,
-        identity: Any = None,
-    ) -> str:
-        """An active account written straight into the site's table (as a registrar or an
-        operator would have made it); its id."""
-        import uuid
-        from datetime import UTC, datetime
-
-        from chalicelib.adapters.argon2_hasher import Argon2Hasher
-        from chalicelib.adapters.dynamodb.models import TableBinding, bind_models
-        from chalicelib.adapters.dynamodb.repositories import DynamoAccountRepository
-        from chalicelib.domain.accounts import Account, AccountStatus
-
-        now = datetime.now(UTC)
-        account = Account(
-            account_id=uuid.uuid4().hex,
-            realm=realm,
-            username=username,
-            email=email,
-            status=AccountStatus.ACTIVE,
-            created_at=now,
-            updated_at=now,
-            password_hash=Argon2Hasher(time_cost=1, memory_kib=8192, parallelism=1).hash(password)
-            if password
-            else None,
-            roles=roles,
-            identity=identity,
-            gsis_verified=identity is not None,
-        )
-        models = bind_models(TableBinding(self.table_name, os.environ.get("AWS_REGION", "eu-west-1"), self.endpoint))
-        DynamoAccountRepository(models).create(account)
-        return account.account_id
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the site exited ({process.returncode}):\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as answer:
-                if answer.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"the site never answered {url}:\n{log.read_text()[-3000:]}")
-
-
 @pytest.fixture(scope="session")
 def site(aws_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    port, gsis_port, eulogin_port = _free_port(), _free_port(), _free_port()
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("MITROO_GSIS_", "PYTEST_")) and key != "MITROO_ENV"
-    }
-    env.update(
-        {
-            "AWS_ENDPOINT_URL": aws_endpoint,
-            "MITROO_PUBLIC_URL": f"http://127.0.0.1:{port}",
-            "MITROO_TABLE_NAME": f"mitroo-browser-{worker}-main",
-            "MITROO_IDEMPOTENCY_TABLE_NAME": f"mitroo-browser-{worker}-idempotency",
-            "MITROO_TASK_QUEUE_NAME": f"mitroo-browser-{worker}-tasks",
-            "MITROO_UPLOAD_BUCKET": f"mitroo-browser-{worker}-uploads",
-        }
-    )
-    log = tmp_path_factory.mktemp("site") / "site.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "devtools.run", "--gsis-port", str(gsis_port), "--eulogin-port", str(eulogin_port)],
-            cwd=ROOT,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        _wait_until_up(f"http://127.0.0.1:{port}/api/v1/health", process, log)
-        yield Site(
-            url=f"http://127.0.0.1:{port}",
-            gsis_url=f"http://127.0.0.1:{gsis_port}",
-            endpoint=aws_endpoint,
-            table_name=env["MITROO_TABLE_NAME"],
-        )
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    with running_site(aws_endpoint, tmp_path_factory.mktemp("site") / "site.log", name="browser") as served:
+        yield served
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,139 @@
+"""The site as ``make run`` serves it, for tests that need it over real HTTP (the browser
+tests, the schemathesis fuzz run): ``python -m devtools.run`` in its own process on free
+ports (the app, its GSIS and EU Login stand-ins, its task pump), backed by the test
+process's AWS emulator with tables, a task queue and a bucket of its own.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class Site:
+    url: str
+    gsis_url: str
+    endpoint: str
+    table_name: str
+    eulogin_url: str = ""
+
+    def realm(self, realm: str, path: str = "") -> str:
+        return f"{self.url}/realms/{realm}{path}"
+
+    def account(
+        self,
+        realm: str,
+        *,
+        username: str,
+        email: str,
+        roles: tuple[str, ...] = (),
+        password: str | None = None,
+        identity: Any = None,
+    ) -> str:
+        """An active account written straight into the site's table (as a registrar or an
+        operator would have made it); its id."""
+        import uuid
+        from datetime import UTC, datetime
+
+        from chalicelib.adapters.argon2_hasher import Argon2Hasher
+        from chalicelib.adapters.dynamodb.models import TableBinding, bind_models
+        from chalicelib.adapters.dynamodb.repositories import DynamoAccountRepository
+        from chalicelib.domain.accounts import Account, AccountStatus
+
+        now = datetime.now(UTC)
+        account = Account(
+            account_id=uuid.uuid4().hex,
+            realm=realm,
+            username=username,
+            email=email,
+            status=AccountStatus.ACTIVE,
+            created_at=now,
+            updated_at=now,
+            password_hash=Argon2Hasher(time_cost=1, memory_kib=8192, parallelism=1).hash(password)
+            if password
+            else None,
+            roles=roles,
+            identity=identity,
+            gsis_verified=identity is not None,
+        )
+        models = bind_models(TableBinding(self.table_name, os.environ.get("AWS_REGION", "eu-west-1"), self.endpoint))
+        DynamoAccountRepository(models).create(account)
+        return account.account_id
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the site exited ({process.returncode}):\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"the site never answered {url}:\n{log.read_text()[-3000:]}")
+
+
+@contextmanager
+def running_site(aws_endpoint: str, log: Path, *, name: str) -> Iterator[Site]:
+    """``python -m devtools.run`` on free ports until the block ends; its output goes to
+    ``log``. ``name`` keeps its AWS resources apart from other sites on the emulator."""
+    port, gsis_port, eulogin_port = free_port(), free_port(), free_port()
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("MITROO_GSIS_", "MITROO_EULOGIN_", "PYTEST_")) and key != "MITROO_ENV"
+    }
+    env.update(
+        {
+            "AWS_ENDPOINT_URL": aws_endpoint,
+            "MITROO_PUBLIC_URL": f"http://127.0.0.1:{port}",
+            "MITROO_TABLE_NAME": f"mitroo-{name}-{worker}-main",
+            "MITROO_IDEMPOTENCY_TABLE_NAME": f"mitroo-{name}-{worker}-idempotency",
+            "MITROO_TASK_QUEUE_NAME": f"mitroo-{name}-{worker}-tasks",
+            "MITROO_UPLOAD_BUCKET": f"mitroo-{name}-{worker}-uploads",
+        }
+    )
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "devtools.run", "--gsis-port", str(gsis_port), "--eulogin-port", str(eulogin_port)],
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        _wait_until_up(f"http://127.0.0.1:{port}/api/v1/health", process, log)
+        yield Site(
+            url=f"http://127.0.0.1:{port}",
+            gsis_url=f"http://127.0.0.1:{gsis_port}",
+            endpoint=aws_endpoint,
+            table_name=env["MITROO_TABLE_NAME"],
+            eulogin_url=f"http://127.0.0.1:{eulogin_port}",
+        )
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
