@@ -132,3 +132,31 @@ def test_an_etwinning_journey_logs_no_secrets(browser: Browser, captured_logs: i
     leaked = [name for name, value in secrets.items() if value in text]
     assert leaked == []
     assert "esep member registered" in text and "esep decision" in text
+
+
+def test_an_ntua_reset_logs_no_secrets(browser: Browser, captured_logs: io.StringIO) -> None:
+    # Given a student who forgets the passphrase, mistypes the code once and resets by link
+    from tests.integration.test_recovery_ntua import NEW, OLD, _reset_mail, _student
+
+    ntua = "/api/v1/realms/ntua"
+    username, email = _student(browser)
+    browser.post(f"{ntua}/sessions", json={"username": username, "password": "not the passphrase at all"})
+    browser.post(f"{ntua}/password-resets", json={"username": username, "email": email})
+    token, code = _reset_mail(browser, email)
+    wrong_code = "000000" if code != "000000" else "111111"
+    browser.post(
+        f"{ntua}/password-resets/complete",
+        json={"username": username, "code": wrong_code, "password": NEW, "password_confirmation": NEW},
+    )
+    browser.post(
+        f"{ntua}/password-resets/complete", json={"token": token, "password": NEW, "password_confirmation": NEW}
+    )
+    browser.run_tasks()
+
+    # When the log lines are read
+    text = captured_logs.getvalue()
+
+    # Then neither passphrase, the token, the code nor the external e-mail is in them
+    secrets = {"old passphrase": OLD, "new passphrase": NEW, "token": token, "code": code, "e-mail": email}
+    assert [name for name, value in secrets.items() if value in text] == []
+    assert text.strip(), "nothing was logged: the test would prove nothing"
