@@ -30,6 +30,10 @@ _BODY_PROBLEMS = ("invalid_input", "malformed_body", "payload_too_large")
 """What reading any request body can answer (``chalicelib.web.inputs``): a field that
 fails its model, a body that is not JSON, a form or UTF-8, a body over 1 MiB."""
 
+_EVERY_OPERATION_PROBLEMS = ("service_unavailable",)
+"""What any operation can answer when AWS throttles beyond the retries (503 with
+``Retry-After``, ``chalicelib.adapters.aws_errors``)."""
+
 
 def _path_schema(name: str) -> dict[str, Any]:
     """``{realm}`` is one of the shipped realms (any other answers 404); ids are strings."""
@@ -80,7 +84,7 @@ def _operation(op: Operation, components: dict[str, Any]) -> dict[str, Any]:
             response["content"] = {"application/json": {"schema": {"type": "object"}}}
         document["responses"][str(status)] = response
     problem_ref = _schema(Problem, components)
-    codes = sorted(set(op.problems) | (set(_BODY_PROBLEMS) if op.body else set()))
+    codes = sorted(set(op.problems) | set(_EVERY_OPERATION_PROBLEMS) | (set(_BODY_PROBLEMS) if op.body else set()))
     by_status: dict[int, list[str]] = {}
     for code in codes:
         by_status.setdefault(STATUS_BY_CODE[code], []).append(code)

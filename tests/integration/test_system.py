@@ -84,3 +84,17 @@ def test_business_metrics_are_emitted_as_embedded_metric_format(browser: Browser
     documents = [json.loads(line) for line in out.splitlines() if line.startswith('{"_aws"')]
     names = {m["Name"] for doc in documents for d in doc["_aws"]["CloudWatchMetrics"] for m in d["Metrics"]}
     assert {"AccountRegistered", "AccountActivated", "LoginSucceeded", "Problem.invalid_credentials"} <= names
+
+
+def test_every_operation_documents_the_503_that_throttling_beyond_retries_answers(browser: Browser) -> None:
+    # When the OpenAPI document is read
+    document = browser.get("/api/v1/openapi.json").json
+
+    # Then every operation lists 503 service_unavailable (tests/faults prove it is answered)
+    missing = [
+        f"{method.upper()} {path}"
+        for path, methods in document["paths"].items()
+        for method, operation in methods.items()
+        if "service_unavailable" not in operation["responses"].get("503", {}).get("description", "")
+    ]
+    assert missing == []
