@@ -301,6 +301,9 @@ def test_a_long_job_runs_in_slices_queued_one_after_another(ntua: Kit, monkeypat
         (xlsx([["Όνομα χρήστη", "Ονοματεπώνυμο"], ["gpapadopoulos", "Παπαδόπουλος Γεώργιος"]]), "missing"),
         (xlsx([[*GREEK_HEADERS.values()], ["=1+1"]]), "formula"),
     ],
+    # Named ids: the workbooks' bytes carry their creation time, which differs between
+    # xdist workers collecting a second apart (xdist refuses differing collections).
+    ids=["csv-not-xlsx", "missing-column", "formula"],
 )
 def test_a_file_that_cannot_be_read_fails_the_job_and_writes_nothing(ntua: Kit, data: bytes, reason: str) -> None:
     job = ntua.flows.jobs.submit(ntua.realm, JobKind.PROVISIONING, data, actor=SECRETARIAT)
