@@ -15,15 +15,13 @@ A re-run is safe: a row whose e-mail already has an esep account, or a legacy re
 duplicate and nothing is written for it. Rows are checked one by one and a bad row never
 stops the others; reasons name the problem, never the row's e-mail.
 
-The report is :class:`~chalicelib.flows.legacy.LegacyReport`, as for e-IEP, so the CLI and
-any admin endpoint print both the same way. Plain Python over the ports.
+The file is read, and the report (:class:`~chalicelib.flows.legacy_rows.LegacyReport`) made,
+by :mod:`chalicelib.flows.legacy_rows` as for e-IEP, so the CLI and any admin endpoint print
+both the same way. Plain Python over the ports.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import logging
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -31,19 +29,19 @@ from dataclasses import dataclass, field
 
 from chalicelib.domain.accounts import UniqueKind, normalise_email
 from chalicelib.domain.esep import EsepRole, LegacyMember, OrganisationStatus
+from chalicelib.flows import legacy_rows
 from chalicelib.flows.emails import valid_email
-from chalicelib.flows.errors import InvalidEmail, InvalidInput
+from chalicelib.flows.errors import InvalidEmail
 from chalicelib.flows.esep_network import BIO_LENGTH
 from chalicelib.flows.esep_rules import clean_country, clean_list
-from chalicelib.flows.legacy import MAX_NAME_LENGTH, LegacyFileInvalid, LegacyFormat, LegacyReport, LegacyRowResult
+from chalicelib.flows.legacy_rows import LegacyFileInvalid, LegacyFormat, LegacyReport, LegacyRowResult, UnknownColumns
 from chalicelib.ports import AccountRepository, Clock, EsepRepository
 from chalicelib.realms import RealmConfig
 
 log = logging.getLogger(__name__)
 
 Value = str | bool | list[str]
-EsepLegacyRow = tuple[int, dict[str, Value] | str]
-"""``(line number, fields)`` for a readable line, ``(line number, error message)`` otherwise."""
+EsepLegacyRow = legacy_rows.ReadRow[dict[str, Value]]
 
 COLUMNS = (
     "email",
@@ -68,9 +66,6 @@ as a whole before anything is written."""
 _TRUE = frozenset({"true", "yes", "y", "1", "ναι"})
 _FALSE = frozenset({"false", "no", "n", "0", "όχι", "οχι", ""})
 _ITEM_SEPARATOR = re.compile(r"[|;]")
-_BOM = "\ufeff"
-
-UnknownColumns = Callable[[list[str]], None]
 
 
 # --- reading files ---------------------------------------------------------------------------
@@ -81,8 +76,8 @@ def read_esep_legacy_rows(
 ) -> Iterator[EsepLegacyRow]:
     """The rows of an eTwinning import file, in order, with their line numbers.
 
-    As :func:`chalicelib.flows.legacy.read_legacy_rows`: a line that cannot be read becomes
-    ``(line, message)`` and the others are still read; column names match
+    Read as e-IEP's files are (:mod:`chalicelib.flows.legacy_rows`): a line that cannot be
+    read becomes ``(line, message)`` and the others are still read; column names match
     case-insensitively (spaces and dashes count as underscores); unknown columns are
     ignored and reported once through ``on_unknown_columns``.
 
@@ -101,10 +96,6 @@ def _log_unknown_columns(names: list[str]) -> None:
     log.warning("esep legacy import: ignoring unknown columns", extra={"columns": names})
 
 
-def _column(name: str) -> str:
-    return re.sub(r"[\s-]+", "_", name.strip().lstrip(_BOM).strip()).casefold()
-
-
 def _refuse_eiep_columns(names: Iterable[str]) -> None:
     found = [name for name in EIEP_COLUMNS if name in set(names)]
     if found:
@@ -120,36 +111,12 @@ def _split_items(text: str) -> list[str]:
 
 
 def _read_jsonl(text: str, report: UnknownColumns) -> Iterator[EsepLegacyRow]:
-    reported: set[str] = set()
-    # Line feeds only: str.splitlines() would also split inside a JSON string (U+2028).
-    for number, line in enumerate(text.lstrip(_BOM).split("\n"), start=1):
-        if not line.strip():
-            continue
-        try:
-            value = json.loads(line)
-        except ValueError:
-            yield number, "not a valid JSON object"
-            continue
-        if not isinstance(value, dict):
-            yield number, "not a JSON object (the file must hold one object per line)"
-            continue
-        keys = {_column(str(key)): raw for key, raw in value.items()}
-        _refuse_eiep_columns(keys)
-        unknown = [key for key in keys if key not in COLUMNS and key not in reported]
-        if unknown:
-            reported.update(unknown)
-            report(unknown)
-        fields: dict[str, Value] = {}
-        problems: list[str] = []
-        for key, raw in keys.items():
-            if key not in COLUMNS or raw is None:
-                continue
-            converted = _json_value(key, raw)
-            if converted is None:
-                problems.append(f"{key}: {_JSON_SHAPES[_shape(key)]}")
-            else:
-                fields[key] = converted
-        yield (number, "; ".join(problems)) if problems else (number, fields)
+    for number, row in legacy_rows.json_rows(text, COLUMNS, report, check_names=_refuse_eiep_columns):
+        # A column named twice (``Email`` and ``email``) keeps its last value.
+        if isinstance(row, str):
+            yield number, row
+        else:
+            yield number, legacy_rows.typed_fields(dict(row).items(), COLUMNS, _json_value, _expected)
 
 
 _JSON_SHAPES = {
@@ -157,6 +124,10 @@ _JSON_SHAPES = {
     "flag": "must be true or false",
     "text": "must be a string",
 }
+
+
+def _expected(key: str) -> str:
+    return _JSON_SHAPES[_shape(key)]
 
 
 def _shape(key: str) -> str:
@@ -177,61 +148,12 @@ def _json_value(key: str, raw: object) -> Value | None:
     return raw if isinstance(raw, str) else None
 
 
-def _delimiter(header_line: str) -> str:
-    """Comma unless the header is clearly separated otherwise (Greek Excel writes ``;``)."""
-    counts = {delimiter: header_line.count(delimiter) for delimiter in ",;\t"}
-    best = max(counts, key=lambda delimiter: counts[delimiter])
-    return best if counts[best] > 0 else ","
-
-
 def _read_csv(text: str, report: UnknownColumns) -> Iterator[EsepLegacyRow]:
-    text = text.lstrip(_BOM)
-    first_line = next((line for line in text.splitlines() if line.strip()), "")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(first_line))
-    header: list[str] | None = None
-    previous_end = 0
-    while True:
-        start = previous_end + 1
-        try:
-            cells = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            yield start, f"unreadable CSV: {exc}"  # the csv module cannot resume after this
-            return
-        previous_end = reader.line_num
-        if not any(cell.strip() for cell in cells):
-            continue
-        if header is None:
-            header = _csv_header(cells, report)
-            continue
-        if len(cells) > len(header) and any(cell.strip() for cell in cells[len(header) :]):
-            yield start, f"has {len(cells)} fields but the header has {len(header)}"
-            continue
-        fields: dict[str, Value] = {}
-        for name, cell in zip(header, cells, strict=False):
-            if name not in COLUMNS or cell.strip() == "":
-                continue
-            fields[name] = _split_items(cell) if name in LIST_COLUMNS else cell
-        yield start, fields
-
-
-def _csv_header(cells: list[str], report: UnknownColumns) -> list[str]:
-    header = [_column(cell) for cell in cells]
-    _refuse_eiep_columns(header)
-    repeated = sorted({name for name in header if name and header.count(name) > 1})
-    missing = [name for name in REQUIRED_COLUMNS if name not in header]
-    problems = []
-    if missing:
-        problems.append("the header lacks " + ", ".join(missing))
-    if repeated:
-        problems.append("the header repeats " + ", ".join(repeated))
-    if problems:
-        raise LegacyFileInvalid("; ".join(problems), errors={"file": problems})
-    unknown = [name for name in header if name and name not in COLUMNS]
-    if unknown:
-        report(unknown)
-    return header
+    for number, row in legacy_rows.csv_rows(text, COLUMNS, REQUIRED_COLUMNS, report, check_names=_refuse_eiep_columns):
+        if isinstance(row, str):
+            yield number, row
+        else:
+            yield number, {name: _split_items(cell) if name in LIST_COLUMNS else cell for name, cell in row.items()}
 
 
 # --- loading ------------------------------------------------------------------------------
@@ -247,10 +169,7 @@ def require_esep_legacy_realm(realm: RealmConfig) -> None:
         any other realm.
     """
     if realm.identity_source != "eulogin":
-        raise InvalidInput(
-            f"realm {realm.id} does not take eTwinning legacy accounts (only EU Login realms do)",
-            errors={"realm": ["does not take eTwinning legacy accounts"]},
-        )
+        raise legacy_rows.realm_refused(realm, "eTwinning legacy accounts", "EU Login realms")
 
 
 @dataclass(frozen=True)
@@ -277,28 +196,18 @@ class EsepLegacyImport:
         """
         require_esep_legacy_realm(realm)
         organisations = _Organisations(self.esep)
-        results: list[LegacyRowResult] = []
-        for line, row in rows:
-            results.append(self._load_row(realm, line, row, organisations))
-            if on_progress is not None:
-                on_progress(len(results))
-        report = LegacyReport(tuple(results))
-        log.info(
-            "esep legacy import finished",
-            extra={
-                "realm": realm.id,
-                "rows_created": report.created,
-                "rows_duplicate": report.duplicates,
-                "rows_rejected": report.rejected,
-            },
+        return legacy_rows.load_rows(
+            realm,
+            rows,
+            lambda line, row: self._load_row(realm, line, row, organisations),
+            on_progress=on_progress,
+            logger=log,
+            finished="esep legacy import finished",
         )
-        return report
 
     def _load_row(
-        self, realm: RealmConfig, line: int, row: dict[str, Value] | str, organisations: _Organisations
+        self, realm: RealmConfig, line: int, row: dict[str, Value], organisations: _Organisations
     ) -> LegacyRowResult:
-        if isinstance(row, str):
-            return LegacyRowResult(line, "rejected", row)
         checked = _check_row(row, organisations)
         if isinstance(checked, str):
             return LegacyRowResult(line, "rejected", checked)
@@ -358,7 +267,7 @@ class _Checked:
 
 def _text(row: dict[str, Value], key: str) -> str:
     value = row.get(key)
-    return " ".join(value.split()) if isinstance(value, str) else ""
+    return legacy_rows.clean_name(value) if isinstance(value, str) else ""
 
 
 def _items(row: dict[str, Value], key: str) -> list[str]:
@@ -402,8 +311,8 @@ def _check_row(row: dict[str, Value], organisations: _Organisations) -> _Checked
     for key, value in names.items():
         if not value:
             problems.append(f"{key}: is required")
-        elif len(value) > MAX_NAME_LENGTH:
-            problems.append(f"{key}: must be at most {MAX_NAME_LENGTH} characters")
+        elif len(value) > legacy_rows.MAX_NAME_LENGTH:
+            problems.append(f"{key}: must be at most {legacy_rows.MAX_NAME_LENGTH} characters")
 
     country = _text(row, "country")
     if not country:

@@ -19,9 +19,6 @@ and an admin endpoint, and tested with in-memory fakes.
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import logging
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -31,15 +28,29 @@ from typing import Literal
 from chalicelib.domain.accounts import Account, AccountStatus
 from chalicelib.domain.identity import GsisIdentity, is_valid_afm
 from chalicelib.flows.emails import valid_email
-from chalicelib.flows.errors import DuplicateValue, InvalidEmail, InvalidInput
+from chalicelib.flows.errors import DuplicateValue, InvalidEmail
+from chalicelib.flows.legacy_rows import (
+    MAX_NAME_LENGTH,
+    LegacyFormat,
+    LegacyReport,
+    LegacyRowResult,
+    ReadRow,
+    UnknownColumns,
+    clean_name,
+    csv_rows,
+    json_rows,
+    load_rows,
+    realm_refused,
+    typed_fields,
+)
+from chalicelib.flows.legacy_rows import LegacyFileInvalid as LegacyFileInvalid  # re-exported: CLI, tests
+from chalicelib.flows.legacy_rows import detect_format as detect_format  # re-exported: CLI, tests
 from chalicelib.ports import AccountRepository, Clock, SecretSource
 from chalicelib.realms import RealmConfig
 
 log = logging.getLogger(__name__)
 
-LegacyFormat = Literal["jsonl", "csv"]
-LegacyRow = tuple[int, dict[str, str] | str]
-"""``(line number, fields)`` for a readable line, ``(line number, error message)`` otherwise."""
+LegacyRow = ReadRow[dict[str, str]]
 
 COLUMNS = (
     "registry_number",
@@ -52,10 +63,8 @@ COLUMNS = (
     "password_hash",
 )
 REQUIRED_COLUMNS = ("registry_number", "last_name", "first_name", "email")
-MAX_NAME_LENGTH = 100
 
 _REGISTRY_NUMBER = re.compile(r"[0-9A-Za-z-]{1,32}")
-_BOM = "\ufeff"
 
 # --- password hashes in their standard string forms --------------------------------------
 
@@ -116,27 +125,6 @@ def is_supported_hash(text: str) -> bool:
 # --- reading files ---------------------------------------------------------------------------
 
 
-class LegacyFileInvalid(InvalidInput):
-    """The file as a whole cannot be read as an import (e.g. the CSV header lacks a column)."""
-
-
-UnknownColumns = Callable[[list[str]], None]
-
-
-def detect_format(filename: str, text: str) -> LegacyFormat:
-    """The format a file name announces (``.jsonl``, ``.json``, ``.ndjson``, ``.csv``);
-    otherwise a guess from the content: a first line that opens a JSON object is JSON lines."""
-    name = filename.lower()
-    if name.endswith((".jsonl", ".json", ".ndjson")):
-        return "jsonl"
-    if name.endswith(".csv"):
-        return "csv"
-    for line in text.lstrip(_BOM).splitlines():
-        if line.strip():
-            return "jsonl" if line.lstrip().startswith("{") else "csv"
-    return "csv"
-
-
 def read_legacy_rows(
     text: str, fmt: LegacyFormat, *, on_unknown_columns: UnknownColumns | None = None
 ) -> Iterator[LegacyRow]:
@@ -156,159 +144,37 @@ def read_legacy_rows(
     report = on_unknown_columns or _log_unknown_columns
     if fmt == "jsonl":
         return _read_jsonl(text, report)
-    return _read_csv(text, report)
+    return csv_rows(text, COLUMNS, REQUIRED_COLUMNS, report)
 
 
 def _log_unknown_columns(names: list[str]) -> None:
     log.warning("legacy import: ignoring unknown columns", extra={"columns": names})
 
 
-def _column(name: str) -> str:
-    return re.sub(r"[\s-]+", "_", name.strip().lstrip(_BOM).strip()).casefold()
-
-
 def _read_jsonl(text: str, report: UnknownColumns) -> Iterator[LegacyRow]:
-    reported: set[str] = set()
-    # Split on line feeds only: str.splitlines() would also split inside a JSON string
-    # holding U+2028 or a form feed, both valid there.
-    for number, line in enumerate(text.lstrip(_BOM).split("\n"), start=1):
-        if not line.strip():
-            continue
-        try:
-            value = json.loads(line)
-        except ValueError:
-            yield number, "not a valid JSON object"
-            continue
-        if not isinstance(value, dict):
-            yield number, "not a JSON object (the file must hold one object per line)"
-            continue
-        fields: dict[str, str] = {}
-        problems: list[str] = []
-        unknown: list[str] = []
-        for raw_key, raw_value in value.items():
-            key = _column(str(raw_key))
-            if key not in COLUMNS:
-                if key not in reported:
-                    reported.add(key)
-                    unknown.append(key)
-                continue
-            if raw_value is None:
-                continue
-            # Numbers are accepted for registry numbers and the like; an AFM written as a
-            # number may have lost a leading zero, which the AFM check then catches.
-            if isinstance(raw_value, bool) or not isinstance(raw_value, str | int):
-                problems.append(f"{key}: must be a string")
-                continue
-            fields[key] = str(raw_value)
-        if unknown:
-            report(unknown)
-        yield (number, "; ".join(problems)) if problems else (number, fields)
+    for number, row in json_rows(text, COLUMNS, report):
+        yield number, row if isinstance(row, str) else typed_fields(row, COLUMNS, _json_text, _must_be_a_string)
 
 
-def _delimiter(header_line: str) -> str:
-    """Comma unless the header is clearly separated otherwise (Greek Excel writes ``;``)."""
-    counts = {delimiter: header_line.count(delimiter) for delimiter in ",;\t"}
-    best = max(counts, key=lambda delimiter: counts[delimiter])
-    return best if counts[best] > 0 else ","
+def _json_text(key: str, raw: object) -> str | None:
+    # Numbers are accepted for registry numbers and the like; an AFM written as a number
+    # may have lost a leading zero, which the AFM check then catches.
+    if isinstance(raw, bool) or not isinstance(raw, str | int):
+        return None
+    return str(raw)
 
 
-def _read_csv(text: str, report: UnknownColumns) -> Iterator[LegacyRow]:
-    text = text.lstrip(_BOM)
-    first_line = next((line for line in text.splitlines() if line.strip()), "")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(first_line))
-    header: list[str] | None = None
-    previous_end = 0
-    while True:
-        start = previous_end + 1
-        try:
-            cells = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            # The csv module cannot resume after a broken record: report it and stop.
-            yield start, f"unreadable CSV: {exc}"
-            return
-        previous_end = reader.line_num
-        if not any(cell.strip() for cell in cells):
-            continue
-        if header is None:
-            header = _csv_header(cells, report)
-            continue
-        if len(cells) > len(header) and any(cell.strip() for cell in cells[len(header) :]):
-            yield start, f"has {len(cells)} fields but the header has {len(header)}"
-            continue
-        fields = {
-            name: cell for name, cell in zip(header, cells, strict=False) if name in COLUMNS and cell.strip() != ""
-        }
-        yield start, fields
-
-
-def _csv_header(cells: list[str], report: UnknownColumns) -> list[str]:
-    header = [_column(cell) for cell in cells]
-    repeated = sorted({name for name in header if name and header.count(name) > 1})
-    missing = [name for name in REQUIRED_COLUMNS if name not in header]
-    problems = []
-    if missing:
-        problems.append("the header lacks " + ", ".join(missing))
-    if repeated:
-        problems.append("the header repeats " + ", ".join(repeated))
-    if problems:
-        raise LegacyFileInvalid("; ".join(problems), errors={"file": problems})
-    unknown = [name for name in header if name and name not in COLUMNS]
-    if unknown:
-        report(unknown)
-    return header
+def _must_be_a_string(key: str) -> str:
+    return "must be a string"
 
 
 # --- loading ------------------------------------------------------------------------------
-
-RowStatus = Literal["created", "duplicate", "rejected"]
 
 _DUPLICATE_REASONS = {
     "email": "email already registered",
     "afm": "AFM already registered",
     "username": "username already registered",
 }
-
-
-@dataclass(frozen=True)
-class LegacyRowResult:
-    """What became of one line; ``reason`` never repeats the line's personal data."""
-
-    line: int
-    status: RowStatus
-    reason: str | None = None
-    account_id: str | None = None
-
-
-@dataclass(frozen=True)
-class LegacyReport:
-    results: tuple[LegacyRowResult, ...]
-
-    def _count(self, status: RowStatus) -> int:
-        return sum(1 for result in self.results if result.status == status)
-
-    @property
-    def created(self) -> int:
-        return self._count("created")
-
-    @property
-    def duplicates(self) -> int:
-        return self._count("duplicate")
-
-    @property
-    def rejected(self) -> int:
-        return self._count("rejected")
-
-    @property
-    def ok(self) -> bool:
-        """Nothing was rejected: duplicates alone mean the rows are already loaded."""
-        return self.rejected == 0
-
-    @property
-    def problems(self) -> tuple[LegacyRowResult, ...]:
-        """The rows that did not create an account, in file order."""
-        return tuple(result for result in self.results if result.status != "created")
 
 
 def require_legacy_realm(realm: RealmConfig) -> None:
@@ -321,10 +187,7 @@ def require_legacy_realm(realm: RealmConfig) -> None:
         any other realm.
     """
     if realm.identity_source != "gsis" or realm.username != "email":
-        raise InvalidInput(
-            f"realm {realm.id} does not take legacy accounts (only GSIS realms with e-mail usernames do)",
-            errors={"realm": ["does not take legacy accounts"]},
-        )
+        raise realm_refused(realm, "legacy accounts", "GSIS realms with e-mail usernames")
 
 
 @dataclass(frozen=True)
@@ -363,27 +226,16 @@ class LegacyImport:
             the realm does not take legacy accounts (checked before any row is read).
         """
         require_legacy_realm(realm)
-        results: list[LegacyRowResult] = []
-        for line, row in rows:
-            results.append(self._load_row(realm, line, row))
-            if on_progress is not None:
-                on_progress(len(results))
-        report = LegacyReport(tuple(results))
-        log.info(
-            "legacy import finished",
-            extra={
-                # Not "created": that name is taken by every LogRecord (and would raise).
-                "realm": realm.id,
-                "rows_created": report.created,
-                "rows_duplicate": report.duplicates,
-                "rows_rejected": report.rejected,
-            },
+        return load_rows(
+            realm,
+            rows,
+            lambda line, row: self._load_row(realm, line, row),
+            on_progress=on_progress,
+            logger=log,
+            finished="legacy import finished",
         )
-        return report
 
-    def _load_row(self, realm: RealmConfig, line: int, row: dict[str, str] | str) -> LegacyRowResult:
-        if isinstance(row, str):
-            return LegacyRowResult(line, "rejected", row)
+    def _load_row(self, realm: RealmConfig, line: int, row: dict[str, str]) -> LegacyRowResult:
         checked = _check_row(row)
         if isinstance(checked, str):
             return LegacyRowResult(line, "rejected", checked)
@@ -419,11 +271,6 @@ class LegacyImport:
         return LegacyRowResult(line, "created", account_id=account.account_id)
 
 
-def _clean_name(value: str | None) -> str:
-    """Trimmed, with runs of whitespace (tabs, double spaces from old exports) made one space."""
-    return " ".join((value or "").split())
-
-
 def _check_row(row: dict[str, str]) -> _Checked | str:
     """The row's fields checked and normalised, or the reasons it is rejected (joined)."""
     problems: list[str] = []
@@ -433,7 +280,7 @@ def _check_row(row: dict[str, str]) -> _Checked | str:
     elif not _REGISTRY_NUMBER.fullmatch(registry_number):
         problems.append("registry_number must be 1 to 32 letters, digits or dashes")
 
-    names = {key: _clean_name(row.get(key)) for key in ("last_name", "first_name", "father_name", "mother_name")}
+    names = {key: clean_name(row.get(key)) for key in ("last_name", "first_name", "father_name", "mother_name")}
     for key in ("last_name", "first_name"):
         if not names[key]:
             problems.append(f"{key} is required")
