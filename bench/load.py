@@ -68,11 +68,9 @@ import json
 import math
 import os
 import socket
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -84,7 +82,6 @@ from bench.common import (
     BENCH_REALM,
     BENCH_USERNAME,
     LOGIN_PATH,
-    ROOT,
     ExternalEmulator,
     backend_env,
     child_env,
@@ -94,6 +91,7 @@ from bench.common import (
     sample_seconds,
     use_external_backend,
 )
+from devtools import site_process
 
 DEFAULT_LOGINS = 200
 DEFAULT_REFRESHES = 200
@@ -105,7 +103,6 @@ REQUEST_TIMEOUT = 60.0
 
 REFRESH_PATH = f"/api/v1/realms/{BENCH_REALM}/sessions/refresh"
 ME_PATH = f"/api/v1/realms/{BENCH_REALM}/me"
-HEALTH_PATH = "/api/v1/health"
 
 QUICKACK: int | None = getattr(socket, "TCP_QUICKACK", None)
 """Linux's TCP_QUICKACK, set on the client socket after each request (see the docstring)."""
@@ -127,46 +124,10 @@ def served_app(endpoint_url: str) -> Iterator[str]:
     env = child_env(**backend_env(endpoint_url), MITROO_PUBLIC_URL=url)
     with tempfile.TemporaryDirectory(prefix="mitroo-load-") as directory:
         log = Path(directory) / "server.log"
-        with log.open("wb") as output:
-            process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "devtools.run",
-                    "--gsis-port",
-                    str(gsis_port),
-                    "--eulogin-port",
-                    str(eulogin_port),
-                ],
-                cwd=ROOT,
-                env=env,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-            )
-        try:
-            _wait_until_up(url + HEALTH_PATH, process, log)
+        with site_process.running(
+            log, env, base_url=url, gsis_port=gsis_port, eulogin_port=eulogin_port, timeout=90, what="the server"
+        ):
             yield url
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
-def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the server exited ({process.returncode}):\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as answer:
-                if answer.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"the server never answered {url}:\n{log.read_text()[-3000:]}")
 
 
 # --- the load generator -----------------------------------------------------------------

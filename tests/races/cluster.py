@@ -28,10 +28,8 @@ import os
 import random
 import re
 import subprocess
-import sys
 import threading
 import time
-import urllib.request
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -43,10 +41,11 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import requests
 
+from devtools import site_process
 from devtools.local_gateway import TEST_ADDRESS_HEADER
-from tests.support.site import Site, free_port
+from devtools.site_process import free_port
+from tests.support.site import Site
 
-ROOT = Path(__file__).resolve().parents[2]
 CONTAINERS = 3
 """App processes behind the one public URL (2 shared cores here: more would only queue)."""
 WORKERS = 50
@@ -360,20 +359,6 @@ def _path_and_query(url: str) -> str:
     return f"{parts.path}?{parts.query}"
 
 
-def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"a container exited ({process.returncode}):\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as answer:
-                if answer.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"a container never answered {url}:\n{log.read_text()[-3000:]}")
-
-
 @contextmanager
 def start_cluster(aws_endpoint: str, logs: Path, *, name: str = "races") -> Iterator[Cluster]:
     """:data:`CONTAINERS` processes of ``devtools.run`` serving one public URL, on the
@@ -427,28 +412,11 @@ def start_cluster(aws_endpoint: str, logs: Path, *, name: str = "races") -> Iter
             if index:
                 env.update(standins)
             log = logs / f"container-{index}.log"
-            with log.open("wb") as output:
-                process = subprocess.Popen(
-                    [
-                        sys.executable,
-                        "-m",
-                        "devtools.run",
-                        "--port",
-                        str(port),
-                        "--gsis-port",
-                        str(gsis_port),
-                        "--eulogin-port",
-                        str(eulogin_port),
-                    ],
-                    cwd=ROOT,
-                    env=env,
-                    stdout=output,
-                    stderr=subprocess.STDOUT,
-                )
-            stack.callback(_stop, process)
+            process = site_process.launch(log, env, port=port, gsis_port=gsis_port, eulogin_port=eulogin_port)
+            stack.callback(site_process.stop, process)
             started.append((process, log, port))
         for process, log, port in started:
-            _wait_until_up(f"http://127.0.0.1:{port}/api/v1/health", process, log)
+            site_process.wait_until_up(f"http://127.0.0.1:{port}", process, log, timeout=90, what="a container")
         with ThreadPoolExecutor(max_workers=CONTAINERS) as pool:
             list(pool.map(_warm, (f"http://127.0.0.1:{port}" for port in ports)))
         table_name = shared["MITROO_TABLE_NAME"]
@@ -483,12 +451,3 @@ def _warm(base: str) -> None:
             method, base + path, json=body, headers={TEST_ADDRESS_HEADER: _address()}, allow_redirects=False, timeout=60
         )
         assert answer.status_code < 500, f"{method} {path}: {answer.status_code} {answer.text[:500]}"
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=15)

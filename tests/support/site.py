@@ -7,18 +7,14 @@ process's AWS emulator with tables, a task queue and a bucket of its own.
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
+from devtools import site_process
+from devtools.site_process import free_port
 
 
 @dataclass(frozen=True)
@@ -73,31 +69,12 @@ class Site:
         return account.account_id
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the site exited ({process.returncode}):\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as answer:
-                if answer.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"the site never answered {url}:\n{log.read_text()[-3000:]}")
-
-
 @contextmanager
 def running_site(aws_endpoint: str, log: Path, *, name: str) -> Iterator[Site]:
     """``python -m devtools.run`` on free ports until the block ends; its output goes to
     ``log``. ``name`` keeps its AWS resources apart from other sites on the emulator."""
     port, gsis_port, eulogin_port = free_port(), free_port(), free_port()
+    url = f"http://127.0.0.1:{port}"
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     env = {
         key: value
@@ -107,33 +84,20 @@ def running_site(aws_endpoint: str, log: Path, *, name: str) -> Iterator[Site]:
     env.update(
         {
             "AWS_ENDPOINT_URL": aws_endpoint,
-            "MITROO_PUBLIC_URL": f"http://127.0.0.1:{port}",
+            "MITROO_PUBLIC_URL": url,
             "MITROO_TABLE_NAME": f"mitroo-{name}-{worker}-main",
             "MITROO_IDEMPOTENCY_TABLE_NAME": f"mitroo-{name}-{worker}-idempotency",
             "MITROO_TASK_QUEUE_NAME": f"mitroo-{name}-{worker}-tasks",
             "MITROO_UPLOAD_BUCKET": f"mitroo-{name}-{worker}-uploads",
         }
     )
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "devtools.run", "--gsis-port", str(gsis_port), "--eulogin-port", str(eulogin_port)],
-            cwd=ROOT,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        _wait_until_up(f"http://127.0.0.1:{port}/api/v1/health", process, log)
+    with site_process.running(
+        log, env, base_url=url, gsis_port=gsis_port, eulogin_port=eulogin_port, timeout=60, what="the site"
+    ):
         yield Site(
-            url=f"http://127.0.0.1:{port}",
+            url=url,
             gsis_url=f"http://127.0.0.1:{gsis_port}",
             endpoint=aws_endpoint,
             table_name=env["MITROO_TABLE_NAME"],
             eulogin_url=f"http://127.0.0.1:{eulogin_port}",
         )
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
