@@ -30,7 +30,7 @@ from collections.abc import Callable, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 from urllib.parse import urlsplit
 
 from chalicelib.domain.accounts import AFFILIATIONS, Account, AccountStatus, UniqueKind
@@ -443,8 +443,6 @@ def _read_password(console: Console) -> str:
 
 def load_legacy(args: argparse.Namespace, console: Console) -> int:
     """Load a legacy file; print a summary and one line per row that created nothing."""
-    from chalicelib.cli_progress import ProgressLine
-
     realm = _realm(args.realm)
     if realm.identity_source == "eulogin":
         return load_esep_legacy(realm, args, console)
@@ -452,39 +450,30 @@ def load_legacy(args: argparse.Namespace, console: Console) -> int:
         require_legacy_realm(realm)
     except InvalidInput as exc:
         raise UsageError(str(exc)) from None
-    path: Path = args.file
-    text = _read_text(path)
-    fmt: LegacyFormat = args.format or detect_format(path.name, text)
-
-    def unknown_columns(names: list[str]) -> None:
-        console.err(f"note: ignoring unknown columns: {', '.join(names)}")
-
-    try:
-        # Read everything first: a file-level problem stops the run before any write, and
-        # the progress bar needs the total.
-        rows = list(read_legacy_rows(text, fmt, on_unknown_columns=unknown_columns))
-    except LegacyFileInvalid as exc:
-        raise UsageError(f"{path}: {exc}") from None
+    rows = _legacy_rows(args, console, read_legacy_rows)
 
     from chalicelib.container import services
 
     ports = services().ports
     importer = LegacyImport(accounts=ports.accounts, clock=ports.clock, secrets=ports.secrets)
-    progress = ProgressLine(console.stderr, len(rows), "load-legacy")
-    try:
-        report = importer.load(realm, rows, on_progress=progress.update)
-    finally:
-        progress.close()
-    for line in summary_lines(report):
-        console.out(line)
-    return EXIT_OK if report.ok else EXIT_REFUSED
+    return _load_with_progress(console, rows, lambda progress: importer.load(realm, rows, on_progress=progress))
 
 
 def load_esep_legacy(realm: RealmConfig, args: argparse.Namespace, console: Console) -> int:
     """``load-legacy`` of an EU Login realm: eTwinning accounts, reported as e-IEP's are."""
-    from chalicelib.cli_progress import ProgressLine
     from chalicelib.flows.esep_legacy import read_esep_legacy_rows
 
+    rows = _legacy_rows(args, console, read_esep_legacy_rows)  # an e-IEP export stops here
+
+    from chalicelib.container import services
+
+    loader = services().flows.esep_legacy
+    return _load_with_progress(console, rows, lambda progress: loader.load(realm, rows, on_progress=progress))
+
+
+def _legacy_rows(args: argparse.Namespace, console: Console, reader: Callable[..., Any]) -> list[Any]:
+    """Every row of the file first: a file-level problem stops the run before any write,
+    and the progress bar needs the total."""
     path: Path = args.file
     text = _read_text(path)
     fmt: LegacyFormat = args.format or detect_format(path.name, text)
@@ -493,16 +482,19 @@ def load_esep_legacy(realm: RealmConfig, args: argparse.Namespace, console: Cons
         console.err(f"note: ignoring unknown columns: {', '.join(names)}")
 
     try:
-        # Everything first: a wrong file (say, an e-IEP export) stops before any write.
-        rows = list(read_esep_legacy_rows(text, fmt, on_unknown_columns=unknown_columns))
+        return list(reader(text, fmt, on_unknown_columns=unknown_columns))
     except LegacyFileInvalid as exc:
         raise UsageError(f"{path}: {exc}") from None
 
-    from chalicelib.container import services
+
+def _load_with_progress(
+    console: Console, rows: list[Any], load: Callable[[Callable[[int], None]], LegacyReport]
+) -> int:
+    from chalicelib.cli_progress import ProgressLine
 
     progress = ProgressLine(console.stderr, len(rows), "load-legacy")
     try:
-        report = services().flows.esep_legacy.load(realm, rows, on_progress=progress.update)
+        report = load(progress.update)
     finally:
         progress.close()
     for line in summary_lines(report):
