@@ -142,9 +142,12 @@ class AccountRepository(Protocol):
         *,
         affiliation: str | None = None,
         reactivate: bool = False,
+        audit: AuditEntry | None = None,
     ) -> bool:
         """Move the expiry (and the affiliation); with ``reactivate`` an expired account
-        becomes active again. False for an unknown account."""
+        becomes active again. With ``audit`` the audit record is written in the same
+        transaction: the change is never made unaudited, even by a worker killed right
+        after it. False for an unknown account (and nothing recorded)."""
         ...
 
     def mark_expiry_warning(self, realm: str, account_id: str, marker: str) -> bool:

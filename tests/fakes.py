@@ -293,11 +293,14 @@ class InMemoryAccountRepository:
         *,
         affiliation: str | None = None,
         reactivate: bool = False,
+        audit: AuditEntry | None = None,
     ) -> bool:
         with self.store.lock:
             account = self.store.accounts.get((realm, account_id))
             if account is None:
                 return False
+            if audit is not None:  # the same store the audit log reads: one "transaction"
+                self.store.audit.append(dataclasses.replace(audit, details=dict(audit.details)))
             changes: dict[str, Any] = {"expires_on": expires_on, "updated_at": now}
             if affiliation is not None:
                 changes["affiliation"] = affiliation

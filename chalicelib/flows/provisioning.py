@@ -413,10 +413,10 @@ def _problems_by_column(problems: Iterable[str]) -> dict[str, list[str]]:
 
 @dataclass(frozen=True)
 class Renewal:
-    """Moves the expiry of existing accounts (seed 004, «Μαζική ανανέωση κωδικών»)."""
+    """Moves the expiry of existing accounts (seed 004, «Μαζική ανανέωση κωδικών»); each
+    move is audited in the transaction that makes it."""
 
     accounts: AccountRepository
-    audit: AuditLog
     clock: Clock
 
     def chunk(
@@ -445,13 +445,12 @@ class Renewal:
             outcomes.append(outcome)
         now = self.clock.now()
         for account_id, expires_on in changes:
-            self.accounts.set_expiry(realm.id, account_id, expires_on, now, reactivate=True)
-        self.audit.record_many(
-            [
-                audit_entry(realm, account_id, "account_renewed", actor, now, {"expires_on": expires_on.isoformat()})
-                for account_id, expires_on in changes
-            ]
-        )
+            # Change and audit record in one transaction: a worker killed between them would
+            # leave a renewal the redelivery sees as "already applied", never audited.
+            entry = audit_entry(
+                realm, account_id, "account_renewed", actor, now, {"expires_on": expires_on.isoformat()}
+            )
+            self.accounts.set_expiry(realm.id, account_id, expires_on, now, reactivate=True, audit=entry)
         return outcomes
 
     def _row(

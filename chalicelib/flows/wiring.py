@@ -184,7 +184,7 @@ def assemble(ports: Ports, links: Links) -> Flows:
         provisioning=Provisioning(
             registrar=registrar, accounts=accounts, audit=ports.audit, tasks=ports.tasks, clock=clock
         ),
-        renewal=Renewal(accounts=accounts, audit=ports.audit, clock=clock),
+        renewal=Renewal(accounts=accounts, clock=clock),
     )
     eulogin_signin = EuLoginSignIn(
         flows=ports.flows, provider=ports.eulogin, accounts=accounts, clock=clock, secrets=secrets

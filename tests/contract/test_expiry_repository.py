@@ -67,6 +67,24 @@ class ExpiryContract:
     def test_a_new_expiry_for_an_unknown_account_is_false(self) -> None:
         assert not self.repo.set_expiry(REALM, unique(), self._day(), NOW)
 
+    def test_a_new_expiry_with_its_audit_record_writes_both_or_neither(self) -> None:
+        # Given an account, and a renewal's audit record for it
+        created = _ntua(self._day())
+        self.repo.create(created)
+        later = created.expires_on + timedelta(days=365)  # type: ignore[operator]
+        entry = AuditEntry(REALM, created.account_id, "account_renewed", "job:j1", NOW, details={"expires_on": "x"})
+
+        # When the expiry moves with it
+        assert self.repo.set_expiry(REALM, created.account_id, later, NOW, reactivate=True, audit=entry)
+
+        # Then the record is there with the change; for an unknown account, neither is
+        assert self.audit.entries(REALM, created.account_id) == [entry]
+        missing = unique()
+        assert not self.repo.set_expiry(
+            REALM, missing, later, NOW, audit=dataclasses.replace(entry, account_id=missing)
+        )
+        assert self.audit.entries(REALM, missing) == []
+
     def test_each_warning_is_marked_once(self) -> None:
         created = _ntua(self._day())
         self.repo.create(created)

@@ -173,3 +173,52 @@ def test_conflicts_that_outlast_the_retries_fail_the_chunk_instead_of_refusing_r
     job = _job(job_id)
     assert job.status is JobStatus.COMPLETED and _progress(job) == (3, 3, 3, 0, 0)
     _assert_created_once(browser, job, rows)
+
+
+def test_a_renewal_killed_after_its_changes_is_audited_once_for_each(
+    browser: Browser, faults: Faults, pump: FaultyPump
+) -> None:
+    # Given three provisioned students and a renewal sheet moving their expiry
+    from datetime import date, timedelta
+
+    from tests.support.sheets import renewal_xlsx
+
+    tag = f"t{next(_tags)}x"
+    rows = {n: student(n, tag) for n in range(3)}
+    _upload(browser, list(rows.values()))
+    browser.run_tasks()
+    new_expiry = date.today() + timedelta(days=400)
+    token = _staff_token(browser)
+    answer = browser.post(
+        f"{API}/renewal-jobs",
+        body=renewal_xlsx([(record["username"], new_expiry) for record in rows.values()]),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": XLSX},
+    )
+    assert answer.status == 202, answer.text
+    job_id = str(answer.json["job_id"])
+    # and a worker that Lambda stops at the second student's change: the first student's
+    # expiry has moved by then (its audit record, if written later, would be lost)
+    second = services().ports.accounts.find_by_unique("ntua", UniqueKind.USERNAME, rows[1]["username"])
+    assert second is not None
+    timeout = faults.inject(
+        "dynamodb.TransactWriteItems",
+        LAMBDA_TIMEOUT,
+        times=1,
+        when=lambda body: f"ACCOUNT#ntua#{second.account_id}" in body and "expires_on" in body,
+    )
+
+    # When the job runs, is killed, and SQS delivers it again
+    browser.run_tasks()
+    assert timeout.injected == 1
+    pump.visibility_timeout_passes()
+    browser.run_tasks()
+
+    # Then the job completed (the rows already applied by the killed run), and every moved
+    # expiry has exactly one "account_renewed" audit record: none was lost with the kill
+    assert _job(job_id).status is JobStatus.COMPLETED
+    audit, accounts = services().ports.audit, services().ports.accounts
+    for record in rows.values():
+        account = accounts.find_by_unique("ntua", UniqueKind.USERNAME, record["username"])
+        assert account is not None and account.expires_on == new_expiry
+        actions = [entry.action for entry in audit.entries("ntua", account.account_id)]
+        assert actions.count("account_renewed") == 1, (record["username"], actions)

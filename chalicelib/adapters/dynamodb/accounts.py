@@ -10,6 +10,7 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.adapters.aws_errors import is_transient
+from chalicelib.adapters.dynamodb.audit import audit_item
 from chalicelib.adapters.dynamodb.common import (
     conditional_failed,
     day,
@@ -23,6 +24,7 @@ from chalicelib.adapters.dynamodb.common import (
 )
 from chalicelib.adapters.dynamodb.models import BoundModels, account_pk
 from chalicelib.domain.accounts import Account, AccountStatus, LoginRecord, UniqueKind
+from chalicelib.domain.audit import AuditEntry
 from chalicelib.domain.identity import GsisIdentity
 from chalicelib.domain.secrets import fingerprint
 from chalicelib.flows.errors import DuplicateValue, FlowAlreadyUsed
@@ -345,6 +347,7 @@ class DynamoAccountRepository:
         *,
         affiliation: str | None = None,
         reactivate: bool = False,
+        audit: AuditEntry | None = None,
     ) -> bool:
         m = self._m
         gsi1pk, gsi1sk = expiry_index_key(realm, expires_on, account_id)
@@ -360,8 +363,9 @@ class DynamoAccountRepository:
         if reactivate:
             account_actions.append(m.Account.status.set(str(AccountStatus.ACTIVE)))
             login_actions.append(m.Guard.status.set(str(AccountStatus.ACTIVE)))
+        also = [audit_item(m, audit)] if audit is not None else []
         try:
-            self._update_with_login(realm, account_id, account_actions, login_actions, m.Item.pk.exists())
+            self._update_with_login(realm, account_id, account_actions, login_actions, m.Item.pk.exists(), puts=also)
         except DoesNotExist:
             return False
         except TransactWriteError as exc:
@@ -446,8 +450,10 @@ class DynamoAccountRepository:
         condition: Any,
         *,
         username: str | None = None,
+        puts: Sequence[Any] = (),
     ) -> None:
-        """Update the account and its login record together, or neither.
+        """Update the account and its login record together, or neither (and write the
+        items of ``puts`` in the same transaction).
 
         Without ``username`` the account is read first to find its login record. A wrong
         ``username`` changes nothing: the login record's condition names the account.
@@ -464,6 +470,8 @@ class DynamoAccountRepository:
         def build(transaction: TransactWrite) -> None:
             transaction.update(account, actions=account_actions, condition=condition)
             transaction.update(login, actions=login_actions, condition=m.Guard.account_id == account_id)
+            for item in puts:
+                transaction.save(item)
 
         transact(m, build)
 

@@ -25,11 +25,16 @@ class DynamoAuditLog:
                 batch.save(self._item(entry))
 
     def _item(self, entry: AuditEntry) -> Any:
-        # The random suffix keeps two changes in the same microsecond apart.
-        sort_key = f"{entry.at.isoformat()}#{secrets.token_hex(4)}"
-        item = self._m.AuditItem(f"AUDIT#{entry.realm}#{entry.account_id}", sort_key)
-        return store(item, entry, purge_at=entry.at + RETENTION)
+        return audit_item(self._m, entry)
 
     def entries(self, realm: str, account_id: str) -> list[AuditEntry]:
         items = self._m.AuditItem.query(f"AUDIT#{realm}#{account_id}", consistent_read=True)
         return [load(AuditEntry, item, details=plain_map(item.details)) for item in items]
+
+
+def audit_item(models: BoundModels, entry: AuditEntry) -> Any:
+    """The item of one audit record (also written inside other repositories' transactions)."""
+    # The random suffix keeps two changes in the same microsecond apart.
+    sort_key = f"{entry.at.isoformat()}#{secrets.token_hex(4)}"
+    item = models.AuditItem(f"AUDIT#{entry.realm}#{entry.account_id}", sort_key)
+    return store(item, entry, purge_at=entry.at + RETENTION)
