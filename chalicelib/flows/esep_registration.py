@@ -25,12 +25,10 @@ from chalicelib.domain.esep import (
     OrganisationStatus,
 )
 from chalicelib.domain.flows import IdentityFlow, Intent
-from chalicelib.domain.secrets import fingerprint
 from chalicelib.flows.errors import (
     DuplicateValue,
     EmailTaken,
     FlowAlreadyUsed,
-    FlowExpired,
     FlowNotFound,
     FlowUsed,
     InvalidInput,
@@ -39,6 +37,7 @@ from chalicelib.flows.errors import (
 )
 from chalicelib.flows.esep_rules import clean_country, clean_list
 from chalicelib.flows.eulogin_signin import EuLoginSignIn
+from chalicelib.flows.oauth_states import load_flow
 from chalicelib.flows.sessions import Sessions, TokenPair
 from chalicelib.ports import AuditLog, Clock, EsepRepository, FlowRepository, SecretSource
 from chalicelib.realms import RealmConfig
@@ -206,11 +205,9 @@ class EsepRegistration:
 
     def signin_flow(self, realm: RealmConfig, flow_id: str) -> IdentityFlow:
         """A live EU Login flow of ``realm`` (used or not). Raises FlowNotFound, FlowExpired."""
-        flow = self.flows.get_flow(fingerprint(flow_id)) if flow_id else None
-        if flow is None or flow.realm != realm.id or not isinstance(flow.identity, EuLoginIdentity):
+        flow = load_flow(self.flows, realm, flow_id, self.clock.now())
+        if not isinstance(flow.identity, EuLoginIdentity):
             raise FlowNotFound()
-        if flow.is_expired(self.clock.now()):
-            raise FlowExpired()
         return flow
 
     def _legacy_offer(self, flow: IdentityFlow) -> LegacyMember | None:

@@ -14,14 +14,12 @@ from chalicelib.domain.flows import IdentityFlow, Intent
 from chalicelib.domain.secrets import fingerprint
 from chalicelib.domain.tickets import TicketKind
 from chalicelib.flows.errors import (
-    FlowExpired,
-    FlowNotFound,
     IdentityProviderError,
     InvalidInput,
     TokenExpired,
     TokenInvalid,
 )
-from chalicelib.flows.oauth_states import save_state, take_state
+from chalicelib.flows.oauth_states import load_flow, save_state, take_state
 from chalicelib.ports import Clock, FlowRepository, GsisProvider, SecretSource, TicketRepository
 from chalicelib.realms import RealmConfig
 
@@ -154,9 +152,4 @@ class GsisSignIn:
         ------
         FlowNotFound, FlowExpired
         """
-        flow = self.flows.get_flow(fingerprint(flow_id)) if flow_id else None
-        if flow is None or flow.realm != realm.id:
-            raise FlowNotFound()
-        if flow.is_expired(self.clock.now()):
-            raise FlowExpired()
-        return flow
+        return load_flow(self.flows, realm, flow_id, self.clock.now())

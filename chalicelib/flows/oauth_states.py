@@ -1,4 +1,5 @@
-"""The server side of an OAuth ``state``, shared by GSIS and EU Login sign-ins.
+"""The server side of an OAuth ``state``, and the flow a completed round trip leaves,
+shared by GSIS and EU Login sign-ins.
 
 Only hashes are stored: of the state and of the browser-binding cookie. A state is taken
 (removed) before it is checked, so a replayed callback fails even when the first one
@@ -10,9 +11,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from chalicelib.domain.flows import Intent, OAuthState
+from chalicelib.domain.flows import IdentityFlow, Intent, OAuthState
 from chalicelib.domain.secrets import fingerprint, same
-from chalicelib.flows.errors import StateInvalid
+from chalicelib.flows.errors import FlowExpired, FlowNotFound, StateInvalid
 from chalicelib.ports import FlowRepository
 from chalicelib.realms import RealmConfig
 
@@ -66,3 +67,13 @@ def take_state(
     ):
         raise StateInvalid()
     return stored
+
+
+def load_flow(flows: FlowRepository, realm: RealmConfig, flow_id: str, now: datetime) -> IdentityFlow:
+    """The live flow ``flow_id`` of ``realm`` (used or not). Raises FlowNotFound, FlowExpired."""
+    flow = flows.get_flow(fingerprint(flow_id)) if flow_id else None
+    if flow is None or flow.realm != realm.id:
+        raise FlowNotFound()
+    if flow.is_expired(now):
+        raise FlowExpired()
+    return flow

@@ -16,10 +16,9 @@ from chalicelib.flows.errors import FlowUsed
 from chalicelib.flows.esep_network import ORGANISATION_KINDS
 from chalicelib.flows.esep_rules import ETWINNING_COUNTRIES
 from chalicelib.flows.sessions import TokenPair
-from chalicelib.web.cookies import build_cookie
 from chalicelib.web.endpoints import Ctx
 from chalicelib.web.html import redirect
-from chalicelib.web.sessions import REFRESH_COOKIE, SESSION_COOKIE
+from chalicelib.web.sessions import session_cookies
 
 ROLES = ("teacher", "head_teacher", "school_staff", "company_staff", "other")
 
@@ -62,13 +61,4 @@ def home_from_flow(ctx: Ctx, flow_id: str) -> Response:
 
 
 def _signed_in(ctx: Ctx, tokens: TokenPair) -> Response:
-    cookies = [
-        build_cookie(SESSION_COOKIE, tokens.access_token, max_age=tokens.expires_in),
-        build_cookie(
-            REFRESH_COOKIE,
-            tokens.refresh_token,
-            path=f"/api/v1/realms/{ctx.realm.id}/sessions",
-            max_age=tokens.refresh_expires_in,
-        ),
-    ]
-    return redirect(f"/realms/{ctx.realm.id}/home", cookies=cookies)
+    return redirect(f"/realms/{ctx.realm.id}/home", cookies=session_cookies(ctx.realm, tokens))

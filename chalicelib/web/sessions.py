@@ -21,13 +21,16 @@ def _refresh_path(realm: RealmConfig) -> str:
     return f"/api/v1/realms/{realm.id}/sessions"
 
 
-def token_reply(ctx: Ctx, pair: TokenPair, status: int) -> Reply:
-    cookies = [
+def session_cookies(realm: RealmConfig, pair: TokenPair) -> list[str]:
+    """The browser's session: the access token, and the refresh token only for its path."""
+    return [
         build_cookie(SESSION_COOKIE, pair.access_token, max_age=pair.expires_in),
-        build_cookie(
-            REFRESH_COOKIE, pair.refresh_token, path=_refresh_path(ctx.realm), max_age=pair.refresh_expires_in
-        ),
+        build_cookie(REFRESH_COOKIE, pair.refresh_token, path=_refresh_path(realm), max_age=pair.refresh_expires_in),
     ]
+
+
+def token_reply(ctx: Ctx, pair: TokenPair, status: int) -> Reply:
+    cookies = session_cookies(ctx.realm, pair)
     body = TokenOutput(
         access_token=pair.access_token,
         token_type="Bearer",
