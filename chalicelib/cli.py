@@ -35,8 +35,8 @@ from urllib.parse import urlsplit
 
 from chalicelib.domain.accounts import AFFILIATIONS, Account, AccountStatus, UniqueKind
 from chalicelib.domain.audit import AuditEntry
-from chalicelib.flows.emails import valid_email
-from chalicelib.flows.errors import DuplicateValue, FlowError, InvalidEmail, InvalidInput
+from chalicelib.domain.emails import valid_email
+from chalicelib.errors import DuplicateValue, FlowError, InvalidEmail, InvalidInput
 from chalicelib.flows.esep_rules import clean_country
 from chalicelib.flows.legacy import (
     LegacyFileInvalid,

@@ -33,9 +33,7 @@ from chalicelib.domain.tasks import Task
 from chalicelib.domain.throttling import FailureRecord
 from chalicelib.domain.tickets import Ticket
 from chalicelib.domain.tokens import Challenge, Purpose, RefreshToken, RotationOutcome, SessionFamily
-from chalicelib.flows.activation import Activation
-from chalicelib.flows.challenges import Challenges
-from chalicelib.flows.errors import (
+from chalicelib.errors import (
     DuplicateValue,
     FileTooLarge,
     FlowAlreadyUsed,
@@ -43,6 +41,8 @@ from chalicelib.flows.errors import (
     MailDeliveryError,
     TaskQueueError,
 )
+from chalicelib.flows.activation import Activation
+from chalicelib.flows.challenges import Challenges
 from chalicelib.flows.gsis_signin import GsisSignIn
 from chalicelib.flows.links import Links
 from chalicelib.flows.registration import GsisRegistration, Registered, RegistrationRequest

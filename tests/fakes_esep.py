@@ -25,7 +25,7 @@ from chalicelib.domain.esep import (
     ProjectStatus,
     search_key,
 )
-from chalicelib.flows.errors import DuplicateValue, FlowAlreadyUsed, StaleRecord
+from chalicelib.errors import DuplicateValue, FlowAlreadyUsed, StaleRecord
 from tests.fakes import InMemoryAccountRepository, InMemoryFlowRepository
 
 REALM = "esep"

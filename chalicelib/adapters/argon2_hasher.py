@@ -14,7 +14,7 @@ from argon2 import PasswordHasher as _Argon2
 from argon2 import Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from chalicelib.flows.legacy import hash_scheme, is_supported_hash
+from chalicelib.domain.password_hashes import hash_scheme, is_supported_hash
 
 __all__ = ["BCRYPT_MAX_PASSWORD_BYTES", "Argon2Hasher", "is_supported_hash"]
 

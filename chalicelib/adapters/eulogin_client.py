@@ -30,7 +30,7 @@ from joserfc.jwk import KeySet, RSAKey
 
 from chalicelib.adapters.clock import SystemClock
 from chalicelib.domain.esep import EuLoginIdentity
-from chalicelib.flows.errors import IdentityProviderError, InvalidEmail
+from chalicelib.errors import IdentityProviderError, InvalidEmail
 
 if TYPE_CHECKING:
     from chalicelib.ports import Clock
@@ -242,7 +242,7 @@ def _pick_key(keys: KeySet, kid: object) -> RSAKey | None:
 
 
 def _identity(claims: dict[str, Any]) -> EuLoginIdentity:
-    from chalicelib.flows.emails import valid_email  # email-validator: loaded on first sign-in
+    from chalicelib.domain.emails import valid_email  # email-validator: loaded on first sign-in
 
     subject = claims.get("sub")
     if (

@@ -21,7 +21,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import ParseError, fromstring
 
 from chalicelib.domain.identity import GsisIdentity, is_valid_afm
-from chalicelib.flows.errors import IdentityProviderError
+from chalicelib.errors import IdentityProviderError
 
 log = logging.getLogger(__name__)
 

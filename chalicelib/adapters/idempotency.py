@@ -24,7 +24,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyValidationError,
 )
 
-from chalicelib.flows.errors import FlowError, InvalidInput
+from chalicelib.errors import FlowError, InvalidInput
 
 log = logging.getLogger(__name__)
 

@@ -13,8 +13,8 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import RSAKey
 
-from chalicelib.flows.errors import Unauthorized
-from chalicelib.flows.sessions import ACCESS_TOKEN_AUDIENCE
+from chalicelib.domain.tokens import ACCESS_TOKEN_AUDIENCE
+from chalicelib.errors import Unauthorized
 
 ALGORITHM = "RS256"
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from chalicelib.flows.errors import FileTooLarge
+from chalicelib.errors import FileTooLarge
 
 
 class S3FileStore:

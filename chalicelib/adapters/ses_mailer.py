@@ -8,7 +8,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.domain.mail import MailMessage
-from chalicelib.flows.errors import MailDeliveryError
+from chalicelib.errors import MailDeliveryError
 from chalicelib.mail.render import render
 
 log = logging.getLogger(__name__)

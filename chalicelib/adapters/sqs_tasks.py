@@ -15,7 +15,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.domain.tasks import Task
-from chalicelib.flows.errors import TaskQueueError
+from chalicelib.errors import TaskQueueError
 
 log = logging.getLogger(__name__)
 

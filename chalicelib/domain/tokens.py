@@ -6,6 +6,9 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 
+ACCESS_TOKEN_AUDIENCE = "mitroo"
+"""The ``aud`` of the API's own access tokens (the provider's ID tokens name their client)."""
+
 
 class Purpose(enum.StrEnum):
     ACTIVATION = "activation"

@@ -9,8 +9,8 @@ from chalicelib.domain.accounts import Account, AccountStatus, UniqueKind, norma
 from chalicelib.domain.mail import MailMessage
 from chalicelib.domain.tasks import Task
 from chalicelib.domain.tokens import Purpose
+from chalicelib.errors import AccountDisabled, AccountExpired, MailDeliveryError, TaskQueueError, TokenInvalid
 from chalicelib.flows.challenges import Challenges
-from chalicelib.flows.errors import AccountDisabled, AccountExpired, MailDeliveryError, TaskQueueError, TokenInvalid
 from chalicelib.flows.links import Links
 from chalicelib.ports import AccountRepository, Clock, Mailer, TaskQueue
 from chalicelib.realms import RealmConfig, get_realm

@@ -18,7 +18,7 @@ from chalicelib.domain.accounts import Account
 from chalicelib.domain.flows import IdentityFlow, Intent
 from chalicelib.domain.identity import comparable
 from chalicelib.domain.tickets import TicketKind
-from chalicelib.flows.errors import (
+from chalicelib.errors import (
     AfmRegistered,
     DuplicateValue,
     FlowAlreadyUsed,

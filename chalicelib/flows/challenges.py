@@ -18,7 +18,7 @@ from typing import TypeVar
 from chalicelib.domain.accounts import Account
 from chalicelib.domain.secrets import code_fingerprint, fingerprint, same
 from chalicelib.domain.tokens import Challenge, Purpose
-from chalicelib.flows.errors import FlowError, TokenExpired, TokenInvalid
+from chalicelib.errors import FlowError, TokenExpired, TokenInvalid
 from chalicelib.ports import ChallengeRepository, Clock, SecretSource
 
 log = logging.getLogger(__name__)

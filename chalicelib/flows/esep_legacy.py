@@ -28,10 +28,10 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from chalicelib.domain.accounts import UniqueKind, normalise_email
+from chalicelib.domain.emails import valid_email
 from chalicelib.domain.esep import EsepRole, LegacyMember, OrganisationStatus
+from chalicelib.errors import InvalidEmail
 from chalicelib.flows import legacy_rows
-from chalicelib.flows.emails import valid_email
-from chalicelib.flows.errors import InvalidEmail
 from chalicelib.flows.esep_network import BIO_LENGTH
 from chalicelib.flows.esep_rules import clean_country, clean_list
 from chalicelib.flows.legacy_rows import LegacyFileInvalid, LegacyFormat, LegacyReport, LegacyRowResult, UnknownColumns

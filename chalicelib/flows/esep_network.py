@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from chalicelib.domain.esep import Member, Organisation, OrganisationStatus, search_key
-from chalicelib.flows.errors import Forbidden, InvalidInput, NotFound, StaleRecord
+from chalicelib.errors import Forbidden, InvalidInput, NotFound, StaleRecord
 from chalicelib.flows.esep_rules import clean_country, clean_list
 from chalicelib.ports import Clock, EsepRepository, SecretSource
 

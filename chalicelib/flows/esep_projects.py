@@ -16,7 +16,7 @@ from chalicelib.domain.accounts import Account, AccountStatus
 from chalicelib.domain.esep import Member, Project, ProjectStatus
 from chalicelib.domain.mail import MailMessage
 from chalicelib.domain.tasks import Task
-from chalicelib.flows.errors import DuplicateValue, Forbidden, InvalidInput, NotEligible, NotFound, PayloadTooLarge
+from chalicelib.errors import DuplicateValue, Forbidden, InvalidInput, NotEligible, NotFound, PayloadTooLarge
 from chalicelib.flows.esep_network import retried
 from chalicelib.flows.esep_rules import clean_list, failed_rules
 from chalicelib.ports import (

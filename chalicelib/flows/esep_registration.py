@@ -25,7 +25,7 @@ from chalicelib.domain.esep import (
     OrganisationStatus,
 )
 from chalicelib.domain.flows import IdentityFlow, Intent
-from chalicelib.flows.errors import (
+from chalicelib.errors import (
     DuplicateValue,
     EmailTaken,
     FlowAlreadyUsed,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from chalicelib.domain.accounts import UniqueKind
 from chalicelib.domain.flows import IdentityFlow, Intent
 from chalicelib.domain.secrets import fingerprint
-from chalicelib.flows.errors import IdentityProviderError, InvalidInput
+from chalicelib.errors import IdentityProviderError, InvalidInput
 from chalicelib.flows.gsis_signin import CompletedSignIn, StartedSignIn
 from chalicelib.flows.oauth_states import save_state, take_state
 from chalicelib.ports import AccountRepository, Clock, EuLoginProvider, FlowRepository, SecretSource

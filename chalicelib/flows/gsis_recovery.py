@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.domain.accounts import Account, AccountStatus, UniqueKind, normalise_email
+from chalicelib.domain.emails import valid_email
 from chalicelib.domain.flows import IdentityFlow, Intent
 from chalicelib.domain.tickets import TicketKind
-from chalicelib.flows.emails import valid_email
-from chalicelib.flows.errors import FlowUsed, IdentityMismatch, InvalidInput
+from chalicelib.errors import FlowUsed, IdentityMismatch, InvalidInput
 from chalicelib.flows.gsis_signin import GsisSignIn
 from chalicelib.flows.links import Links
 from chalicelib.flows.passwords import Passwords, user_inputs

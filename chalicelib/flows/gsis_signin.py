@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from chalicelib.domain.flows import IdentityFlow, Intent
 from chalicelib.domain.secrets import fingerprint
 from chalicelib.domain.tickets import TicketKind
-from chalicelib.flows.errors import (
+from chalicelib.errors import (
     IdentityProviderError,
     InvalidInput,
     TokenExpired,

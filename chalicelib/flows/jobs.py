@@ -24,7 +24,7 @@ from datetime import timedelta
 from chalicelib.domain.accounts import AFFILIATIONS
 from chalicelib.domain.jobs import CHUNK_ROWS, XLSX, Job, JobKind, JobStatus, RowOutcome
 from chalicelib.domain.tasks import Task
-from chalicelib.flows.errors import (
+from chalicelib.errors import (
     FileTooLarge,
     InvalidInput,
     NotFound,

@@ -27,7 +27,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Literal, TypeVar
 
-from chalicelib.flows.errors import InvalidInput
+from chalicelib.errors import InvalidInput
 from chalicelib.realms import RealmConfig
 
 LegacyFormat = Literal["jsonl", "csv"]

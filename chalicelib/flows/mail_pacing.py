@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from chalicelib.domain.mail import MailMessage
-from chalicelib.flows.errors import MailDeliveryError
+from chalicelib.errors import MailDeliveryError
 from chalicelib.ports import Clock, Counters, Mailer
 
 WINDOW = timedelta(seconds=1)

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from chalicelib.domain.flows import IdentityFlow, Intent, OAuthState
 from chalicelib.domain.secrets import fingerprint, same
-from chalicelib.flows.errors import FlowExpired, FlowNotFound, StateInvalid
+from chalicelib.errors import FlowExpired, FlowNotFound, StateInvalid
 from chalicelib.ports import FlowRepository
 from chalicelib.realms import RealmConfig
 

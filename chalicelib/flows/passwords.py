@@ -18,8 +18,7 @@ from chalicelib.domain.mail import MailMessage
 from chalicelib.domain.secrets import same
 from chalicelib.domain.tasks import Task
 from chalicelib.domain.tokens import Challenge, Purpose
-from chalicelib.flows.challenges import Challenges
-from chalicelib.flows.errors import (
+from chalicelib.errors import (
     FlowError,
     InvalidInput,
     MailDeliveryError,
@@ -28,6 +27,7 @@ from chalicelib.flows.errors import (
     TaskQueueError,
     TokenInvalid,
 )
+from chalicelib.flows.challenges import Challenges
 from chalicelib.flows.links import Links
 from chalicelib.flows.password_policy import PolicyResult, check_password
 from chalicelib.ports import AccountRepository, Clock, Mailer, PasswordHasher, SessionRepository, TaskQueue

@@ -20,13 +20,13 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from chalicelib.domain.accounts import Account, AccountStatus, LoginRecord, UniqueKind, normalise_email
+from chalicelib.domain.emails import valid_email
 from chalicelib.domain.given_names import is_given_name
 from chalicelib.domain.jobs import Job, RowOutcome, RowStatus
 from chalicelib.domain.secrets import fingerprint
 from chalicelib.domain.tasks import Task
 from chalicelib.domain.transliteration import username_contains_surname
-from chalicelib.flows.emails import valid_email
-from chalicelib.flows.errors import FlowError, InvalidInput
+from chalicelib.errors import FlowError, InvalidInput
 from chalicelib.flows.passwords import SETUP_MAIL
 from chalicelib.flows.registrar import Actor, NewAccount, Registrar, audit_entry, build_account
 from chalicelib.ports import AccountRepository, AuditLog, Clock, TaskQueue

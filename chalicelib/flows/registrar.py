@@ -20,11 +20,11 @@ from datetime import date, datetime
 
 from chalicelib.domain.accounts import AFFILIATIONS, Account, AccountStatus, UniqueKind
 from chalicelib.domain.audit import AuditEntry
+from chalicelib.domain.emails import valid_email
 from chalicelib.domain.identity import GsisIdentity
 from chalicelib.domain.registry import RegistryEntry, RegistryStatus
 from chalicelib.domain.transliteration import elot743, username_contains_surname
-from chalicelib.flows.emails import valid_email
-from chalicelib.flows.errors import (
+from chalicelib.errors import (
     DuplicateValue,
     EmailTaken,
     FlowError,

@@ -13,10 +13,9 @@ import re
 from dataclasses import dataclass
 
 from chalicelib.domain.accounts import Account, AccountStatus
+from chalicelib.domain.emails import valid_email
 from chalicelib.domain.flows import Intent
-from chalicelib.flows.activation import Activation
-from chalicelib.flows.emails import valid_email
-from chalicelib.flows.errors import (
+from chalicelib.errors import (
     AfmRegistered,
     DuplicateValue,
     EmailTaken,
@@ -27,6 +26,7 @@ from chalicelib.flows.errors import (
     PasswordsMismatch,
     UsernameTaken,
 )
+from chalicelib.flows.activation import Activation
 from chalicelib.flows.gsis_signin import GsisSignIn
 from chalicelib.flows.password_policy import check_password
 from chalicelib.ports import AccountRepository, Clock, PasswordHasher, SecretSource

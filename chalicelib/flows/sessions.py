@@ -18,8 +18,8 @@ from chalicelib.domain.accounts import AccountStatus
 from chalicelib.domain.flows import Intent
 from chalicelib.domain.secrets import fingerprint
 from chalicelib.domain.tickets import TicketKind
-from chalicelib.domain.tokens import RefreshToken, RotationOutcome, SessionFamily
-from chalicelib.flows.errors import (
+from chalicelib.domain.tokens import ACCESS_TOKEN_AUDIENCE, RefreshToken, RotationOutcome, SessionFamily
+from chalicelib.errors import (
     AccountDisabled,
     AccountExpired,
     CertificationRequired,
@@ -44,8 +44,6 @@ from chalicelib.ports import (
 from chalicelib.realms import RealmConfig
 
 log = logging.getLogger(__name__)
-
-ACCESS_TOKEN_AUDIENCE = "mitroo"
 
 
 @dataclass(frozen=True)

@@ -12,13 +12,13 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
+from chalicelib.domain.emails import valid_email
 from chalicelib.domain.identity import is_valid_afm, mask_afm
 from chalicelib.domain.mail import MailMessage
 from chalicelib.domain.secrets import fingerprint
 from chalicelib.domain.tasks import Task
 from chalicelib.domain.tickets import TicketKind
-from chalicelib.flows.emails import valid_email
-from chalicelib.flows.errors import InvalidInput, NotFound
+from chalicelib.errors import InvalidInput, NotFound
 from chalicelib.flows.tickets import Tickets
 from chalicelib.ports import Mailer, TaskQueue
 from chalicelib.realms import RealmConfig, get_realm

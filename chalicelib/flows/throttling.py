@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from chalicelib.domain.secrets import fingerprint
 from chalicelib.domain.throttling import FailureRecord, backoff
-from chalicelib.flows.errors import TooManyAttempts
+from chalicelib.errors import TooManyAttempts
 from chalicelib.ports import Clock, Counters
 from chalicelib.realms import RealmConfig
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
-from chalicelib.flows.emails import valid_email
+from chalicelib.domain.emails import valid_email
 from chalicelib.web.endpoints import Ctx, Reply, api, count
 from chalicelib.web.schemas import ActivationInput, ResendInput, StatusOutput
 

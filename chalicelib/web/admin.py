@@ -6,7 +6,7 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from chalicelib.domain.registry import RegistryStatus
-from chalicelib.flows.errors import Forbidden
+from chalicelib.errors import Forbidden
 from chalicelib.flows.registrar import Actor, NewAccount
 from chalicelib.flows.sessions import Principal
 from chalicelib.web.endpoints import Ctx, Reply, api

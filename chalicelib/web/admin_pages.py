@@ -9,7 +9,7 @@ from chalice import Blueprint, Response
 
 from chalicelib.domain.accounts import AFFILIATIONS
 from chalicelib.domain.jobs import JobKind
-from chalicelib.flows.errors import FlowError, Forbidden, NotFound, Unauthorized
+from chalicelib.errors import FlowError, Forbidden, NotFound, Unauthorized
 from chalicelib.flows.jobs import MAX_DIRECT_BYTES
 from chalicelib.flows.sessions import Principal
 from chalicelib.web import csrf

@@ -11,7 +11,7 @@ from typing import Any
 
 from chalice import Blueprint, Response
 
-from chalicelib.flows.errors import NotFound
+from chalicelib.errors import NotFound
 from chalicelib.web.endpoints import Ctx, Reply, api, page
 from chalicelib.web.html import render_page
 

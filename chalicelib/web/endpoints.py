@@ -24,7 +24,7 @@ from pydantic import BaseModel
 
 from chalicelib.adapters.aws_errors import is_transient
 from chalicelib.container import Services, services
-from chalicelib.flows.errors import FlowError, TaskQueueError
+from chalicelib.errors import FlowError, TaskQueueError
 from chalicelib.observability import metrics
 from chalicelib.realms import RealmConfig, UnknownRealm, get_realm
 from chalicelib.web import csrf, html

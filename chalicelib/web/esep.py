@@ -13,7 +13,7 @@ from chalice import Blueprint
 from pydantic import BaseModel, ConfigDict
 
 from chalicelib.domain.secrets import fingerprint
-from chalicelib.flows.errors import FlowUsed, NotFound
+from chalicelib.errors import FlowUsed, NotFound
 from chalicelib.flows.esep_network import organisation_view
 from chalicelib.flows.esep_projects import ProjectDraft, Viewer, project_view
 from chalicelib.flows.esep_registration import EsepRegistrationRequest

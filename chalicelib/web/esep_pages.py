@@ -12,7 +12,7 @@ from typing import Any
 
 from chalice import Response
 
-from chalicelib.flows.errors import FlowUsed
+from chalicelib.errors import FlowUsed
 from chalicelib.flows.esep_network import ORGANISATION_KINDS
 from chalicelib.flows.esep_rules import ETWINNING_COUNTRIES
 from chalicelib.flows.sessions import TokenPair

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 from chalice import Blueprint, Response
 
 from chalicelib.domain.tokens import Purpose
-from chalicelib.flows.errors import FlowUsed, NotFound, Unauthorized
+from chalicelib.errors import FlowUsed, NotFound, Unauthorized
 from chalicelib.web import csrf, esep_pages
 from chalicelib.web.cookies import expire_cookie
 from chalicelib.web.endpoints import Ctx, page

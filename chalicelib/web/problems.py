@@ -11,7 +11,7 @@ from typing import Any
 
 from chalice import Response
 
-from chalicelib.flows.errors import FlowError
+from chalicelib.errors import FlowError
 
 PROBLEM_TYPE_BASE = "https://mitroo.example/problems/"
 

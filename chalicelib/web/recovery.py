@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
-from chalicelib.flows.errors import InvalidInput, NotFound
+from chalicelib.errors import InvalidInput, NotFound
 from chalicelib.flows.passwords import user_inputs
 from chalicelib.web.endpoints import Ctx, Reply, api, count
 from chalicelib.web.schemas import (

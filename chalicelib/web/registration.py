@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
-from chalicelib.flows.errors import NotFound
+from chalicelib.errors import NotFound
 from chalicelib.flows.registration import RegistrationRequest
 from chalicelib.web.endpoints import Ctx, Reply, api, count
 from chalicelib.web.esep import register_from_flow

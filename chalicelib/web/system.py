@@ -6,7 +6,7 @@ from pathlib import Path
 
 from chalice import Blueprint, Response
 
-from chalicelib.flows.errors import NotFound
+from chalicelib.errors import NotFound
 from chalicelib.web.endpoints import Ctx, Reply, api, page
 from chalicelib.web.openapi import openapi_document
 from chalicelib.web.schemas import HealthOutput

@@ -55,6 +55,23 @@ def test_flows_domain_and_ports_pull_in_no_framework_sdk_or_oauth_library() -> N
     assert result.stdout.strip() == ""
 
 
+def test_adapters_and_domain_import_nothing_from_the_flows() -> None:
+    # Adapters implement ports and raise errors from chalicelib.errors: the flows sit
+    # above them, so an import the other way round would be a cycle in the layering.
+    offenders = {}
+    for folder in ("adapters", "domain", "sheets"):
+        for path in (PACKAGE / folder).rglob("*.py"):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            modules = {
+                node.module
+                for node in ast.walk(tree)
+                if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("chalicelib.flows")
+            }
+            if modules:
+                offenders[str(path.relative_to(PACKAGE))] = modules
+    assert offenders == {}
+
+
 def test_app_py_only_wires() -> None:
     tree = ast.parse((PACKAGE.parent / "app.py").read_text(encoding="utf-8"))
     functions = [node.name for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)]

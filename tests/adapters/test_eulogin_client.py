@@ -19,7 +19,7 @@ from joserfc import jws, jwt
 from joserfc.jwk import OctKey
 
 from chalicelib.adapters.eulogin_client import EuLoginClient
-from chalicelib.flows.errors import IdentityProviderError
+from chalicelib.errors import IdentityProviderError
 from standins.eulogin import ASSERTION_TYPE, Client, EuLoginStandIn, Identity
 
 CLIENT_ID = "mitroo-adapter-test"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from chalicelib.adapters.gsis_client import GsisClient, parse_userinfo
-from chalicelib.flows.errors import IdentityProviderError
+from chalicelib.errors import IdentityProviderError
 from standins.gsis import Client, GsisStandIn, Identity, make_afm
 
 PADDED = (

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from chalicelib.domain.accounts import AccountStatus, LoginRecord, UniqueKind, normalise_email
-from chalicelib.flows.errors import DuplicateValue, FlowAlreadyUsed
+from chalicelib.errors import DuplicateValue, FlowAlreadyUsed
 from chalicelib.ports import AccountRepository, FlowRepository
 from tests.contract.builders import NOW, REALM, account, identity_flow, unique, unique_email
 from tests.fakes import InMemoryAccountRepository, InMemoryFlowRepository, InMemoryStore, race

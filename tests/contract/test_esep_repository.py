@@ -28,7 +28,7 @@ from chalicelib.domain.esep import (
     ProjectStatus,
     search_key,
 )
-from chalicelib.flows.errors import DuplicateValue, FlowAlreadyUsed, StaleRecord
+from chalicelib.errors import DuplicateValue, FlowAlreadyUsed, StaleRecord
 from chalicelib.ports import AccountRepository, EsepRepository, FlowRepository
 from tests.contract.builders import (
     ESEP,

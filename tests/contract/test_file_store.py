@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from chalicelib.flows.errors import FileTooLarge
+from chalicelib.errors import FileTooLarge
 from chalicelib.ports import FileStore
 from tests.contract.builders import unique
 from tests.fakes import InMemoryFileStore

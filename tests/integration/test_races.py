@@ -15,7 +15,7 @@ from typing import Any
 
 from chalicelib.container import services
 from chalicelib.domain.accounts import UniqueKind
-from chalicelib.flows.errors import FlowError
+from chalicelib.errors import FlowError
 from chalicelib.flows.registration import RegistrationRequest
 from chalicelib.realms import get_realm
 from tests.support.browser import STRONG_PASSWORD, Browser, unique_email

@@ -15,7 +15,7 @@ import pytest
 from chalicelib.domain.accounts import AccountStatus
 from chalicelib.domain.identity import GsisIdentity
 from chalicelib.domain.tokens import Purpose
-from chalicelib.flows.errors import AccountDisabled, TokenExpired, TokenInvalid
+from chalicelib.errors import AccountDisabled, TokenExpired, TokenInvalid
 from chalicelib.realms import get_realm
 from tests.fakes import Kit
 

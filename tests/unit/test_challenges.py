@@ -11,7 +11,7 @@ from chalicelib.domain.accounts import Account
 from chalicelib.domain.identity import GsisIdentity
 from chalicelib.domain.secrets import code_fingerprint, fingerprint
 from chalicelib.domain.tokens import Purpose
-from chalicelib.flows.errors import TokenExpired, TokenInvalid
+from chalicelib.errors import TokenExpired, TokenInvalid
 from tests.fakes import Kit
 
 LIFETIME = timedelta(hours=1)

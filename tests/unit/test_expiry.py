@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 
 from chalicelib.domain.accounts import Account, AccountStatus
-from chalicelib.flows.errors import AccountExpired
+from chalicelib.errors import AccountExpired
 from tests.fakes import Kit, build_flows
 
 TODAY = date(2025, 3, 3)  # the fakes' clock starts on this day

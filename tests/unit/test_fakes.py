@@ -8,7 +8,7 @@ from datetime import datetime
 import pytest
 
 from chalicelib.domain.mail import MailMessage
-from chalicelib.flows.errors import IdentityProviderError, MailDeliveryError
+from chalicelib.errors import IdentityProviderError, MailDeliveryError
 from tests.fakes import START, FakeGsis, FastHasher, FixedClock, RecordingMailer, SequenceSecrets, make_identity
 
 

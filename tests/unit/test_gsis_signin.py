@@ -8,7 +8,7 @@ import pytest
 from chalicelib.domain.flows import Intent
 from chalicelib.domain.identity import GsisIdentity
 from chalicelib.domain.secrets import fingerprint
-from chalicelib.flows.errors import (
+from chalicelib.errors import (
     FlowExpired,
     FlowNotFound,
     IdentityProviderError,

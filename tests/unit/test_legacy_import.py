@@ -12,7 +12,7 @@ import pytest
 
 from chalicelib.domain.accounts import Account, AccountStatus, UniqueKind
 from chalicelib.domain.identity import GsisIdentity
-from chalicelib.flows.errors import InvalidInput
+from chalicelib.errors import InvalidInput
 from chalicelib.flows.legacy import (
     LegacyFileInvalid,
     LegacyImport,

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from chalicelib.domain.identity import GsisIdentity
-from chalicelib.flows.errors import FlowError
+from chalicelib.errors import FlowError
 from tests.fakes import Kit
 
 PASSWORD = "Passw0rd!"

@@ -7,7 +7,7 @@ from collections import Counter
 import pytest
 
 from chalicelib.domain.mail import MailMessage
-from chalicelib.flows.errors import MailDeliveryError
+from chalicelib.errors import MailDeliveryError
 from chalicelib.flows.mail_pacing import PacedMailer
 from tests.fakes import START, FixedClock, InMemoryCounters, RecordingMailer
 

@@ -12,8 +12,8 @@ import pytest
 from chalicelib.domain.accounts import AccountStatus, UniqueKind
 from chalicelib.domain.jobs import Job, JobKind, JobStatus
 from chalicelib.domain.registry import RegistryStatus
+from chalicelib.errors import NotFound, PayloadTooLarge, SpreadsheetInvalid
 from chalicelib.flows import jobs as jobs_module
-from chalicelib.flows.errors import NotFound, PayloadTooLarge, SpreadsheetInvalid
 from chalicelib.flows.provisioning import split_full_name
 from chalicelib.flows.registrar import Actor, NewAccount
 from chalicelib.flows.tasks import TaskRunner

@@ -10,7 +10,7 @@ import pytest
 
 from chalicelib.domain.accounts import AccountStatus
 from chalicelib.domain.registry import RegistryStatus
-from chalicelib.flows.errors import InvalidInput, UsernameTaken
+from chalicelib.errors import InvalidInput, UsernameTaken
 from chalicelib.flows.registrar import Actor, ForbiddenEmailDomain, NewAccount
 from tests.fakes import Kit, build_flows
 
@@ -151,7 +151,7 @@ def test_an_unknown_previous_username_is_refused(ntua: Kit) -> None:
 
 
 def test_realms_without_a_registrar_refuse(ntua: Kit) -> None:
-    from chalicelib.flows.errors import NotFound
+    from chalicelib.errors import NotFound
     from chalicelib.realms import get_realm
 
     with pytest.raises(NotFound):

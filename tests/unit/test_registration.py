@@ -17,7 +17,7 @@ from chalicelib.domain.accounts import AccountStatus, UniqueKind
 from chalicelib.domain.flows import Intent
 from chalicelib.domain.identity import GsisIdentity
 from chalicelib.domain.tokens import Purpose
-from chalicelib.flows.errors import (
+from chalicelib.errors import (
     AfmRegistered,
     EmailTaken,
     FlowExpired,

@@ -14,7 +14,8 @@ import pytest
 
 from chalicelib.domain.accounts import AccountStatus
 from chalicelib.domain.identity import GsisIdentity
-from chalicelib.flows.errors import (
+from chalicelib.domain.tokens import ACCESS_TOKEN_AUDIENCE
+from chalicelib.errors import (
     AccountDisabled,
     AccountExpired,
     InvalidCredentials,
@@ -23,7 +24,6 @@ from chalicelib.flows.errors import (
     TokenInvalid,
     Unauthorized,
 )
-from chalicelib.flows.sessions import ACCESS_TOKEN_AUDIENCE
 from chalicelib.realms import get_realm
 from tests.fakes import Kit, race
 

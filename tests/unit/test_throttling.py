@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from chalicelib.domain.identity import GsisIdentity
-from chalicelib.flows.errors import InvalidCredentials, TooManyAttempts
+from chalicelib.errors import InvalidCredentials, TooManyAttempts
 from tests.fakes import Kit
 
 ADDRESS = "203.0.113.7"

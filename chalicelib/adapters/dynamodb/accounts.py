@@ -27,7 +27,7 @@ from chalicelib.domain.accounts import Account, AccountStatus, LoginRecord, Uniq
 from chalicelib.domain.audit import AuditEntry
 from chalicelib.domain.identity import GsisIdentity
 from chalicelib.domain.secrets import fingerprint
-from chalicelib.flows.errors import DuplicateValue, FlowAlreadyUsed
+from chalicelib.errors import DuplicateValue, FlowAlreadyUsed
 
 TRANSACTION_ITEMS = 100
 """DynamoDB's limit of items in one TransactWriteItems."""

@@ -45,7 +45,7 @@ from chalicelib.domain.esep import (
     search_key,
 )
 from chalicelib.domain.secrets import fingerprint
-from chalicelib.flows.errors import StaleRecord
+from chalicelib.errors import StaleRecord
 
 REALM = "esep"
 SEARCH_KEY_CHARS = 256

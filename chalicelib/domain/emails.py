@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chalicelib.flows.errors import InvalidEmail
+from chalicelib.errors import InvalidEmail
 
 
 def valid_email(raw: str, field: str = "email") -> str:
