@@ -11,7 +11,6 @@ from chalicelib.web import (
     admin,
     admin_pages,
     certification,
-    esep,
     eulogin,
     fallback,
     gsis,
@@ -25,6 +24,7 @@ from chalicelib.web import (
     system,
     workers,
 )
+from chalicelib.web.esep import api as esep
 from chalicelib.web.middleware import register_middleware
 
 app = Chalice(app_name="mitroo")

@@ -37,7 +37,7 @@ from chalicelib.domain.accounts import AFFILIATIONS, Account, AccountStatus, Uni
 from chalicelib.domain.audit import AuditEntry
 from chalicelib.domain.emails import valid_email
 from chalicelib.errors import DuplicateValue, FlowError, InvalidEmail, InvalidInput
-from chalicelib.flows.esep_rules import clean_country
+from chalicelib.flows.esep.rules import clean_country
 from chalicelib.flows.legacy import (
     LegacyFileInvalid,
     LegacyFormat,
@@ -461,7 +461,7 @@ def load_legacy(args: argparse.Namespace, console: Console) -> int:
 
 def load_esep_legacy(realm: RealmConfig, args: argparse.Namespace, console: Console) -> int:
     """``load-legacy`` of an EU Login realm: eTwinning accounts, reported as e-IEP's are."""
-    from chalicelib.flows.esep_legacy import read_esep_legacy_rows
+    from chalicelib.flows.esep.legacy import read_esep_legacy_rows
 
     rows = _legacy_rows(args, console, read_esep_legacy_rows)  # an e-IEP export stops here
 

@@ -1,6 +1,6 @@
 """What every realm's legacy loader does the same way: reading the file, and reporting.
 
-e-IEP (:mod:`chalicelib.flows.legacy`) and esep (:mod:`chalicelib.flows.esep_legacy`)
+e-IEP (:mod:`chalicelib.flows.legacy`) and esep (:mod:`chalicelib.flows.esep.legacy`)
 take different columns and different rules, but an operator hands both the same kind of
 file, gets the same kind of report, and reads the same messages for the same mistakes.
 That common part lives here, once, so that a fix to the reading (a BOM, a delimiter, a

@@ -9,8 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from chalicelib.flows import activation as activation_tasks
-from chalicelib.flows import esep_projects as esep_project_tasks
-from chalicelib.flows import esep_validation as esep_validation_tasks
 from chalicelib.flows import expiry as expiry_tasks
 from chalicelib.flows import jobs as job_tasks
 from chalicelib.flows import passwords as password_tasks
@@ -18,11 +16,13 @@ from chalicelib.flows import support as support_tasks
 from chalicelib.flows.activation import Activation
 from chalicelib.flows.certification import Certification
 from chalicelib.flows.challenges import Challenges
-from chalicelib.flows.esep_legacy import EsepLegacyImport
-from chalicelib.flows.esep_network import EsepNetwork
-from chalicelib.flows.esep_projects import EsepProjects
-from chalicelib.flows.esep_registration import EsepRegistration
-from chalicelib.flows.esep_validation import EsepValidation
+from chalicelib.flows.esep import projects as esep_project_tasks
+from chalicelib.flows.esep import validation as esep_validation_tasks
+from chalicelib.flows.esep.legacy import EsepLegacyImport
+from chalicelib.flows.esep.network import EsepNetwork
+from chalicelib.flows.esep.projects import EsepProjects
+from chalicelib.flows.esep.registration import EsepRegistration
+from chalicelib.flows.esep.validation import EsepValidation
 from chalicelib.flows.eulogin_signin import EuLoginSignIn
 from chalicelib.flows.expiry import Expiry
 from chalicelib.flows.flow_views import FlowViews

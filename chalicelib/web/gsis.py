@@ -6,7 +6,7 @@ from chalice import Blueprint, Response
 
 from chalicelib.web.cookies import build_cookie
 from chalicelib.web.endpoints import Ctx, Reply, api, page
-from chalicelib.web.esep_schemas import EsepFlowOutput
+from chalicelib.web.esep.schemas import EsepFlowOutput
 from chalicelib.web.html import redirect
 from chalicelib.web.schemas import FlowOutput
 

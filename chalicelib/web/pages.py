@@ -13,9 +13,10 @@ from chalice import Blueprint, Response
 
 from chalicelib.domain.tokens import Purpose
 from chalicelib.errors import FlowUsed, NotFound, Unauthorized
-from chalicelib.web import csrf, esep_pages
+from chalicelib.web import csrf
 from chalicelib.web.cookies import expire_cookie
 from chalicelib.web.endpoints import Ctx, page
+from chalicelib.web.esep import pages as esep_pages
 from chalicelib.web.html import redirect, render_page
 from chalicelib.web.sessions import REFRESH_COOKIE, SESSION_COOKIE, authenticate
 

@@ -7,8 +7,8 @@ from chalice import Blueprint
 from chalicelib.errors import NotFound
 from chalicelib.flows.registration import RegistrationRequest
 from chalicelib.web.endpoints import Ctx, Reply, api, count
-from chalicelib.web.esep import register_from_flow
-from chalicelib.web.esep_schemas import EsepRegistrationInput
+from chalicelib.web.esep.api import register_from_flow
+from chalicelib.web.esep.schemas import EsepRegistrationInput
 from chalicelib.web.schemas import RegistrationInput, RegistrationOutput
 
 bp = Blueprint(__name__)

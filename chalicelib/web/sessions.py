@@ -8,7 +8,7 @@ from chalicelib.flows.sessions import Principal, TokenPair
 from chalicelib.realms import RealmConfig
 from chalicelib.web.cookies import build_cookie, expire_cookie
 from chalicelib.web.endpoints import Ctx, Reply, api, count
-from chalicelib.web.esep_schemas import FlowSessionInput
+from chalicelib.web.esep.schemas import FlowSessionInput
 from chalicelib.web.schemas import LoginInput, ProfileOutput, RefreshInput, TokenOutput
 
 bp = Blueprint(__name__)

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from chalicelib.container import services
-from chalicelib.flows.esep_legacy import read_esep_legacy_rows
+from chalicelib.flows.esep.legacy import read_esep_legacy_rows
 from chalicelib.realms import get_realm
 from tests.abuse.conftest import Ledger
 from tests.integration.test_registrar_api import _body, _staff_token

@@ -13,8 +13,8 @@ import pytest
 from chalicelib.domain.accounts import Account, AccountStatus
 from chalicelib.domain.esep import EsepRole, EuLoginIdentity, LegacyMember, Organisation, OrganisationStatus
 from chalicelib.errors import InvalidInput
-from chalicelib.flows.esep_legacy import EsepLegacyRow, read_esep_legacy_rows
-from chalicelib.flows.esep_registration import EsepRegistrationRequest
+from chalicelib.flows.esep.legacy import EsepLegacyRow, read_esep_legacy_rows
+from chalicelib.flows.esep.registration import EsepRegistrationRequest
 from chalicelib.flows.legacy import LegacyFileInvalid, LegacyReport
 from chalicelib.ports import EsepRepository
 from chalicelib.realms import get_realm

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from chalicelib.domain.esep import EsepRole, Member, MemberStatus, Organisation, OrganisationStatus
-from chalicelib.flows.esep_rules import clean_country, clean_list, failed_rules
+from chalicelib.flows.esep.rules import clean_country, clean_list, failed_rules
 
 NOW = datetime(2026, 11, 22, tzinfo=UTC)
 

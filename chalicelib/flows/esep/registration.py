@@ -35,7 +35,7 @@ from chalicelib.errors import (
     StaleRecord,
     UsernameTaken,
 )
-from chalicelib.flows.esep_rules import clean_country, clean_list
+from chalicelib.flows.esep.rules import clean_country, clean_list
 from chalicelib.flows.eulogin_signin import EuLoginSignIn
 from chalicelib.flows.oauth_states import load_flow
 from chalicelib.flows.sessions import Sessions, TokenPair

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from chalicelib.domain.esep import Member, Organisation, OrganisationStatus, search_key
 from chalicelib.errors import Forbidden, InvalidInput, NotFound, StaleRecord
-from chalicelib.flows.esep_rules import clean_country, clean_list
+from chalicelib.flows.esep.rules import clean_country, clean_list
 from chalicelib.ports import Clock, EsepRepository, SecretSource
 
 log = logging.getLogger(__name__)

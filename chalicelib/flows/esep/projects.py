@@ -17,8 +17,8 @@ from chalicelib.domain.esep import Member, Project, ProjectStatus
 from chalicelib.domain.mail import MailMessage
 from chalicelib.domain.tasks import Task
 from chalicelib.errors import DuplicateValue, Forbidden, InvalidInput, NotEligible, NotFound, PayloadTooLarge
-from chalicelib.flows.esep_network import retried
-from chalicelib.flows.esep_rules import clean_list, failed_rules
+from chalicelib.flows.esep.network import retried
+from chalicelib.flows.esep.rules import clean_list, failed_rules
 from chalicelib.ports import (
     AccountRepository,
     Clock,

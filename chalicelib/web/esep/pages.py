@@ -13,8 +13,8 @@ from typing import Any
 from chalice import Response
 
 from chalicelib.errors import FlowUsed
-from chalicelib.flows.esep_network import ORGANISATION_KINDS
-from chalicelib.flows.esep_rules import ETWINNING_COUNTRIES
+from chalicelib.flows.esep.network import ORGANISATION_KINDS
+from chalicelib.flows.esep.rules import ETWINNING_COUNTRIES
 from chalicelib.flows.sessions import TokenPair
 from chalicelib.web.endpoints import Ctx
 from chalicelib.web.html import redirect

@@ -32,8 +32,8 @@ from chalicelib.domain.emails import valid_email
 from chalicelib.domain.esep import EsepRole, LegacyMember, OrganisationStatus
 from chalicelib.errors import InvalidEmail
 from chalicelib.flows import legacy_rows
-from chalicelib.flows.esep_network import BIO_LENGTH
-from chalicelib.flows.esep_rules import clean_country, clean_list
+from chalicelib.flows.esep.network import BIO_LENGTH
+from chalicelib.flows.esep.rules import clean_country, clean_list
 from chalicelib.flows.legacy_rows import LegacyFileInvalid, LegacyFormat, LegacyReport, LegacyRowResult, UnknownColumns
 from chalicelib.ports import AccountRepository, Clock, EsepRepository
 from chalicelib.realms import RealmConfig

@@ -14,13 +14,13 @@ from pydantic import BaseModel, ConfigDict
 
 from chalicelib.domain.secrets import fingerprint
 from chalicelib.errors import FlowUsed, NotFound
-from chalicelib.flows.esep_network import organisation_view
-from chalicelib.flows.esep_projects import ProjectDraft, Viewer, project_view
-from chalicelib.flows.esep_registration import EsepRegistrationRequest
-from chalicelib.flows.esep_validation import NSO_ROLE, NsoDesk
+from chalicelib.flows.esep.network import organisation_view
+from chalicelib.flows.esep.projects import ProjectDraft, Viewer, project_view
+from chalicelib.flows.esep.registration import EsepRegistrationRequest
+from chalicelib.flows.esep.validation import NSO_ROLE, NsoDesk
 from chalicelib.flows.sessions import Principal
 from chalicelib.web.endpoints import Ctx, Reply, api, count
-from chalicelib.web.esep_schemas import (
+from chalicelib.web.esep.schemas import (
     ContactInput,
     DecisionInput,
     DecisionOutput,

@@ -18,7 +18,7 @@ from chalicelib.domain.esep import MemberStatus, OrganisationStatus, ProjectStat
 from chalicelib.domain.mail import MailMessage
 from chalicelib.domain.tasks import Task
 from chalicelib.errors import Forbidden, InvalidInput, NotFound
-from chalicelib.flows.esep_network import organisation_view, retried
+from chalicelib.flows.esep.network import organisation_view, retried
 from chalicelib.ports import AccountRepository, AuditLog, Clock, EsepRepository, Mailer, TaskQueue
 from chalicelib.realms import RealmConfig, get_realm
 

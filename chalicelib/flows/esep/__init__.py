@@ -1,0 +1,1 @@
+"""Realm esep (eTwinning): members, organisations, NSO validation, projects, pupils."""

@@ -1,0 +1,1 @@
+"""Realm esep (eTwinning): its API endpoints, pages and request/response models."""
