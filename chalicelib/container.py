@@ -104,11 +104,12 @@ def _aws_clients(settings: Settings) -> dict[str, Any]:
 def _ports(settings: Settings, clients: Mapping[str, Any]) -> Ports:
     from chalicelib.adapters.argon2_hasher import Argon2Hasher
     from chalicelib.adapters.clock import SystemClock
+    from chalicelib.adapters.dynamodb.attempts import DynamoAttemptLedger
     from chalicelib.adapters.dynamodb.audit import DynamoAuditLog
     from chalicelib.adapters.dynamodb.counters import DynamoCounters
     from chalicelib.adapters.dynamodb.esep import DynamoEsepRepository
     from chalicelib.adapters.dynamodb.jobs import DynamoJobRepository
-    from chalicelib.adapters.dynamodb.login_lookup import DynamoLoginLookup
+    from chalicelib.adapters.dynamodb.login_gate import DynamoLoginGate
     from chalicelib.adapters.dynamodb.models import TableBinding, bind_models
     from chalicelib.adapters.dynamodb.registry import DynamoRegistryRepository
     from chalicelib.adapters.dynamodb.repositories import (
@@ -119,6 +120,7 @@ def _ports(settings: Settings, clients: Mapping[str, Any]) -> Ports:
         DynamoTicketRepository,
     )
     from chalicelib.adapters.eulogin_client import EuLoginClient
+    from chalicelib.adapters.fernet_sealer import FernetSealer, derive_key
     from chalicelib.adapters.gsis_client import GsisClient
     from chalicelib.adapters.jwt_signer import JwtSigner
     from chalicelib.adapters.s3_files import S3FileStore
@@ -137,7 +139,8 @@ def _ports(settings: Settings, clients: Mapping[str, Any]) -> Ports:
     models = bind_models(
         TableBinding(settings.table_name, settings.aws_region, settings.aws_endpoint_url, settings.aws_max_attempts)
     )
-    clock, counters = SystemClock(), DynamoCounters(models)
+    clock, counters, attempts = SystemClock(), DynamoCounters(models), DynamoAttemptLedger(models)
+    signing_key = _signing_key(jwt_private_key)
     return Ports(
         clock=clock,
         secrets=SystemSecrets(),
@@ -147,7 +150,9 @@ def _ports(settings: Settings, clients: Mapping[str, Any]) -> Ports:
             parallelism=settings.argon2_parallelism,
         ),
         accounts=DynamoAccountRepository(models),
-        login_lookup=DynamoLoginLookup(models),
+        login_gate=DynamoLoginGate(models, attempts),
+        attempts=attempts,
+        sealer=FernetSealer(derive_key(signing_key)),
         flows=DynamoFlowRepository(models),
         challenges=DynamoChallengeRepository(models),
         sessions=DynamoSessionRepository(models),
@@ -173,7 +178,7 @@ def _ports(settings: Settings, clients: Mapping[str, Any]) -> Ports:
             redirect_uri=Links(settings.public_url).gsis_callback(),
             timeout=settings.gsis_timeout_seconds,
         ),
-        signer=JwtSigner(_signing_key(jwt_private_key)),
+        signer=JwtSigner(signing_key),
         jobs=DynamoJobRepository(models),
         files=S3FileStore(clients["s3"], bucket=settings.upload_bucket),
         eulogin=EuLoginClient(

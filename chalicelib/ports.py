@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
 from chalicelib.domain.accounts import Account, AccountStatus, LoginRecord, UniqueKind
+from chalicelib.domain.attempts import Claim, Reservation
 from chalicelib.domain.audit import AuditEntry
 from chalicelib.domain.esep import EuLoginIdentity, LegacyMember, Member, Organisation, Project
 from chalicelib.domain.flows import IdentityFlow, OAuthState
@@ -20,7 +21,6 @@ from chalicelib.domain.jobs import Job, JobStatus, RowOutcome
 from chalicelib.domain.mail import MailMessage
 from chalicelib.domain.registry import RegistryEntry
 from chalicelib.domain.tasks import Task
-from chalicelib.domain.throttling import FailureRecord
 from chalicelib.domain.tickets import Ticket
 from chalicelib.domain.tokens import Challenge, Purpose, RefreshToken, RotationOutcome, SessionFamily
 
@@ -197,12 +197,31 @@ class AuditLog(Protocol):
         ...
 
 
-class LoginLookup(Protocol):
-    def read(
-        self, realm: str, username: str, failure_keys: Sequence[str], *, now: datetime, memory: timedelta
-    ) -> tuple[LoginRecord | None, dict[str, FailureRecord]]:
-        """The login record of ``username`` and the live failure records among
-        ``failure_keys``, in one round trip (a login's first step, SPEC §5 budget)."""
+class AttemptLedger(Protocol):
+    """Attempt reservations (``domain/attempts.py``): counted atomically *before* a secret
+    is compared, so parallel guesses earn no more comparisons than sequential ones."""
+
+    def reserve(self, claim: Claim, now: datetime) -> Reservation:
+        """Count one attempt on ``claim.key`` unless its rule refuses it now (one atomic
+        write in the usual case; refused reservations change nothing)."""
+        ...
+
+    def give_back(self, reservation: Reservation, now: datetime) -> None:
+        """Un-count a granted reservation whose attempt compared nothing (another limit
+        refused the same attempt)."""
+        ...
+
+    def clear(self, keys: Sequence[str]) -> None:
+        """Forget the attempts of ``keys`` (a success)."""
+        ...
+
+
+class LoginGate(Protocol):
+    def open(
+        self, realm: str, username: str, claims: Sequence[Claim], now: datetime
+    ) -> tuple[LoginRecord | None, list[Reservation]]:
+        """The login record of ``username`` and a reservation for each claim, all in one
+        round trip (a login's first step: SPEC §5 allows two round trips in all)."""
         ...
 
 
@@ -241,10 +260,6 @@ class ChallengeRepository(Protocol):
 
     def find_for_account(self, realm: str, account_id: str, purpose: Purpose) -> Challenge | None: ...
 
-    def record_failure(self, challenge: Challenge) -> int:
-        """Count one wrong code against the challenge; returns the new count."""
-        ...
-
     def consume(self, challenge: Challenge) -> bool:
         """Delete the challenge if it is still the live one; True for exactly one caller."""
         ...
@@ -255,7 +270,10 @@ class ChallengeRepository(Protocol):
 
 
 class SessionRepository(Protocol):
-    def start(self, family: SessionFamily, token: RefreshToken) -> None: ...
+    def start(self, family: SessionFamily, token: RefreshToken, *, clear_attempts: Sequence[str] = ()) -> None:
+        """Store the new session; in the same write, forget the attempts of
+        ``clear_attempts`` (the keys a successful login settles)."""
+        ...
 
     def find_token(self, token_hash: str) -> RefreshToken | None: ...
 
@@ -284,19 +302,11 @@ class TaskQueue(Protocol):
 
 
 class Counters(Protocol):
-    """Counters with expiry, for rate limits and lockout (keys are opaque strings)."""
+    """Fixed-window counters with expiry, for rate limits (keys are opaque strings)."""
 
     def increment(self, key: str, *, window: timedelta, now: datetime) -> int:
         """Add one to ``key`` in the current fixed window of length ``window``; the new count."""
         ...
-
-    def record_failure(self, key: str, *, now: datetime, memory: timedelta) -> FailureRecord:
-        """Count one more failure; failures older than ``memory`` are forgotten first."""
-        ...
-
-    def failures(self, key: str, *, now: datetime, memory: timedelta) -> FailureRecord | None: ...
-
-    def clear(self, key: str) -> None: ...
 
 
 class Mailer(Protocol):
@@ -313,6 +323,19 @@ class GsisProvider(Protocol):
         ...
 
     def logout_url(self, return_url: str) -> str: ...
+
+
+class Sealer(Protocol):
+    """Authenticated encryption of small values with a key only the service holds
+    (device cookies, second-factor secrets): nobody else can make, read or alter one."""
+
+    def seal(self, data: bytes) -> str:
+        """A URL- and cookie-safe sealed form of ``data`` (it records when it was sealed)."""
+        ...
+
+    def open(self, sealed: str, *, max_age: timedelta | None = None) -> bytes | None:
+        """``data`` again; None when ``sealed`` is not ours, was altered, or is older than ``max_age``."""
+        ...
 
 
 class TokenSigner(Protocol):

@@ -21,7 +21,9 @@ from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+from chalicelib.adapters.fernet_sealer import FernetSealer, derive_key
 from chalicelib.domain.accounts import Account, AccountStatus, LoginRecord, UniqueKind
+from chalicelib.domain.attempts import Backoff, Claim, RateWindow, Reservation, seconds_until
 from chalicelib.domain.audit import AuditEntry
 from chalicelib.domain.esep import EuLoginIdentity
 from chalicelib.domain.flows import IdentityFlow, Intent, OAuthState
@@ -30,7 +32,6 @@ from chalicelib.domain.jobs import Job, JobStatus, Progress, RowOutcome
 from chalicelib.domain.mail import MailMessage
 from chalicelib.domain.registry import RegistryEntry, RegistryStatus
 from chalicelib.domain.tasks import Task
-from chalicelib.domain.throttling import FailureRecord
 from chalicelib.domain.tickets import Ticket
 from chalicelib.domain.tokens import Challenge, Purpose, RefreshToken, RotationOutcome, SessionFamily
 from chalicelib.errors import (
@@ -151,6 +152,7 @@ class InMemoryStore:
         self.audit: list[AuditEntry] = []
         self.cursors: dict[str, date] = {}
         self.registry: dict[tuple[str, str], RegistryEntry] = {}
+        self.attempts: dict[str, dict[str, float]] = {}
 
 
 def _copy_account(account: Account) -> Account:
@@ -469,15 +471,6 @@ class InMemoryChallengeRepository:
         with self.store.lock:
             return self.store.challenges.get((realm, account_id, purpose))
 
-    def record_failure(self, challenge: Challenge) -> int:
-        with self.store.lock:
-            if not self._is_live(challenge):
-                return challenge.failed_attempts + 1
-            stored = self.store.challenges[self._key(challenge)]
-            updated = dataclasses.replace(stored, failed_attempts=stored.failed_attempts + 1)
-            self.store.challenges[self._key(challenge)] = updated
-            return updated.failed_attempts
-
     def consume(self, challenge: Challenge) -> bool:
         with self.store.lock:
             if not self._is_live(challenge):
@@ -501,13 +494,15 @@ class InMemorySessionRepository:
     def _family_key(realm: str, account_id: str, family_id: str) -> tuple[str, str, str]:
         return (realm, account_id, family_id)
 
-    def start(self, family: SessionFamily, token: RefreshToken) -> None:
+    def start(self, family: SessionFamily, token: RefreshToken, *, clear_attempts: Sequence[str] = ()) -> None:
         key = self._family_key(family.realm, family.account_id, family.family_id)
         with self.store.lock:
             if key in self.store.families or token.token_hash in self.store.tokens:
                 raise RuntimeError("session family or token already stored")
             self.store.families[key] = family
             self.store.tokens[token.token_hash] = token
+            for attempt_key in clear_attempts:
+                self.store.attempts.pop(attempt_key, None)
 
     def find_token(self, token_hash: str) -> RefreshToken | None:
         with self.store.lock:
@@ -617,30 +612,82 @@ class InlineTaskQueue:
             self.enqueue(task)
 
 
-class InMemoryLoginLookup:
-    """The login record and failure records from the other fakes (DynamoDB: one BatchGetItem)."""
+class InMemoryLoginGate:
+    """The login record and the reservations from the other fakes (DynamoDB: one round trip)."""
 
-    def __init__(self, accounts: InMemoryAccountRepository, counters: InMemoryCounters) -> None:
-        self.accounts, self.counters = accounts, counters
+    def __init__(self, accounts: InMemoryAccountRepository, attempts: InMemoryAttemptLedger) -> None:
+        self.accounts, self.attempts = accounts, attempts
 
-    def read(
-        self, realm: str, username: str, failure_keys: Sequence[str], *, now: datetime, memory: timedelta
-    ) -> tuple[LoginRecord | None, dict[str, FailureRecord]]:
-        failures = {}
-        for key in failure_keys:
-            record = self.counters.failures(key, now=now, memory=memory)
-            if record is not None:
-                failures[key] = record
-        return self.accounts.find_login(realm, username), failures
+    def open(
+        self, realm: str, username: str, claims: Sequence[Claim], now: datetime
+    ) -> tuple[LoginRecord | None, list[Reservation]]:
+        return self.accounts.find_login(realm, username), [self.attempts.reserve(claim, now) for claim in claims]
+
+
+class InMemoryAttemptLedger:
+    """Attempt reservations under one lock: the rules of ``domain/attempts.py`` applied
+    to a dictionary, as DynamoAttemptLedger applies them with conditional updates."""
+
+    def __init__(self, store: InMemoryStore | None = None) -> None:
+        self.store = store or InMemoryStore()
+
+    def reserve(self, claim: Claim, now: datetime) -> Reservation:
+        with self.store.lock:
+            if isinstance(claim.rule, Backoff):
+                return self._backoff(claim.key, claim.rule, now)
+            return self._window(claim.key, claim.rule, now)
+
+    def _backoff(self, key: str, rule: Backoff, now: datetime) -> Reservation:
+        t = now.timestamp()
+        item = self.store.attempts.get(key)
+        if item is None or item["at"] <= t - rule.memory.total_seconds():
+            self.store.attempts[key] = {"n": 1, "at": t}
+            return Reservation(key, True, count=1)
+        n = int(item["n"])
+        if n < rule.free:
+            self.store.attempts[key] = {"n": n + 1, "at": t}
+            return Reservation(key, True, count=n + 1)
+        allowed_at = item.get("retry_at", item["at"] + rule.wait_after(n).total_seconds())
+        if allowed_at > t:
+            return Reservation(key, False, count=n, retry_after=seconds_until(allowed_at, now))
+        self.store.attempts[key] = {"n": n + 1, "at": t, "retry_at": t + rule.wait_after(n + 1).total_seconds()}
+        return Reservation(key, True, count=n + 1)
+
+    def _window(self, key: str, rule: RateWindow, now: datetime) -> Reservation:
+        start = rule.window_start(now)
+        seconds = max(int(rule.window.total_seconds()), 1)
+        item = self.store.attempts.get(key)
+        if item is None or item["w"] != start:
+            previous = int(item["n"]) if item is not None and item["w"] == start - seconds else 0
+            item = {"w": start, "n": 0, "p": previous}
+        item["n"] += 1
+        self.store.attempts[key] = item
+        count = int(item["n"])
+        if rule.estimate(count, int(item["p"]), now) > rule.limit:
+            return Reservation(key, False, count=count, retry_after=seconds_until(start + seconds, now), window=start)
+        return Reservation(key, True, count=count, window=start)
+
+    def give_back(self, reservation: Reservation, now: datetime) -> None:
+        with self.store.lock:
+            item = self.store.attempts.get(reservation.key)
+            if not reservation.granted or item is None or item["n"] <= 0:
+                return
+            if reservation.window is not None and item.get("w") != reservation.window:
+                return
+            item["n"] -= 1
+
+    def clear(self, keys: Sequence[str]) -> None:
+        with self.store.lock:
+            for key in keys:
+                self.store.attempts.pop(key, None)
 
 
 class InMemoryCounters:
-    """Rate-limit counters and failure records, as DynamoCounters keeps them."""
+    """Rate-limit counters, as DynamoCounters keeps them."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._windows: dict[tuple[str, int], int] = {}
-        self._failures: dict[str, FailureRecord] = {}
 
     def increment(self, key: str, *, window: timedelta, now: datetime) -> int:
         seconds = max(int(window.total_seconds()), 1)
@@ -648,22 +695,6 @@ class InMemoryCounters:
         with self._lock:
             self._windows[slot] = self._windows.get(slot, 0) + 1
             return self._windows[slot]
-
-    def record_failure(self, key: str, *, now: datetime, memory: timedelta) -> FailureRecord:
-        with self._lock:
-            previous = self._failures.get(key)
-            count = previous.count + 1 if previous and previous.last_at > now - memory else 1
-            self._failures[key] = FailureRecord(count, now)
-            return self._failures[key]
-
-    def failures(self, key: str, *, now: datetime, memory: timedelta) -> FailureRecord | None:
-        with self._lock:
-            record = self._failures.get(key)
-        return record if record and record.last_at > now - memory else None
-
-    def clear(self, key: str) -> None:
-        with self._lock:
-            self._failures.pop(key, None)
 
 
 class FakeGsis:
@@ -917,6 +948,7 @@ def build_flows(realm: str = "eiep", *, now: datetime = START) -> Kit:
         InMemoryCounters(),
     )
     accounts = InMemoryAccountRepository(store)
+    attempts = InMemoryAttemptLedger(store)
     flow_repository = InMemoryFlowRepository(store)
     from tests.fakes_esep import FakeEsepRepository  # it builds on the fakes above
 
@@ -925,7 +957,9 @@ def build_flows(realm: str = "eiep", *, now: datetime = START) -> Kit:
         secrets=secrets,
         hasher=hasher,
         accounts=accounts,
-        login_lookup=InMemoryLoginLookup(accounts, counters),
+        login_gate=InMemoryLoginGate(accounts, attempts),
+        attempts=attempts,
+        sealer=FernetSealer(derive_key("unit tests' service key")),
         flows=flow_repository,
         challenges=InMemoryChallengeRepository(store),
         sessions=InMemorySessionRepository(store),

@@ -31,7 +31,6 @@ class Challenge:
     code_hash: str
     created_at: datetime
     expires_at: datetime
-    failed_attempts: int = 0
 
     def is_expired(self, now: datetime) -> bool:
         return now >= self.expires_at

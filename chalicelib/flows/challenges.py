@@ -3,8 +3,9 @@
 Keycloak's action tokens and allauth's code verification in one object. Only
 fingerprints are stored. The token is consumed only by a POST (a page with a button sits
 in front of the link, so mail scanners that follow GETs burn nothing: Kratos #1142).
-Wrong codes are counted; after the realm's limit the challenge is discarded and the
-person must ask for a new mail.
+A typed code *reserves* its attempt before it is compared (``domain/attempts.py``): a
+burst of parallel guesses gets no more comparisons than the realm's limit, after which
+the challenge is discarded and the person must ask for a new mail.
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ from datetime import timedelta
 from typing import TypeVar
 
 from chalicelib.domain.accounts import Account
+from chalicelib.domain.attempts import Backoff, Claim
 from chalicelib.domain.secrets import code_fingerprint, fingerprint, same
 from chalicelib.domain.tokens import Challenge, Purpose
 from chalicelib.errors import FlowError, TokenExpired, TokenInvalid
-from chalicelib.ports import ChallengeRepository, Clock, SecretSource
+from chalicelib.ports import AttemptLedger, ChallengeRepository, Clock, SecretSource
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -37,6 +39,7 @@ class IssuedChallenge:
 @dataclass(frozen=True)
 class Challenges:
     repository: ChallengeRepository
+    attempts: AttemptLedger
     clock: Clock
     secrets: SecretSource
 
@@ -56,6 +59,7 @@ class Challenges:
             expires_at=now + lifetime,
         )
         self.repository.replace(challenge)
+        self.attempts.clear([_code_key(challenge)])  # a new mail, a new allowance of typed codes
         return IssuedChallenge(token, code, challenge, previous)
 
     def withdraw(self, issued: IssuedChallenge) -> None:
@@ -96,10 +100,17 @@ class Challenges:
         challenge = self.repository.find_for_account(account.realm, account.account_id, purpose) if account else None
         if challenge is None:
             raise TokenInvalid()
-        if challenge.is_expired(self.clock.now()):
+        now = self.clock.now()
+        if challenge.is_expired(now):
             raise TokenExpired()
+        remaining = challenge.expires_at - now
+        allowance = Backoff(free=max_attempts, base=remaining, ceiling=remaining, memory=remaining)
+        reservation = self.attempts.reserve(Claim(_code_key(challenge), allowance), now)
+        if not reservation.granted:
+            self.repository.discard(challenge)
+            raise TokenInvalid()
         if not same(challenge.code_hash, code_fingerprint(code, salt=challenge.token_hash)):
-            if self.repository.record_failure(challenge) >= max_attempts:
+            if reservation.count >= max_attempts:
                 self.repository.discard(challenge)
             raise TokenInvalid()
         return challenge
@@ -138,3 +149,8 @@ class Challenges:
         if not self.repository.consume(challenge):
             raise TokenInvalid()
         return challenge
+
+
+def _code_key(challenge: Challenge) -> str:
+    """The attempt key of an account's typed codes for one purpose (one live challenge each)."""
+    return f"{challenge.realm}#code#{challenge.purpose}#{challenge.account_id}"

@@ -10,7 +10,8 @@ credential failure answers the same way, so the endpoint does not reveal who exi
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -23,19 +24,21 @@ from chalicelib.errors import (
     AccountDisabled,
     AccountExpired,
     CertificationRequired,
+    FlowError,
     InvalidCredentials,
     NotActivated,
     TokenExpired,
     TokenInvalid,
     Unauthorized,
 )
+from chalicelib.flows.devices import DeviceTrust
 from chalicelib.flows.links import Links
 from chalicelib.flows.throttling import Throttle
 from chalicelib.flows.tickets import Tickets
 from chalicelib.ports import (
     AccountRepository,
     Clock,
-    LoginLookup,
+    LoginGate,
     PasswordHasher,
     SecretSource,
     SessionRepository,
@@ -53,6 +56,8 @@ class TokenPair:
     expires_in: int
     refresh_expires_in: int
     token_type: str = "Bearer"
+    device_cookie: str | None = None
+    """The browser's device cookie after a password sign-in (``flows/devices.py``)."""
 
 
 @dataclass(frozen=True)
@@ -68,7 +73,7 @@ class Principal:
 @dataclass(frozen=True)
 class Sessions:
     accounts: AccountRepository
-    lookup: LoginLookup
+    gate: LoginGate
     sessions: SessionRepository
     hasher: PasswordHasher
     signer: TokenSigner
@@ -77,15 +82,25 @@ class Sessions:
     links: Links
     throttle: Throttle
     tickets: Tickets
+    devices: DeviceTrust
 
-    def login(self, realm: RealmConfig, username: str, password: str, address: str = "") -> TokenPair:
+    def login(
+        self, realm: RealmConfig, username: str, password: str, address: str = "", device_cookie: str | None = None
+    ) -> TokenPair:
         """Check the password and open a session.
+
+        Every attempt first *reserves* its slot under each limit it falls under (the
+        username's back-off and the address's window, or a known browser's own back-off)
+        in the same round trip that reads the login record; only a granted attempt spends
+        a password hash, so a burst of parallel guesses earns no more comparisons than
+        the same guesses one by one. A right password settles the username's (and the
+        device's) attempts in the session's own write: a login stays at two round trips.
 
         Raises
         ------
         TooManyAttempts
-            the username or the client address is backing off after failures; checked
-            before any password work, for known and unknown usernames alike.
+            a limit refused the attempt; decided before any password work, for known and
+            unknown usernames alike.
         InvalidCredentials
             unknown user, no local password, or wrong password (indistinguishable).
         NotActivated, AccountDisabled, AccountExpired
@@ -95,33 +110,34 @@ class Sessions:
             short-lived ticket and the URL that starts the one-time certification.
         """
         username = username.strip().casefold()
-        keys = self.throttle.login_keys(realm, username, address)
-        login, failures = self.lookup.read(
-            realm.id, username, keys.all, now=self.clock.now(), memory=realm.throttling.login_failure_memory
-        )
-        self.throttle.refuse_while_backing_off(realm, failures)
+        device = self.devices.recognise(realm, username, device_cookie)
+        limits = self.throttle.login_claims(realm, username, address, device)
+        login, reservations = self.gate.open(realm.id, username, limits.claims, self.clock.now())
+        self.throttle.require_granted(realm, reservations)
         if login is None or not login.password_hash:
             self.hasher.waste_time(password)
-            self.throttle.login_failed(realm, keys)
             log.info("login refused", extra={"realm": realm.id, "reason": "unknown_user_or_no_password"})
             raise InvalidCredentials()
         if not self.hasher.verify(login.password_hash, password):
-            self.throttle.login_failed(realm, keys)
             log.info(
                 "login refused", extra={"realm": realm.id, "reason": "wrong_password", "account_id": login.account_id}
             )
             raise InvalidCredentials()
-        self.throttle.login_succeeded(keys, failures)
         if self.hasher.needs_rehash(login.password_hash):
             # The right password is known only now: upgrade a legacy or weaker hash.
             self.accounts.set_password_hash(realm.id, login.account_id, self.hasher.hash(password), self.clock.now())
-        self.require_usable(login.status)
-        if login.expires_on is not None and login.expires_on < self.clock.now().date():
-            raise AccountExpired()  # the daily sweep may not have run yet: check here too
-        if realm.identity_source == "gsis" and not login.gsis_verified:
-            raise self._certification_required(realm, login.account_id)
+        try:
+            self.require_usable(login.status)
+            if login.expires_on is not None and login.expires_on < self.clock.now().date():
+                raise AccountExpired()  # the daily sweep may not have run yet: check here too
+            if realm.identity_source == "gsis" and not login.gsis_verified:
+                raise self._certification_required(realm, login.account_id)
+        except FlowError:
+            self.throttle.settle(limits.settled_by_success)  # the password was right all the same
+            raise
         log.info("login succeeded", extra={"realm": realm.id, "account_id": login.account_id})
-        return self.open(realm, login.account_id, login.roles)
+        pair = self.open(realm, login.account_id, login.roles, settle=limits.settled_by_success)
+        return replace(pair, device_cookie=self.devices.remember(realm, username, device_cookie, device))
 
     def refresh(self, realm: RealmConfig, refresh_token: str) -> TokenPair:
         """Exchange a refresh token for a new pair; the old one stops working.
@@ -234,8 +250,11 @@ class Sessions:
         log.info("login needs certification", extra={"realm": realm.id, "account_id": account_id})
         return CertificationRequired(extra={"ticket": ticket, "certify_url": url})
 
-    def open(self, realm: RealmConfig, account_id: str, roles: tuple[str, ...]) -> TokenPair:
-        """Start a session (a new refresh-token family) for a signed-in account."""
+    def open(
+        self, realm: RealmConfig, account_id: str, roles: tuple[str, ...], *, settle: Sequence[str] = ()
+    ) -> TokenPair:
+        """Start a session (a new refresh-token family) for a signed-in account; the
+        attempt keys in ``settle`` are cleared by the same write."""
         now = self.clock.now()
         family = SessionFamily(
             realm=realm.id,
@@ -253,7 +272,7 @@ class Sessions:
             created_at=now,
             expires_at=min(now + realm.lifetimes.refresh_token, family.expires_at),
         )
-        self.sessions.start(family, token)
+        self.sessions.start(family, token, clear_attempts=settle)
         return self._pair(realm, account_id, roles, family.family_id, secret, token.expires_at)
 
     def _pair(

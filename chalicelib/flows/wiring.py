@@ -16,6 +16,7 @@ from chalicelib.flows import support as support_tasks
 from chalicelib.flows.activation import Activation
 from chalicelib.flows.certification import Certification
 from chalicelib.flows.challenges import Challenges
+from chalicelib.flows.devices import DeviceTrust
 from chalicelib.flows.esep import projects as esep_project_tasks
 from chalicelib.flows.esep import validation as esep_validation_tasks
 from chalicelib.flows.esep.legacy import EsepLegacyImport
@@ -42,6 +43,7 @@ from chalicelib.flows.throttling import Throttle
 from chalicelib.flows.tickets import Tickets
 from chalicelib.ports import (
     AccountRepository,
+    AttemptLedger,
     AuditLog,
     ChallengeRepository,
     Clock,
@@ -52,10 +54,11 @@ from chalicelib.ports import (
     FlowRepository,
     GsisProvider,
     JobRepository,
-    LoginLookup,
+    LoginGate,
     Mailer,
     PasswordHasher,
     RegistryRepository,
+    Sealer,
     SecretSource,
     SessionRepository,
     TaskQueue,
@@ -72,7 +75,9 @@ class Ports:
     secrets: SecretSource
     hasher: PasswordHasher
     accounts: AccountRepository
-    login_lookup: LoginLookup
+    login_gate: LoginGate
+    attempts: AttemptLedger
+    sealer: Sealer
     flows: FlowRepository
     challenges: ChallengeRepository
     sessions: SessionRepository
@@ -119,10 +124,10 @@ class Flows:
 
 def assemble(ports: Ports, links: Links) -> Flows:
     clock, secrets, accounts = ports.clock, ports.secrets, ports.accounts
-    throttle = Throttle(counters=ports.counters, clock=clock)
+    throttle = Throttle(counters=ports.counters, attempts=ports.attempts, clock=clock)
     tickets = Tickets(repository=ports.tickets, clock=clock, secrets=secrets)
     signin = GsisSignIn(flows=ports.flows, provider=ports.gsis, tickets=ports.tickets, clock=clock, secrets=secrets)
-    challenges = Challenges(repository=ports.challenges, clock=clock, secrets=secrets)
+    challenges = Challenges(repository=ports.challenges, attempts=ports.attempts, clock=clock, secrets=secrets)
     activation = Activation(
         accounts=accounts, challenges=challenges, mailer=ports.mailer, clock=clock, links=links, tasks=ports.tasks
     )
@@ -131,7 +136,7 @@ def assemble(ports: Ports, links: Links) -> Flows:
     )
     sessions = Sessions(
         accounts=accounts,
-        lookup=ports.login_lookup,
+        gate=ports.login_gate,
         sessions=ports.sessions,
         hasher=ports.hasher,
         signer=ports.signer,
@@ -140,6 +145,7 @@ def assemble(ports: Ports, links: Links) -> Flows:
         links=links,
         throttle=throttle,
         tickets=tickets,
+        devices=DeviceTrust(sealer=ports.sealer, clock=clock, secrets=secrets),
     )
     passwords = Passwords(
         accounts=accounts,

@@ -101,12 +101,23 @@ class ActionLimits(_Strict):
 
 
 class Throttling(_Strict):
-    """Login back-off and per-action limits (SPEC §3)."""
+    """Login back-off and per-action limits (SPEC §3).
+
+    Per account: ``login_free_failures`` attempts, then one per waiting period that
+    doubles from ``login_backoff_base`` to ``login_backoff_ceiling``; forgotten after
+    ``login_failure_memory``. A browser that signed in to the account before (its device
+    cookie, valid for ``device_trust``) has a back-off of its own instead, so a stranger
+    guessing cannot lock the owner out. Per client address (an IPv6 /64): at most
+    ``login_address_limit`` attempts by unknown browsers in any sliding window, high
+    enough for a school's or a campus's NAT.
+    """
 
     login_free_failures: Annotated[int, Field(ge=1)] = 5
     login_backoff_base: timedelta = timedelta(seconds=30)
     login_backoff_ceiling: timedelta = timedelta(minutes=15)
     login_failure_memory: timedelta = timedelta(days=1)
+    login_address_limit: Limit = Limit(count=100, window=timedelta(minutes=15))
+    device_trust: timedelta = timedelta(days=180)
     actions: dict[str, ActionLimits] = {}
 
     @model_validator(mode="after")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
+from chalicelib.flows.devices import COOKIE as DEVICE_COOKIE
 from chalicelib.flows.sessions import Principal, TokenPair
 from chalicelib.realms import RealmConfig
 from chalicelib.web.cookies import build_cookie, expire_cookie
@@ -22,11 +23,16 @@ def _refresh_path(realm: RealmConfig) -> str:
 
 
 def session_cookies(realm: RealmConfig, pair: TokenPair) -> list[str]:
-    """The browser's session: the access token, and the refresh token only for its path."""
-    return [
+    """The browser's session: the access token, and the refresh token only for its path;
+    after a password sign-in, the device cookie that makes this browser a known one."""
+    cookies = [
         build_cookie(SESSION_COOKIE, pair.access_token, max_age=pair.expires_in),
         build_cookie(REFRESH_COOKIE, pair.refresh_token, path=_refresh_path(realm), max_age=pair.refresh_expires_in),
     ]
+    if pair.device_cookie:
+        max_age = int(realm.throttling.device_trust.total_seconds())
+        cookies.append(build_cookie(DEVICE_COOKIE, pair.device_cookie, max_age=max_age))
+    return cookies
 
 
 def token_reply(ctx: Ctx, pair: TokenPair, status: int) -> Reply:
@@ -79,7 +85,9 @@ def login(ctx: Ctx) -> Reply:
     if isinstance(ctx.body, FlowSessionInput):  # EU Login realms: one session per flow
         return token_reply(ctx, ctx.flows.esep_registration.login(ctx.realm, ctx.body.flow), 201)
     body: LoginInput = ctx.body
-    pair = ctx.flows.sessions.login(ctx.realm, body.username, body.password, ctx.client_ip)
+    pair = ctx.flows.sessions.login(
+        ctx.realm, body.username, body.password, ctx.client_ip, device_cookie=ctx.cookie(DEVICE_COOKIE)
+    )
     count("LoginSucceeded")
     return token_reply(ctx, pair, 201)
 

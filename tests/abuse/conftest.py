@@ -14,8 +14,8 @@ from urllib.parse import parse_qs
 
 import pytest
 
-COUNTER_PREFIXES = ("RATE#", "FAILURES#")
-"""Rate-limit windows and login back-off records: written by refusals on purpose."""
+COUNTER_PREFIXES = ("RATE#", "ATTEMPTS#")
+"""Rate-limit windows and attempt reservations: written by refused attempts on purpose."""
 
 
 def _main_table() -> Any:

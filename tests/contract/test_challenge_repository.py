@@ -8,7 +8,6 @@ touch the newer challenge.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import pytest
@@ -63,21 +62,6 @@ class ChallengeRepositoryContract:
         new = challenge(old.account_id)
         self.repo.replace(new)
         assert self.repo.consume(old) is False
-        assert self.repo.find_by_token(new.token_hash) == new
-
-    def test_record_failure_counts_wrong_codes(self) -> None:
-        issued = challenge()
-        self.repo.replace(issued)
-        assert [self.repo.record_failure(issued) for _ in range(3)] == [1, 2, 3]
-        stored = self.repo.find_for_account(REALM, issued.account_id, Purpose.ACTIVATION)
-        assert stored == dataclasses.replace(issued, failed_attempts=3)
-
-    def test_record_failure_on_a_replaced_challenge_leaves_the_new_one(self) -> None:
-        old = challenge()
-        self.repo.replace(old)
-        new = challenge(old.account_id)
-        self.repo.replace(new)
-        assert self.repo.record_failure(old) == 1
         assert self.repo.find_by_token(new.token_hash) == new
 
     def test_discard_removes_the_challenge(self) -> None:

@@ -1,8 +1,7 @@
-"""Counters contract: fixed-window counts and failure records, in memory and in DynamoDB.
+"""Counters contract: fixed-window counts, in memory and in DynamoDB.
 
 Proves: a window counts from one and starts again in the next window; keys are
-independent; failures count up, are forgotten after their memory, and clear; 20
-concurrent increments count exactly 20.
+independent; 20 concurrent increments count exactly 20.
 """
 
 from __future__ import annotations
@@ -12,13 +11,11 @@ from typing import Any
 
 import pytest
 
-from chalicelib.domain.throttling import FailureRecord
 from chalicelib.ports import Counters
 from tests.contract.builders import NOW, unique
 from tests.fakes import InMemoryCounters, race
 
 MINUTE = timedelta(minutes=1)
-DAY = timedelta(days=1)
 
 
 class CountersContract:
@@ -39,30 +36,6 @@ class CountersContract:
         first, second = unique(), unique()
         self.counters.increment(first, window=MINUTE, now=NOW)
         assert self.counters.increment(second, window=MINUTE, now=NOW) == 1
-
-    def test_failures_count_up_and_remember_the_last(self) -> None:
-        key = unique()
-        self.counters.record_failure(key, now=NOW, memory=DAY)
-        later = NOW + timedelta(minutes=5)
-        assert self.counters.record_failure(key, now=later, memory=DAY) == FailureRecord(2, later)
-        assert self.counters.failures(key, now=later, memory=DAY) == FailureRecord(2, later)
-
-    def test_old_failures_are_forgotten(self) -> None:
-        key = unique()
-        self.counters.record_failure(key, now=NOW, memory=DAY)
-        much_later = NOW + DAY + timedelta(seconds=1)
-        assert self.counters.failures(key, now=much_later, memory=DAY) is None
-        assert self.counters.record_failure(key, now=much_later, memory=DAY).count == 1
-
-    def test_clear_forgets_failures(self) -> None:
-        key = unique()
-        self.counters.record_failure(key, now=NOW, memory=DAY)
-        self.counters.clear(key)
-        assert self.counters.failures(key, now=NOW, memory=DAY) is None
-        self.counters.clear(unique())  # clearing an unknown key is fine
-
-    def test_an_unknown_key_has_no_failures(self) -> None:
-        assert self.counters.failures(unique(), now=NOW, memory=DAY) is None
 
     @pytest.mark.slow
     def test_twenty_concurrent_increments_count_twenty(self) -> None:

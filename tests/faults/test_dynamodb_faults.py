@@ -4,8 +4,6 @@ request succeeds once DynamoDB recovers."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from chalicelib.container import services
 from chalicelib.domain.accounts import AccountStatus, UniqueKind
 from chalicelib.domain.secrets import fingerprint
@@ -112,6 +110,7 @@ def test_a_login_while_reads_are_throttled_answers_503_and_counts_no_failure(
     browser: Browser, faults: Faults, pump: FaultyPump
 ) -> None:
     # Given an active account, and a table that throttles every read (ThrottlingException)
+    # while the attempt reservations beside the read still go through
     email = unique_email()
     username = "fault" + email.split(".")[1].split("@")[0]
     account_in("eiep", username=username, email=email, password=STRONG_PASSWORD)
@@ -127,13 +126,44 @@ def test_a_login_while_reads_are_throttled_answers_503_and_counts_no_failure(
     _unavailable(right)
     faults.clear()
     realm = get_realm("eiep")
-    keys = services().flows.throttle.login_keys(realm, username, browser.address)
-    memory = realm.throttling.login_failure_memory
-    counters = services().ports.counters
-    assert [counters.failures(key, now=datetime.now(UTC), memory=memory) for key in keys.all] == [None] * len(keys.all)
+    claims = services().flows.throttle.login_claims(realm, username, browser.address, None).claims
+    assert [_attempts_counted(claim.key) for claim in claims] == [0] * len(claims)
 
     # and the right password signs in
     assert browser.login(username).status == 201
+
+
+def test_a_login_whose_reservation_is_throttled_answers_503_and_counts_nothing(
+    browser: Browser, faults: Faults, pump: FaultyPump
+) -> None:
+    # Given an active account, and a table that throttles every conditional update
+    email = unique_email()
+    username = "faultupd" + email.split(".")[1].split("@")[0]
+    account_in("eiep", username=username, email=email, password=STRONG_PASSWORD)
+    faults.inject("dynamodb.UpdateItem", DYNAMODB_THROTTLING)
+
+    # When the person signs in
+    answer = browser.login(username)
+
+    # Then it answers 503, nothing stays counted, and the next try signs in
+    _unavailable(answer)
+    faults.clear()
+    claims = services().flows.throttle.login_claims(get_realm("eiep"), username, browser.address, None).claims
+    assert [_attempts_counted(claim.key) for claim in claims] == [0] * len(claims)
+    assert browser.login(username).status == 201
+
+
+def _attempts_counted(key: str) -> int:
+    """Attempts the ledger holds for ``key`` (0 when it holds none)."""
+    from chalicelib.adapters.dynamodb.attempts import attempt_key
+    from chalicelib.adapters.dynamodb.models import TableBinding, bind_models
+
+    settings = services().settings
+    models = bind_models(TableBinding(settings.table_name, settings.aws_region, settings.aws_endpoint_url))
+    try:
+        return int(models.AttemptItem.get(*attempt_key(key), consistent_read=True).n or 0)
+    except models.AttemptItem.DoesNotExist:
+        return 0
 
 
 def test_a_throttled_idempotency_store_answers_503_before_any_work(

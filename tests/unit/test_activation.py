@@ -128,11 +128,11 @@ def test_link_and_code_are_one_challenge(kit: Kit, pending: str) -> None:
         kit.activation.activate_by_code(kit.realm, EMAIL, code)
 
 
-def test_a_wrong_code_is_counted(kit: Kit, pending: str) -> None:
+def test_a_wrong_code_is_counted_before_it_is_compared(kit: Kit, pending: str) -> None:
     with pytest.raises(TokenInvalid):
         kit.activation.activate_by_code(kit.realm, EMAIL, "000000")
-    challenge = kit.challenge_repository.find_for_account("eiep", pending, Purpose.ACTIVATION)
-    assert challenge is not None and challenge.failed_attempts == 1
+    [counted] = [item for key, item in kit.store.attempts.items() if f"#code#activation#{pending}" in key]
+    assert counted["n"] == 1
     assert _status(kit, pending) is AccountStatus.PENDING_ACTIVATION
 
 

@@ -1,9 +1,12 @@
-"""Login back-off and action limits: per username and per address, silent about accounts.
+"""Login back-off and action limits: per username, per address and per known browser,
+silent about accounts.
 
 Proves: five failures are free, the sixth attempt waits 30 s, then the wait doubles up
 to 15 minutes; the wait applies to unknown usernames too; a right password clears the
-username's failures but not the address's; action limits count per key and per address
-and answer with the seconds left in the window.
+username; one address is held to a sliding window of attempts (an IPv6 client to its
+/64); a browser that signed in before has a back-off of its own, so neither a guesser
+nor the address's window locks its owner out; action limits count per key and per
+address and answer with the seconds left in the window.
 """
 
 from __future__ import annotations
@@ -68,11 +71,68 @@ def test_the_wait_ends_and_a_right_password_clears_the_username(kit: Kit, maria:
     _fail(kit, "maria@example.gr", address="192.0.2.51", times=5)
 
 
-def test_many_usernames_from_one_address_are_slowed_by_the_address(kit: Kit) -> None:
-    # Credential stuffing: one failure each for many accounts, all from one address
-    for index in range(5):
+def test_many_usernames_from_one_address_are_held_to_the_address_window(kit: Kit) -> None:
+    # Given the address window of the realm (attempts by unknown browsers per 15 minutes)
+    window = kit.realm.throttling.login_address_limit
+    # When one address sprays one failure each over many usernames
+    for index in range(window.count):
         _fail(kit, f"user{index}@example.gr")
-    assert _retry_after(kit, "user99@example.gr") == 30
+    # Then the next attempt from it waits for the window, whatever the username
+    assert 0 < _retry_after(kit, "user99999@example.gr") <= window.window.total_seconds()
+
+
+def test_a_few_typos_behind_a_school_nat_lock_nobody_else_out(kit: Kit, maria: GsisIdentity) -> None:
+    # Given five colleagues behind one address who each mistyped once
+    kit.activated(maria, "maria@example.gr")
+    for index in range(5):
+        _fail(kit, f"colleague{index}@example.gr")
+    # When a teacher who never failed signs in from the same address
+    # Then she is let in
+    assert kit.sessions.login(kit.realm, "maria@example.gr", PASSWORD, ADDRESS).access_token
+
+
+def test_an_ipv6_client_counts_as_its_whole_slash_64(kit: Kit) -> None:
+    window = kit.realm.throttling.login_address_limit
+    for index in range(window.count):
+        _fail(kit, f"user{index}@example.gr", address=f"2001:db8:1:2::{index + 1:x}")
+    with pytest.raises(TooManyAttempts):
+        kit.sessions.login(kit.realm, "other@example.gr", PASSWORD, "2001:db8:1:2:ffff::9")
+    # Another /64 is another client
+    _fail(kit, "other@example.gr", address="2001:db8:1:3::1")
+
+
+def test_a_known_browser_is_not_locked_out_by_a_guesser(kit: Kit, maria: GsisIdentity) -> None:
+    # Given Maria signed in once from her browser, which keeps its device cookie
+    kit.activated(maria, "maria@example.gr")
+    device = kit.sessions.login(kit.realm, "maria@example.gr", PASSWORD, "192.0.2.60").device_cookie
+    # When a stranger exhausts her username's free failures from elsewhere
+    _fail(kit, "maria@example.gr", address="198.51.100.99", times=5)
+    assert _retry_after(kit, "maria@example.gr", "198.51.100.99") == 30
+    # Then her own browser still signs her in
+    pair = kit.sessions.login(kit.realm, "maria@example.gr", PASSWORD, "192.0.2.60", device_cookie=device)
+    assert pair.access_token
+
+
+def test_a_known_browser_backs_off_on_its_own_failures(kit: Kit, maria: GsisIdentity) -> None:
+    kit.activated(maria, "maria@example.gr")
+    device = kit.sessions.login(kit.realm, "maria@example.gr", PASSWORD, ADDRESS).device_cookie
+    for _ in range(5):
+        with pytest.raises(InvalidCredentials):
+            kit.sessions.login(kit.realm, "maria@example.gr", "Wr0ng!pass", ADDRESS, device_cookie=device)
+    with pytest.raises(TooManyAttempts) as refused:
+        kit.sessions.login(kit.realm, "maria@example.gr", PASSWORD, ADDRESS, device_cookie=device)
+    assert refused.value.retry_after == 30
+
+
+def test_a_device_cookie_of_another_account_or_a_forged_one_is_a_stranger(kit: Kit, maria: GsisIdentity) -> None:
+    kit.activated(maria, "maria@example.gr")
+    device = kit.sessions.login(kit.realm, "maria@example.gr", PASSWORD, ADDRESS).device_cookie
+    assert device is not None
+    devices = kit.flows.sessions.devices
+    assert devices.recognise(kit.realm, "maria@example.gr", device) is not None
+    assert devices.recognise(kit.realm, "other@example.gr", device) is None
+    assert devices.recognise(kit.realm, "maria@example.gr", device[:-4] + "AAAA") is None
+    assert devices.recognise(kit.realm, "maria@example.gr", "not-a-cookie") is None
 
 
 def test_one_username_from_many_addresses_is_slowed_by_the_username(kit: Kit) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pynamodb.exceptions import DeleteError, DoesNotExist, UpdateError
+from pynamodb.exceptions import DeleteError, DoesNotExist
 
 from chalicelib.adapters.dynamodb.common import conditional_failed, load, store
 from chalicelib.adapters.dynamodb.models import BoundModels, account_pk
@@ -45,26 +45,12 @@ class DynamoChallengeRepository:
             )
         except DoesNotExist:
             return None
-        return load(Challenge, item, purpose=Purpose(item.purpose), failed_attempts=int(item.failed_attempts or 0))
+        return load(Challenge, item, purpose=Purpose(item.purpose))
 
     def _key(self, challenge: Challenge) -> Any:
         return self._m.ChallengeItem(
             account_pk(challenge.realm, challenge.account_id), f"CHALLENGE#{challenge.purpose}"
         )
-
-    def record_failure(self, challenge: Challenge) -> int:
-        m = self._m
-        try:
-            item = self._key(challenge)
-            item.update(
-                actions=[m.ChallengeItem.failed_attempts.add(1)],
-                condition=m.ChallengeItem.token_hash == challenge.token_hash,
-            )
-        except UpdateError as exc:
-            if conditional_failed(exc):
-                return challenge.failed_attempts + 1
-            raise
-        return int(item.failed_attempts)
 
     def consume(self, challenge: Challenge) -> bool:
         try:

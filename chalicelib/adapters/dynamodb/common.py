@@ -138,3 +138,24 @@ def plain_map(mapping: Any) -> dict[str, str]:
     """A PynamoDB map attribute (or None) as a plain ``dict[str, str]``."""
     data = mapping.as_dict() if hasattr(mapping, "as_dict") else dict(mapping or {})
     return {str(key): str(value) for key, value in data.items() if value is not None}
+
+
+_POOL: Any = None
+
+
+def together(*calls: Callable[[], T]) -> list[T]:
+    """Run independent DynamoDB calls at the same time: one round trip of latency for
+    all of them instead of one each (a login's first step reads and reserves at once).
+
+    The first call runs in this thread; exceptions propagate as from a plain call.
+    """
+    if len(calls) <= 1:
+        return [call() for call in calls]
+    global _POOL
+    if _POOL is None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="dynamodb")
+    pending = [_POOL.submit(call) for call in calls[1:]]
+    first = calls[0]()
+    return [first, *(future.result() for future in pending)]

@@ -25,7 +25,7 @@ registry entry         ``REGISTRY#r#<number>``      ``REGISTRY``
 spreadsheet job        ``JOB#r#<job_id>``           ``JOB``
 job chunk outcomes     ``JOB#r#<job_id>``           ``CHUNK#<nnnnnn>``
 rate counter           ``RATE#<key>#<window start>`` ``RATE``
-failure record         ``FAILURES#<key>``           ``FAILURES``
+attempt reservations   ``ATTEMPTS#<key>``           ``ATTEMPTS``
 ESEP member            ``ACCOUNT#esep#<account_id>`` ``MEMBER``  (GSI1 if searchable: ``PEOPLE#<country>``)
 ESEP organisation      ``ORG#<organisation_id>``    ``ORG``  (GSI1 unless rejected: ``ORGS#<country>``)
 ESEP project           ``PROJECT#<project_id>``     ``PROJECT``
@@ -109,7 +109,7 @@ class BoundModels:
     AuditItem: Any
     TicketItem: Any
     CounterItem: Any
-    FailureItem: Any
+    AttemptItem: Any
     JobItem: Any
     JobChunkItem: Any
     EsepMemberItem: Any
@@ -210,7 +210,6 @@ def bind_models(binding: TableBinding) -> BoundModels:
         purpose = UnicodeAttribute()
         token_hash = UnicodeAttribute()
         code_hash = UnicodeAttribute()
-        failed_attempts = NumberAttribute(default=0)
         created_at = UTCDateTimeAttribute()
         expires_at = UTCDateTimeAttribute()
 
@@ -275,11 +274,19 @@ def bind_models(binding: TableBinding) -> BoundModels:
 
         hits = NumberAttribute(default=0)
 
-    class FailureItem(Item, discriminator="failures"):
-        """Consecutive failures of one key, for login back-off."""
+    class AttemptItem(Item, discriminator="attempts"):
+        """Attempt reservations of one key (``domain/attempts.py``), epoch seconds.
 
-        failed = NumberAttribute(default=0)
-        last_at = UTCDateTimeAttribute(null=True)
+        Back-off keys: ``n`` unsettled attempts, ``at`` the last one, ``retry_at`` when
+        the next one may be granted. Window keys: ``n`` attempts in the fixed window
+        that starts at ``w``, ``p`` in the window before it.
+        """
+
+        n = NumberAttribute(default=0)
+        at = NumberAttribute(null=True)
+        retry_at = NumberAttribute(null=True)
+        w = NumberAttribute(null=True)
+        p = NumberAttribute(null=True)
 
     class JobItem(Item, discriminator="job"):
         """A spreadsheet job and its counters (``JOB#r#<job_id>`` / ``JOB``)."""
@@ -438,7 +445,7 @@ def bind_models(binding: TableBinding) -> BoundModels:
         AuditItem=AuditItem,
         TicketItem=TicketItem,
         CounterItem=CounterItem,
-        FailureItem=FailureItem,
+        AttemptItem=AttemptItem,
         JobItem=JobItem,
         JobChunkItem=JobChunkItem,
         EsepMemberItem=EsepMemberItem,

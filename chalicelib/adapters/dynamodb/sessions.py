@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
+from chalicelib.adapters.dynamodb.attempts import attempt_key
 from chalicelib.adapters.dynamodb.common import conditional_failed, failed_positions, load, store, transact
 from chalicelib.adapters.dynamodb.models import BoundModels, account_pk
 from chalicelib.domain.tokens import RefreshToken, RotationOutcome, SessionFamily
@@ -17,13 +19,16 @@ class DynamoSessionRepository:
     def __init__(self, models: BoundModels) -> None:
         self._m = models
 
-    def start(self, family: SessionFamily, token: RefreshToken) -> None:
+    def start(self, family: SessionFamily, token: RefreshToken, *, clear_attempts: Sequence[str] = ()) -> None:
         """One BatchWriteItem: both keys are fresh random values, so no condition is needed,
-        and a login (SPEC §5 budget) avoids a transaction. Should the call fail half-way,
-        a family without a token is inert and expires by TTL."""
+        and a login (SPEC §5 budget) avoids a transaction; the attempt records the login
+        settles are deleted in the same call. Should the call fail half-way, a family
+        without a token is inert and expires by TTL."""
         with self._m.Item.batch_write() as batch:
             batch.save(self._family_item(family))
             batch.save(self._token_item(token))
+            for key in clear_attempts:
+                batch.delete(self._m.AttemptItem(*attempt_key(key)))
 
     def find_token(self, token_hash: str) -> RefreshToken | None:
         try:

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict
 
 from chalicelib.domain.secrets import fingerprint
 from chalicelib.errors import FlowUsed, NotFound
+from chalicelib.flows.devices import COOKIE as DEVICE_COOKIE
 from chalicelib.flows.esep.network import organisation_view
 from chalicelib.flows.esep.projects import ProjectDraft, Viewer, project_view
 from chalicelib.flows.esep.registration import EsepRegistrationRequest
@@ -530,5 +531,7 @@ def create_pupil(ctx: Ctx, project_id: str) -> Reply:
 def pupil_session(ctx: Ctx) -> Reply:
     _esep(ctx)
     body: LoginInput = ctx.body
-    pair = ctx.flows.sessions.login(ctx.realm, body.username, body.password, ctx.client_ip)
+    pair = ctx.flows.sessions.login(
+        ctx.realm, body.username, body.password, ctx.client_ip, device_cookie=ctx.cookie(DEVICE_COOKIE)
+    )
     return token_reply(ctx, pair, 201)
