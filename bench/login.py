@@ -76,10 +76,10 @@ def instrumented(timings: Timings) -> Iterator[None]:
 
     flow = services().flows.sessions
     targets: list[tuple[object, str, str]] = [
-        (flow.lookup, "read", "DynamoDB: login record + failures (1 batch read)"),
+        (flow.gate, "open", "DynamoDB: login record + reservations (together)"),
         (flow.hasher, "verify", "argon2id verify"),
         (flow.hasher, "needs_rehash", "argon2 needs_rehash"),
-        (flow.sessions, "start", "DynamoDB: open session (batch write)"),
+        (flow.sessions, "start", "DynamoDB: open session + settle (batch write)"),
         (flow.signer, "sign", "RS256 access token"),
     ]
     for target, name, label in targets:

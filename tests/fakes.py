@@ -916,6 +916,7 @@ class Kit:
         """A pending account registered through a fresh GSIS flow."""
         request = RegistrationRequest(
             flow=self.gsis_flow(identity),
+            browser_binding=BROWSER,
             email=email,
             password=password,
             password_confirmation=fields.pop("password_confirmation", password),

@@ -42,7 +42,10 @@ class OAuthState:
 class IdentityFlow:
     """What a completed GSIS or EU Login round trip produced, waiting for the next step (15 min).
 
-    The flow id travels in the URL (``?flow=F``); only its hash is stored.
+    The flow id travels in the URL (``?flow=F``); only its hash is stored, with the hash
+    of the browser-binding cookie of the browser that started the sign-in: the id alone
+    is not enough to read, use or consume the flow, so a link to someone else's flow
+    (login CSRF, a planted registration) is refused in any other browser.
     """
 
     flow_hash: str
@@ -53,6 +56,7 @@ class IdentityFlow:
     expires_at: datetime
     used_at: datetime | None = None
     params: dict[str, str] = field(default_factory=dict)
+    browser_hash: str = ""
 
     @property
     def gsis(self) -> GsisIdentity:

@@ -65,7 +65,13 @@ class Certification:
         ]
         return {"registry": registry, "differences": differences}
 
-    def decide(self, realm: RealmConfig, flow_id: str, decision: Literal["certify", "return"]) -> TokenPair | Cancelled:
+    def decide(
+        self,
+        realm: RealmConfig,
+        flow_id: str,
+        decision: Literal["certify", "return"],
+        browser_binding: str | None,
+    ) -> TokenPair | Cancelled:
         """Certify (and sign in) or return (nothing changes).
 
         Raises
@@ -78,7 +84,7 @@ class Certification:
         AfmRegistered
             another account holds GSIS's AFM.
         """
-        flow = self.signin.load(realm, flow_id)
+        flow = self.signin.load(realm, flow_id, browser_binding)
         if flow.intent is not Intent.CERTIFY:
             raise InvalidInput(errors={"flow": ["this flow was not started for certification"]})
         if flow.used_at is not None:

@@ -102,6 +102,7 @@ class EuLoginSignIn:
                 created_at=now,
                 expires_at=now + realm.lifetimes.flow,
                 params={"account_id": known.account_id} if known is not None else {},
+                browser_hash=stored.browser_hash,
             )
         )
         return CompletedSignIn(flow_id, intent)

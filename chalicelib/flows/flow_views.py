@@ -21,10 +21,11 @@ class FlowViews:
     recovery: GsisRecovery
     certification: Certification
 
-    def describe(self, realm: RealmConfig, flow_id: str) -> dict[str, Any]:
+    def describe(self, realm: RealmConfig, flow_id: str, browser_binding: str | None) -> dict[str, Any]:
         """SPEC §2.1 "read flow": per intent, certify → registry and differences;
-        reset-password → username or no_matching_account; recover-email → e-mail or no_account."""
-        flow = self.signin.load(realm, flow_id)
+        reset-password → username or no_matching_account; recover-email → e-mail or no_account.
+        Only for the browser that made the flow."""
+        flow = self.signin.load(realm, flow_id, browser_binding)
         view: dict[str, Any] = {
             "intent": str(flow.intent),
             "expires_at": flow.expires_at.isoformat(),

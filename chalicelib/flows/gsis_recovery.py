@@ -72,7 +72,9 @@ class GsisRecovery:
         account = self.match(realm, flow)
         return {"username": account.username} if account else {"status": "no_matching_account"}
 
-    def complete(self, realm: RealmConfig, flow_id: str, password: str, confirmation: str) -> Account:
+    def complete(
+        self, realm: RealmConfig, flow_id: str, password: str, confirmation: str, browser_binding: str | None
+    ) -> Account:
         """Set the new password; the flow and its reset ticket are then spent.
 
         Raises
@@ -82,7 +84,7 @@ class GsisRecovery:
             no account has both the e-mail and the AFM GSIS confirmed.
         PasswordsMismatch, PasswordPolicyViolation
         """
-        flow = self.signin.load(realm, flow_id)
+        flow = self.signin.load(realm, flow_id, browser_binding)
         if flow.intent is not Intent.RESET_PASSWORD:
             raise InvalidInput(errors={"flow": ["this flow was not started to reset a password"]})
         if flow.used_at is not None:

@@ -141,15 +141,17 @@ class GsisSignIn:
                 created_at=now,
                 expires_at=now + realm.lifetimes.flow,
                 params=stored.params,
+                browser_hash=stored.browser_hash,
             )
         )
         return CompletedSignIn(flow_id, stored.intent)
 
-    def load(self, realm: RealmConfig, flow_id: str) -> IdentityFlow:
-        """The live flow ``flow_id`` of this realm (used or not).
+    def load(self, realm: RealmConfig, flow_id: str, browser_binding: str | None) -> IdentityFlow:
+        """The live flow ``flow_id`` of this realm (used or not), for the browser that
+        started it (``oauth_states.load_flow``).
 
         Raises
         ------
         FlowNotFound, FlowExpired
         """
-        return load_flow(self.flows, realm, flow_id, self.clock.now())
+        return load_flow(self.flows, realm, flow_id, self.clock.now(), browser_binding)

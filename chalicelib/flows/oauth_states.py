@@ -69,11 +69,27 @@ def take_state(
     return stored
 
 
-def load_flow(flows: FlowRepository, realm: RealmConfig, flow_id: str, now: datetime) -> IdentityFlow:
-    """The live flow ``flow_id`` of ``realm`` (used or not). Raises FlowNotFound, FlowExpired."""
+ANOTHER_BROWSER = (
+    "This sign-in was started in another browser (or its cookies were cleared): start again from this browser."
+)
+
+
+def load_flow(
+    flows: FlowRepository, realm: RealmConfig, flow_id: str, now: datetime, browser_binding: str | None
+) -> IdentityFlow:
+    """The live flow ``flow_id`` of ``realm`` (used or not), for the browser that started it.
+
+    The id alone is a bearer value that travels in URLs (and can be planted on someone
+    else); every read, use or consumption also needs the binding cookie of the browser
+    whose GSIS or EU Login round trip made the flow.
+
+    Raises FlowNotFound (unknown, foreign realm, or another browser's), FlowExpired.
+    """
     flow = flows.get_flow(fingerprint(flow_id)) if flow_id else None
     if flow is None or flow.realm != realm.id:
         raise FlowNotFound()
+    if not browser_binding or not flow.browser_hash or not same(flow.browser_hash, fingerprint(browser_binding)):
+        raise FlowNotFound(ANOTHER_BROWSER)
     if flow.is_expired(now):
         raise FlowExpired()
     return flow

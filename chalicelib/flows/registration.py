@@ -49,6 +49,8 @@ class RegistrationRequest:
     registry_number: str | None = None
     mobile: str | None = None
     language: str | None = None
+    browser_binding: str | None = None
+    """The binding cookie of the browser presenting the flow (it must be the one that made it)."""
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,7 @@ class GsisRegistration:
         EmailTaken, AfmRegistered
             another account holds the e-mail or the tax number.
         """
-        flow = self.signin.load(realm, request.flow)
+        flow = self.signin.load(realm, request.flow, request.browser_binding)
         if flow.used_at is not None:
             raise FlowUsed()
         if flow.intent is not Intent.REGISTER:

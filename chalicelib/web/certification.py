@@ -5,6 +5,7 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from chalicelib.flows.certification import Cancelled
+from chalicelib.web.binding import browser_binding
 from chalicelib.web.endpoints import Ctx, Reply, api, count
 from chalicelib.web.schemas import CertificationCancelled, CertificationInput, TokenOutput
 from chalicelib.web.sessions import token_reply
@@ -32,7 +33,7 @@ bp = Blueprint(__name__)
 )
 def decide(ctx: Ctx) -> Reply:
     body: CertificationInput = ctx.body
-    outcome = ctx.flows.certification.decide(ctx.realm, body.flow, body.decision)
+    outcome = ctx.flows.certification.decide(ctx.realm, body.flow, body.decision, browser_binding(ctx))
     if isinstance(outcome, Cancelled):
         return Reply(
             body=CertificationCancelled(status="cancelled", support_url=outcome.support_url),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from chalice import Blueprint, Response
 
-from chalicelib.web.cookies import build_cookie
+from chalicelib.web.binding import binding_cookie, browser_binding
 from chalicelib.web.endpoints import Ctx, Reply, api, page
 from chalicelib.web.esep.schemas import EsepFlowOutput
 from chalicelib.web.html import redirect
@@ -12,22 +12,13 @@ from chalicelib.web.schemas import FlowOutput
 
 bp = Blueprint(__name__)
 
-BINDING_COOKIE = "mitroo_oauth"
-"""Ties an OAuth state to the browser that started it (only its hash is stored)."""
-
 
 @page(bp, "/realms/{realm}/gsis/start")
 def start(ctx: Ctx) -> Response:
     """Send the browser to GSIS to prove who it is, for the given ``intent``."""
     params = {name: value for name in ("ticket", "reset") if (value := ctx.query(name))}
-    started = ctx.flows.gsis_signin.start(ctx.realm, ctx.query("intent") or "", ctx.cookie(BINDING_COOKIE), params)
-    cookie = build_cookie(
-        BINDING_COOKIE,
-        started.browser_binding,
-        path=f"/realms/{ctx.realm.id}/gsis",
-        max_age=int(ctx.realm.lifetimes.oauth_state.total_seconds()),
-    )
-    return redirect(started.redirect_url, status=302, cookies=[cookie])
+    started = ctx.flows.gsis_signin.start(ctx.realm, ctx.query("intent") or "", browser_binding(ctx), params)
+    return redirect(started.redirect_url, status=302, cookies=[binding_cookie(started.browser_binding)])
 
 
 @page(bp, "/realms/{realm}/gsis/callback")
@@ -38,7 +29,7 @@ def callback(ctx: Ctx) -> Response:
         state=ctx.query("state"),
         code=ctx.query("code"),
         error=ctx.query("error"),
-        browser_binding=ctx.cookie(BINDING_COOKIE),
+        browser_binding=browser_binding(ctx),
     )
     return redirect(ctx.flows.links.page(ctx.realm.id, str(completed.intent), flow=completed.flow_id))
 
@@ -53,6 +44,6 @@ def callback(ctx: Ctx) -> Response:
 )
 def read_flow(ctx: Ctx, flow: str) -> Reply:
     if ctx.realm.identity_source == "eulogin":
-        view = EsepFlowOutput.model_validate(ctx.flows.esep_registration.view(ctx.realm, flow))
+        view = EsepFlowOutput.model_validate(ctx.flows.esep_registration.view(ctx.realm, flow, browser_binding(ctx)))
         return Reply(body=view.model_dump(mode="json"))  # "legacy_account": null is part of the answer
-    return Reply(body=FlowOutput.model_validate(ctx.flows.flow_views.describe(ctx.realm, flow)))
+    return Reply(body=FlowOutput.model_validate(ctx.flows.flow_views.describe(ctx.realm, flow, browser_binding(ctx))))

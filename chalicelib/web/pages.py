@@ -14,6 +14,7 @@ from chalice import Blueprint, Response
 from chalicelib.domain.tokens import Purpose
 from chalicelib.errors import FlowUsed, NotFound, Unauthorized
 from chalicelib.web import csrf
+from chalicelib.web.binding import browser_binding
 from chalicelib.web.cookies import expire_cookie
 from chalicelib.web.endpoints import Ctx, page
 from chalicelib.web.esep import pages as esep_pages
@@ -57,7 +58,7 @@ def register(ctx: Ctx) -> Response:
     if ctx.realm.identity_source == "eulogin":
         return esep_pages.register_page(ctx, form_page)
     flow_id = ctx.query("flow") or ""
-    flow = ctx.flows.gsis_signin.load(ctx.realm, flow_id)
+    flow = ctx.flows.gsis_signin.load(ctx.realm, flow_id, browser_binding(ctx))
     if flow.used_at is not None:
         raise FlowUsed()
     return form_page(ctx, "register.html", flow_id=flow_id, identity=flow.gsis.public_fields())
@@ -88,7 +89,7 @@ def login(ctx: Ctx) -> Response:
 def home(ctx: Ctx) -> Response:
     flow_id = ctx.query("flow")
     if flow_id and ctx.realm.identity_source == "eulogin":
-        return esep_pages.home_from_flow(ctx, flow_id)
+        return esep_pages.home_from_flow(ctx, flow_id, form_page)
     try:
         profile = ctx.flows.sessions.profile(ctx.realm, authenticate(ctx))
     except Unauthorized:
@@ -127,7 +128,7 @@ def reset_password(ctx: Ctx) -> Response:
     Opening the link consumes nothing: the form's POST does (mail scanners follow GETs).
     """
     flow_id, token = ctx.query("flow") or "", ctx.query("token") or ""
-    view = ctx.flows.flow_views.describe(ctx.realm, flow_id) if flow_id else None
+    view = ctx.flows.flow_views.describe(ctx.realm, flow_id, browser_binding(ctx)) if flow_id else None
     if view is None and token:
         username = ctx.flows.passwords.link_username(ctx.realm, Purpose.PASSWORD_RESET, token)
         view = {"username": username} if username else None
@@ -149,7 +150,7 @@ def password_changed(ctx: Ctx) -> Response:
 @page(bp, "/realms/{realm}/certify")
 def certify(ctx: Ctx) -> Response:
     flow_id = ctx.query("flow") or ""
-    view = ctx.flows.flow_views.describe(ctx.realm, flow_id)
+    view = ctx.flows.flow_views.describe(ctx.realm, flow_id, browser_binding(ctx))
     if view["used"]:
         raise FlowUsed()
     different = {item["field"] for item in view["differences"]}
@@ -165,5 +166,5 @@ def support(ctx: Ctx) -> Response:
 
 @page(bp, "/realms/{realm}/recover-email")
 def recover_email(ctx: Ctx) -> Response:
-    view = ctx.flows.flow_views.describe(ctx.realm, ctx.query("flow") or "")
+    view = ctx.flows.flow_views.describe(ctx.realm, ctx.query("flow") or "", browser_binding(ctx))
     return form_page(ctx, "recover_email.html", view=view)

@@ -6,6 +6,7 @@ from chalice import Blueprint
 
 from chalicelib.errors import InvalidInput, NotFound
 from chalicelib.flows.passwords import user_inputs
+from chalicelib.web.binding import browser_binding
 from chalicelib.web.endpoints import Ctx, Reply, api, count
 from chalicelib.web.schemas import (
     PasswordCheckInput,
@@ -86,7 +87,7 @@ def complete_reset(ctx: Ctx) -> Reply:
     if realm.recovery == "gsis":
         if not body.flow:
             raise InvalidInput(errors={"flow": ["Field required"]})
-        ctx.flows.recovery.complete(realm, body.flow, body.password, body.password_confirmation)
+        ctx.flows.recovery.complete(realm, body.flow, body.password, body.password_confirmation, browser_binding(ctx))
     elif realm.recovery == "mail":
         if body.token:
             ctx.flows.passwords.complete_reset(realm, body.token, body.password, body.password_confirmation)

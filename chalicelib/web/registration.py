@@ -6,6 +6,7 @@ from chalice import Blueprint
 
 from chalicelib.errors import NotFound
 from chalicelib.flows.registration import RegistrationRequest
+from chalicelib.web.binding import browser_binding
 from chalicelib.web.endpoints import Ctx, Reply, api, count
 from chalicelib.web.esep.api import register_from_flow
 from chalicelib.web.esep.schemas import EsepRegistrationInput
@@ -43,7 +44,7 @@ def register(ctx: Ctx) -> Reply:
     if ctx.realm.identity_source != "gsis":
         raise NotFound("This realm does not register accounts this way.")
     body: RegistrationInput = ctx.body
-    request = RegistrationRequest(**body.model_dump())
+    request = RegistrationRequest(**body.model_dump(), browser_binding=browser_binding(ctx))
 
     def register_once() -> dict[str, str]:
         registered = ctx.flows.registration.register(ctx.realm, request)

@@ -7,6 +7,7 @@ from chalice import Blueprint
 from chalicelib.flows.devices import COOKIE as DEVICE_COOKIE
 from chalicelib.flows.sessions import Principal, TokenPair
 from chalicelib.realms import RealmConfig
+from chalicelib.web.binding import browser_binding
 from chalicelib.web.cookies import build_cookie, expire_cookie
 from chalicelib.web.endpoints import Ctx, Reply, api, count
 from chalicelib.web.esep.schemas import FlowSessionInput
@@ -83,7 +84,8 @@ def authenticate(ctx: Ctx) -> Principal:
 )
 def login(ctx: Ctx) -> Reply:
     if isinstance(ctx.body, FlowSessionInput):  # EU Login realms: one session per flow
-        return token_reply(ctx, ctx.flows.esep_registration.login(ctx.realm, ctx.body.flow), 201)
+        pair = ctx.flows.esep_registration.login(ctx.realm, ctx.body.flow, browser_binding(ctx))
+        return token_reply(ctx, pair, 201)
     body: LoginInput = ctx.body
     pair = ctx.flows.sessions.login(
         ctx.realm, body.username, body.password, ctx.client_ip, device_cookie=ctx.cookie(DEVICE_COOKIE)

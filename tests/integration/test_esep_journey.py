@@ -504,13 +504,19 @@ def test_a_browser_registers_on_the_page_after_eulogin_and_comes_back_signed_in(
     assert me.status == 200 and me.json["subjects"] == ["Μαθηματικά", "Φυσική"]
     assert me.json["status"] == "registered" and me.json["join_etwinning"] is True
 
-    # When she signs in again later, the callback's home page opens the session itself
+    # When she signs in again later, the callback's home page asks her to continue
     browser.jar.clear()
     again, home = browser.eulogin_flow(person)
     landed = browser.get(f"{home}?flow={again}", html=True)
-    assert landed.status == 303 and landed.location == "/realms/esep/home"
+    assert landed.status == 200 and 'name="flow"' in landed.text
+    assert browser.get(f"{API}/me/etwinning").status == 401  # opening the page signed nobody in
+
+    # Then its button opens the session, once
+    fields = {"flow": again, "csrf_token": browser.jar["mitroo_csrf"], "form_page": f"{home}?flow={again}"}
+    continued = browser.post(f"{API}/sessions", form=fields, html=True)
+    assert continued.status == 303 and continued.location.endswith("/realms/esep/home")
     assert browser.get(f"{API}/me/etwinning").status == 200
-    assert browser.get(f"{home}?flow={again}", html=True).status == 409
+    assert browser.post(f"{API}/sessions", form=fields, html=True).status == 409
 
 
 @pytest.mark.parametrize(

@@ -42,7 +42,7 @@ def test_a_callback_in_another_browser_is_refused(browser: Browser) -> None:
     callback = browser.choose_at_gsis(browser.start_gsis(), identity.key)
 
     # When the callback arrives in a browser without the binding cookie
-    browser.jar.pop("mitroo_oauth")
+    browser.jar.pop("mitroo_browser")
     response = browser.callback(callback)
 
     # Then it is refused and the state is gone for the original browser too

@@ -53,7 +53,9 @@ def test_twenty_registrations_with_one_email_make_exactly_one_account(browser: B
     registration = services().flows.registration
 
     def attempt(flow: str) -> Callable[[], Any]:
-        request = RegistrationRequest(flow, email, STRONG_PASSWORD, STRONG_PASSWORD, "female")
+        request = RegistrationRequest(
+            flow, email, STRONG_PASSWORD, STRONG_PASSWORD, "female", browser_binding=browser.jar["mitroo_browser"]
+        )
         return lambda: registration.register(realm, request)
 
     # When they all submit at once
@@ -89,7 +91,9 @@ def test_one_flow_used_by_ten_concurrent_registrations_makes_one_account(browser
     registration = services().flows.registration
 
     def attempt(email: str) -> Callable[[], Any]:
-        request = RegistrationRequest(flow, email, STRONG_PASSWORD, STRONG_PASSWORD, "male")
+        request = RegistrationRequest(
+            flow, email, STRONG_PASSWORD, STRONG_PASSWORD, "male", browser_binding=browser.jar["mitroo_browser"]
+        )
         return lambda: registration.register(realm, request)
 
     calls = [attempt(unique_email("flowrace")) for _ in range(10)]

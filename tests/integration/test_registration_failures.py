@@ -53,7 +53,7 @@ def test_a_failed_registration_leaves_the_flow_usable(browser: Browser) -> None:
 
 
 def test_an_expired_flow_is_410(browser: Browser) -> None:
-    flow = expired_flow(browser.new_identity().afm)
+    flow = expired_flow(browser, browser.new_identity().afm)
     response = browser.register(flow, unique_email())
     assert response.status == 410 and response.json["code"] == "flow_expired"
     assert browser.get(f"{API}/flows/{flow}").status == 410

@@ -146,7 +146,7 @@ def test_fifty_gsis_callbacks_with_one_state_make_one_flow(cluster: Cluster) -> 
     person = cluster.visitor()
     identity = person.new_gsis_identity()
     callback = person.gsis_callback(identity["key"])
-    assert "mitroo_oauth" in person.jar
+    assert "mitroo_browser" in person.jar
 
     # When that callback arrives fifty times at once (a replay storm, with the cookie)
     answers = race([person.call("GET", callback, container=i) for i in range(WORKERS)])
@@ -161,7 +161,7 @@ def test_fifty_eulogin_callbacks_with_one_state_make_one_flow(cluster: Cluster) 
     person = cluster.visitor()
     sub = unique("n")
     callback = person.eulogin_callback(sub, f"{sub}@school.example")
-    assert "mitroo_eulogin" in person.jar
+    assert "mitroo_browser" in person.jar
 
     # When that callback arrives fifty times at once
     answers = race([person.call("GET", callback, container=i) for i in range(WORKERS)])

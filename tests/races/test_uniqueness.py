@@ -69,14 +69,19 @@ def test_fifty_registrations_of_one_afm_make_one_account(cluster: Cluster) -> No
     # Given one Taxisnet person who went through GSIS fifty times (fifty flows)
     person = cluster.visitor()
     identity = person.new_gsis_identity()
-    flows = _prepare(WORKERS, lambda i: cluster.visitor(i).gsis_flow(identity["key"]))
+
+    def flow(index: int) -> tuple[Visitor, str]:
+        visitor = cluster.visitor(index)  # each round trip in a browser of its own
+        return visitor, visitor.gsis_flow(identity["key"])
+
+    flows = _prepare(WORKERS, flow)
     emails = [f"{unique('race.afm.')}@example.gr" for _ in flows]
 
-    # When all fifty register at once, each with another e-mail
+    # When all fifty register at once, each with another e-mail, each from its browser
     answers = race(
         [
-            person.call("POST", "/api/v1/realms/eiep/registrations", container=i, json=_registration(flow, email))
-            for i, (flow, email) in enumerate(zip(flows, emails, strict=True))
+            visitor.call("POST", "/api/v1/realms/eiep/registrations", container=i, json=_registration(flow_id, email))
+            for i, ((visitor, flow_id), email) in enumerate(zip(flows, emails, strict=True))
         ]
     )
 
@@ -144,15 +149,19 @@ def test_fifty_eulogin_registrations_of_one_sub_make_one_account(cluster: Cluste
     # e-mail EU Login reported changed each time, so only the ``sub`` is shared)
     sub = unique("n")
     emails = [f"{unique('teacher')}@school.example" for _ in range(WORKERS)]
-    flows = _prepare(WORKERS, lambda i: cluster.visitor(i).eulogin_flow(sub, emails[i]))
-    person = cluster.visitor()
+
+    def flow(index: int) -> tuple[Visitor, str]:
+        visitor = cluster.visitor(index)  # each round trip in a browser of its own
+        return visitor, visitor.eulogin_flow(sub, emails[index])
+
+    flows = _prepare(WORKERS, flow)
     body = {"role": "other", "country": "GR", "join_etwinning": False}
 
-    # When all fifty registration forms are sent at once
+    # When all fifty registration forms are sent at once, each from its browser
     answers = race(
         [
-            person.call("POST", "/api/v1/realms/esep/registrations", container=i, json={**body, "flow": flow})
-            for i, flow in enumerate(flows)
+            visitor.call("POST", "/api/v1/realms/esep/registrations", container=i, json={**body, "flow": flow_id})
+            for i, (visitor, flow_id) in enumerate(flows)
         ]
     )
 

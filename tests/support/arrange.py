@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from chalicelib.container import services
 from chalicelib.domain.accounts import UniqueKind
@@ -17,9 +18,10 @@ from chalicelib.domain.secrets import code_fingerprint, fingerprint
 from chalicelib.domain.tokens import Challenge, Purpose
 
 
-def expired_flow(afm: str, intent: Intent = Intent.REGISTER) -> str:
-    """A register flow that expired a minute ago; returns its id."""
+def expired_flow(browser: Any, afm: str, intent: Intent = Intent.REGISTER) -> str:
+    """A register flow of ``browser`` that expired a minute ago; returns its id."""
     flow_id = secrets.token_urlsafe(32)
+    binding = browser.jar.setdefault("mitroo_browser", secrets.token_urlsafe(32))
     now = datetime.now(UTC)
     services().flows.gsis_signin.flows.save_flow(
         IdentityFlow(
@@ -29,6 +31,7 @@ def expired_flow(afm: str, intent: Intent = Intent.REGISTER) -> str:
             identity=GsisIdentity(afm, "ΤΕΣΤ", "ΤΕΣΤΗΣ", "ΠΑΤΗΡ", "ΜΗΤΗΡ", "1980"),
             created_at=now - timedelta(minutes=16),
             expires_at=now - timedelta(minutes=1),
+            browser_hash=fingerprint(binding),
         )
     )
     return flow_id

@@ -18,7 +18,7 @@ from chalicelib.flows.esep.registration import EsepRegistrationRequest
 from chalicelib.flows.legacy import LegacyFileInvalid, LegacyReport
 from chalicelib.ports import EsepRepository
 from chalicelib.realms import get_realm
-from tests.fakes import START, FakeEuLogin, Kit, build_flows
+from tests.fakes import BROWSER, START, FakeEuLogin, Kit, build_flows
 
 ESEP = get_realm("esep")
 
@@ -223,16 +223,14 @@ def test_the_stored_record_is_what_registration_offers_and_takes_over(loader: Lo
 
     # When she comes from EU Login with that e-mail (in another case)
     flows = loader.kit.flows
-    started = flows.eulogin_signin.start(ESEP, "browser-binding")
+    started = flows.eulogin_signin.start(ESEP, BROWSER)
     provider = flows.eulogin_signin.provider
     assert isinstance(provider, FakeEuLogin)
     identity = EuLoginIdentity("n-eleni", "ELENI.Antoniou@school.example", "Ελένη", "Αντωνίου")
     provider.grant(started.redirect_url, "code-1", identity)
     state = parse_qs(urlsplit(started.redirect_url).query)["state"][0]
-    flow = flows.eulogin_signin.complete(
-        ESEP, state=state, code="code-1", error=None, browser_binding="browser-binding"
-    ).flow_id
-    offer = flows.esep_registration.view(ESEP, flow)["legacy_account"]
+    flow = flows.eulogin_signin.complete(ESEP, state=state, code="code-1", error=None, browser_binding=BROWSER).flow_id
+    offer = flows.esep_registration.view(ESEP, flow, BROWSER)["legacy_account"]
 
     # Then the loaded account is offered, and taking it over brings its profile along
     assert offer == {
@@ -244,7 +242,8 @@ def test_the_stored_record_is_what_registration_offers_and_takes_over(loader: Lo
         "subjects": ["Μαθηματικά", "Φυσική"],
     }
     registered = flows.esep_registration.register(
-        ESEP, EsepRegistrationRequest(flow=flow, role="teacher", country="GR", migrate_legacy=True)
+        ESEP,
+        EsepRegistrationRequest(flow=flow, role="teacher", country="GR", migrate_legacy=True, browser_binding=BROWSER),
     )
     member = loader.esep.get_member(registered.account_id)
     assert registered.migrated and member is not None

@@ -64,7 +64,7 @@ def test_a_reset_ticket_is_carried_into_the_flow_by_its_hash_only(kit: Kit, mari
     started = kit.flows.recovery.request(kit.realm, "maria@example.gr")
     state = state_from(kit.signin.start(kit.realm, "reset-password", BROWSER, {"reset": started.reset}).redirect_url)
     kit.gsis.grant("c1", maria)
-    flow = kit.signin.load(kit.realm, _callback(kit, state).flow_id)
+    flow = kit.signin.load(kit.realm, _callback(kit, state).flow_id, BROWSER)
     assert flow.params == {"ticket_hash": fingerprint(started.reset)}
 
 
@@ -81,7 +81,7 @@ def test_a_completed_round_trip_creates_a_flow_with_the_gsis_identity(kit: Kit, 
     completed = _callback(kit, state)
     # Then a register flow exists that holds Maria's identity
     assert completed.intent is Intent.REGISTER
-    flow = kit.signin.load(kit.realm, completed.flow_id)
+    flow = kit.signin.load(kit.realm, completed.flow_id, BROWSER)
     assert flow.identity == maria and flow.params == {} and flow.used_at is None
     assert flow.expires_at - flow.created_at == kit.realm.lifetimes.flow
 
@@ -163,38 +163,38 @@ def test_a_code_gsis_does_not_accept_creates_no_flow(kit: Kit) -> None:
 def test_a_flow_expires_after_15_minutes(kit: Kit, maria: GsisIdentity) -> None:
     flow_id = kit.gsis_flow(maria)
     kit.clock.advance(minutes=14, seconds=59)
-    kit.signin.load(kit.realm, flow_id)
+    kit.signin.load(kit.realm, flow_id, BROWSER)
     kit.clock.advance(seconds=1)
     with pytest.raises(FlowExpired):
-        kit.signin.load(kit.realm, flow_id)
+        kit.signin.load(kit.realm, flow_id, BROWSER)
 
 
 @pytest.mark.parametrize("flow_id", ["", "no-such-flow"])
 def test_an_unknown_flow_is_not_found(kit: Kit, flow_id: str) -> None:
     with pytest.raises(FlowNotFound):
-        kit.signin.load(kit.realm, flow_id)
+        kit.signin.load(kit.realm, flow_id, BROWSER)
 
 
 def test_a_flow_of_another_realm_is_not_found(kit: Kit, maria: GsisIdentity) -> None:
     flow_id = kit.gsis_flow(maria)
     with pytest.raises(FlowNotFound):
-        kit.signin.load(get_realm("ntua"), flow_id)
+        kit.signin.load(get_realm("ntua"), flow_id, BROWSER)
 
 
 def test_describe_shows_the_public_identity_without_the_login_name(kit: Kit, maria: GsisIdentity) -> None:
-    view = kit.flows.flow_views.describe(kit.realm, kit.gsis_flow(maria))
+    view = kit.flows.flow_views.describe(kit.realm, kit.gsis_flow(maria), BROWSER)
     assert view["intent"] == "register" and view["used"] is False
     assert view["identity"] == maria.public_fields() and "userid" not in view["identity"]
 
 
 def test_a_recover_email_flow_shows_the_address_on_record(kit: Kit, maria: GsisIdentity) -> None:
     kit.register(maria, "maria@example.gr")
-    view = kit.flows.flow_views.describe(kit.realm, kit.gsis_flow(maria, Intent.RECOVER_EMAIL))
+    view = kit.flows.flow_views.describe(kit.realm, kit.gsis_flow(maria, Intent.RECOVER_EMAIL), BROWSER)
     assert view["email"] == "maria@example.gr" and "status" not in view
 
 
 def test_a_recover_email_flow_without_an_account_says_so(kit: Kit, maria: GsisIdentity) -> None:
-    view = kit.flows.flow_views.describe(kit.realm, kit.gsis_flow(maria, Intent.RECOVER_EMAIL))
+    view = kit.flows.flow_views.describe(kit.realm, kit.gsis_flow(maria, Intent.RECOVER_EMAIL), BROWSER)
     assert view["status"] == "no_account" and "email" not in view
 
 
@@ -202,4 +202,4 @@ def test_fresh_kits_share_no_state(maria: GsisIdentity) -> None:
     first, second = build_flows(), build_flows()
     flow_id = first.gsis_flow(maria)
     with pytest.raises(FlowNotFound):
-        second.signin.load(second.realm, flow_id)
+        second.signin.load(second.realm, flow_id, BROWSER)

@@ -29,12 +29,17 @@ from chalicelib.errors import (
     PasswordsMismatch,
 )
 from chalicelib.flows.registration import Registered, RegistrationRequest
-from tests.fakes import Kit, afm_with_check_digit, make_identity, race
+from tests.fakes import BROWSER, Kit, afm_with_check_digit, make_identity, race
 
 
 def _request(flow: str, **changes: Any) -> RegistrationRequest:
     base = RegistrationRequest(
-        flow=flow, email="maria@example.gr", password="Passw0rd!", password_confirmation="Passw0rd!", gender="female"
+        flow=flow,
+        email="maria@example.gr",
+        password="Passw0rd!",
+        password_confirmation="Passw0rd!",
+        gender="female",
+        browser_binding=BROWSER,
     )
     return dataclasses.replace(base, **changes)
 
@@ -85,7 +90,7 @@ def test_the_chosen_language_is_kept(kit: Kit, maria: GsisIdentity) -> None:
 def test_the_flow_is_marked_used(kit: Kit, maria: GsisIdentity) -> None:
     flow = kit.gsis_flow(maria)
     kit.registration.register(kit.realm, _request(flow))
-    assert kit.signin.load(kit.realm, flow).used_at == kit.clock.now()
+    assert kit.signin.load(kit.realm, flow, BROWSER).used_at == kit.clock.now()
 
 
 def test_mismatched_passwords_are_refused(kit: Kit, maria: GsisIdentity) -> None:
@@ -154,7 +159,7 @@ def test_a_registered_afm_is_afm_registered_and_leaves_the_flow_unused(kit: Kit,
     flow = kit.gsis_flow(maria)
     with pytest.raises(AfmRegistered):
         kit.registration.register(kit.realm, _request(flow, email="other@example.gr"))
-    assert kit.signin.load(kit.realm, flow).used_at is None
+    assert kit.signin.load(kit.realm, flow, BROWSER).used_at is None
     assert kit.accounts.find_by_unique("eiep", UniqueKind.EMAIL, "other@example.gr") is None
 
 

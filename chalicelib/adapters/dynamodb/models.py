@@ -203,6 +203,7 @@ def bind_models(binding: TableBinding) -> BoundModels:
         created_at = UTCDateTimeAttribute()
         expires_at = UTCDateTimeAttribute()
         used_at = UTCDateTimeAttribute(null=True)
+        browser_hash = UnicodeAttribute(default="")
 
     class ChallengeItem(Item, discriminator="challenge"):
         realm = UnicodeAttribute()

@@ -61,6 +61,8 @@ class EsepRegistrationRequest:
     subjects: list[str] | None = None
     languages: list[str] | None = None
     migrate_legacy: bool = False
+    browser_binding: str | None = None
+    """The binding cookie of the browser presenting the flow (it must be the one that made it)."""
 
 
 @dataclass(frozen=True)
@@ -81,9 +83,10 @@ class EsepRegistration:
     clock: Clock
     secrets: SecretSource
 
-    def view(self, realm: RealmConfig, flow_id: str) -> dict[str, Any]:
-        """``GET /flows/{F}`` of an EU Login flow: intent, identity, legacy offer."""
-        flow = self._flow(realm, flow_id)
+    def view(self, realm: RealmConfig, flow_id: str, browser_binding: str | None) -> dict[str, Any]:
+        """``GET /flows/{F}`` of an EU Login flow: intent, identity, legacy offer (only for
+        the browser that made the flow)."""
+        flow = self._flow(realm, flow_id, browser_binding)
         legacy = self._legacy_offer(flow) if flow.intent is Intent.REGISTER else None
         return {
             "intent": str(flow.intent),
@@ -103,7 +106,7 @@ class EsepRegistration:
         EmailTaken, UsernameTaken
             the e-mail or the ``sub`` has an account already.
         """
-        flow = self._flow(realm, request.flow)
+        flow = self._flow(realm, request.flow, request.browser_binding)
         if flow.intent is not Intent.REGISTER:
             raise FlowNotFound("This sign-in is not a registration.")
         if flow.used_at is not None:
@@ -178,12 +181,14 @@ class EsepRegistration:
         tokens = self.sessions.open(realm, account_id, ())
         return EsepRegistered(account_id, MemberStatus.REGISTERED, tokens, migrated=migrating is not None)
 
-    def login(self, realm: RealmConfig, flow_id: str) -> TokenPair:
-        """A session for the known ``sub`` of a ``login`` flow; one per flow.
+    def login(self, realm: RealmConfig, flow_id: str, browser_binding: str | None) -> TokenPair:
+        """A session for the known ``sub`` of a ``login`` flow; one per flow, only in the
+        browser that made it, and only by a POST (the page shows a button): a link to
+        someone else's login flow signs nobody in (login CSRF, session swap).
 
         Raises FlowNotFound, FlowExpired, FlowUsed.
         """
-        flow = self._flow(realm, flow_id)
+        flow = self._flow(realm, flow_id, browser_binding)
         if flow.intent is not Intent.LOGIN:
             raise FlowNotFound("This sign-in has no account yet: register first.")
         account_id = flow.params.get("account_id", "")
@@ -197,15 +202,16 @@ class EsepRegistration:
 
     # --- helpers ---------------------------------------------------------------------
 
-    def _flow(self, realm: RealmConfig, flow_id: str) -> IdentityFlow:
-        flow = self.signin_flow(realm, flow_id)
+    def _flow(self, realm: RealmConfig, flow_id: str, browser_binding: str | None) -> IdentityFlow:
+        flow = self.signin_flow(realm, flow_id, browser_binding)
         if flow.intent not in (Intent.REGISTER, Intent.LOGIN):
             raise FlowNotFound()
         return flow
 
-    def signin_flow(self, realm: RealmConfig, flow_id: str) -> IdentityFlow:
-        """A live EU Login flow of ``realm`` (used or not). Raises FlowNotFound, FlowExpired."""
-        flow = load_flow(self.flows, realm, flow_id, self.clock.now())
+    def signin_flow(self, realm: RealmConfig, flow_id: str, browser_binding: str | None) -> IdentityFlow:
+        """A live EU Login flow of ``realm`` (used or not) of this browser. Raises
+        FlowNotFound, FlowExpired."""
+        flow = load_flow(self.flows, realm, flow_id, self.clock.now(), browser_binding)
         if not isinstance(flow.identity, EuLoginIdentity):
             raise FlowNotFound()
         return flow

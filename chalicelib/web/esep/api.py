@@ -20,6 +20,7 @@ from chalicelib.flows.esep.projects import ProjectDraft, Viewer, project_view
 from chalicelib.flows.esep.registration import EsepRegistrationRequest
 from chalicelib.flows.esep.validation import NSO_ROLE, NsoDesk
 from chalicelib.flows.sessions import Principal
+from chalicelib.web.binding import browser_binding
 from chalicelib.web.endpoints import Ctx, Reply, api, count
 from chalicelib.web.esep.schemas import (
     ContactInput,
@@ -78,7 +79,7 @@ def _desk(ctx: Ctx) -> NsoDesk:
 def register_from_flow(ctx: Ctx) -> Reply:
     """``POST /registrations`` of an EU Login realm (the route is shared with GSIS realms)."""
     body: EsepRegistrationInput = ctx.body
-    request = EsepRegistrationRequest(**body.model_dump())
+    request = EsepRegistrationRequest(**body.model_dump(), browser_binding=browser_binding(ctx))
     registered = ctx.flows.esep_registration.register(ctx.realm, request)
     count("EsepMemberRegistered")
     tokens = token_reply(ctx, registered.tokens, 201)
@@ -122,7 +123,7 @@ def create_organisation(ctx: Ctx) -> Reply:
     _esep(ctx)
     body: OrganisationInput = ctx.body
     if body.flow:  # during registration: the person has a flow, not yet a token
-        flow = ctx.flows.esep_registration.signin_flow(ctx.realm, body.flow)
+        flow = ctx.flows.esep_registration.signin_flow(ctx.realm, body.flow, browser_binding(ctx))
         if flow.used_at is not None:
             raise FlowUsed()
         created_by = None

@@ -15,10 +15,8 @@ from chalice import Response
 from chalicelib.errors import FlowUsed
 from chalicelib.flows.esep.network import ORGANISATION_KINDS
 from chalicelib.flows.esep.rules import ETWINNING_COUNTRIES
-from chalicelib.flows.sessions import TokenPair
+from chalicelib.web.binding import browser_binding
 from chalicelib.web.endpoints import Ctx
-from chalicelib.web.html import redirect
-from chalicelib.web.sessions import session_cookies
 
 ROLES = ("teacher", "head_teacher", "school_staff", "company_staff", "other")
 
@@ -27,7 +25,7 @@ def register_page(ctx: Ctx, form_page: Callable[..., Response]) -> Response:
     """``/realms/esep/register?flow=F[&q=…]``: the identity EU Login gave, the legacy
     offer, organisations matching ``q``, and the profile form."""
     flow_id = ctx.query("flow") or ""
-    view = ctx.flows.esep_registration.view(ctx.realm, flow_id)
+    view = ctx.flows.esep_registration.view(ctx.realm, flow_id, browser_binding(ctx))
     if view["used"]:
         raise FlowUsed()
     query = (ctx.query("q") or "").strip()[:100]
@@ -54,11 +52,12 @@ def member_summary(ctx: Ctx, account_id: str) -> dict[str, Any] | None:
     return ctx.flows.esep_network.member_view(member) if member is not None else None
 
 
-def home_from_flow(ctx: Ctx, flow_id: str) -> Response:
-    """The callback of a known ``sub`` lands on ``home?flow=F``: the flow opens the
-    session (once) and the browser continues without it in the address."""
-    return _signed_in(ctx, ctx.flows.esep_registration.login(ctx.realm, flow_id))
-
-
-def _signed_in(ctx: Ctx, tokens: TokenPair) -> Response:
-    return redirect(f"/realms/{ctx.realm.id}/home", cookies=session_cookies(ctx.realm, tokens))
+def home_from_flow(ctx: Ctx, flow_id: str, form_page: Callable[..., Response]) -> Response:
+    """The callback of a known ``sub`` lands on ``home?flow=F``: a page whose button
+    POSTs the flow to ``…/sessions``, which opens the session (once). A GET consumes
+    nothing and signs nobody in (a planted link is a login CSRF), and only the browser
+    that made the flow can see it at all."""
+    view = ctx.flows.esep_registration.view(ctx.realm, flow_id, browser_binding(ctx))
+    if view["used"] or view["intent"] != "login":
+        raise FlowUsed()
+    return form_page(ctx, "esep_continue.html", flow_id=flow_id, identity=view["identity"])
