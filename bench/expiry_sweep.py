@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from bench.common import ExternalEmulator, Result, median, use_external_backend
+from bench.common import ExternalEmulator, Result, bench_audit, median, use_external_backend
 
 POPULATIONS = (5_000, 50_000)
 EXPIRING = 100
@@ -205,7 +205,9 @@ def populate(size: int, endpoint_url: str) -> Population:
     expiring = []
     for index in range(EXPIRING):
         account = _account(index, AS_OF - timedelta(days=1), AccountStatus.ACTIVE, now)
-        built.ports.accounts.create(account)  # with its guards: expiring updates the login record
+        built.ports.accounts.create(
+            account, audit=bench_audit(account.realm, account.account_id)
+        )  # with its guards: expiring updates the login record
         expiring.append(account.account_id)
         months[f"{account.expires_on:%Y-%m}"] += 1
 
@@ -230,7 +232,14 @@ def rearm(population: Population) -> None:
     for account_id in population.expiring:
         account = accounts.get(REALM, account_id)
         if account is not None and account.status is AccountStatus.EXPIRED:
-            accounts.set_status(REALM, account_id, AccountStatus.ACTIVE, expected=AccountStatus.EXPIRED, now=now)
+            accounts.set_status(
+                REALM,
+                account_id,
+                AccountStatus.ACTIVE,
+                expected=AccountStatus.EXPIRED,
+                now=now,
+                audit=bench_audit("x", "x"),
+            )
 
 
 def sweep_once(population: Population) -> tuple[float, Reads]:

@@ -25,7 +25,7 @@ import uuid
 from datetime import UTC, date, datetime
 from typing import Any
 
-from bench.common import ExternalEmulator, Result, make_client, mute_app_logs, use_external_backend
+from bench.common import ExternalEmulator, Result, bench_audit, make_client, mute_app_logs, use_external_backend
 
 SIZES = (10_000, 20_000)
 WARM_UP_ROWS = 300
@@ -112,7 +112,8 @@ def secretariat_token(client: Any) -> str:
             updated_at=now,
             password_hash=ports.hasher.hash(PASSPHRASE),
             roles=("secretariat",),
-        )
+        ),
+        audit=bench_audit("x", "x"),
     )
     body = json.dumps({"username": username, "password": PASSPHRASE}).encode()
     answer = client.http.post(f"{API}/sessions", headers={"Content-Type": "application/json"}, body=body)

@@ -34,7 +34,7 @@ from typing import Any, TextIO
 from urllib.parse import urlsplit
 
 from chalicelib.domain.accounts import AFFILIATIONS, Account, AccountStatus, UniqueKind
-from chalicelib.domain.audit import AuditEntry
+from chalicelib.domain.audit import OPERATOR, audit, origin
 from chalicelib.domain.emails import valid_email
 from chalicelib.errors import DuplicateValue, FlowError, InvalidEmail, InvalidInput
 from chalicelib.flows.esep.rules import clean_country
@@ -185,7 +185,8 @@ def main(argv: Sequence[str] | None = None, console: Console | None = None) -> i
     handler: Command = args.handler
     emulator_credentials(os.environ)
     try:
-        return handler(args, console)
+        with origin("cli"):  # changes an operator makes are audited as made from the command line
+            return handler(args, console)
     except UsageError as exc:
         console.err(f"error: {exc}")
         return EXIT_USAGE
@@ -361,8 +362,9 @@ def create_admin(args: argparse.Namespace, console: Console) -> int:
         activated_at=now,
         extra={"source": "cli"},
     )
+    entry = audit(realm.id, account.account_id, "account_created", actor=OPERATOR, at=now, roles=",".join(roles))
     try:
-        ports.accounts.create(account)
+        ports.accounts.create(account, audit=entry)
     except DuplicateValue:
         console.err("error: username/e-mail already registered")
         return EXIT_REFUSED
@@ -396,17 +398,8 @@ def grant_role(args: argparse.Namespace, console: Console) -> int:
         console.err(f"error: no account of EU Login subject {args.subject} in {realm.id} (register first)")
         return EXIT_REFUSED
     now = ports.clock.now()
-    ports.accounts.grant_roles(realm.id, account.account_id, roles, extra, now)
-    ports.audit.record(
-        AuditEntry(
-            realm=realm.id,
-            account_id=account.account_id,
-            action="roles.granted",
-            actor="operator:cli",
-            at=now,
-            details={"roles": ",".join(roles), **extra},
-        )
-    )
+    entry = audit(realm.id, account.account_id, "roles_granted", actor=OPERATOR, at=now, roles=",".join(roles), **extra)
+    ports.accounts.grant_roles(realm.id, account.account_id, roles, extra, now, audit=entry)
     console.out(f"{account.account_id}: roles {', '.join(roles)}{' for ' + extra['nso_country'] if extra else ''}")
     return 0
 

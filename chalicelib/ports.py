@@ -58,8 +58,10 @@ class PasswordHasher(Protocol):
 
 
 class AccountRepository(Protocol):
-    def create(self, account: Account, *, consume_flow: str | None = None, now: datetime | None = None) -> None:
-        """Store a new account and its uniqueness guards atomically.
+    def create(
+        self, account: Account, *, audit: AuditEntry, consume_flow: str | None = None, now: datetime | None = None
+    ) -> None:
+        """Store a new account, its uniqueness guards and its audit entry atomically.
 
         With ``consume_flow`` (a flow hash) the same transaction marks that flow used.
 
@@ -92,8 +94,9 @@ class AccountRepository(Protocol):
         are missing from the answer)."""
         ...
 
-    def create_many(self, accounts: Sequence[Account]) -> dict[str, str]:
-        """Create many accounts as :meth:`create` would, in as few writes as possible.
+    def create_many(self, accounts: Sequence[Account], audits: Sequence[AuditEntry]) -> dict[str, str]:
+        """Create many accounts as :meth:`create` would (``audits[i]`` audits
+        ``accounts[i]``, in the same transaction), in as few writes as possible.
 
         Each account is created or not on its own: the answer maps the id of every
         account that was *not* created to the unique kind another account holds
@@ -110,22 +113,35 @@ class AccountRepository(Protocol):
         *,
         expected: AccountStatus,
         now: datetime,
+        audit: AuditEntry,
         username: str | None = None,
     ) -> bool:
-        """Move the account from ``expected`` to ``status``; False if it was not in
-        ``expected`` or does not exist. The login record follows. A caller that has the
-        account's ``username`` passes it, saving the read that finds the login record."""
+        """Move the account from ``expected`` to ``status``, audited in the same write;
+        False (nothing written) if it was not in ``expected`` or does not exist. The login
+        record follows. A caller that has the account's ``username`` passes it, saving the
+        read that finds the login record."""
         ...
 
-    def set_password_hash(self, realm: str, account_id: str, password_hash: str, now: datetime) -> None:
-        """Replace the hash (account and login record together); raises for an unknown account."""
+    def set_password_hash(
+        self, realm: str, account_id: str, password_hash: str, now: datetime, *, audit: AuditEntry
+    ) -> None:
+        """Replace the hash (account and login record together, audited in the same
+        write); raises for an unknown account."""
         ...
 
     def grant_roles(
-        self, realm: str, account_id: str, roles: Sequence[str], extra: dict[str, str], now: datetime
+        self,
+        realm: str,
+        account_id: str,
+        roles: Sequence[str],
+        extra: dict[str, str],
+        now: datetime,
+        *,
+        audit: AuditEntry,
     ) -> None:
         """Set the account's roles (account and login record together) and merge ``extra``
-        into its extra fields; raises LookupError for an unknown account."""
+        into its extra fields, audited in the same write; raises LookupError for an
+        unknown account."""
         ...
 
     def accounts_expiring_between(self, realm: str, first: date, last: date) -> list[Account]:
@@ -160,8 +176,18 @@ class AccountRepository(Protocol):
 
     def set_expiry_cursor(self, realm: str, day: date) -> None: ...
 
-    def certify(self, realm: str, account_id: str, identity: GsisIdentity, *, consume_flow: str, now: datetime) -> None:
-        """Overwrite the identity from GSIS and mark the account verified, once, with the flow.
+    def certify(
+        self,
+        realm: str,
+        account_id: str,
+        identity: GsisIdentity,
+        *,
+        consume_flow: str,
+        now: datetime,
+        audit: AuditEntry,
+    ) -> None:
+        """Overwrite the identity from GSIS and mark the account verified, once, with the
+        flow, audited in the same transaction.
 
         Raises
         ------
@@ -428,11 +454,12 @@ class EsepRepository(Protocol):
         *,
         consume_flow: str,
         now: datetime,
+        audit: AuditEntry,
         migrate_legacy: str | None = None,
     ) -> None:
         """Create the account (guards, as AccountRepository.create), its member record,
-        mark the flow used, and with ``migrate_legacy`` (a normalised e-mail) remove that
-        legacy record — all in one transaction.
+        its audit entry, mark the flow used, and with ``migrate_legacy`` (a normalised
+        e-mail) remove that legacy record — all in one transaction.
 
         Raises DuplicateValue, FlowAlreadyUsed, and StaleRecord when the legacy record
         is gone.
@@ -445,7 +472,9 @@ class EsepRepository(Protocol):
         """Batched reads; unknown ids are missing from the answer."""
         ...
 
-    def save_member(self, member: Member) -> None: ...
+    def save_member(self, member: Member, *, audit: AuditEntry | None = None) -> None:
+        """Save a versioned member record (with ``audit``, in the same transaction)."""
+        ...
 
     def search_members(self, *, country: str | None, text: str, subject: str | None, limit: int) -> list[Member]:
         """Searchable members whose :meth:`~Member.search_text` contains ``text`` (already a

@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -163,7 +163,13 @@ class InMemoryAccountRepository:
     def __init__(self, store: InMemoryStore | None = None) -> None:
         self.store = store or InMemoryStore()
 
-    def create(self, account: Account, *, consume_flow: str | None = None, now: datetime | None = None) -> None:
+    def _audited(self, audit: AuditEntry) -> None:
+        """Record ``audit`` in the store the audit log reads, under the caller's lock: one "transaction"."""
+        self.store.audit.append(dataclasses.replace(audit, details=dict(audit.details)))
+
+    def create(
+        self, account: Account, *, audit: AuditEntry, consume_flow: str | None = None, now: datetime | None = None
+    ) -> None:
         s = self.store
         # Same precedence as DynamoAccountRepository: a used flow explains everything,
         # then the guards sorted by kind (afm, email, username).
@@ -182,6 +188,7 @@ class InMemoryAccountRepository:
             for kind, value in guards:
                 s.guards[(account.realm, str(kind), value)] = account.account_id
             s.accounts[(account.realm, account.account_id)] = _copy_account(account)
+            self._audited(audit)
 
     def get(self, realm: str, account_id: str) -> Account | None:
         with self.store.lock:
@@ -225,11 +232,11 @@ class InMemoryAccountRepository:
                 if (owner := self.store.guards.get((realm, str(kind), value))) is not None
             }
 
-    def create_many(self, accounts: Sequence[Account]) -> dict[str, str]:
+    def create_many(self, accounts: Sequence[Account], audits: Sequence[AuditEntry]) -> dict[str, str]:
         refused = {}
-        for account in accounts:
+        for account, audit in zip(accounts, audits, strict=True):
             try:
-                self.create(account)
+                self.create(account, audit=audit)
             except DuplicateValue as exc:
                 refused[account.account_id] = exc.kind
             except RuntimeError:
@@ -244,6 +251,7 @@ class InMemoryAccountRepository:
         *,
         expected: AccountStatus,
         now: datetime,
+        audit: AuditEntry,
         username: str | None = None,
     ) -> bool:
         with self.store.lock:
@@ -256,9 +264,12 @@ class InMemoryAccountRepository:
             if status is AccountStatus.ACTIVE:
                 changes["activated_at"] = now
             self.store.accounts[(realm, account_id)] = dataclasses.replace(account, **changes)
+            self._audited(audit)
             return True
 
-    def set_password_hash(self, realm: str, account_id: str, password_hash: str, now: datetime) -> None:
+    def set_password_hash(
+        self, realm: str, account_id: str, password_hash: str, now: datetime, *, audit: AuditEntry
+    ) -> None:
         with self.store.lock:
             account = self.store.accounts.get((realm, account_id))
             if account is None:
@@ -266,9 +277,17 @@ class InMemoryAccountRepository:
             self.store.accounts[(realm, account_id)] = dataclasses.replace(
                 account, password_hash=password_hash, updated_at=now
             )
+            self._audited(audit)
 
     def grant_roles(
-        self, realm: str, account_id: str, roles: Sequence[str], extra: dict[str, str], now: datetime
+        self,
+        realm: str,
+        account_id: str,
+        roles: Sequence[str],
+        extra: dict[str, str],
+        now: datetime,
+        *,
+        audit: AuditEntry,
     ) -> None:
         with self.store.lock:
             account = self.store.accounts.get((realm, account_id))
@@ -277,6 +296,7 @@ class InMemoryAccountRepository:
             self.store.accounts[(realm, account_id)] = dataclasses.replace(
                 account, roles=tuple(roles), extra={**account.extra, **extra}, updated_at=now
             )
+            self._audited(audit)
 
     def accounts_expiring_between(self, realm: str, first: date, last: date) -> list[Account]:
         with self.store.lock:
@@ -301,8 +321,8 @@ class InMemoryAccountRepository:
             account = self.store.accounts.get((realm, account_id))
             if account is None:
                 return False
-            if audit is not None:  # the same store the audit log reads: one "transaction"
-                self.store.audit.append(dataclasses.replace(audit, details=dict(audit.details)))
+            if audit is not None:
+                self._audited(audit)
             changes: dict[str, Any] = {"expires_on": expires_on, "updated_at": now}
             if affiliation is not None:
                 changes["affiliation"] = affiliation
@@ -327,7 +347,16 @@ class InMemoryAccountRepository:
             sent.add(marker)
             return True
 
-    def certify(self, realm: str, account_id: str, identity: GsisIdentity, *, consume_flow: str, now: datetime) -> None:
+    def certify(
+        self,
+        realm: str,
+        account_id: str,
+        identity: GsisIdentity,
+        *,
+        consume_flow: str,
+        now: datetime,
+        audit: AuditEntry,
+    ) -> None:
         s = self.store
         with s.lock:
             account = s.accounts[(realm, account_id)]
@@ -341,6 +370,7 @@ class InMemoryAccountRepository:
             if not had_afm:
                 s.guards[afm_key] = account_id
             s.flows[consume_flow] = dataclasses.replace(flow, used_at=now)
+            self._audited(audit)
             s.accounts[(realm, account_id)] = dataclasses.replace(
                 account, identity=identity, gsis_verified=True, updated_at=now
             )
@@ -1031,3 +1061,8 @@ def race(count: int, attempt: Callable[[int], T]) -> list[T | BaseException]:
 
     with ThreadPoolExecutor(max_workers=count) as pool:
         return list(pool.map(run, range(count)))
+
+
+def arranged(realm: str, account_id: str, action: str = "arranged by the test") -> AuditEntry:
+    """The audit entry of a change a test (or benchmark) makes to set the scene."""
+    return AuditEntry(realm, account_id, action, "test", datetime.now(UTC))

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import TypeVar
 
 from chalicelib.domain.accounts import Account, normalise_email
+from chalicelib.domain.audit import AuditEntry
 from chalicelib.domain.esep import (
     LegacyMember,
     Member,
@@ -55,6 +56,7 @@ class FakeEsepRepository:
         *,
         consume_flow: str,
         now: datetime,
+        audit: AuditEntry,
         migrate_legacy: str | None = None,
     ) -> None:
         if account.realm != REALM or member.account_id != account.account_id:
@@ -72,7 +74,7 @@ class FakeEsepRepository:
                 raise StaleRecord()
             if member.account_id in self.members:
                 raise RuntimeError(f"member {member.account_id} already exists")
-            self.accounts.create(account, consume_flow=consume_flow, now=now)
+            self.accounts.create(account, audit=audit, consume_flow=consume_flow, now=now)
             if migrate_legacy is not None:
                 del self.legacy[normalise_email(migrate_legacy)]
             self._put(self.members, member.account_id, member, expected=None)
@@ -87,8 +89,11 @@ class FakeEsepRepository:
         with self.store.lock:
             return {i: dataclasses.replace(self.members[i]) for i in account_ids if i in self.members}
 
-    def save_member(self, member: Member) -> None:
-        self._put(self.members, member.account_id, member, expected=member.version)
+    def save_member(self, member: Member, *, audit: AuditEntry | None = None) -> None:
+        with self.store.lock:  # the record and its audit entry together
+            self._put(self.members, member.account_id, member, expected=member.version)
+            if audit is not None:
+                self.store.audit.append(dataclasses.replace(audit, details=dict(audit.details)))
 
     def search_members(self, *, country: str | None, text: str, subject: str | None, limit: int) -> list[Member]:
         wanted = search_key(text)

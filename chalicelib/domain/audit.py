@@ -1,12 +1,29 @@
-"""The audit log: who changed which account, how, when and from where (SPEC §3)."""
+"""The audit log: who changed which account, how, when and from where (SPEC §3).
+
+Every account change carries its :class:`AuditEntry` into the very write that makes the
+change (repositories take it as an argument and put it in the same transaction), so no
+change is ever stored unaudited, even by a worker that dies right after it.
+
+*Where from* is the client address of the request being served. The web layer states
+it once per request (:func:`origin`) rather than every flow passing it along; the CLI
+states ``cli``, queued tasks ``task``.
+"""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 RETENTION = timedelta(days=730)
 """How long audit records are kept (DynamoDB TTL removes them after that)."""
+
+OPERATOR = "operator:cli"
+"""The actor of an operator's command line."""
+
+_ORIGIN: ContextVar[str] = ContextVar("mitroo_audit_origin", default="")
 
 
 @dataclass(frozen=True)
@@ -21,3 +38,18 @@ class AuditEntry:
     at: datetime
     address: str = ""
     details: dict[str, str] = field(default_factory=dict)
+
+
+def audit(realm: str, account_id: str, action: str, *, actor: str, at: datetime, **details: str) -> AuditEntry:
+    """An entry for a change made now, from where the current request came."""
+    return AuditEntry(realm, account_id, action, actor, at, _ORIGIN.get(), dict(details))
+
+
+@contextlib.contextmanager
+def origin(address: str) -> Iterator[None]:
+    """Changes audited inside come from ``address`` (a request's client, ``cli``, ``task``)."""
+    token = _ORIGIN.set(address)
+    try:
+        yield
+    finally:
+        _ORIGIN.reset(token)

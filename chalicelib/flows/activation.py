@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass
 
 from chalicelib.domain.accounts import Account, AccountStatus, UniqueKind, normalise_email
+from chalicelib.domain.audit import audit
 from chalicelib.domain.mail import MailMessage
 from chalicelib.domain.tasks import Task
 from chalicelib.domain.tokens import Purpose
@@ -101,23 +102,25 @@ class Activation:
     def activate_by_token(self, realm: RealmConfig, token: str) -> AccountStatus:
         """Consume the link token and activate the account it names."""
         challenge = self.challenges.peek_token(realm.id, Purpose.ACTIVATION, token)
-        return self.challenges.spend(challenge, lambda: self._activate(realm, challenge.account_id))
+        return self.challenges.spend(challenge, lambda: self._activate(realm, challenge.account_id, "link"))
 
     def activate_by_code(self, realm: RealmConfig, email: str, code: str) -> AccountStatus:
         """Consume the typed code of the account with ``email`` and activate it."""
         account = self.accounts.find_by_unique(realm.id, UniqueKind.EMAIL, normalise_email(email))
         challenge = self.challenges.check_code(account, Purpose.ACTIVATION, code, realm.activation_code_attempts)
-        return self.challenges.spend(challenge, lambda: self._activate(realm, challenge.account_id))
+        return self.challenges.spend(challenge, lambda: self._activate(realm, challenge.account_id, "code"))
 
-    def _activate(self, realm: RealmConfig, account_id: str) -> AccountStatus:
+    def _activate(self, realm: RealmConfig, account_id: str, by: str) -> AccountStatus:
         """Pending → active. An account that was disabled meanwhile stays so, and says so."""
         log.info("activation challenge redeemed", extra={"account_id": account_id, "realm": realm.id})
+        now = self.clock.now()
         activated = self.accounts.set_status(
             realm.id,
             account_id,
             AccountStatus.ACTIVE,
             expected=AccountStatus.PENDING_ACTIVATION,
-            now=self.clock.now(),
+            now=now,
+            audit=audit(realm.id, account_id, "account_activated", actor=account_id, at=now, by=by),
         )
         if activated:
             return AccountStatus.ACTIVE

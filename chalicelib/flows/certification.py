@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from chalicelib.domain.accounts import Account
+from chalicelib.domain.audit import audit
 from chalicelib.domain.flows import IdentityFlow, Intent
 from chalicelib.domain.identity import comparable
 from chalicelib.domain.tickets import TicketKind
@@ -55,7 +56,9 @@ class Certification:
 
     def view(self, realm: RealmConfig, flow: IdentityFlow) -> dict[str, Any]:
         """Registry data, and every field where it differs from GSIS (accents and case aside)."""
-        account = self._account(realm, flow)
+        return self._compare(self._account(realm, flow), flow)
+
+    def _compare(self, account: Account, flow: IdentityFlow) -> dict[str, Any]:
         registry = self._registry(account)
         gsis = flow.gsis.public_fields()
         differences = [
@@ -97,8 +100,13 @@ class Certification:
         if on_record and on_record != flow.gsis.afm:
             raise IdentityMismatch()
         try:
+            now = self.clock.now()
+            changed = ",".join(item["field"] for item in self._compare(account, flow)["differences"])
+            entry = audit(realm.id, account.account_id, "account_certified", actor=account.account_id, at=now)
+            if changed:
+                entry.details["overwritten"] = changed  # the names of the fields, never their values
             self.accounts.certify(
-                realm.id, account.account_id, flow.gsis, consume_flow=flow.flow_hash, now=self.clock.now()
+                realm.id, account.account_id, flow.gsis, consume_flow=flow.flow_hash, now=now, audit=entry
             )
         except DuplicateValue:
             raise AfmRegistered() from None

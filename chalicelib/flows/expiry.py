@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from chalicelib.domain.accounts import Account, AccountStatus
-from chalicelib.domain.audit import AuditEntry
+from chalicelib.domain.audit import audit
 from chalicelib.domain.mail import MailMessage
 from chalicelib.domain.tasks import Task
 from chalicelib.flows.links import Links
@@ -84,25 +84,20 @@ class Expiry:
         """Expire active accounts whose last valid day is within ``first``…``last``."""
         for account in self.accounts.accounts_expiring_between(realm.id, first, last):
             report.examined += 1
+            now = self.clock.now()
+            expired_on = account.expires_on.isoformat() if account.expires_on else ""
             if self.accounts.set_status(
                 realm.id,
                 account.account_id,
                 AccountStatus.EXPIRED,
                 expected=AccountStatus.ACTIVE,
-                now=self.clock.now(),
+                now=now,
+                audit=audit(
+                    realm.id, account.account_id, "account_expired", actor=ACTOR, at=now, expires_on=expired_on
+                ),
                 username=account.username,  # the query read the account: no second read
             ):
                 report.expired += 1
-                self.audit.record(
-                    AuditEntry(
-                        realm.id,
-                        account.account_id,
-                        "account_expired",
-                        ACTOR,
-                        self.clock.now(),
-                        details={"expires_on": account.expires_on.isoformat() if account.expires_on else ""},
-                    )
-                )
 
     def _warn(self, realm: RealmConfig, first: date, last: date, days_before: int, report: SweepReport) -> None:
         """Warn active accounts whose last valid day is ``days_before`` after the covered days."""

@@ -95,6 +95,6 @@ class GsisRecovery:
         self.passwords.require_acceptable(realm, password, confirmation, user_inputs(account))
         if not self.flows.mark_flow_used(flow.flow_hash, self.clock.now()):
             raise FlowUsed()
-        self.passwords.change(realm, account, password)
+        self.passwords.change(realm, account, password, action="password_reset", via="gsis")
         self.tickets.repository.take(flow.params["ticket_hash"])
         return account

@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from chalicelib.domain.accounts import Account, AccountStatus
+from chalicelib.domain.audit import OPERATOR, audit
 from chalicelib.domain.emails import valid_email
 from chalicelib.domain.identity import GsisIdentity, is_valid_afm
 from chalicelib.domain.password_hashes import is_supported_hash
@@ -157,9 +158,10 @@ class LegacyImport:
         realm: RealmConfig,
         rows: Iterable[LegacyRow],
         *,
+        actor: str = OPERATOR,
         on_progress: Callable[[int], None] | None = None,
     ) -> LegacyReport:
-        """Create an account for each good row; report every row.
+        """Create an account for each good row (audited as ``actor``'s import); report every row.
 
         ``on_progress`` is called with the number of rows processed so far after each row
         (a progress bar; the rows may be a lazy iterator of unknown length).
@@ -173,13 +175,13 @@ class LegacyImport:
         return load_rows(
             realm,
             rows,
-            lambda line, row: self._load_row(realm, line, row),
+            lambda line, row: self._load_row(realm, line, row, actor),
             on_progress=on_progress,
             logger=log,
             finished="legacy import finished",
         )
 
-    def _load_row(self, realm: RealmConfig, line: int, row: dict[str, str]) -> LegacyRowResult:
+    def _load_row(self, realm: RealmConfig, line: int, row: dict[str, str], actor: str) -> LegacyRowResult:
         checked = _check_row(row)
         if isinstance(checked, str):
             return LegacyRowResult(line, "rejected", checked)
@@ -206,8 +208,9 @@ class LegacyImport:
             language=realm.default_language,
             extra={"source": "legacy"},
         )
+        entry = audit(realm.id, account.account_id, "account_imported", actor=actor, at=now, source="legacy")
         try:
-            self.accounts.create(account)
+            self.accounts.create(account, audit=entry)
         except DuplicateValue as exc:
             return LegacyRowResult(
                 line, "duplicate", _DUPLICATE_REASONS.get(exc.kind, f"{exc.kind} already registered")

@@ -14,6 +14,7 @@ import logging
 from dataclasses import dataclass
 
 from chalicelib.domain.accounts import Account, AccountStatus, UniqueKind, normalise_email
+from chalicelib.domain.audit import audit
 from chalicelib.domain.mail import MailMessage
 from chalicelib.domain.secrets import same
 from chalicelib.domain.tasks import Task
@@ -81,10 +82,12 @@ class Passwords:
 
     # -- changing -------------------------------------------------------------------------
 
-    def change(self, realm: RealmConfig, account: Account, password: str) -> None:
-        """Store the new hash, end every session, queue the confirmation mail."""
+    def change(self, realm: RealmConfig, account: Account, password: str, *, action: str, via: str) -> None:
+        """Store the new hash (audited as ``action``, ``via`` what proved the person),
+        end every session, queue the confirmation mail."""
         now = self.clock.now()
-        self.accounts.set_password_hash(realm.id, account.account_id, self.hasher.hash(password), now)
+        entry = audit(realm.id, account.account_id, action, actor=account.account_id, at=now, via=via)
+        self.accounts.set_password_hash(realm.id, account.account_id, self.hasher.hash(password), now, audit=entry)
         revoked = self.sessions.revoke_all(realm.id, account.account_id, now)
         log.info("password changed", extra={"realm": realm.id, "account_id": account.account_id, "revoked": revoked})
         self._queue(Task(CHANGED_MAIL, {"realm": realm.id, "account_id": account.account_id}))
@@ -164,7 +167,8 @@ class Passwords:
         if account is None:
             raise TokenInvalid()
         self.require_acceptable(realm, password, confirmation, user_inputs(account))
-        self.challenges.spend(challenge, lambda: self.change(realm, account, password))
+        action = "password_set" if challenge.purpose is Purpose.PASSWORD_SETUP else "password_reset"
+        self.challenges.spend(challenge, lambda: self.change(realm, account, password, action=action, via="mail"))
         return account
 
     def _mail_challenge(self, realm: RealmConfig, account: Account, purpose: Purpose, template: str, page: str) -> None:

@@ -296,7 +296,13 @@ class Provisioning:
     ) -> list[Account]:
         if not to_create:
             return []
-        conflicts = self.accounts.create_many([account for _, account in to_create])
+        audits = [
+            audit_entry(
+                realm, account.account_id, "account_created", actor, now, {"affiliation": account.affiliation or ""}
+            )
+            for _, account in to_create
+        ]
+        conflicts = self.accounts.create_many([account for _, account in to_create], audits)
         # A refused row was free when the chunk read the guards: another writer took it
         # since. If one account now holds both its username and its e-mail, that writer
         # applied this very row (the same sheet uploaded twice, its two jobs running side
@@ -320,14 +326,6 @@ class Provisioning:
                 outcomes[index] = rejected(
                     f"{_PROVISIONING_LABELS['username']}: taken (usernames are never issued twice)"
                 )
-        self.audit.record_many(
-            [
-                audit_entry(
-                    realm, account.account_id, "account_created", actor, now, {"affiliation": account.affiliation or ""}
-                )
-                for account in created
-            ]
-        )
         return created
 
     def _holders(self, realm: RealmConfig, pairs: Sequence[tuple[str, str]]) -> dict[tuple[UniqueKind, str], str]:
@@ -351,21 +349,9 @@ class Provisioning:
         return held
 
     def _complete_recovered(self, realm: RealmConfig, accounts: list[Account], actor: Actor, now: datetime) -> None:
-        """Accounts an interrupted attempt created: audit those it had not, mail all again
-        (their mail tasks share a ``once`` key with the ones it may have queued: one is sent)."""
-        missing = [
-            account
-            for account in accounts
-            if not any(entry.action == "account_created" for entry in self.audit.entries(realm.id, account.account_id))
-        ]
-        self.audit.record_many(
-            [
-                audit_entry(
-                    realm, account.account_id, "account_created", actor, now, {"affiliation": account.affiliation or ""}
-                )
-                for account in missing
-            ]
-        )
+        """Accounts an interrupted attempt created (each audited in its own creating
+        transaction): mail all again (their mail tasks share a ``once`` key with the ones
+        it may have queued: one is sent)."""
         self._after_create(realm, accounts)
 
     def _after_create(self, realm: RealmConfig, accounts: list[Account]) -> None:

@@ -194,30 +194,33 @@ class Registrar:
         now = self.clock.now()
         username = new.username or self._assign_username(realm, new)
         account = build_account(realm, new, account_id=self.secrets.identifier(), username=username, now=now)
+        created = audit_entry(
+            realm, account.account_id, "account_created", actor, now, {"affiliation": new.affiliation}
+        )
         try:
-            self.accounts.create(account)
+            self.accounts.create(account, audit=created)
         except DuplicateValue as exc:
             if exc.kind == str(UniqueKind.EMAIL):
                 raise EmailTaken(errors={"external_email": ["another account has this address"]}) from None
             raise UsernameTaken(errors={"username": ["taken (usernames are never issued twice)"]}) from None
         if account.affiliation == "undergraduate":
             self.registry.link_account(realm.id, account.registry_number or "", account.account_id, now)
-        self._audit(realm, account.account_id, "account_created", actor, {"affiliation": new.affiliation})
         self.passwords.invite_setup(realm, account.account_id)
         return Outcome(account, created=True)
 
     def reactivate(self, realm: RealmConfig, previous: Account, new: NewAccount, actor: Actor) -> Account:
         """Give an earlier non-undergraduate account the new role and expiry (seed 004)."""
         expires_on = new.expires_on or previous.expires_on or self.clock.now().date()
+        now = self.clock.now()
+        details = {"affiliation": new.affiliation, "expires_on": expires_on.isoformat()}
         self.accounts.set_expiry(
-            realm.id, previous.account_id, expires_on, self.clock.now(), affiliation=new.affiliation, reactivate=True
-        )
-        self._audit(
-            realm,
+            realm.id,
             previous.account_id,
-            "account_reactivated",
-            actor,
-            {"affiliation": new.affiliation, "expires_on": expires_on.isoformat()},
+            expires_on,
+            now,
+            affiliation=new.affiliation,
+            reactivate=True,
+            audit=audit_entry(realm, previous.account_id, "account_reactivated", actor, now, details),
         )
         account = self.accounts.get(realm.id, previous.account_id)
         assert account is not None
@@ -257,13 +260,12 @@ class Registrar:
     def _retire(self, realm: RealmConfig, account_id: str, actor: Actor) -> None:
         """Disable for good; the username guard stays, so the name is never issued again."""
         now = self.clock.now()
+        entry = audit_entry(realm, account_id, "account_retired", actor, now, {"reason": "graduated"})
         for expected in (AccountStatus.ACTIVE, AccountStatus.EXPIRED, AccountStatus.PENDING_ACTIVATION):
-            if self.accounts.set_status(realm.id, account_id, AccountStatus.DISABLED, expected=expected, now=now):
-                self._audit(realm, account_id, "account_retired", actor, {"reason": "graduated"})
+            if self.accounts.set_status(
+                realm.id, account_id, AccountStatus.DISABLED, expected=expected, now=now, audit=entry
+            ):
                 return
-
-    def _audit(self, realm: RealmConfig, account_id: str, action: str, actor: Actor, details: dict[str, str]) -> None:
-        self.audit.record(audit_entry(realm, account_id, action, actor, self.clock.now(), details))
 
 
 def audit_entry(

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 from chalicelib.domain.accounts import Account, AccountStatus
+from chalicelib.domain.audit import audit
 from chalicelib.domain.emails import valid_email
 from chalicelib.domain.flows import Intent
 from chalicelib.errors import (
@@ -119,7 +120,10 @@ class GsisRegistration:
             language=fields.language,
         )
         try:
-            self.accounts.create(account, consume_flow=flow.flow_hash, now=now)
+            entry = audit(
+                realm.id, account.account_id, "account_registered", actor=account.account_id, at=now, via="gsis"
+            )
+            self.accounts.create(account, audit=entry, consume_flow=flow.flow_hash, now=now)
         except DuplicateValue as exc:
             raise {"email": EmailTaken, "afm": AfmRegistered}.get(exc.kind, UsernameTaken)() from None
         except FlowAlreadyUsed:

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.domain.accounts import AccountStatus
+from chalicelib.domain.audit import audit
 from chalicelib.domain.flows import Intent
 from chalicelib.domain.secrets import fingerprint
 from chalicelib.domain.tickets import TicketKind
@@ -125,7 +126,9 @@ class Sessions:
             raise InvalidCredentials()
         if self.hasher.needs_rehash(login.password_hash):
             # The right password is known only now: upgrade a legacy or weaker hash.
-            self.accounts.set_password_hash(realm.id, login.account_id, self.hasher.hash(password), self.clock.now())
+            now = self.clock.now()
+            entry = audit(realm.id, login.account_id, "password_rehashed", actor=login.account_id, at=now)
+            self.accounts.set_password_hash(realm.id, login.account_id, self.hasher.hash(password), now, audit=entry)
         try:
             self.require_usable(login.status)
             if login.expires_on is not None and login.expires_on < self.clock.now().date():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 
+from chalicelib.domain.audit import origin
 from chalicelib.domain.tasks import Task
 
 log = logging.getLogger(__name__)
@@ -26,7 +27,8 @@ class TaskRunner:
         if handler is None:
             raise UnknownTask(task.kind)
         log.info("running task", extra={"task": task.kind})
-        handler(dict(task.payload))
+        with origin("task"):  # what a task changes is audited as done by the queue's worker
+            handler(dict(task.payload))
 
     @property
     def kinds(self) -> tuple[str, ...]:

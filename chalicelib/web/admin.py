@@ -54,9 +54,9 @@ def require_role(ctx: Ctx, *roles: str) -> Principal:
 def load_legacy(ctx: Ctx) -> Reply:
     from chalicelib.flows.legacy import read_legacy_rows  # the csv/json readers: not at cold start
 
-    require_role(ctx, "admin")
+    admin = require_role(ctx, "admin")
     body: LegacyImportInput = ctx.body
-    report = ctx.flows.legacy.load(ctx.realm, read_legacy_rows(body.content, body.format))
+    report = ctx.flows.legacy.load(ctx.realm, read_legacy_rows(body.content, body.format), actor=admin.account_id)
     problems = [LegacyRowOutput(line=row.line, status=row.status, reason=row.reason) for row in report.problems]
     return Reply(
         body=LegacyImportOutput(

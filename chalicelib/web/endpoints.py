@@ -24,6 +24,7 @@ from pydantic import BaseModel
 
 from chalicelib.adapters.aws_errors import is_transient
 from chalicelib.container import Services, services
+from chalicelib.domain.audit import origin
 from chalicelib.errors import FlowError, TaskQueueError
 from chalicelib.observability import metrics
 from chalicelib.realms import RealmConfig, UnknownRealm, get_realm
@@ -198,7 +199,8 @@ def api(
                 model = alternatives.get(realm.identity_source, body) if realm is not None else body
                 parsed = parse_body(request, model) if model is not None and not raw else None
                 ctx = Ctx(request=request, realm_config=realm, body=parsed)
-                reply = handler(ctx, **params)
+                with origin(ctx.client_ip):  # where the changes this request makes are audited from
+                    reply = handler(ctx, **params)
             except UnknownRealm:
                 return _error(request, "not_found", detail="There is no such realm.")
             except FlowError as error:
@@ -382,7 +384,9 @@ def page(
                 realm = get_realm(params.pop("realm")) if "realm" in params else None
                 if form:
                     csrf.check(request)
-                return handler(Ctx(request=request, realm_config=realm), **params)
+                ctx = Ctx(request=request, realm_config=realm)
+                with origin(ctx.client_ip):
+                    return handler(ctx, **params)
             except UnknownRealm:
                 return html.error_page(problem_body("not_found", detail="There is no such realm."), request=request)
             except FlowError as error:

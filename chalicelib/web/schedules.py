@@ -7,6 +7,7 @@ from typing import Any
 from chalice import Blueprint, Cron
 
 from chalicelib.container import services
+from chalicelib.domain.audit import origin
 
 bp = Blueprint(__name__)
 
@@ -15,7 +16,8 @@ bp = Blueprint(__name__)
 def expire_accounts(event: Any) -> dict[str, Any]:
     """Every day at 02:15 UTC: expire, warn and audit (SPEC §2.6); returns the counts."""
     flows = services().flows
-    reports = flows.expiry.sweep_all(flows.sessions.clock.now().date())
+    with origin("schedule"):
+        reports = flows.expiry.sweep_all(flows.sessions.clock.now().date())
     return {
         report.realm: {"expired": report.expired, "warned": report.warned, "examined": report.examined}
         for report in reports

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.domain.accounts import Account, AccountStatus
+from chalicelib.domain.audit import AuditEntry
 from chalicelib.domain.esep import (
     EsepRole,
     LegacyMember,
@@ -260,3 +261,8 @@ def legacy_member(**changes: Any) -> LegacyMember:
         extra={"seg_id": unique()[:8]},
     )
     return dataclasses.replace(base, **changes)
+
+
+AUDIT = AuditEntry(REALM, "contract-tests", "arranged by the test", "test", NOW)
+"""The audit entry the contract tests hand every account change (each suite checks what
+is recorded where it matters)."""

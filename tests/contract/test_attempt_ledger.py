@@ -18,7 +18,14 @@ import pytest
 from chalicelib.domain.attempts import Backoff, Claim, RateWindow
 from chalicelib.ports import AccountRepository, AttemptLedger, LoginGate
 from tests.contract.builders import NOW, REALM, account, unique, unique_email
-from tests.fakes import InMemoryAccountRepository, InMemoryAttemptLedger, InMemoryLoginGate, InMemoryStore, race
+from tests.fakes import (
+    InMemoryAccountRepository,
+    InMemoryAttemptLedger,
+    InMemoryLoginGate,
+    InMemoryStore,
+    arranged,
+    race,
+)
 
 RULE = Backoff(free=5, base=timedelta(seconds=30), ceiling=timedelta(minutes=15), memory=timedelta(days=1))
 WINDOW = RateWindow(limit=10, window=timedelta(minutes=15))
@@ -114,7 +121,7 @@ class LoginGateContract:
 
     def test_the_login_record_comes_back_with_the_reservations(self) -> None:
         created = account(roles=("admin",))
-        self.accounts.create(created)
+        self.accounts.create(created, audit=arranged(created.realm, created.account_id))
         key = unique()
         login, [reservation] = self.gate.open(REALM, created.username, [Claim(key, RULE)], NOW)
         assert login is not None and login.account_id == created.account_id and login.roles == ("admin",)

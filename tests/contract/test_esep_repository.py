@@ -31,6 +31,7 @@ from chalicelib.domain.esep import (
 from chalicelib.errors import DuplicateValue, FlowAlreadyUsed, StaleRecord
 from chalicelib.ports import AccountRepository, EsepRepository, FlowRepository
 from tests.contract.builders import (
+    AUDIT,
     ESEP,
     NOW,
     esep_account,
@@ -62,7 +63,7 @@ class EsepRepositoryContract:
         """A member registered through :meth:`register` (version 1)."""
         account = esep_account()
         member = esep_member(account, **changes)
-        self.repo.register(account, member, consume_flow=self.fresh_flow(), now=NOW)
+        self.repo.register(account, member, consume_flow=self.fresh_flow(), now=NOW, audit=AUDIT)
         return member
 
     # --- register -----------------------------------------------------------------------
@@ -75,7 +76,7 @@ class EsepRepositoryContract:
         used_at = NOW + timedelta(minutes=2)
 
         # When the person registers
-        self.repo.register(account, member, consume_flow=flow_hash, now=used_at)
+        self.repo.register(account, member, consume_flow=flow_hash, now=used_at, audit=AUDIT)
 
         # Then account and member are stored, the member at version 1, and the flow is used
         assert member.version == 1
@@ -93,7 +94,7 @@ class EsepRepositoryContract:
         member = esep_member(account)
         flow_hash = self.fresh_flow()
         with pytest.raises(DuplicateValue) as raised:
-            self.repo.register(account, member, consume_flow=flow_hash, now=NOW)
+            self.repo.register(account, member, consume_flow=flow_hash, now=NOW, audit=AUDIT)
         # Then nothing of the second registration was written
         assert raised.value.kind in {"username", "subject"}
         self.assert_not_registered(account.account_id, member, flow_hash, email=account.email)
@@ -106,7 +107,7 @@ class EsepRepositoryContract:
         member = esep_member(account)
         flow_hash = self.fresh_flow()
         with pytest.raises(DuplicateValue) as raised:
-            self.repo.register(account, member, consume_flow=flow_hash, now=NOW)
+            self.repo.register(account, member, consume_flow=flow_hash, now=NOW, audit=AUDIT)
         # Then nothing of it was written
         assert raised.value.kind == "email"
         self.assert_not_registered(account.account_id, member, flow_hash)
@@ -114,12 +115,12 @@ class EsepRepositoryContract:
     def test_register_with_a_used_flow_raises_flow_already_used_and_writes_nothing(self) -> None:
         # Given a flow that registered someone already
         flow_hash = self.fresh_flow()
-        self.repo.register(first := esep_account(), esep_member(first), consume_flow=flow_hash, now=NOW)
+        self.repo.register(first := esep_account(), esep_member(first), consume_flow=flow_hash, now=NOW, audit=AUDIT)
         # When it is submitted again for another account
         account = esep_account()
         second = esep_member(account)
         with pytest.raises(FlowAlreadyUsed):
-            self.repo.register(account, second, consume_flow=flow_hash, now=NOW)
+            self.repo.register(account, second, consume_flow=flow_hash, now=NOW, audit=AUDIT)
         # Then no account and no member were written
         assert second.version == 0
         assert self.accounts.get(ESEP, account.account_id) is None
@@ -129,7 +130,9 @@ class EsepRepositoryContract:
     def test_register_with_a_missing_flow_raises_flow_already_used(self) -> None:
         account = esep_account()
         with pytest.raises(FlowAlreadyUsed):
-            self.repo.register(account, esep_member(account), consume_flow=identity_flow().flow_hash, now=NOW)
+            self.repo.register(
+                account, esep_member(account), consume_flow=identity_flow().flow_hash, now=NOW, audit=AUDIT
+            )
         assert self.repo.get_member(account.account_id) is None
 
     def test_register_with_migrate_legacy_removes_the_legacy_record(self) -> None:
@@ -139,7 +142,12 @@ class EsepRepositoryContract:
         # When the person registers and takes it over
         member = esep_member(account)
         self.repo.register(
-            account, member, consume_flow=self.fresh_flow(), now=NOW, migrate_legacy=normalise_email(account.email)
+            account,
+            member,
+            consume_flow=self.fresh_flow(),
+            now=NOW,
+            audit=AUDIT,
+            migrate_legacy=normalise_email(account.email),
         )
         # Then the member exists and the legacy record is gone
         assert self.repo.get_member(account.account_id) == member
@@ -153,7 +161,12 @@ class EsepRepositoryContract:
         # When the person registers asking to migrate it
         with pytest.raises(StaleRecord):
             self.repo.register(
-                account, member, consume_flow=flow_hash, now=NOW, migrate_legacy=normalise_email(account.email)
+                account,
+                member,
+                consume_flow=flow_hash,
+                now=NOW,
+                audit=AUDIT,
+                migrate_legacy=normalise_email(account.email),
             )
         # Then nothing was written and the flow may still be used
         self.assert_not_registered(account.account_id, member, flow_hash, email=account.email)
@@ -164,11 +177,15 @@ class EsepRepositoryContract:
         email = normalise_email(account.email)
         self.repo.put_legacy(legacy_member(email=email))
         flow_hash = self.fresh_flow()
-        self.repo.register(account, esep_member(account), consume_flow=flow_hash, now=NOW, migrate_legacy=email)
+        self.repo.register(
+            account, esep_member(account), consume_flow=flow_hash, now=NOW, audit=AUDIT, migrate_legacy=email
+        )
         # When the same flow is submitted again
         again = esep_account(email=account.email, username=account.username)
         with pytest.raises(FlowAlreadyUsed):
-            self.repo.register(again, esep_member(again), consume_flow=flow_hash, now=NOW, migrate_legacy=email)
+            self.repo.register(
+                again, esep_member(again), consume_flow=flow_hash, now=NOW, audit=AUDIT, migrate_legacy=email
+            )
 
     def assert_not_registered(self, account_id: str, member: Any, flow_hash: str, *, email: str | None = None) -> None:
         assert member.version == 0

@@ -12,7 +12,7 @@ import pytest
 from chalicelib.domain.accounts import AccountStatus
 from chalicelib.domain.audit import AuditEntry
 from chalicelib.ports import AccountRepository, AuditLog
-from tests.contract.builders import NOW, account, unique
+from tests.contract.builders import AUDIT, NOW, account, unique
 from tests.fakes import InMemoryAccountRepository, InMemoryAuditLog, InMemoryStore
 
 REALM = "ntua"
@@ -34,7 +34,7 @@ class ExpiryContract:
         day = self._day()
         first, second, other = _ntua(day), _ntua(day), _ntua(day + timedelta(days=1))
         for created in (first, second, other):
-            self.repo.create(created)
+            self.repo.create(created, audit=AUDIT)
         found = {a.account_id for a in self.repo.accounts_expiring_between(REALM, day, day)}
         assert found == {first.account_id, second.account_id}
         assert self.repo.accounts_expiring_between(REALM, day, day)[0].expires_on == day
@@ -46,14 +46,14 @@ class ExpiryContract:
         inside = [_ntua(start + timedelta(days=n)) for n in (0, 3, 40)]
         outside = [_ntua(start - timedelta(days=1)), _ntua(start + timedelta(days=41))]
         for created in inside + outside:
-            self.repo.create(created)
+            self.repo.create(created, audit=AUDIT)
         found = {a.account_id for a in self.repo.accounts_expiring_between(REALM, start, start + timedelta(days=40))}
         assert found == {a.account_id for a in inside}
 
     def test_a_new_expiry_moves_the_account_and_can_reactivate_it(self) -> None:
         day = self._day()
         created = _ntua(day, status=AccountStatus.EXPIRED)
-        self.repo.create(created)
+        self.repo.create(created, audit=AUDIT)
         later = day + timedelta(days=365)
         assert self.repo.set_expiry(REALM, created.account_id, later, NOW, affiliation="doctoral", reactivate=True)
         assert self.repo.accounts_expiring_between(REALM, day, day) == []
@@ -70,7 +70,7 @@ class ExpiryContract:
     def test_a_new_expiry_with_its_audit_record_writes_both_or_neither(self) -> None:
         # Given an account, and a renewal's audit record for it
         created = _ntua(self._day())
-        self.repo.create(created)
+        self.repo.create(created, audit=AUDIT)
         later = created.expires_on + timedelta(days=365)  # type: ignore[operator]
         entry = AuditEntry(REALM, created.account_id, "account_renewed", "job:j1", NOW, details={"expires_on": "x"})
 
@@ -87,7 +87,7 @@ class ExpiryContract:
 
     def test_each_warning_is_marked_once(self) -> None:
         created = _ntua(self._day())
-        self.repo.create(created)
+        self.repo.create(created, audit=AUDIT)
         assert self.repo.mark_expiry_warning(REALM, created.account_id, "30d:2030-01-01")
         assert not self.repo.mark_expiry_warning(REALM, created.account_id, "30d:2030-01-01")
         assert self.repo.mark_expiry_warning(REALM, created.account_id, "7d:2030-01-01")

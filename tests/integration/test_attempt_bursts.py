@@ -23,6 +23,7 @@ from chalicelib.domain.accounts import AccountStatus
 from chalicelib.domain.tokens import Purpose
 from chalicelib.errors import FlowError
 from chalicelib.realms import get_realm
+from tests.fakes import arranged
 from tests.support.arrange import account_in
 from tests.support.browser import STRONG_PASSWORD, unique_email
 
@@ -146,7 +147,7 @@ def _pending(email: str) -> str:
         updated_at=now,
         password_hash=None,
     )
-    ports.accounts.create(account)
+    ports.accounts.create(account, audit=arranged(account.realm, account.account_id))
     return account.account_id
 
 

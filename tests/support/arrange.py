@@ -16,6 +16,7 @@ from chalicelib.domain.flows import IdentityFlow, Intent
 from chalicelib.domain.identity import GsisIdentity
 from chalicelib.domain.secrets import code_fingerprint, fingerprint
 from chalicelib.domain.tokens import Challenge, Purpose
+from tests.fakes import arranged
 
 
 def expired_flow(browser: Any, afm: str, intent: Intent = Intent.REGISTER) -> str:
@@ -85,5 +86,5 @@ def account_in(
         gsis_verified=gsis_verified,
         roles=roles,
     )
-    ports.accounts.create(account)
+    ports.accounts.create(account, audit=arranged(account.realm, account.account_id))
     return account.account_id

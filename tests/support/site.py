@@ -47,6 +47,7 @@ class Site:
         from chalicelib.adapters.dynamodb.models import TableBinding, bind_models
         from chalicelib.adapters.dynamodb.repositories import DynamoAccountRepository
         from chalicelib.domain.accounts import Account, AccountStatus
+        from tests.fakes import arranged
 
         now = datetime.now(UTC)
         account = Account(
@@ -65,7 +66,7 @@ class Site:
             gsis_verified=identity is not None,
         )
         models = bind_models(TableBinding(self.table_name, os.environ.get("AWS_REGION", "eu-west-1"), self.endpoint))
-        DynamoAccountRepository(models).create(account)
+        DynamoAccountRepository(models).create(account, audit=arranged(realm, account.account_id))
         return account.account_id
 
 

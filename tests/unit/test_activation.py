@@ -17,7 +17,7 @@ from chalicelib.domain.identity import GsisIdentity
 from chalicelib.domain.tokens import Purpose
 from chalicelib.errors import AccountDisabled, TokenExpired, TokenInvalid
 from chalicelib.realms import get_realm
-from tests.fakes import Kit
+from tests.fakes import Kit, arranged
 
 EMAIL = "maria@example.gr"
 
@@ -210,7 +210,12 @@ def test_activation_never_reenables_a_disabled_account(kit: Kit, pending: str) -
     # Given an administrator disabled the account before it was activated
     token, _ = _mailed(kit)
     assert kit.accounts.set_status(
-        "eiep", pending, AccountStatus.DISABLED, expected=AccountStatus.PENDING_ACTIVATION, now=kit.clock.now()
+        "eiep",
+        pending,
+        AccountStatus.DISABLED,
+        expected=AccountStatus.PENDING_ACTIVATION,
+        now=kit.clock.now(),
+        audit=arranged("x", "x"),
     )
     # When the mailed link is used, the person is told the account is disabled, and it stays so
     with pytest.raises(AccountDisabled):

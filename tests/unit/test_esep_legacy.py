@@ -18,7 +18,7 @@ from chalicelib.flows.esep.registration import EsepRegistrationRequest
 from chalicelib.flows.legacy import LegacyFileInvalid, LegacyReport
 from chalicelib.ports import EsepRepository
 from chalicelib.realms import get_realm
-from tests.fakes import BROWSER, START, FakeEuLogin, Kit, build_flows
+from tests.fakes import BROWSER, START, FakeEuLogin, Kit, arranged, build_flows
 
 ESEP = get_realm("esep")
 
@@ -170,7 +170,8 @@ def test_an_email_that_has_an_esep_account_already_is_a_duplicate(loader: Loader
             status=AccountStatus.ACTIVE,
             created_at=START,
             updated_at=START,
-        )
+        ),
+        audit=arranged("x", "x"),
     )
 
     # When her legacy row is loaded
@@ -191,7 +192,8 @@ def test_an_account_of_another_realm_with_that_email_is_no_duplicate(loader: Loa
             status=AccountStatus.ACTIVE,
             created_at=START,
             updated_at=START,
-        )
+        ),
+        audit=arranged("x", "x"),
     )
     assert loader.load(eleni()).created == 1
 

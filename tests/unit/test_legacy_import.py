@@ -23,7 +23,7 @@ from chalicelib.flows.legacy import (
     read_legacy_rows,
 )
 from chalicelib.realms import get_realm
-from tests.fakes import START, FixedClock, InMemoryAccountRepository, SequenceSecrets, afm_with_check_digit
+from tests.fakes import START, FixedClock, InMemoryAccountRepository, SequenceSecrets, afm_with_check_digit, arranged
 
 EIEP = get_realm("eiep")
 AFM_MARIA = afm_with_check_digit("12345678")
@@ -472,7 +472,8 @@ def test_rows_already_held_by_existing_accounts_are_duplicates(registry: Registr
             created_at=START,
             updated_at=START,
             gsis_verified=True,
-        )
+        ),
+        audit=arranged("x", "x"),
     )
 
     # When the registry file holds her too

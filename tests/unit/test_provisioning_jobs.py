@@ -17,7 +17,7 @@ from chalicelib.flows import jobs as jobs_module
 from chalicelib.flows.provisioning import split_full_name
 from chalicelib.flows.registrar import Actor, NewAccount
 from chalicelib.flows.tasks import TaskRunner
-from tests.fakes import Kit, build_flows
+from tests.fakes import Kit, arranged, build_flows
 from tests.support.sheets import (
     GREEK_HEADERS,
     provisioning_xlsx,
@@ -234,19 +234,22 @@ def test_an_undergraduate_not_yet_declared_a_graduate_is_rejected(ntua: Kit) -> 
 
 
 def test_a_crash_mid_job_resumes_without_double_work(ntua: Kit, monkeypatch: pytest.MonkeyPatch) -> None:
-    # Given chunks of 3 rows and an audit log that fails once, in the second chunk
+    # Given chunks of 3 rows, and a worker that dies in the second chunk right after its
+    # accounts were written (before the chunk's outcomes are saved)
     monkeypatch.setattr(jobs_module, "CHUNK_ROWS", 3)
     audit = ntua.flows.jobs.provisioning.audit
+    accounts = ntua.flows.jobs.provisioning.accounts
     calls = {"n": 0}
-    record_many = audit.record_many
+    create_many = accounts.create_many
 
-    def flaky(entries: Any) -> None:
+    def dies_after_writing(batch: Any, audits: Any) -> dict[str, str]:
         calls["n"] += 1
+        refused = create_many(batch, audits)
         if calls["n"] == 2:
-            raise ConnectionError("DynamoDB went away")
-        record_many(entries)
+            raise ConnectionError("the worker went away")
+        return refused
 
-    monkeypatch.setattr(audit, "record_many", flaky)
+    monkeypatch.setattr(accounts, "create_many", dies_after_writing)
     records = [student(n, "crash") for n in range(8)]
 
     # When the job runs, dies in chunk two, and the queue retries it
@@ -356,7 +359,12 @@ def test_renewal_moves_expiry_within_two_years_and_reports_every_other_row(ntua:
     expired = ntua.accounts.find_by_unique("ntua", UniqueKind.USERNAME, names[3])
     assert expired is not None
     ntua.accounts.set_status(
-        "ntua", expired.account_id, AccountStatus.EXPIRED, expected=AccountStatus.ACTIVE, now=ntua.clock.now()
+        "ntua",
+        expired.account_id,
+        AccountStatus.EXPIRED,
+        expected=AccountStatus.ACTIVE,
+        now=ntua.clock.now(),
+        audit=arranged("x", "x"),
     )
     sheet = renewal_xlsx(
         [

@@ -12,7 +12,7 @@ from chalicelib.domain.accounts import AccountStatus
 from chalicelib.domain.registry import RegistryStatus
 from chalicelib.errors import InvalidInput, UsernameTaken
 from chalicelib.flows.registrar import Actor, ForbiddenEmailDomain, NewAccount
-from tests.fakes import Kit, build_flows
+from tests.fakes import Kit, arranged, build_flows
 
 SECRETARIAT = Actor("secretariat-1", "192.0.2.10")
 NEXT_YEAR = date(2026, 6, 30)
@@ -122,7 +122,12 @@ def test_an_earlier_non_undergraduate_account_is_reactivated_with_the_new_role(n
     # Given an expired account from an earlier postgraduate programme
     earlier = ntua.flows.registrar.create(ntua.realm, _new(), SECRETARIAT).account
     ntua.accounts.set_status(
-        "ntua", earlier.account_id, AccountStatus.EXPIRED, expected=AccountStatus.ACTIVE, now=ntua.clock.now()
+        "ntua",
+        earlier.account_id,
+        AccountStatus.EXPIRED,
+        expected=AccountStatus.ACTIVE,
+        now=ntua.clock.now(),
+        audit=arranged("x", "x"),
     )
 
     # When a doctoral row declares it

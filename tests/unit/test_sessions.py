@@ -25,7 +25,7 @@ from chalicelib.errors import (
     Unauthorized,
 )
 from chalicelib.realms import get_realm
-from tests.fakes import Kit, race
+from tests.fakes import Kit, arranged, race
 
 EMAIL = "maria@example.gr"
 PASSWORD = "Passw0rd!"
@@ -38,7 +38,9 @@ def active(kit: Kit, maria: GsisIdentity) -> str:
 
 
 def _set_status(kit: Kit, account_id: str, status: AccountStatus) -> None:
-    assert kit.accounts.set_status("eiep", account_id, status, expected=AccountStatus.ACTIVE, now=kit.clock.now())
+    assert kit.accounts.set_status(
+        "eiep", account_id, status, expected=AccountStatus.ACTIVE, now=kit.clock.now(), audit=arranged("x", "x")
+    )
 
 
 # --- login --------------------------------------------------------------------------------
@@ -211,7 +213,9 @@ def test_an_access_token_of_another_realm_is_unauthorized(kit: Kit, maria: GsisI
     registered = kit.activated(maria, EMAIL, PASSWORD)
     account = kit.accounts.get("eiep", registered.account_id)
     assert account is not None
-    kit.accounts.create(dataclasses.replace(account, realm="ntua", identity=None))
+    kit.accounts.create(
+        dataclasses.replace(account, realm="ntua", identity=None), audit=arranged("ntua", account.account_id)
+    )
     token = kit.sessions.login(ntua, EMAIL, PASSWORD).access_token
     assert kit.sessions.authenticate(ntua, token).realm == "ntua"
     # Then its token is no good in eiep

@@ -75,11 +75,13 @@ class DynamoAccountRepository:
     def __init__(self, models: BoundModels) -> None:
         self._m = models
 
-    def create(self, account: Account, *, consume_flow: str | None = None, now: datetime | None = None) -> None:
+    def create(
+        self, account: Account, *, audit: AuditEntry, consume_flow: str | None = None, now: datetime | None = None
+    ) -> None:
         guards = sorted(account.unique_values().items())
 
         def build(transaction: TransactWrite) -> None:
-            self.stage_create(transaction, account, guards, consume_flow=consume_flow, now=now)
+            self.stage_create(transaction, account, guards, audit=audit, consume_flow=consume_flow, now=now)
 
         try:
             transact(self._m, build)
@@ -93,12 +95,13 @@ class DynamoAccountRepository:
         account: Account,
         guards: list[tuple[UniqueKind, str]],
         *,
+        audit: AuditEntry,
         consume_flow: str | None = None,
         now: datetime | None = None,
     ) -> None:
         """Add the creation of ``account`` to ``transaction``: the account and its guards
-        (``guards`` = its sorted unique values) as conditional puts, in that order, and the
-        update that marks ``consume_flow`` used.
+        (``guards`` = its sorted unique values) as conditional puts, then its audit entry,
+        in that order, and the update that marks ``consume_flow`` used.
 
         pynamodb sends condition checks, then deletes, then puts, then updates; a caller
         that adds items of its own passes the resulting positions to :meth:`explain_create`.
@@ -107,6 +110,7 @@ class DynamoAccountRepository:
         transaction.save(self._to_item(account), condition=m.Item.pk.does_not_exist())
         for guard in self._guard_items(account, guards):
             transaction.save(guard, condition=m.Item.pk.does_not_exist())
+        transaction.save(audit_item(m, audit))
         if consume_flow is not None:
             flow = m.FlowItem(f"FLOW#{consume_flow}", "FLOW")
             transaction.update(
@@ -130,8 +134,8 @@ class DynamoAccountRepository:
             items.append(guard)
         return items
 
-    def create_many(self, accounts: Sequence[Account]) -> dict[str, str]:
-        """Accounts in transactions of up to 100 items (account + guards each).
+    def create_many(self, accounts: Sequence[Account], audits: Sequence[AuditEntry]) -> dict[str, str]:
+        """Accounts in transactions of up to 100 items (account + guards + audit entry each).
 
         A transaction is all or nothing, so when one account's guard is taken the
         cancellation reasons name it; that account is left out and the rest go again.
@@ -140,14 +144,17 @@ class DynamoAccountRepository:
         propagates and the caller (a job's chunk) is retried.
         """
         m = self._m
+        if len(audits) != len(accounts):
+            raise ValueError("one audit entry per account")
+        audit_of = {account.account_id: audit for account, audit in zip(accounts, audits, strict=True)}
         refused: dict[str, str] = {}
         pending = list(accounts)
         while pending:
             group, size = [], 0
-            while pending and size + 1 + len(pending[0].unique_values()) <= TRANSACTION_ITEMS:
+            while pending and size + 2 + len(pending[0].unique_values()) <= TRANSACTION_ITEMS:
                 account = pending.pop(0)
                 group.append(account)
-                size += 1 + len(account.unique_values())
+                size += 2 + len(account.unique_values())
             if not group:  # cannot happen with a sane number of guards
                 raise ValueError("an account with more guards than a transaction holds")
             while group:
@@ -160,6 +167,8 @@ class DynamoAccountRepository:
                     for guard in self._guard_items(account, guards):
                         items.append(guard)
                         positions.append((account, guard.unique_kind))
+                    items.append(audit_item(m, audit_of[account.account_id]))
+                    positions.append((account, "audit"))
 
                 def build(transaction: TransactWrite, items: list[Any] = items) -> None:
                     for item in items:
@@ -173,7 +182,7 @@ class DynamoAccountRepository:
                         raise
                     failed = failed_positions(exc)
                     if not failed:
-                        refused.update(self._create_each(group))
+                        refused.update(self._create_each(group, audit_of))
                         group = []
                         continue
                     losers: dict[str, str] = {}
@@ -184,11 +193,11 @@ class DynamoAccountRepository:
                     group = [account for account in group if account.account_id not in losers]
         return refused
 
-    def _create_each(self, accounts: Sequence[Account]) -> dict[str, str]:
+    def _create_each(self, accounts: Sequence[Account], audit_of: dict[str, AuditEntry]) -> dict[str, str]:
         refused = {}
         for account in accounts:
             try:
-                self.create(account)
+                self.create(account, audit=audit_of[account.account_id])
             except DuplicateValue as exc:
                 refused[account.account_id] = exc.kind
             except TransactWriteError as exc:
@@ -233,7 +242,7 @@ class DynamoAccountRepository:
             return  # throttled, or conflicts beyond the retries: nothing was decided
         failed = failed_positions(exc)
         if flow_position is None:
-            flow_position = account_position + len(guards) + 1
+            flow_position = account_position + len(guards) + 2  # after the guards and the audit entry
         if consume_flow is not None and flow_position in failed:
             raise FlowAlreadyUsed() from None  # a used flow explains every other conflict
         if failed:
@@ -283,6 +292,7 @@ class DynamoAccountRepository:
         *,
         expected: AccountStatus,
         now: datetime,
+        audit: AuditEntry,
         username: str | None = None,
     ) -> bool:
         m = self._m
@@ -297,6 +307,7 @@ class DynamoAccountRepository:
                 [m.Guard.status.set(str(status))],
                 m.Account.status == str(expected),
                 username=username,
+                puts=[audit_item(m, audit)],
             )
         except DoesNotExist:
             return False
@@ -306,7 +317,9 @@ class DynamoAccountRepository:
             return False
         return True
 
-    def set_password_hash(self, realm: str, account_id: str, password_hash: str, now: datetime) -> None:
+    def set_password_hash(
+        self, realm: str, account_id: str, password_hash: str, now: datetime, *, audit: AuditEntry
+    ) -> None:
         m = self._m
         self._update_with_login(
             realm,
@@ -314,16 +327,31 @@ class DynamoAccountRepository:
             [m.Account.password_hash.set(password_hash), m.Account.updated_at.set(now)],
             [m.Guard.password_hash.set(password_hash)],
             m.Item.pk.exists(),
+            puts=[audit_item(m, audit)],
         )
 
     def grant_roles(
-        self, realm: str, account_id: str, roles: Sequence[str], extra: dict[str, str], now: datetime
+        self,
+        realm: str,
+        account_id: str,
+        roles: Sequence[str],
+        extra: dict[str, str],
+        now: datetime,
+        *,
+        audit: AuditEntry,
     ) -> None:
         m = self._m
         actions = [m.Account.roles.set(list(roles)), m.Account.updated_at.set(now)]
         actions += [m.Account.extra[name].set(value) for name, value in extra.items()]
         try:
-            self._update_with_login(realm, account_id, actions, [m.Guard.roles.set(list(roles))], m.Item.pk.exists())
+            self._update_with_login(
+                realm,
+                account_id,
+                actions,
+                [m.Guard.roles.set(list(roles))],
+                m.Item.pk.exists(),
+                puts=[audit_item(m, audit)],
+            )
         except DoesNotExist:
             raise LookupError(f"no account {account_id} in {realm}") from None
 
@@ -400,7 +428,16 @@ class DynamoAccountRepository:
         item.value = value.isoformat()
         item.save()
 
-    def certify(self, realm: str, account_id: str, identity: GsisIdentity, *, consume_flow: str, now: datetime) -> None:
+    def certify(
+        self,
+        realm: str,
+        account_id: str,
+        identity: GsisIdentity,
+        *,
+        consume_flow: str,
+        now: datetime,
+        audit: AuditEntry,
+    ) -> None:
         m = self._m
         current = m.Account.get(account_pk(realm, account_id), "PROFILE", consistent_read=True)
         had_afm = bool(current.identity and current.identity.afm)
@@ -413,6 +450,7 @@ class DynamoAccountRepository:
             # Order as pynamodb sends them: puts, then updates (positions matter below).
             if not had_afm:
                 transaction.save(afm_guard, condition=m.Item.pk.does_not_exist())
+            transaction.save(audit_item(m, audit))
             transaction.update(
                 account,
                 actions=[

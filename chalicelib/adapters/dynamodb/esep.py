@@ -30,9 +30,11 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.adapters.dynamodb.accounts import DynamoAccountRepository
+from chalicelib.adapters.dynamodb.audit import audit_item
 from chalicelib.adapters.dynamodb.common import conditional_failed, failed_positions, load, plain_map, store, transact
 from chalicelib.adapters.dynamodb.models import BoundModels, account_pk
 from chalicelib.domain.accounts import Account, normalise_email
+from chalicelib.domain.audit import AuditEntry
 from chalicelib.domain.esep import (
     EsepRole,
     LegacyMember,
@@ -117,6 +119,7 @@ class DynamoEsepRepository:
         *,
         consume_flow: str,
         now: datetime,
+        audit: AuditEntry,
         migrate_legacy: str | None = None,
     ) -> None:
         if account.realm != REALM or member.account_id != account.account_id:
@@ -130,11 +133,11 @@ class DynamoEsepRepository:
         legacy = m.EsepLegacyItem(*legacy_key(migrate_legacy)) if migrate_legacy is not None else None
 
         def build(transaction: TransactWrite) -> None:
-            # Sent as: deletes (the legacy record), puts (account, guards, member, marker),
-            # updates (the flow). The positions below follow that order.
+            # Sent as: deletes (the legacy record), puts (account, guards, audit entry,
+            # member, marker), updates (the flow). The positions below follow that order.
             if legacy is not None:
                 transaction.delete(legacy, condition=m.Item.pk.exists())
-            self._accounts.stage_create(transaction, account, guards, consume_flow=consume_flow, now=now)
+            self._accounts.stage_create(transaction, account, guards, audit=audit, consume_flow=consume_flow, now=now)
             transaction.save(item, condition=m.Item.pk.does_not_exist())
             if marker is not None:
                 transaction.save(marker)
@@ -143,7 +146,7 @@ class DynamoEsepRepository:
             transact(m, build)
         except TransactWriteError as exc:
             deletes = 1 if legacy is not None else 0
-            puts = 1 + len(guards) + 1 + (1 if marker is not None else 0)
+            puts = 1 + len(guards) + 1 + 1 + (1 if marker is not None else 0)
             self._accounts.explain_create(
                 exc, account, guards, consume_flow, account_position=deletes, flow_position=deletes + puts
             )
@@ -167,11 +170,12 @@ class DynamoEsepRepository:
         items = self._batch_get(self._m.EsepMemberItem, [member_key(i) for i in account_ids])
         return {item.account_id: self._member(item) for item in items}
 
-    def save_member(self, member: Member) -> None:
+    def save_member(self, member: Member, *, audit: AuditEntry | None = None) -> None:
         item = self._member_item(member)
         if item.gsi1pk is not None:
             self._note_country(member.country)
-        self._write(item, expected=member.version, marker=self._marker(member))
+        also = [audit_item(self._m, audit)] if audit is not None else []
+        self._write(item, expected=member.version, marker=self._marker(member), also=also)
         member.version += 1
 
     def search_members(self, *, country: str | None, text: str, subject: str | None, limit: int) -> list[Member]:
@@ -287,9 +291,10 @@ class DynamoEsepRepository:
 
     # --- writing ------------------------------------------------------------------------
 
-    def _write(self, item: Any, *, expected: int | None, marker: Any | None) -> None:
+    def _write(self, item: Any, *, expected: int | None, marker: Any | None, also: Sequence[Any] = ()) -> None:
         """Put ``item`` if the stored version is ``expected`` (None: if nothing is stored)
-        and put or delete its pending marker, in one transaction; else StaleRecord.
+        and put or delete its pending marker (and put the items of ``also``: an audit
+        entry), in one transaction; else StaleRecord.
 
         ``item`` already holds ``expected + 1``. The marker writes are unconditional, so
         the record's condition is the only one that can fail.
@@ -299,6 +304,8 @@ class DynamoEsepRepository:
 
         def build(transaction: TransactWrite) -> None:
             transaction.save(item, condition=condition)
+            for extra in also:
+                transaction.save(extra)
             if marker is not None:
                 transaction.save(marker)
             elif expected is not None:  # a new record has no marker to remove

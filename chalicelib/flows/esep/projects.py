@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.domain.accounts import Account, AccountStatus
+from chalicelib.domain.audit import audit
 from chalicelib.domain.esep import Member, Project, ProjectStatus
 from chalicelib.domain.mail import MailMessage
 from chalicelib.domain.tasks import Task
@@ -224,8 +225,9 @@ class EsepProjects:
                 roles=(PUPIL_ROLE,),
                 extra={"display_name": name, "project_id": project.project_id},
             )
+            entry = audit(realm.id, account.account_id, "account_created", actor=by, at=now, role="pupil")
             try:
-                self.accounts.create(account)
+                self.accounts.create(account, audit=entry)
                 break
             except DuplicateValue:
                 continue

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.domain.accounts import Account, AccountStatus, normalise_email
-from chalicelib.domain.audit import AuditEntry
+from chalicelib.domain.audit import audit
 from chalicelib.domain.esep import (
     SCHOOL_ROLES,
     EsepRole,
@@ -149,12 +149,14 @@ class EsepRegistration:
             languages=languages,
             bio=migrating.bio if migrating else "",
         )
+        details = {"via": "eulogin", "role": str(role), "country": country, "migrated": "yes" if migrating else "no"}
         try:
             self.esep.register(
                 account,
                 member,
                 consume_flow=flow.flow_hash,
                 now=now,
+                audit=audit(realm.id, account_id, "account_registered", actor=account_id, at=now, **details),
                 migrate_legacy=migrating.email if migrating else None,
             )
         except DuplicateValue as exc:
@@ -167,16 +169,6 @@ class EsepRegistration:
             raise InvalidInput(errors={"migrate_legacy": ["the old account was taken over already"]}) from None
         if legacy is not None and migrating is None:
             self.esep.decline_legacy(legacy.email, identity.subject)
-        self.audit.record(
-            AuditEntry(
-                realm=realm.id,
-                account_id=account_id,
-                action="esep.registered",
-                actor=account_id,
-                at=now,
-                details={"role": str(role), "country": country, "migrated": "yes" if migrating else "no"},
-            )
-        )
         log.info("esep member registered", extra={"realm": realm.id, "account_id": account_id, "country": country})
         tokens = self.sessions.open(realm, account_id, ())
         return EsepRegistered(account_id, MemberStatus.REGISTERED, tokens, migrated=migrating is not None)

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from chalicelib.domain.audit import AuditEntry
+from chalicelib.domain.audit import AuditEntry, audit
 from chalicelib.domain.esep import MemberStatus, OrganisationStatus, ProjectStatus
 from chalicelib.domain.mail import MailMessage
 from chalicelib.domain.tasks import Task
@@ -86,12 +87,13 @@ class EsepValidation:
                 raise NotFound("No such user in your country.")
             member.status = MemberStatus.ACTIVE if validate else MemberStatus.REJECTED
             member.reason = None if validate else clean_reason
-            member.updated_at = self.clock.now()
-            self.esep.save_member(member)
+            member.updated_at = now = self.clock.now()
+            entry = self._entry(realm, desk, account_id, "user", account_id, str(member.status), now)
+            self.esep.save_member(member, audit=entry)
             return str(member.status)
 
         status = retried(change)
-        self._after(realm, desk, account_id, "user", account_id, status, clean_reason)
+        self._after(realm, account_id, "user", account_id, status, clean_reason)
         return status
 
     def decide_organisation(
@@ -123,7 +125,10 @@ class EsepValidation:
 
         status, told, creator = retried(change)
         if creator:
-            self._after(realm, desk, creator, "organisation", organisation_id, told, clean_reason)
+            self.audit.record(
+                self._entry(realm, desk, creator, "organisation", organisation_id, told, self.clock.now())
+            )
+            self._after(realm, creator, "organisation", organisation_id, told, clean_reason)
         return status
 
     def decide_project(self, realm: RealmConfig, desk: NsoDesk, project_id: str, decision: str, reason: str) -> str:
@@ -148,30 +153,22 @@ class EsepValidation:
 
         status, people = retried(change)
         for person in people:
-            self._after(realm, desk, person, "project", project_id, status, clean_reason)
+            self.audit.record(self._entry(realm, desk, person, "project", project_id, status, self.clock.now()))
+            self._after(realm, person, "project", project_id, status, clean_reason)
         return status
 
+    @staticmethod
+    def _entry(
+        realm: RealmConfig, desk: NsoDesk, account_id: str, what: str, subject_id: str, status: str, now: datetime
+    ) -> AuditEntry:
+        """The audit entry of an NSO decision, in the history of the person it concerns."""
+        details = {"subject": subject_id, "status": status}
+        return audit(realm.id, account_id, f"esep.{what}_decision", actor=desk.account_id, at=now, **details)
+
     def _after(
-        self,
-        realm: RealmConfig,
-        desk: NsoDesk,
-        account_id: str,
-        what: str,
-        subject_id: str,
-        status: str,
-        reason: str | None,
+        self, realm: RealmConfig, account_id: str, what: str, subject_id: str, status: str, reason: str | None
     ) -> None:
-        now = self.clock.now()
-        self.audit.record(
-            AuditEntry(
-                realm=realm.id,
-                account_id=account_id,
-                action=f"esep.{what}_decision",
-                actor=desk.account_id,
-                at=now,
-                details={"subject": subject_id, "status": status},
-            )
-        )
+        """Tell the person (by mail, through the queue)."""
         payload = {"realm": realm.id, "account_id": account_id, "what": what, "subject": subject_id, "status": status}
         if reason:
             payload["reason"] = reason
