@@ -4,6 +4,11 @@ The identity fields come only from the stored flow, never from the request (Keyc
 #26111). The account, its uniqueness guards (e-mail, AFM, username) and the flow's
 "used" mark are written in one transaction, so concurrent attempts cannot produce two
 accounts or use one flow twice. The activation mail is sent after the account is stored.
+
+``email_taken`` tells whether an address has an account, so the form must not become an
+oracle: registration attempts are limited per flow and per client address, and a flow
+is spent after :data:`REFUSALS_PER_FLOW` refused addresses (the person goes through GSIS
+again, which a prober cannot script).
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from dataclasses import dataclass
 from chalicelib.domain.accounts import Account, AccountStatus
 from chalicelib.domain.audit import audit
 from chalicelib.domain.emails import valid_email
-from chalicelib.domain.flows import Intent
+from chalicelib.domain.flows import IdentityFlow, Intent
 from chalicelib.errors import (
     AfmRegistered,
     DuplicateValue,
@@ -30,12 +35,15 @@ from chalicelib.errors import (
 from chalicelib.flows.activation import Activation
 from chalicelib.flows.gsis_signin import GsisSignIn
 from chalicelib.flows.password_policy import check_password
-from chalicelib.ports import AccountRepository, Clock, PasswordHasher, SecretSource
+from chalicelib.flows.throttling import Throttle
+from chalicelib.ports import AccountRepository, Clock, FlowRepository, PasswordHasher, SecretSource
 from chalicelib.realms import RealmConfig
 
 log = logging.getLogger(__name__)
 
 GENDERS = ("female", "male", "other")
+REFUSALS_PER_FLOW = 3
+"""Addresses refused as taken before a flow is spent."""
 _REGISTRY_NUMBER = re.compile(r"^[0-9A-Za-z-]{1,20}$")
 _MOBILE = re.compile(r"^\+?[0-9]{10,15}$")
 
@@ -52,6 +60,8 @@ class RegistrationRequest:
     language: str | None = None
     browser_binding: str | None = None
     """The binding cookie of the browser presenting the flow (it must be the one that made it)."""
+    address: str = ""
+    """The client's address (registration attempts are limited per address)."""
 
 
 @dataclass(frozen=True)
@@ -79,6 +89,8 @@ class GsisRegistration:
     activation: Activation
     clock: Clock
     secrets: SecretSource
+    throttle: Throttle
+    flows: FlowRepository
 
     def register(self, realm: RealmConfig, request: RegistrationRequest) -> Registered:
         """Create a pending account from a register flow and send the activation mail.
@@ -97,6 +109,7 @@ class GsisRegistration:
             raise FlowUsed()
         if flow.intent is not Intent.REGISTER:
             raise InvalidInput(errors={"flow": ["this flow was not started for registration"]})
+        self.throttle.limit(realm, "registration", flow.flow_hash, request.address)
         email = valid_email(request.email)
         fields = self._other_fields(realm, request)
         self._check_password(realm, request, [email, flow.gsis.first_name, flow.gsis.last_name])
@@ -125,12 +138,30 @@ class GsisRegistration:
             )
             self.accounts.create(account, audit=entry, consume_flow=flow.flow_hash, now=now)
         except DuplicateValue as exc:
+            if exc.kind == "email":
+                self._count_refusal(realm, flow)
             raise {"email": EmailTaken, "afm": AfmRegistered}.get(exc.kind, UsernameTaken)() from None
         except FlowAlreadyUsed:
             raise FlowUsed() from None
         log.info("account registered", extra={"account_id": account.account_id, "realm": realm.id})
         mail_queued = self.activation.request_mail(realm, account.account_id)
         return Registered(account.account_id, account.status, mail_queued)
+
+    def _count_refusal(self, realm: RealmConfig, flow: IdentityFlow) -> None:
+        """One more address refused for ``flow``; past the allowance the flow is spent.
+
+        Raises
+        ------
+        FlowUsed
+            this refusal spent the flow.
+        """
+        refusals = self.throttle.counters.increment(
+            f"{realm.id}#registration-refusals#{flow.flow_hash}", window=realm.lifetimes.flow, now=self.clock.now()
+        )
+        if refusals > REFUSALS_PER_FLOW:
+            self.flows.mark_flow_used(flow.flow_hash, self.clock.now())
+            log.info("registration flow spent after refused addresses", extra={"realm": realm.id})
+            raise FlowUsed("Too many addresses were refused: prove your identity through GSIS again.")
 
     @staticmethod
     def _other_fields(realm: RealmConfig, request: RegistrationRequest) -> _OtherFields:

@@ -132,7 +132,14 @@ def assemble(ports: Ports, links: Links) -> Flows:
         accounts=accounts, challenges=challenges, mailer=ports.mailer, clock=clock, links=links, tasks=ports.tasks
     )
     registration = GsisRegistration(
-        signin=signin, accounts=accounts, hasher=ports.hasher, activation=activation, clock=clock, secrets=secrets
+        signin=signin,
+        accounts=accounts,
+        hasher=ports.hasher,
+        activation=activation,
+        clock=clock,
+        secrets=secrets,
+        throttle=throttle,
+        flows=ports.flows,
     )
     sessions = Sessions(
         accounts=accounts,

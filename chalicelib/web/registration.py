@@ -44,7 +44,7 @@ def register(ctx: Ctx) -> Reply:
     if ctx.realm.identity_source != "gsis":
         raise NotFound("This realm does not register accounts this way.")
     body: RegistrationInput = ctx.body
-    request = RegistrationRequest(**body.model_dump(), browser_binding=browser_binding(ctx))
+    request = RegistrationRequest(**body.model_dump(), browser_binding=browser_binding(ctx), address=ctx.client_ip)
 
     def register_once() -> dict[str, str]:
         registered = ctx.flows.registration.register(ctx.realm, request)
