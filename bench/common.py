@@ -308,12 +308,24 @@ def mute_app_logs() -> None:
         handler.setStream(open(os.devnull, "w", encoding="utf-8"))
 
 
-def login_once(client: Any) -> None:
-    """POST the benchmark credentials; anything but 201 is a broken benchmark."""
+def login_once(client: Any, device_cookie: str | None = None, address: str | None = None) -> str | None:
+    """POST the benchmark credentials, as a browser that signed in before when given its
+    ``device_cookie`` and from ``address`` when given (the local gateway's test header);
+    returns the device cookie the answer sets. Anything but 201 is a broken benchmark."""
     body = json.dumps({"username": BENCH_USERNAME, "password": BENCH_PASSWORD}).encode()
-    response = client.http.post(LOGIN_PATH, headers={"Content-Type": "application/json"}, body=body)
+    headers = {"Content-Type": "application/json"}
+    if device_cookie is not None:
+        headers["Cookie"] = f"mitroo_device={device_cookie}"
+    if address is not None:
+        headers["X-Test-Source-Ip"] = address
+    response = client.http.post(LOGIN_PATH, headers=headers, body=body)
     if response.status_code != 201:
         raise RuntimeError(f"login answered {response.status_code}: {response.body[:500]!r}")
+    cookies = response.headers.get("set-cookie") or []
+    for cookie in [cookies] if isinstance(cookies, str) else cookies:
+        if cookie.startswith("mitroo_device="):
+            return str(cookie.split(";", 1)[0].partition("=")[2])
+    return None
 
 
 def bench_audit(realm: str, account_id: str) -> Any:

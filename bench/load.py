@@ -141,6 +141,10 @@ class Worker:
     port: int
     access_token: str | None = None
     refresh_token: str | None = None
+    device_cookie: str | None = None
+    """The device cookie its first login left: later logins are a returning browser's, as
+    a person's are (a browser without it is held to the address's window: every worker
+    here shares 127.0.0.1)."""
     _connection: http.client.HTTPConnection | None = None
 
     def send(
@@ -158,6 +162,8 @@ class Worker:
             headers["Content-Type"] = "application/json"
         if bearer is not None:
             headers["Authorization"] = f"Bearer {bearer}"
+        if self.device_cookie is not None:
+            headers["Cookie"] = f"mitroo_device={self.device_cookie}"
         if self._connection is None:
             self._connection = http.client.HTTPConnection(self.host, self.port, timeout=REQUEST_TIMEOUT)
         try:
@@ -166,6 +172,9 @@ class Worker:
                 self._connection.sock.setsockopt(socket.IPPROTO_TCP, QUICKACK, 1)
             response = self._connection.getresponse()
             answer = response.status, response.read()
+            for cookie in response.headers.get_all("Set-Cookie") or ():
+                if cookie.startswith("mitroo_device="):
+                    self.device_cookie = cookie.split(";", 1)[0].partition("=")[2]
         except (OSError, http.client.HTTPException):
             self.close()
             raise
