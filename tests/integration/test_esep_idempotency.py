@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import itertools
 import random
+import threading
 from typing import Any
 from urllib.parse import urlencode
 
-from tests.support.browser import Browser
+from tests.support.browser import Browser, unique_email
 from tests.support.esep import API, Member, active_teacher, nso, organisation, project_body, register, validate
 
 _seeds = itertools.count(random.randrange(10**6, 10**7))
@@ -195,3 +196,47 @@ def test_a_refused_project_is_not_remembered(browser: Browser) -> None:
     # Then it is judged again (and refused again), and no draft exists
     assert again.status == 422 and again.json["errors"] == refused.json["errors"]
     assert projects_of(owner) == []
+
+
+def test_a_project_refused_then_sent_again_after_adding_the_contact_is_created_while_tasks_run(
+    browser: Browser,
+) -> None:
+    """Issue 12 through the test client: the task worker runs in a thread of its own (as
+    ``make run``'s does, and as concurrent Lambda invocations do) while a second client
+    keeps queueing mail; the retry of a refused project is judged again every time."""
+    owner, _partner, school = two_teachers(browser)
+    admin = nso(browser, "GR")
+    partners = [active_teacher(browser, admin, school) for _ in range(20)]
+    stop = threading.Event()
+
+    def pump() -> None:
+        while not stop.is_set():
+            browser.run_tasks()
+
+    def busy() -> None:
+        other = Browser(browser.client, browser.gsis, browser.pump, browser.eulogin)
+        while not stop.is_set():
+            other.address = f"192.0.2.{next(_seeds) % 250 + 1}"  # no per-address limit stops it
+            email = unique_email("busy")
+            body = {"topic": "technical", "email": email, "description": "Δεν λαμβάνω το email ενεργοποίησης."}
+            other.post("/api/v1/realms/eiep/support-tickets", json=body)
+
+    threads = [threading.Thread(target=pump, daemon=True), threading.Thread(target=busy, daemon=True)]
+    for thread in threads:
+        thread.start()
+    seen: list[tuple[int, int, int]] = []
+    try:
+        for n, partner in enumerate(partners):
+            body = project_body(school, partner.account_id, title=f"Τα νερά της Ευρώπης {n}")
+            # When the owner names a partner not yet a contact, adds them, and sends it again
+            refused = browser.post(f"{API}/projects", json=body, headers=owner.auth)
+            added = browser.post(f"{API}/me/contacts", json={"account_id": partner.account_id}, headers=owner.auth)
+            again = browser.post(f"{API}/projects", json=body, headers=owner.auth)
+            seen.append((refused.status, added.status, again.status))
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(10)
+
+    # Then every journey ends with the project created
+    assert seen == [(422, 201, 201)] * 20
