@@ -80,6 +80,13 @@ class UsernameTaken(FlowError):
     title = "This username is taken."
 
 
+class RegistryNumberTaken(FlowError):
+    """The registry number has a live undergraduate account, or has graduated."""
+
+    code = "registry_number_taken"
+    title = "This registry number already has its undergraduate account, or has graduated."
+
+
 class FlowNotFound(FlowError):
     """This flow does not exist."""
 

@@ -63,12 +63,16 @@ class AccountRepository(Protocol):
     ) -> None:
         """Store a new account, its uniqueness guards and its audit entry atomically.
 
-        With ``consume_flow`` (a flow hash) the same transaction marks that flow used.
+        With ``consume_flow`` (a flow hash) the same transaction marks that flow used. An
+        undergraduate account is linked to its registry number's entry in the same
+        transaction (``Account.undergraduate_registry_number``).
 
         Raises
         ------
         DuplicateValue
-            when another account holds one of ``account.unique_values()``.
+            when another account holds one of ``account.unique_values()``; with kind
+            ``"registry_number"`` when the registry entry links another account or has
+            graduated.
         FlowAlreadyUsed
             when the flow was used (or vanished) in the meantime.
         """
@@ -206,8 +210,14 @@ class RegistryRepository(Protocol):
         """Create or replace the entry (keeping the linked account when ``entry`` has none)."""
         ...
 
-    def link_account(self, realm: str, registry_number: str, account_id: str, now: datetime) -> None:
-        """Note the undergraduate account issued under ``registry_number`` (enrolled if new)."""
+    def get_many(self, realm: str, registry_numbers: Sequence[str]) -> dict[str, RegistryEntry]:
+        """The entries of those numbers that exist, by number (one batched read).
+
+        No method links an account: ``AccountRepository.create``/``create_many`` link an
+        undergraduate account to its number's entry in the create transaction, and refuse
+        it (``DuplicateValue("registry_number")``) when the entry links another account or
+        has graduated.
+        """
         ...
 
 

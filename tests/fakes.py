@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from chalicelib.adapters.fernet_sealer import FernetSealer, derive_key
-from chalicelib.domain.accounts import Account, AccountStatus, LoginRecord, UniqueKind
+from chalicelib.domain.accounts import REGISTRY_LINK, Account, AccountStatus, LoginRecord, UniqueKind
 from chalicelib.domain.attempts import Backoff, Claim, RateWindow, Reservation, seconds_until
 from chalicelib.domain.audit import AuditEntry
 from chalicelib.domain.esep import EuLoginIdentity
@@ -181,6 +181,12 @@ class InMemoryAccountRepository:
             for kind, value in guards:
                 if (account.realm, str(kind), value) in s.guards:
                     raise DuplicateValue(str(kind))
+            number = account.undergraduate_registry_number()
+            entry = s.registry.get((account.realm, number)) if number is not None else None
+            if entry is not None and (
+                entry.account_id not in (None, account.account_id) or entry.status is RegistryStatus.GRADUATED
+            ):
+                raise DuplicateValue(REGISTRY_LINK)
             if (account.realm, account.account_id) in s.accounts:
                 raise RuntimeError(f"account {account.account_id} already exists")
             if consume_flow is not None and flow is not None:
@@ -189,6 +195,13 @@ class InMemoryAccountRepository:
                 s.guards[(account.realm, str(kind), value)] = account.account_id
             s.accounts[(account.realm, account.account_id)] = _copy_account(account)
             self._audited(audit)
+            if number is not None:
+                entry = entry or RegistryEntry(
+                    account.realm, number, "undergraduate", RegistryStatus.ENROLLED, account.created_at
+                )
+                s.registry[(account.realm, number)] = dataclasses.replace(
+                    entry, account_id=account.account_id, updated_at=account.created_at
+                )
 
     def get(self, realm: str, account_id: str) -> Account | None:
         with self.store.lock:
@@ -391,13 +404,9 @@ class InMemoryRegistryRepository:
                 entry = dataclasses.replace(entry, account_id=previous.account_id)
             self.store.registry[(entry.realm, entry.registry_number)] = entry
 
-    def link_account(self, realm: str, registry_number: str, account_id: str, now: datetime) -> None:
+    def get_many(self, realm: str, registry_numbers: Sequence[str]) -> dict[str, RegistryEntry]:
         with self.store.lock:
-            previous = self.store.registry.get((realm, registry_number))
-            entry = previous or RegistryEntry(realm, registry_number, "undergraduate", RegistryStatus.ENROLLED, now)
-            self.store.registry[(realm, registry_number)] = dataclasses.replace(
-                entry, account_id=account_id, updated_at=now
-            )
+            return {n: e for n in registry_numbers if (e := self.store.registry.get((realm, n))) is not None}
 
 
 class InMemoryAuditLog:

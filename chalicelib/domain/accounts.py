@@ -19,6 +19,11 @@ class AccountStatus(enum.StrEnum):
 AFFILIATIONS = ("undergraduate", "postgraduate", "doctoral", "staff")
 
 
+REGISTRY_LINK = "registry_number"
+"""The kind a repository names when the registry refuses an undergraduate account
+(:meth:`Account.undergraduate_registry_number`)."""
+
+
 class UniqueKind(enum.StrEnum):
     """Values that at most one account per realm may hold (SPEC §3)."""
 
@@ -60,6 +65,17 @@ class Account:
 
     def is_past_expiry(self, today: date) -> bool:
         return self.expires_on is not None and self.expires_on < today
+
+    def undergraduate_registry_number(self) -> str | None:
+        """The registry number whose undergraduate link this account takes when created.
+
+        The student registry links each number to one undergraduate account (seed 004):
+        graduation retires that account, so a second one under the same number would
+        outlive the graduation. Repositories write the link in the create transaction, on
+        condition that the entry links no other account and is not graduated, and refuse
+        the account otherwise (``DuplicateValue(REGISTRY_LINK)``).
+        """
+        return self.registry_number if self.affiliation == "undergraduate" and self.registry_number else None
 
     def unique_values(self) -> dict[UniqueKind, str]:
         """The values the repository must guard, normalised for comparison."""

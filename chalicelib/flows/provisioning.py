@@ -19,16 +19,32 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-from chalicelib.domain.accounts import Account, AccountStatus, LoginRecord, UniqueKind, normalise_email
+from chalicelib.domain.accounts import (
+    REGISTRY_LINK,
+    Account,
+    AccountStatus,
+    LoginRecord,
+    UniqueKind,
+    normalise_email,
+)
 from chalicelib.domain.emails import valid_email
 from chalicelib.domain.given_names import is_given_name
 from chalicelib.domain.jobs import Job, RowOutcome, RowStatus
+from chalicelib.domain.registry import RegistryEntry, RegistryStatus
 from chalicelib.domain.secrets import fingerprint
 from chalicelib.domain.tasks import Task
 from chalicelib.domain.transliteration import username_contains_surname
 from chalicelib.errors import FlowError, InvalidInput
 from chalicelib.flows.passwords import SETUP_MAIL
-from chalicelib.flows.registrar import Actor, NewAccount, Registrar, audit_entry, build_account
+from chalicelib.flows.registrar import (
+    GRADUATED_REASON,
+    LIVE_REASON,
+    Actor,
+    NewAccount,
+    Registrar,
+    audit_entry,
+    build_account,
+)
 from chalicelib.ports import AccountRepository, AuditLog, Clock, TaskQueue
 from chalicelib.realms import RealmConfig
 from chalicelib.sheets import PROVISIONING_COLUMNS, RENEWAL_COLUMNS, Column, SheetRow
@@ -173,6 +189,7 @@ class Provisioning:
             outcomes[offset] = rejected(reason)
 
         held = self._holders(realm, [(c.new.username or "", normalise_email(c.new.external_email)) for c in checked])
+        registry = self._registry(realm, job, [c.new for c in checked])
         actor = Actor(f"job:{job.job_id}")
         now = self.clock.now()
         to_create: list[tuple[int, Account]] = []
@@ -201,6 +218,8 @@ class Provisioning:
                 outcomes[item.index] = rejected(
                     f"{_PROVISIONING_LABELS['external_email']}: another account has this address"
                 )
+            elif (refusal := _registry_refusal(registry.get(new.registry_number), own_id)) is not None:
+                outcomes[item.index] = rejected(f"{_PROVISIONING_LABELS['registry_number']}: {refusal}")
             elif job.dry_run:
                 outcomes[item.index] = RowOutcome(RowStatus.VALID)
             else:
@@ -322,11 +341,23 @@ class Provisioning:
                 outcomes[index] = rejected(
                     f"{_PROVISIONING_LABELS['external_email']}: another account has this address"
                 )
+            elif kind == REGISTRY_LINK:
+                refusal = self.registrar.registry_refusal(realm, account.registry_number or "")
+                outcomes[index] = rejected(f"{_PROVISIONING_LABELS['registry_number']}: {refusal}")
             else:
                 outcomes[index] = rejected(
                     f"{_PROVISIONING_LABELS['username']}: taken (usernames are never issued twice)"
                 )
         return created
+
+    def _registry(self, realm: RealmConfig, job: Job, new: Sequence[NewAccount]) -> dict[str, RegistryEntry]:
+        """The registry entries of the chunk's undergraduate rows (one batched read): a
+        dry run reports the registry's refusals, and a real run need not try them. The
+        create transaction is what enforces the rule."""
+        if job.affiliation != "undergraduate":
+            return {}
+        numbers = [account.registry_number for account in new if account.registry_number]
+        return self.registrar.registry.get_many(realm.id, numbers) if numbers else {}
 
     def _holders(self, realm: RealmConfig, pairs: Sequence[tuple[str, str]]) -> dict[tuple[UniqueKind, str], str]:
         """Who holds the username and the e-mail guard of each (username, e-mail) pair.
@@ -355,11 +386,7 @@ class Provisioning:
         self._after_create(realm, accounts)
 
     def _after_create(self, realm: RealmConfig, accounts: list[Account]) -> None:
-        for account in accounts:
-            if account.affiliation == "undergraduate":
-                self.registrar.registry.link_account(
-                    realm.id, account.registry_number or "", account.account_id, account.created_at
-                )
+        # (An undergraduate's registry link was written with the account, in its transaction.)
         # One welcome mail per account: a chunk retried after its worker died queues the
         # mails of the accounts that run created again, not knowing whether it got to
         # queue them; the shared ``once`` key lets only the first one be sent.
@@ -369,6 +396,17 @@ class Provisioning:
                 for account in accounts
             ]
         )
+
+
+def _registry_refusal(entry: RegistryEntry | None, own_id: str) -> str | None:
+    """Why the registry refuses an undergraduate row (None: it does not)."""
+    if entry is None:
+        return None
+    if entry.status is RegistryStatus.GRADUATED:
+        return GRADUATED_REASON
+    if entry.account_id not in (None, own_id):
+        return LIVE_REASON
+    return None
 
 
 def welcome_key(account: Account) -> str:

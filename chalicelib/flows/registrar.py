@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from chalicelib.domain.accounts import AFFILIATIONS, Account, AccountStatus, UniqueKind
+from chalicelib.domain.accounts import AFFILIATIONS, REGISTRY_LINK, Account, AccountStatus, UniqueKind
 from chalicelib.domain.audit import AuditEntry
 from chalicelib.domain.emails import valid_email
 from chalicelib.domain.identity import GsisIdentity
@@ -30,6 +30,7 @@ from chalicelib.errors import (
     FlowError,
     InvalidInput,
     NotFound,
+    RegistryNumberTaken,
     UsernameTaken,
 )
 from chalicelib.flows.passwords import Passwords
@@ -37,6 +38,9 @@ from chalicelib.ports import AccountRepository, AuditLog, Clock, RegistryReposit
 from chalicelib.realms import RealmConfig
 
 log = logging.getLogger(__name__)
+
+LIVE_REASON = "has a live undergraduate account (one per registry number)"
+GRADUATED_REASON = "the registry marks it graduated: no undergraduate account is issued for it"
 
 USERNAME = re.compile(r"[a-z][a-z0-9._-]{2,31}")
 REGISTRY_NUMBER = re.compile(r"[0-9A-Za-z-]{1,32}")
@@ -185,7 +189,9 @@ class Registrar:
         """Create the account (or reactivate the earlier one) and send the welcome mail.
 
         Raises as :meth:`check` and :meth:`previous_account`, and UsernameTaken or
-        EmailTaken (usernames are never reissued, retired ones included).
+        EmailTaken (usernames are never reissued, retired ones included), and
+        RegistryNumberTaken for an undergraduate whose registry number already has its
+        undergraduate account or has graduated.
         """
         new = self.check(realm, new)
         previous = self.previous_account(realm, new)
@@ -198,13 +204,15 @@ class Registrar:
             realm, account.account_id, "account_created", actor, now, {"affiliation": new.affiliation}
         )
         try:
-            self.accounts.create(account, audit=created)
+            self.accounts.create(account, audit=created)  # an undergraduate's registry link is in it too
         except DuplicateValue as exc:
             if exc.kind == str(UniqueKind.EMAIL):
                 raise EmailTaken(errors={"external_email": ["another account has this address"]}) from None
+            if exc.kind == REGISTRY_LINK:
+                raise RegistryNumberTaken(
+                    errors={"registry_number": [self.registry_refusal(realm, account.registry_number or "")]}
+                ) from None
             raise UsernameTaken(errors={"username": ["taken (usernames are never issued twice)"]}) from None
-        if account.affiliation == "undergraduate":
-            self.registry.link_account(realm.id, account.registry_number or "", account.account_id, now)
         self.passwords.invite_setup(realm, account.account_id)
         return Outcome(account, created=True)
 
@@ -256,6 +264,13 @@ class Registrar:
         if level == "undergraduate" and status is RegistryStatus.GRADUATED and entry.account_id:
             self._retire(realm, entry.account_id, actor)
         return entry
+
+    def registry_refusal(self, realm: RealmConfig, registry_number: str) -> str:
+        """Why the registry refuses an undergraduate account for ``registry_number``."""
+        entry = self.registry.get(realm.id, registry_number)
+        if entry is not None and entry.status is RegistryStatus.GRADUATED:
+            return GRADUATED_REASON
+        return LIVE_REASON
 
     def _retire(self, realm: RealmConfig, account_id: str, actor: Actor) -> None:
         """Disable for good; the username guard stays, so the name is never issued again."""

@@ -79,6 +79,7 @@ def load_legacy(ctx: Ctx) -> Reply:
         "invalid_email",
         "username_taken",
         "email_taken",
+        "registry_number_taken",
         "not_found",
     ],
     tags=["admin"],

@@ -25,6 +25,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "email_taken": 409,
     "afm_registered": 409,
     "username_taken": 409,
+    "registry_number_taken": 409,
     "flow_not_found": 404,
     "flow_expired": 410,
     "flow_used": 409,

@@ -2,8 +2,10 @@
 
 Proves: accounts round-trip field for field; each unique value (e-mail, AFM, username)
 finds its account within its realm only; a duplicate raises ``DuplicateValue(kind)`` and
-writes nothing; consuming a flow is part of the same all-or-nothing write; status changes
-are conditional; and under 20 concurrent creates exactly one account wins an e-mail.
+writes nothing; consuming a flow is part of the same all-or-nothing write; an
+undergraduate's registry link is too, refused while the number links another account or
+has graduated; status changes are conditional; and under 20 concurrent creates exactly
+one account wins an e-mail, or a registry number.
 """
 
 from __future__ import annotations
@@ -14,16 +16,25 @@ from typing import Any
 
 import pytest
 
-from chalicelib.domain.accounts import AccountStatus, LoginRecord, UniqueKind, normalise_email
+from chalicelib.domain.accounts import Account, AccountStatus, LoginRecord, UniqueKind, normalise_email
+from chalicelib.domain.registry import RegistryEntry, RegistryStatus
 from chalicelib.errors import DuplicateValue, FlowAlreadyUsed
-from chalicelib.ports import AccountRepository, FlowRepository
+from chalicelib.ports import AccountRepository, FlowRepository, RegistryRepository
 from tests.contract.builders import AUDIT, NOW, REALM, account, identity_flow, unique, unique_email
-from tests.fakes import InMemoryAccountRepository, InMemoryFlowRepository, InMemoryStore, arranged, race
+from tests.fakes import (
+    InMemoryAccountRepository,
+    InMemoryFlowRepository,
+    InMemoryRegistryRepository,
+    InMemoryStore,
+    arranged,
+    race,
+)
 
 
 class AccountRepositoryContract:
     repo: AccountRepository
     flows: FlowRepository
+    registry: RegistryRepository
 
     # --- create, get, find_by_unique ---------------------------------------------------
 
@@ -364,6 +375,80 @@ class AccountRepositoryContract:
         assert all(isinstance(o, FlowAlreadyUsed) for o in outcomes if o is not None), outcomes
         assert sum(self.repo.get(REALM, c.account_id) is not None for c in candidates) == 1
 
+    # --- the registry-number guard (one undergraduate account per number) ----------------
+
+    def _undergraduate(self, number: str, **changes: Any) -> Account:
+        return account(affiliation="undergraduate", registry_number=number, **changes)
+
+    def test_an_undergraduate_account_is_linked_to_its_registry_entry_in_its_create(self) -> None:
+        student = self._undergraduate(unique()[:12])
+        self.repo.create(student, audit=AUDIT)
+        entry = self.registry.get(REALM, student.registry_number or "")
+        assert entry is not None and entry.account_id == student.account_id
+        assert (entry.level, entry.status) == ("undergraduate", RegistryStatus.ENROLLED)
+
+    def test_a_second_undergraduate_account_for_a_number_is_refused_and_writes_nothing(self) -> None:
+        number = unique()[:12]
+        first, second = self._undergraduate(number), self._undergraduate(number)
+        self.repo.create(first, audit=AUDIT)
+        with pytest.raises(DuplicateValue) as refused:
+            self.repo.create(second, audit=AUDIT)
+        assert refused.value.kind == "registry_number"
+        assert self.repo.get(REALM, second.account_id) is None
+        assert self.repo.find_by_unique(REALM, UniqueKind.USERNAME, second.username) is None
+        assert self.registry.get(REALM, number).account_id == first.account_id  # type: ignore[union-attr]
+
+    def test_an_undergraduate_account_for_a_graduated_number_is_refused(self) -> None:
+        number = unique()[:12]
+        self.registry.put(RegistryEntry(REALM, number, "undergraduate", RegistryStatus.GRADUATED, NOW))
+        student = self._undergraduate(number)
+        with pytest.raises(DuplicateValue) as refused:
+            self.repo.create(student, audit=AUDIT)
+        assert refused.value.kind == "registry_number"
+        assert self.repo.get(REALM, student.account_id) is None
+        assert self.registry.get(REALM, number).account_id is None  # type: ignore[union-attr]
+
+    def test_an_enrolled_entry_with_no_account_takes_the_first_undergraduate(self) -> None:
+        number = unique()[:12]
+        self.registry.put(RegistryEntry(REALM, number, "undergraduate", RegistryStatus.ENROLLED, NOW))
+        student = self._undergraduate(number)
+        self.repo.create(student, audit=AUDIT)
+        assert self.registry.get(REALM, number).account_id == student.account_id  # type: ignore[union-attr]
+
+    def test_other_kinds_of_account_neither_take_nor_need_the_link(self) -> None:
+        number = unique()[:12]
+        first = self._undergraduate(number)
+        self.repo.create(first, audit=AUDIT)
+        postgraduate = account(affiliation="postgraduate", registry_number=number)
+        self.repo.create(postgraduate, audit=AUDIT)
+        assert self.registry.get(REALM, number).account_id == first.account_id  # type: ignore[union-attr]
+
+    def test_create_many_refuses_the_undergraduates_the_registry_refuses(self) -> None:
+        live, graduated = unique()[:12], unique()[:12]
+        self.repo.create(self._undergraduate(live), audit=AUDIT)
+        self.registry.put(RegistryEntry(REALM, graduated, "undergraduate", RegistryStatus.GRADUATED, NOW))
+        batch = [self._undergraduate(unique()[:12], identity=None) for _ in range(30)]
+        batch[3] = self._undergraduate(live, identity=None)
+        batch[20] = self._undergraduate(graduated, identity=None)
+
+        refused = self.repo.create_many(batch, [AUDIT] * len(batch))
+
+        assert refused == {batch[3].account_id: "registry_number", batch[20].account_id: "registry_number"}
+        for created in batch:
+            entry = self.registry.get(REALM, created.registry_number or "")
+            linked = entry is not None and entry.account_id == created.account_id
+            assert linked is (created.account_id not in refused)
+
+    @pytest.mark.slow
+    def test_of_20_concurrent_undergraduates_with_one_number_exactly_one_wins(self) -> None:
+        number = unique()[:12]
+        candidates = [self._undergraduate(number) for _ in range(20)]
+        outcomes = race(20, lambda index: self.repo.create(candidates[index], audit=AUDIT))
+        winners = [index for index, outcome in enumerate(outcomes) if outcome is None]
+        assert len(winners) == 1
+        assert all(isinstance(o, DuplicateValue) and o.kind == "registry_number" for o in outcomes if o), outcomes
+        assert self.registry.get(REALM, number).account_id == candidates[winners[0]].account_id  # type: ignore[union-attr]
+
     # --- bulk: create_many, holders, find_logins -----------------------------------------
 
     def test_create_many_creates_every_free_account_and_names_the_clash_of_the_others(self) -> None:
@@ -432,12 +517,15 @@ class TestInMemoryAccountRepository(AccountRepositoryContract):
         store = InMemoryStore()
         self.repo = InMemoryAccountRepository(store)
         self.flows = InMemoryFlowRepository(store)
+        self.registry = InMemoryRegistryRepository(store)
 
 
 class TestDynamoAccountRepository(AccountRepositoryContract):
     @pytest.fixture(autouse=True)
     def _repositories(self, dynamo_models: Any) -> None:
+        from chalicelib.adapters.dynamodb.registry import DynamoRegistryRepository
         from chalicelib.adapters.dynamodb.repositories import DynamoAccountRepository, DynamoFlowRepository
 
         self.repo = DynamoAccountRepository(dynamo_models)
         self.flows = DynamoFlowRepository(dynamo_models)
+        self.registry = DynamoRegistryRepository(dynamo_models)

@@ -174,3 +174,49 @@ def test_fifty_eulogin_registrations_of_one_sub_make_one_account(cluster: Cluste
     assert [item["account_id"] for item in cluster.items("esep_member", subject=sub)] == [account_id]
     assert cluster.guard("esep", "username", sub)["account_id"] == account_id  # type: ignore[index]
     assert [e for i, e in enumerate(emails) if i != winner and cluster.guard("esep", "email", e)] == []
+
+
+def test_fifty_undergraduate_accounts_with_one_registry_number_make_one_account(cluster: Cluster) -> None:
+    # Given a secretariat member and fifty undergraduate accounts asked for one registry number
+    secretariat, token = cluster.staff()
+    number = unique("U").upper()
+
+    def body(index: int) -> dict[str, str]:
+        tag = unique("ug")
+        return {
+            "kind": "undergraduate",
+            "username": f"papadopoulos{tag}",
+            "first_name": "Γιώργος",
+            "last_name": "Παπαδόπουλος",
+            "father_name": "Νικόλαος",
+            "mother_name": "Μαρία",
+            "external_email": f"{tag}@example.gr",
+            "registry_number": number,
+        }
+
+    bodies = [body(i) for i in range(WORKERS)]
+
+    # When the fifty requests arrive at once
+    answers = race(
+        [
+            secretariat.call(
+                "POST",
+                "/api/v1/realms/ntua/admin/accounts",
+                container=i,
+                json=bodies[i],
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            for i in range(WORKERS)
+        ]
+    )
+
+    # Then one account is made, linked in the registry, and the rest are refused
+    assert outcomes(answers) == Counter({"201": 1, "409 registry_number_taken": WORKERS - 1})
+    [winner] = winners(answers)
+    account_id = answers[winner].json()["account_id"]
+    assert [item["account_id"] for item in cluster.items("account", realm="ntua", registry_number=number)] == [
+        account_id
+    ]
+    assert [item["account_id"] for item in cluster.items("registry", registry_number=number)] == [account_id]
+    losers = [b["username"] for i, b in enumerate(bodies) if i != winner]
+    assert [u for u in losers if cluster.guard("ntua", "username", u)] == []

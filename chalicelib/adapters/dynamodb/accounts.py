@@ -23,9 +23,10 @@ from chalicelib.adapters.dynamodb.common import (
     transact,
 )
 from chalicelib.adapters.dynamodb.models import BoundModels, account_pk
-from chalicelib.domain.accounts import Account, AccountStatus, LoginRecord, UniqueKind
+from chalicelib.domain.accounts import REGISTRY_LINK, Account, AccountStatus, LoginRecord, UniqueKind
 from chalicelib.domain.audit import AuditEntry
 from chalicelib.domain.identity import GsisIdentity
+from chalicelib.domain.registry import RegistryStatus
 from chalicelib.domain.secrets import fingerprint
 from chalicelib.errors import DuplicateValue, FlowAlreadyUsed
 
@@ -46,6 +47,17 @@ def expiry_index_key(realm: str, expires_on: date, account_id: str) -> tuple[str
     """GSI1 keys that file an account under its expiry month, sorted by day: a range of
     days is one query per month, and reads only the accounts expiring in it."""
     return f"EXPIRY#{realm}#{expires_on:%Y-%m}", f"{expires_on.isoformat()}#{account_id}"
+
+
+def registry_key(realm: str, registry_number: str) -> tuple[str, str]:
+    """PK and SK of a student-registry entry."""
+    return f"REGISTRY#{realm}#{registry_number}", "REGISTRY"
+
+
+def _items_of(account: Account) -> int:
+    """Items the creation of ``account`` puts in a transaction: the account, its guards,
+    its audit entry, and an undergraduate's registry link."""
+    return 2 + len(account.unique_values()) + (1 if account.undergraduate_registry_number() else 0)
 
 
 def login_record(realm: str, guard: Any | None) -> LoginRecord | None:
@@ -101,7 +113,8 @@ class DynamoAccountRepository:
     ) -> None:
         """Add the creation of ``account`` to ``transaction``: the account and its guards
         (``guards`` = its sorted unique values) as conditional puts, then its audit entry,
-        in that order, and the update that marks ``consume_flow`` used.
+        in that order, the update that marks ``consume_flow`` used, and for an
+        undergraduate the registry link (:meth:`stage_registry_link`).
 
         pynamodb sends condition checks, then deletes, then puts, then updates; a caller
         that adds items of its own passes the resulting positions to :meth:`explain_create`.
@@ -118,6 +131,32 @@ class DynamoAccountRepository:
                 actions=[m.FlowItem.used_at.set(now or account.created_at)],
                 condition=m.Item.pk.exists() & m.FlowItem.used_at.does_not_exist(),
             )
+        self.stage_registry_link(transaction, account)
+
+    def stage_registry_link(self, transaction: TransactWrite, account: Account) -> bool:
+        """For an undergraduate, link the registry entry of its number to it (creating the
+        entry, enrolled, if there is none), on condition that the entry links no other
+        account and has not graduated: the registry-number guard. True if staged."""
+        number = account.undergraduate_registry_number()
+        if number is None:
+            return False
+        m = self._m
+        entry = m.RegistryItem
+        transaction.update(
+            entry(*registry_key(account.realm, number)),
+            actions=[
+                entry.realm.set(account.realm),
+                entry.registry_number.set(number),
+                entry.level.set(entry.level | "undergraduate"),
+                entry.status.set(entry.status | str(RegistryStatus.ENROLLED)),
+                entry.account_id.set(account.account_id),
+                entry.updated_at.set(account.created_at),
+                m.Item.kind.set(entry),
+            ],
+            condition=(entry.account_id.does_not_exist() | (entry.account_id == account.account_id))
+            & (entry.status.does_not_exist() | (entry.status != str(RegistryStatus.GRADUATED))),
+        )
+        return True
 
     def _guard_items(self, account: Account, guards: list[tuple[UniqueKind, str]]) -> list[Any]:
         items = []
@@ -151,10 +190,10 @@ class DynamoAccountRepository:
         pending = list(accounts)
         while pending:
             group, size = [], 0
-            while pending and size + 2 + len(pending[0].unique_values()) <= TRANSACTION_ITEMS:
+            while pending and size + _items_of(pending[0]) <= TRANSACTION_ITEMS:
                 account = pending.pop(0)
                 group.append(account)
-                size += 2 + len(account.unique_values())
+                size += _items_of(account)
             if not group:  # cannot happen with a sane number of guards
                 raise ValueError("an account with more guards than a transaction holds")
             while group:
@@ -169,10 +208,15 @@ class DynamoAccountRepository:
                         positions.append((account, guard.unique_kind))
                     items.append(audit_item(m, audit_of[account.account_id]))
                     positions.append((account, "audit"))
+                # The registry links are updates: DynamoDB gets them after every put.
+                linked = [account for account in group if account.undergraduate_registry_number()]
+                positions += [(account, REGISTRY_LINK) for account in linked]
 
-                def build(transaction: TransactWrite, items: list[Any] = items) -> None:
+                def build(transaction: TransactWrite, items: list[Any] = items, linked: list[Account] = linked) -> None:
                     for item in items:
                         transaction.save(item, condition=m.Item.pk.does_not_exist())
+                    for account in linked:
+                        self.stage_registry_link(transaction, account)
 
                 try:
                     transact(m, build)
@@ -236,19 +280,22 @@ class DynamoAccountRepository:
 
         ``account_position`` is where the account's put sat in the transaction (its guards
         follow it), ``flow_position`` where the flow's update sat (default: right after
-        the guards, as :meth:`create` sends them).
+        the guards, as :meth:`create` sends them); the registry link, if any, follows it.
         """
         if is_transient(exc):
             return  # throttled, or conflicts beyond the retries: nothing was decided
         failed = failed_positions(exc)
         if flow_position is None:
             flow_position = account_position + len(guards) + 2  # after the guards and the audit entry
+        registry_position = flow_position + (1 if consume_flow is not None else 0)
         if consume_flow is not None and flow_position in failed:
             raise FlowAlreadyUsed() from None  # a used flow explains every other conflict
         if failed:
             for position, (kind, _) in enumerate(guards, start=account_position + 1):
                 if position in failed:
                     raise DuplicateValue(str(kind)) from None
+            if account.undergraduate_registry_number() and registry_position in failed:
+                raise DuplicateValue(REGISTRY_LINK) from None
             return
         # No reasons came back (some emulators): look at what the transaction checked.
         if consume_flow is not None and self._flow_spent(consume_flow):
@@ -256,6 +303,19 @@ class DynamoAccountRepository:
         for kind, value in guards:
             if self._guard(account.realm, kind, value) is not None:
                 raise DuplicateValue(str(kind)) from None
+        if self._registry_refuses(account):
+            raise DuplicateValue(REGISTRY_LINK) from None
+
+    def _registry_refuses(self, account: Account) -> bool:
+        number = account.undergraduate_registry_number()
+        if number is None:
+            return False
+        try:
+            entry = self._m.RegistryItem.get(*registry_key(account.realm, number), consistent_read=True)
+        except DoesNotExist:
+            return False
+        linked = entry.account_id not in (None, account.account_id)
+        return linked or entry.status == str(RegistryStatus.GRADUATED)
 
     def _flow_spent(self, flow_hash: str) -> bool:
         try:

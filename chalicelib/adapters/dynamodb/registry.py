@@ -1,11 +1,16 @@
-"""The student registry in DynamoDB: ``REGISTRY#r#<registry number>``."""
+"""The student registry in DynamoDB: ``REGISTRY#r#<registry number>``.
+
+An undergraduate account is linked to its entry in the account's create transaction
+(``DynamoAccountRepository.stage_registry_link``): the link is the registry-number guard.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Sequence
 
 from pynamodb.exceptions import DoesNotExist
 
+from chalicelib.adapters.dynamodb.accounts import registry_key
 from chalicelib.adapters.dynamodb.common import load
 from chalicelib.adapters.dynamodb.models import BoundModels
 from chalicelib.domain.registry import RegistryEntry, RegistryStatus
@@ -16,7 +21,7 @@ class DynamoRegistryRepository:
         self._m = models
 
     def _key(self, realm: str, registry_number: str) -> tuple[str, str]:
-        return f"REGISTRY#{realm}#{registry_number}", "REGISTRY"
+        return registry_key(realm, registry_number)
 
     def get(self, realm: str, registry_number: str) -> RegistryEntry | None:
         try:
@@ -39,17 +44,9 @@ class DynamoRegistryRepository:
             actions.append(m.RegistryItem.account_id.set(entry.account_id))
         m.RegistryItem(*self._key(entry.realm, entry.registry_number)).update(actions=actions)
 
-    def link_account(self, realm: str, registry_number: str, account_id: str, now: datetime) -> None:
-        m = self._m
-        status = m.RegistryItem.status
-        m.RegistryItem(*self._key(realm, registry_number)).update(
-            actions=[
-                m.RegistryItem.realm.set(realm),
-                m.RegistryItem.registry_number.set(registry_number),
-                m.RegistryItem.level.set(m.RegistryItem.level | "undergraduate"),
-                status.set(status | str(RegistryStatus.ENROLLED)),
-                m.RegistryItem.account_id.set(account_id),
-                m.RegistryItem.updated_at.set(now),
-                m.Item.kind.set(m.RegistryItem),
-            ]
-        )
+    def get_many(self, realm: str, registry_numbers: Sequence[str]) -> dict[str, RegistryEntry]:
+        keys = [self._key(realm, number) for number in dict.fromkeys(registry_numbers)]
+        return {
+            item.registry_number: load(RegistryEntry, item, status=RegistryStatus(item.status))
+            for item in self._m.RegistryItem.batch_get(keys, consistent_read=True)
+        }
