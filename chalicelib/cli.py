@@ -251,7 +251,7 @@ def run_job(args: argparse.Namespace, console: Console) -> int:
     """Run a spreadsheet job in this process; print the summary and the rejected rows."""
     from chalicelib.cli_progress import ProgressLine
     from chalicelib.container import services
-    from chalicelib.domain.jobs import Job, JobKind, JobStatus
+    from chalicelib.domain.jobs import OPERATOR_READER, Job, JobKind, JobStatus
 
     realm = _realm(args.realm)
     if realm.registrar is None:
@@ -293,7 +293,7 @@ def run_job(args: argparse.Namespace, console: Console) -> int:
     if finished.status is JobStatus.FAILED:
         raise UsageError(f"{path}: {finished.reason}")
     report_path: Path = args.report or path.with_name(path.stem + ".report.xlsx")
-    report_path.write_bytes(jobs.report(realm, job.job_id))
+    report_path.write_bytes(jobs.report(realm, job.job_id, reader=OPERATOR_READER))
     counts = finished.progress
     console.out(
         f"job {finished.job_id}: rows {counts.total}, accepted {counts.accepted} "

@@ -14,6 +14,8 @@ import enum
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from chalicelib.domain.audit import OPERATOR
+
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 """The media type of uploads, reports and templates."""
 
@@ -111,3 +113,25 @@ class Job:
     @property
     def report_key(self) -> str:
         return f"jobs/{self.realm}/{self.job_id}/report.xlsx"
+
+
+@dataclass(frozen=True)
+class Reader:
+    """Who asks for a job, its progress or its report.
+
+    A job's report is the uploaded sheet with every row's status: the names, addresses,
+    mobiles and e-mails of everyone in it. Only the job's creator and the realm's
+    ``admin``s read it. Anyone else (another secretariat of the realm) is told there is no
+    such job, as for an unknown id — 403 would confirm that the id they hold names
+    someone else's upload.
+    """
+
+    account_id: str
+    roles: tuple[str, ...] = ()
+
+    def may_read(self, job: Job) -> bool:
+        return job.created_by == self.account_id or "admin" in self.roles
+
+
+OPERATOR_READER = Reader(OPERATOR, ("admin",))
+"""The operator CLI: it runs the jobs it creates in its own process, with the tables' keys."""

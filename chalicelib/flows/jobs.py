@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from chalicelib.domain.accounts import AFFILIATIONS
-from chalicelib.domain.jobs import CHUNK_ROWS, XLSX, Job, JobKind, JobStatus, RowOutcome
+from chalicelib.domain.audit import audit
+from chalicelib.domain.jobs import CHUNK_ROWS, XLSX, Job, JobKind, JobStatus, Reader, RowOutcome
 from chalicelib.domain.tasks import Task
 from chalicelib.errors import (
     FileTooLarge,
@@ -33,7 +34,7 @@ from chalicelib.errors import (
     TaskQueueError,
 )
 from chalicelib.flows.provisioning import Provisioning, Renewal, duplicates_in_file
-from chalicelib.ports import Clock, FileStore, JobRepository, SecretSource, TaskQueue
+from chalicelib.ports import AuditLog, Clock, FileStore, JobRepository, SecretSource, TaskQueue
 from chalicelib.realms import RealmConfig, get_realm
 from chalicelib.sheets import (
     PROVISIONING_COLUMNS,
@@ -73,6 +74,8 @@ def display_name(file_name: str) -> str:
 
 Progress = Callable[[Job], None]
 
+REPORT_DOWNLOADED = "job_report_downloaded"
+
 
 @dataclass(frozen=True)
 class Jobs:
@@ -83,6 +86,7 @@ class Jobs:
     secrets: SecretSource
     provisioning: Provisioning
     renewal: Renewal
+    audit: AuditLog
     slice_seconds: float = 240.0
     """How long one worker run processes chunks before queueing the rest (the worker's
     timeout and the queue's visibility timeout are longer)."""
@@ -136,22 +140,23 @@ class Jobs:
         self.jobs.create(job)
         return job, self.files.upload_url(job.input_key, XLSX, UPLOAD_URL_LIFETIME)
 
-    def start(self, realm: RealmConfig, job_id: str) -> Job:
+    def start(self, realm: RealmConfig, job_id: str, *, reader: Reader) -> Job:
         """Queue a job whose file was uploaded; a second call changes nothing.
 
         Raises
         ------
         NotFound
-            no such job in this realm, or nothing was uploaded yet.
+            no such job in this realm (or not ``reader``'s to see), or nothing was
+            uploaded yet.
         """
-        job = self.get(realm, job_id)
+        job = self.get(realm, job_id, reader=reader)
         if not job.awaiting_upload:
             return job
         if not self.files.exists(job.input_key):
             raise NotFound("Nothing has been uploaded for this job yet: PUT the file to its upload URL first.")
         if self.jobs.mark_uploaded(realm.id, job_id, self.clock.now()):
             self._queue(job)
-        return self.get(realm, job_id)
+        return self._job(realm, job_id)
 
     def _new_job(
         self,
@@ -193,23 +198,31 @@ class Jobs:
 
     # -- reading ----------------------------------------------------------------------------
 
-    def get(self, realm: RealmConfig, job_id: str) -> Job:
+    def get(self, realm: RealmConfig, job_id: str, *, reader: Reader) -> Job:
+        """The job, if ``reader`` may see it (:class:`Reader`); else NotFound."""
+        job = self._job(realm, job_id)
+        if not reader.may_read(job):
+            raise NotFound("There is no such job in this realm.")
+        return job
+
+    def _job(self, realm: RealmConfig, job_id: str) -> Job:
         job = self.jobs.get(realm.id, job_id) if job_id.isalnum() and len(job_id) <= 64 else None
         if job is None:
             raise NotFound("There is no such job in this realm.")
         return job
 
-    def report(self, realm: RealmConfig, job_id: str, *, as_csv: bool = False) -> bytes:
-        """The uploaded sheet with ``status`` and ``reason`` per row (.xlsx or CSV).
+    def report(self, realm: RealmConfig, job_id: str, *, reader: Reader, as_csv: bool = False) -> bytes:
+        """The uploaded sheet with ``status`` and ``reason`` per row (.xlsx or CSV); the
+        download is audited in the reader's trail (personal data of every row leaves).
 
         Raises
         ------
         NotFound
-            no such job, or it has not completed yet.
+            no such job (or not ``reader``'s to see), or it has not completed yet.
         SpreadsheetInvalid
             the job failed: the file could not be processed (the reason says why).
         """
-        job = self.get(realm, job_id)
+        job = self.get(realm, job_id, reader=reader)
         if job.status is JobStatus.FAILED:
             raise SpreadsheetInvalid(job.reason or "The file could not be processed.")
         if job.status is not JobStatus.COMPLETED:
@@ -218,14 +231,26 @@ class Jobs:
             data = self.files.get(job.report_key, max_bytes=MAX_FILE_BYTES * 2)
             if data is None:
                 raise NotFound("The report is no longer kept.")
-            return data
-        sheet = self._sheet(job)
-        outcomes = self.jobs.outcomes(realm.id, job.job_id)
-        return report_csv(sheet, [(str(outcome.status), outcome.reason) for outcome in outcomes])
+        else:
+            sheet = self._sheet(job)
+            outcomes = self.jobs.outcomes(realm.id, job.job_id)
+            data = report_csv(sheet, [(str(outcome.status), outcome.reason) for outcome in outcomes])
+        # Recorded before the bytes leave: a download that was not audited never happens.
+        details = {
+            "job_id": job.job_id,
+            "format": "csv" if as_csv else "xlsx",
+            "created_by": job.created_by,
+            "rows": str(job.progress.total),
+        }
+        now = self.clock.now()
+        self.audit.record(
+            audit(realm.id, reader.account_id, REPORT_DOWNLOADED, actor=reader.account_id, at=now, **details)
+        )
+        return data
 
     def report_rows(self, realm: RealmConfig, job_id: str) -> list[tuple[int, RowOutcome]]:
         """Each data row's number in the sheet and its outcome (for the CLI's summary)."""
-        job = self.get(realm, job_id)
+        job = self._job(realm, job_id)
         sheet = self._sheet(job)
         outcomes = self.jobs.outcomes(realm.id, job_id)
         return [(row.number, outcome) for row, outcome in zip(sheet.rows, outcomes, strict=True)]
@@ -258,7 +283,7 @@ class Jobs:
         except SpreadsheetInvalid as error:
             log.info("job failed: the file cannot be processed", extra={"job_id": job_id})
             self.jobs.finish(realm.id, job_id, JobStatus.FAILED, self.clock.now(), str(error.detail))
-            return self.get(realm, job_id)
+            return self._job(realm, job_id)
         rows = sheet.rows
         self.jobs.mark_running(realm.id, job_id, len(rows), self.clock.now())
         early = duplicates_in_file(rows, DUPLICATE_KEYS[job.kind])
@@ -270,15 +295,15 @@ class Jobs:
                 continue
             if worked and self.timer() - started > (slice_seconds or self.slice_seconds):
                 self.tasks.enqueue(Task(RUN, {"realm": realm.id, "job_id": job_id}))
-                return self.get(realm, job_id)
+                return self._job(realm, job_id)
             first = index * CHUNK_ROWS
             outcomes = handle(realm, job, rows[first : first + CHUNK_ROWS], first, early)
             self.jobs.save_chunk(realm.id, job_id, index, outcomes, self.clock.now())
             worked = True
             if progress is not None:
-                progress(self.get(realm, job_id))
+                progress(self._job(realm, job_id))
         self._finish(job, sheet, self.jobs.outcomes(realm.id, job_id))
-        return self.get(realm, job_id)
+        return self._job(realm, job_id)
 
     def _finish(self, job: Job, sheet: Sheet, outcomes: list[RowOutcome]) -> None:
         report = report_xlsx(sheet, [(str(outcome.status), outcome.reason) for outcome in outcomes])

@@ -198,6 +198,7 @@ def assemble(ports: Ports, links: Links) -> Flows:
             registrar=registrar, accounts=accounts, audit=ports.audit, tasks=ports.tasks, clock=clock
         ),
         renewal=Renewal(accounts=accounts, clock=clock),
+        audit=ports.audit,
     )
     eulogin_signin = EuLoginSignIn(
         flows=ports.flows, provider=ports.eulogin, accounts=accounts, clock=clock, secrets=secrets

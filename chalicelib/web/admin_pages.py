@@ -8,7 +8,7 @@ import hmac
 from chalice import Blueprint, Response
 
 from chalicelib.domain.accounts import AFFILIATIONS
-from chalicelib.domain.jobs import JobKind
+from chalicelib.domain.jobs import JobKind, Reader
 from chalicelib.errors import FlowError, Forbidden, NotFound, Unauthorized
 from chalicelib.flows.jobs import MAX_DIRECT_BYTES
 from chalicelib.flows.sessions import Principal
@@ -90,5 +90,5 @@ def job_page(ctx: Ctx, job_id: str) -> Response:
     staff = _staff(ctx)
     if isinstance(staff, Response):
         return staff
-    job = ctx.flows.jobs.get(ctx.realm, job_id)
+    job = ctx.flows.jobs.get(ctx.realm, job_id, reader=Reader(staff.account_id, staff.roles))
     return form_page(ctx, "job.html", job=job, status_url=f"/api/v1/realms/{ctx.realm.id}/admin/jobs/{job.job_id}")

@@ -12,7 +12,7 @@ import re
 from chalice import Blueprint
 
 from chalicelib.domain.accounts import AFFILIATIONS
-from chalicelib.domain.jobs import XLSX, Job, JobKind, JobStatus
+from chalicelib.domain.jobs import XLSX, Job, JobKind, JobStatus, Reader
 from chalicelib.errors import InvalidInput
 from chalicelib.web.admin import require_role
 from chalicelib.web.endpoints import Ctx, Reply, api
@@ -122,8 +122,8 @@ def submit_renewal(ctx: Ctx) -> Reply:
     auth=True,
 )
 def start_job(ctx: Ctx, job_id: str) -> Reply:
-    require_role(ctx, *ROLES)
-    return Reply(status=202, body=_output(ctx, ctx.flows.jobs.start(ctx.realm, job_id)))
+    reader = _reader(ctx)
+    return Reply(status=202, body=_output(ctx, ctx.flows.jobs.start(ctx.realm, job_id, reader=reader)))
 
 
 @api(
@@ -136,8 +136,8 @@ def start_job(ctx: Ctx, job_id: str) -> Reply:
     auth=True,
 )
 def job_status(ctx: Ctx, job_id: str) -> Reply:
-    require_role(ctx, *ROLES)
-    return Reply(body=_output(ctx, ctx.flows.jobs.get(ctx.realm, job_id)))
+    reader = _reader(ctx)
+    return Reply(body=_output(ctx, ctx.flows.jobs.get(ctx.realm, job_id, reader=reader)))
 
 
 @api(
@@ -153,15 +153,22 @@ def job_status(ctx: Ctx, job_id: str) -> Reply:
     query={"format": "csv: the report as CSV (for links, which cannot set Accept)"},
 )
 def job_report(ctx: Ctx, job_id: str) -> Reply:
-    require_role(ctx, *ROLES)
+    reader = _reader(ctx)
     as_csv = "text/csv" in (ctx.request.headers.get("accept") or "") or ctx.query("format") == "csv"
-    data = ctx.flows.jobs.report(ctx.realm, job_id, as_csv=as_csv)
+    data = ctx.flows.jobs.report(ctx.realm, job_id, reader=reader, as_csv=as_csv)
     extension, media = ("csv", "text/csv; charset=utf-8") if as_csv else ("xlsx", XLSX)
     return Reply(
         raw=data.decode("utf-8") if as_csv else data,
         content_type=media,
         headers={"Content-Disposition": f'attachment; filename="report-{job_id}.{extension}"'},
     )
+
+
+def _reader(ctx: Ctx) -> Reader:
+    """The caller as a job reader: a registrar role is needed to ask at all, and then
+    only the job's creator and the realm's admins see it (``Reader``)."""
+    principal = require_role(ctx, *ROLES)
+    return Reader(principal.account_id, principal.roles)
 
 
 def _template(kind: JobKind) -> Reply:

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from chalicelib.domain.accounts import AccountStatus, UniqueKind
-from chalicelib.domain.jobs import Job, JobKind, JobStatus
+from chalicelib.domain.audit import origin
+from chalicelib.domain.jobs import Job, JobKind, JobStatus, Reader
 from chalicelib.domain.registry import RegistryStatus
 from chalicelib.errors import NotFound, PayloadTooLarge, SpreadsheetInvalid
 from chalicelib.flows import jobs as jobs_module
@@ -28,6 +29,7 @@ from tests.support.sheets import (
 )
 
 SECRETARIAT = "secretariat-1"
+CREATOR = Reader(SECRETARIAT, ("secretariat",))
 
 
 @pytest.fixture
@@ -39,11 +41,11 @@ def _provision(kit: Kit, records: list[dict[str, Any]], **options: Any) -> Job:
     job = kit.flows.jobs.submit(
         kit.realm, JobKind.PROVISIONING, provisioning_xlsx(records), actor=SECRETARIAT, **options
     )
-    return kit.flows.jobs.get(kit.realm, job.job_id)
+    return kit.flows.jobs.get(kit.realm, job.job_id, reader=CREATOR)
 
 
 def _report(kit: Kit, job: Job) -> list[dict[str, Any]]:
-    return read_report(kit.flows.jobs.report(kit.realm, job.job_id))
+    return read_report(kit.flows.jobs.report(kit.realm, job.job_id, reader=CREATOR))
 
 
 def _outcomes(kit: Kit, job: Job) -> list[tuple[str, str]]:
@@ -260,7 +262,7 @@ def test_a_crash_mid_job_resumes_without_double_work(ntua: Kit, monkeypatch: pyt
     ntua.tasks.enqueue(task)
 
     # Then it completes with every row created once, counted once, audited once
-    job = ntua.flows.jobs.get(ntua.realm, job.job_id)
+    job = ntua.flows.jobs.get(ntua.realm, job.job_id, reader=CREATOR)
     assert job.status is JobStatus.COMPLETED
     assert (job.progress.processed, job.progress.accepted) == (8, 8)
     assert [status for status, _ in _outcomes(ntua, job)] == ["created"] * 8
@@ -289,7 +291,7 @@ def test_a_long_job_runs_in_slices_queued_one_after_another(ntua: Kit, monkeypat
         jobs.run_task(queued.pop(0))
 
     # Then each slice processed two chunks and queued the rest, and the job completed
-    job = jobs.get(ntua.realm, job.job_id)
+    job = jobs.get(ntua.realm, job.job_id, reader=CREATOR)
     assert job.status is JobStatus.COMPLETED and job.progress.accepted == 7
     assert runs == 2
 
@@ -311,11 +313,11 @@ def test_a_long_job_runs_in_slices_queued_one_after_another(ntua: Kit, monkeypat
 def test_a_file_that_cannot_be_read_fails_the_job_and_writes_nothing(ntua: Kit, data: bytes, reason: str) -> None:
     job = ntua.flows.jobs.submit(ntua.realm, JobKind.PROVISIONING, data, actor=SECRETARIAT)
 
-    job = ntua.flows.jobs.get(ntua.realm, job.job_id)
+    job = ntua.flows.jobs.get(ntua.realm, job.job_id, reader=CREATOR)
     assert (job.status is JobStatus.FAILED and reason in job.reason.lower()) or reason in job.reason
     assert ntua.store.accounts == {}
     with pytest.raises(SpreadsheetInvalid):
-        ntua.flows.jobs.report(ntua.realm, job.job_id)
+        ntua.flows.jobs.report(ntua.realm, job.job_id, reader=CREATOR)
 
 
 def test_a_file_beyond_the_direct_limit_must_use_a_presigned_upload(ntua: Kit) -> None:
@@ -330,11 +332,11 @@ def test_a_presigned_job_starts_only_once_its_file_is_there(ntua: Kit) -> None:
     job, url = jobs.prepare_upload(ntua.realm, JobKind.PROVISIONING, actor=SECRETARIAT)
     assert job.input_key in url and job.awaiting_upload
     with pytest.raises(NotFound):
-        jobs.start(ntua.realm, job.job_id)
+        jobs.start(ntua.realm, job.job_id, reader=CREATOR)
 
     jobs.files.put(job.input_key, provisioning_xlsx([student(0, "big")]), "application/octet-stream")
-    started = jobs.start(ntua.realm, job.job_id)
-    again = jobs.start(ntua.realm, job.job_id)
+    started = jobs.start(ntua.realm, job.job_id, reader=CREATOR)
+    again = jobs.start(ntua.realm, job.job_id, reader=CREATOR)
 
     assert started.status is JobStatus.COMPLETED and again.progress.processed == 1
     assert [task.kind for task in ntua.tasks.done].count(jobs_module.RUN) == 1
@@ -344,7 +346,7 @@ def test_jobs_of_another_realm_are_not_found() -> None:
     kit = build_flows("ntua")
     job = _provision(kit, [student(0, "realm")])
     with pytest.raises(NotFound):
-        kit.flows.jobs.get(build_flows("eiep").realm, job.job_id)
+        kit.flows.jobs.get(build_flows("eiep").realm, job.job_id, reader=CREATOR)
     with pytest.raises(NotFound):
         kit.flows.jobs.submit(build_flows("eiep").realm, JobKind.PROVISIONING, b"x", actor=SECRETARIAT)
 
@@ -379,7 +381,7 @@ def test_renewal_moves_expiry_within_two_years_and_reports_every_other_row(ntua:
 
     job = ntua.flows.jobs.submit(ntua.realm, JobKind.RENEWAL, sheet, actor=SECRETARIAT)
 
-    outcomes = _outcomes(ntua, ntua.flows.jobs.get(ntua.realm, job.job_id))
+    outcomes = _outcomes(ntua, ntua.flows.jobs.get(ntua.realm, job.job_id, reader=CREATOR))
     assert outcomes[0][0] == "renewed"
     assert outcomes[1][0] == "rejected" and "at most two years" in outcomes[1][1]
     assert outcomes[2][0] == "rejected" and "in the future" in outcomes[2][1]
@@ -393,13 +395,13 @@ def test_renewal_moves_expiry_within_two_years_and_reports_every_other_row(ntua:
     assert "account_renewed" in [e.action for e in ntua.flows.registrar.audit.entries("ntua", renewed.account_id)]
 
     again = ntua.flows.jobs.submit(ntua.realm, JobKind.RENEWAL, sheet, actor=SECRETARIAT)
-    assert _outcomes(ntua, ntua.flows.jobs.get(ntua.realm, again.job_id))[0][0] == "already applied"
+    assert _outcomes(ntua, ntua.flows.jobs.get(ntua.realm, again.job_id, reader=CREATOR))[0][0] == "already applied"
 
 
 def test_the_csv_report_neutralises_formula_like_cells(ntua: Kit) -> None:
     job = _provision(ntua, [student(0, "csv", address="@SUM(A1:A9)", mobile="+306912345678", area="-2+3")])
 
-    text = ntua.flows.jobs.report(ntua.realm, job.job_id, as_csv=True).decode("utf-8-sig")
+    text = ntua.flows.jobs.report(ntua.realm, job.job_id, reader=CREATOR, as_csv=True).decode("utf-8-sig")
 
     assert "'@SUM(A1:A9)" in text and "'+306912345678" in text and "'-2+3" in text
     assert text.splitlines()[0].endswith("status,reason")
@@ -421,3 +423,29 @@ def test_a_welcome_mail_that_fails_is_retried_and_the_account_stays(ntua: Kit) -
     assert _setup_mails(ntua) == []
     ntua.tasks.enqueue(task)
     assert _setup_mails(ntua) == [record["external_email"]]
+
+
+# --- who reads a job -------------------------------------------------------------------------
+
+
+def test_only_the_creator_and_realm_admins_read_a_job_and_each_report_download_is_audited(ntua: Kit) -> None:
+    # Given a job a secretariat member ran
+    job = _provision(ntua, [student(0, "reader")])
+    other = Reader("secretariat-2", ("secretariat",))
+    admin = Reader("admin-1", ("admin",))
+
+    # Then another secretariat member is told there is no such job, its report or its start
+    for attempt in (
+        lambda: ntua.flows.jobs.get(ntua.realm, job.job_id, reader=other),
+        lambda: ntua.flows.jobs.report(ntua.realm, job.job_id, reader=other),
+        lambda: ntua.flows.jobs.start(ntua.realm, job.job_id, reader=other),
+    ):
+        with pytest.raises(NotFound):
+            attempt()
+    # and the admin reads it, the download audited in the admin's trail with the address
+    assert ntua.flows.jobs.get(ntua.realm, job.job_id, reader=admin) == job
+    with origin("203.0.113.7"):  # the request's client address, as the web layer states it
+        ntua.flows.jobs.report(ntua.realm, job.job_id, reader=admin, as_csv=True)
+    [entry] = [e for e in ntua.store.audit if e.action == jobs_module.REPORT_DOWNLOADED]
+    assert (entry.account_id, entry.actor, entry.address) == ("admin-1", "admin-1", "203.0.113.7")
+    assert entry.details == {"job_id": job.job_id, "format": "csv", "created_by": SECRETARIAT, "rows": "1"}

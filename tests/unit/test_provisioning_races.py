@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 import pytest
 
 from chalicelib.domain.accounts import UniqueKind
-from chalicelib.domain.jobs import JobKind
+from chalicelib.domain.jobs import JobKind, Reader
 from tests.fakes import Kit, build_flows
 from tests.support.sheets import provisioning_xlsx, read_report, student
 
@@ -46,7 +46,8 @@ def _first_read_sees(kit: Kit, monkeypatch: pytest.MonkeyPatch, view: Callable[[
 def _provision(kit: Kit, records: list[dict[str, object]]) -> list[tuple[str, str]]:
     jobs = kit.flows.jobs
     job = jobs.submit(kit.realm, JobKind.PROVISIONING, provisioning_xlsx(records), actor="secretariat-1")
-    return [(row["status"], row["reason"]) for row in read_report(jobs.report(kit.realm, job.job_id))]
+    report = jobs.report(kit.realm, job.job_id, reader=Reader("secretariat-1"))
+    return [(row["status"], row["reason"]) for row in read_report(report)]
 
 
 @pytest.mark.parametrize(
