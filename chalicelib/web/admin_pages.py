@@ -3,8 +3,6 @@ download the report. The same jobs as the API's; roles are checked here."""
 
 from __future__ import annotations
 
-import hmac
-
 from chalice import Blueprint, Response
 
 from chalicelib.domain.accounts import AFFILIATIONS
@@ -55,9 +53,7 @@ def upload(ctx: Ctx) -> Response:
     try:
         fields = read_multipart(ctx.request, max_bytes=MAX_DIRECT_BYTES + 64 * 1024)
         values = {key: value for key, value in fields.items() if isinstance(value, str) and key != csrf.FIELD}
-        cookie = ctx.cookie(csrf.COOKIE) or ""
-        if not cookie or not hmac.compare_digest(cookie, str(fields.get(csrf.FIELD) or "")):
-            raise InputProblem("forbidden", "The form has expired; reload the page and try again.")
+        csrf.check_token(ctx.request, fields.get(csrf.FIELD))  # a multipart body: the page reads it
         sheet = fields.get("file")
         if not isinstance(sheet, UploadedFile) or not sheet.data:
             raise InputProblem("invalid_input", None, errors={"file": ["choose the .xlsx file"]})

@@ -193,8 +193,7 @@ def api(
             request = blueprint.current_request
             try:
                 realm = get_realm(params.pop("realm")) if "realm" in params else None
-                if body is not None:
-                    csrf.check(request)
+                csrf.check(request)  # every state-changing method, with a body or without
                 raw = bool(raw_types) and media_type(request.headers) in raw_types
                 model = alternatives.get(realm.identity_source, body) if realm is not None else body
                 parsed = parse_body(request, model) if model is not None and not raw else None
@@ -382,8 +381,7 @@ def page(
             request = blueprint.current_request
             try:
                 realm = get_realm(params.pop("realm")) if "realm" in params else None
-                if form:
-                    csrf.check(request)
+                csrf.check(request)  # a no-op for GET
                 ctx = Ctx(request=request, realm_config=realm)
                 with origin(ctx.client_ip):
                     return handler(ctx, **params)

@@ -20,9 +20,9 @@ def _sign_in(browser: Browser, role: str = "secretariat") -> None:
     email = unique_email("page")
     username = "page" + email.split(".")[1].split("@")[0]
     account_in("ntua", username=username, email=email, password=PASSPHRASE, roles=(role,))
-    answer = browser.post(
-        "/api/v1/realms/ntua/sessions", form={"username": username, "password": PASSPHRASE}, html=True
-    )
+    browser.get("/realms/ntua/login", html=True)  # the login page sets the CSRF cookie its form's token matches
+    form = {"csrf_token": browser.jar["mitroo_csrf"], "username": username, "password": PASSPHRASE}
+    answer = browser.post("/api/v1/realms/ntua/sessions", form=form, html=True)
     assert answer.status == 303, answer.text
 
 
