@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import urlsplit
 
-from chalicelib.domain.accounts import AFFILIATIONS, Account, AccountStatus, UniqueKind
+from chalicelib.domain.accounts import AFFILIATIONS, Account, AccountStatus
 from chalicelib.domain.audit import OPERATOR, audit, origin
 from chalicelib.domain.emails import valid_email
 from chalicelib.errors import DuplicateValue, FlowError, InvalidEmail, InvalidInput
@@ -393,7 +393,9 @@ def grant_role(args: argparse.Namespace, console: Console) -> int:
     from chalicelib.container import services
 
     ports = services().ports
-    account = ports.accounts.find_by_unique(realm.id, UniqueKind.USERNAME, args.subject.strip().casefold())
+    from chalicelib.flows.eulogin_signin import find_by_subject
+
+    account = find_by_subject(ports.accounts, realm.id, args.subject.strip())
     if account is None:
         console.err(f"error: no account of EU Login subject {args.subject} in {realm.id} (register first)")
         return EXIT_REFUSED

@@ -62,6 +62,15 @@ class Account:
     expires_on: date | None = None
     """The last day the account may be used; the daily sweep expires it after that."""
     extra: dict[str, str] = field(default_factory=dict)
+    subject: str | None = None
+    """The EU Login ``sub`` of an account that signs in through EU Login (its username too).
+
+    OIDC subjects are case-sensitive strings: ``ABC`` and ``abc`` are two people. Such an
+    account is guarded by its exact subject (``UniqueKind.SUBJECT``), which also carries
+    its login record; it has no casefolded username guard. Accounts stored before this
+    field existed have ``subject`` None and their username guard casefolded, as every
+    other username: :func:`chalicelib.flows.eulogin_signin.find_by_subject` still finds
+    them, for their exact subject only."""
 
     def is_past_expiry(self, today: date) -> bool:
         return self.expires_on is not None and self.expires_on < today
@@ -79,10 +88,18 @@ class Account:
 
     def unique_values(self) -> dict[UniqueKind, str]:
         """The values the repository must guard, normalised for comparison."""
-        values = {UniqueKind.EMAIL: normalise_email(self.email), UniqueKind.USERNAME: self.username.casefold()}
+        values = {UniqueKind.EMAIL: normalise_email(self.email), self.login_key[0]: self.login_key[1]}
         if self.identity is not None and self.identity.afm:
             values[UniqueKind.AFM] = self.identity.afm
         return values
+
+    @property
+    def login_key(self) -> tuple[UniqueKind, str]:
+        """The guard that carries this account's login record: the casefolded username
+        (names people type), or the exact EU Login subject (see :attr:`subject`)."""
+        if self.subject is not None:
+            return UniqueKind.SUBJECT, self.subject
+        return UniqueKind.USERNAME, self.username.casefold()
 
 
 @dataclass(frozen=True)

@@ -5,14 +5,15 @@ browser by a cookie); with it the PKCE ``code_verifier`` and the ``nonce``, whic
 leave the server except as the S256 challenge and inside the authorize URL. A validated
 ID token becomes an :class:`IdentityFlow` whose intent says what comes next: ``login``
 for a ``sub`` that has an account, ``register`` otherwise. Accounts are keyed on ``sub``
-alone; the e-mail is used only to offer a legacy migration.
+alone, compared exactly (OIDC subjects are case-sensitive: :func:`find_by_subject`); the
+e-mail is used only to offer a legacy migration.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chalicelib.domain.accounts import UniqueKind
+from chalicelib.domain.accounts import Account, UniqueKind
 from chalicelib.domain.flows import IdentityFlow, Intent
 from chalicelib.domain.secrets import fingerprint
 from chalicelib.errors import IdentityProviderError, InvalidInput
@@ -22,6 +23,24 @@ from chalicelib.ports import AccountRepository, Clock, EuLoginProvider, FlowRepo
 from chalicelib.realms import RealmConfig
 
 PROVIDER = "eulogin"
+
+
+def find_by_subject(accounts: AccountRepository, realm: str, subject: str) -> Account | None:
+    """The account of the EU Login user ``subject``, compared exactly.
+
+    Accounts hold a guard of their exact subject. Accounts stored before subjects were
+    compared exactly hold a casefolded username guard instead (and no ``subject``): one
+    found that way is theirs only if its username — the subject it registered with, as
+    EU Login sent it — equals ``subject`` exactly, and it has no password (a pupil's
+    account, whose username anyone could spell as a ``sub``, never signs in this way).
+    """
+    found = accounts.find_by_unique(realm, UniqueKind.SUBJECT, subject)
+    if found is not None:
+        return found
+    older = accounts.find_by_unique(realm, UniqueKind.USERNAME, subject.casefold())
+    if older is not None and older.subject is None and older.password_hash is None and older.username == subject:
+        return older
+    return None
 
 
 @dataclass(frozen=True)
@@ -90,7 +109,7 @@ class EuLoginSignIn:
         identity = self.provider.fetch_identity(
             code=code, code_verifier=stored.params["code_verifier"], nonce=stored.params["nonce"]
         )
-        known = self.accounts.find_by_unique(realm.id, UniqueKind.USERNAME, identity.subject.casefold())
+        known = find_by_subject(self.accounts, realm.id, identity.subject)
         intent = Intent.LOGIN if known is not None else Intent.REGISTER
         flow_id = self.secrets.token()
         self.flows.save_flow(

@@ -375,6 +375,36 @@ class AccountRepositoryContract:
         assert all(isinstance(o, FlowAlreadyUsed) for o in outcomes if o is not None), outcomes
         assert sum(self.repo.get(REALM, c.account_id) is not None for c in candidates) == 1
 
+    # --- EU Login accounts: guarded by their exact subject ------------------------------
+
+    def test_an_eulogin_account_is_guarded_by_its_exact_subject(self) -> None:
+        subject = "Nx" + unique()[:8] + "Q"
+        member = account(identity=None, password_hash=None, username=subject, subject=subject)
+        self.repo.create(member, audit=AUDIT)
+        found = self.repo.find_by_unique(REALM, UniqueKind.SUBJECT, subject)
+        assert found is not None and found.account_id == member.account_id and found.subject == subject
+        assert self.repo.find_by_unique(REALM, UniqueKind.SUBJECT, subject.lower()) is None
+        assert self.repo.find_by_unique(REALM, UniqueKind.USERNAME, subject.casefold()) is None
+        # another person whose subject differs only in case has an account of their own
+        other = account(identity=None, password_hash=None, username=subject.lower(), subject=subject.lower())
+        self.repo.create(other, audit=AUDIT)
+        with pytest.raises(DuplicateValue) as again:
+            self.repo.create(account(identity=None, password_hash=None, username=subject, subject=subject), audit=AUDIT)
+        assert again.value.kind == "subject"
+
+    def test_roles_and_status_reach_an_eulogin_account_and_its_login_record(self) -> None:
+        subject = "Rs" + unique()[:8]
+        member = account(
+            identity=None, password_hash=None, username=subject, subject=subject, status=AccountStatus.ACTIVE
+        )
+        self.repo.create(member, audit=AUDIT)
+        self.repo.grant_roles(REALM, member.account_id, ("nso",), {"nso_country": "GR"}, NOW, audit=AUDIT)
+        assert self.repo.set_status(
+            REALM, member.account_id, AccountStatus.DISABLED, expected=AccountStatus.ACTIVE, now=NOW, audit=AUDIT
+        )
+        stored = self.repo.get(REALM, member.account_id)
+        assert stored is not None and stored.roles == ("nso",) and stored.status is AccountStatus.DISABLED
+
     # --- the registry-number guard (one undergraduate account per number) ----------------
 
     def _undergraduate(self, number: str, **changes: Any) -> Account:

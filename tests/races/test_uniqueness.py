@@ -172,7 +172,7 @@ def test_fifty_eulogin_registrations_of_one_sub_make_one_account(cluster: Cluste
     accounts = cluster.items("account", realm="esep", username=sub)
     assert [item["account_id"] for item in accounts] == [account_id]
     assert [item["account_id"] for item in cluster.items("esep_member", subject=sub)] == [account_id]
-    assert cluster.guard("esep", "username", sub)["account_id"] == account_id  # type: ignore[index]
+    assert cluster.guard("esep", "subject", sub)["account_id"] == account_id  # type: ignore[index]
     assert [e for i, e in enumerate(emails) if i != winner and cluster.guard("esep", "email", e)] == []
 
 

@@ -164,7 +164,7 @@ class DynamoAccountRepository:
             guard = self._m.Guard(_guard_pk(account.realm, kind, value), "UNIQUE")
             guard.account_id = account.account_id
             guard.unique_kind = str(kind)
-            if kind is UniqueKind.USERNAME:
+            if (kind, value) == account.login_key:  # the login record
                 guard.password_hash = account.password_hash
                 guard.status = str(account.status)
                 guard.roles = list(account.roles)
@@ -553,16 +553,20 @@ class DynamoAccountRepository:
         """Update the account and its login record together, or neither (and write the
         items of ``puts`` in the same transaction).
 
-        Without ``username`` the account is read first to find its login record. A wrong
-        ``username`` changes nothing: the login record's condition names the account.
+        Without ``username`` the account is read first to find its login record (the
+        username's guard, or an EU Login account's subject guard). A wrong ``username``
+        changes nothing: the login record's condition names the account.
 
         Raises ``DoesNotExist`` for an unknown account and ``TransactWriteError`` when
         ``condition`` (on the account) does not hold.
         """
         m = self._m
-        if username is None:
-            username = m.Account.get(account_pk(realm, account_id), "PROFILE", consistent_read=True).username
-        login = m.Guard(_guard_pk(realm, UniqueKind.USERNAME, username.casefold()), "UNIQUE")
+        if username is not None:
+            kind, value = UniqueKind.USERNAME, username.casefold()
+        else:
+            stored = self._from_item(m.Account.get(account_pk(realm, account_id), "PROFILE", consistent_read=True))
+            kind, value = stored.login_key
+        login = m.Guard(_guard_pk(realm, kind, value), "UNIQUE")
         account = m.Account(account_pk(realm, account_id), "PROFILE")
 
         def build(transaction: TransactWrite) -> None:

@@ -169,6 +169,7 @@ def bind_models(binding: TableBinding) -> BoundModels:
         expires_on = UnicodeAttribute(null=True)  # ISO date
         expiry_warnings = ListAttribute(of=UnicodeAttribute, null=True)
         extra = MapAttribute(default=dict)  # type: ignore[var-annotated]
+        subject = UnicodeAttribute(null=True)  # EU Login sub, exact case (absent on older esep accounts)
         # GSI1 (sparse): accounts by expiry day, so the daily sweep never scans the table.
         gsi1pk = UnicodeAttribute(null=True, attr_name="GSI1PK")
         gsi1sk = UnicodeAttribute(null=True, attr_name="GSI1SK")

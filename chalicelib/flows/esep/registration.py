@@ -121,6 +121,7 @@ class EsepRegistration:
             account_id=account_id,
             realm=realm.id,
             username=identity.subject,
+            subject=identity.subject,  # guarded exactly: OIDC subjects are case-sensitive
             email=identity.email,
             status=AccountStatus.ACTIVE,
             created_at=now,
