@@ -30,6 +30,22 @@ def _traced(handler: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
     return invoke
 
 
+HSTS = "max-age=31536000; includeSubDomains"
+"""A year, for this host and its subdomains (none of which serves plain http); no
+``preload``: that list is a commitment the operator of the domain makes, not the app."""
+
+
+def _transport_security(response: Response) -> Response:
+    """Over https (``MITROO_PUBLIC_URL``), every answer pins https: pages, API answers,
+    redirects and problems alike. Over http (a local run) none does: a browser would
+    then refuse the dev server on that host for a year."""
+    from chalicelib.settings import get_settings
+
+    if get_settings().public_url.startswith("https://"):
+        response.headers = {**(response.headers or {}), "Strict-Transport-Security": HSTS}
+    return response
+
+
 _CHALICE_ERRORS = {405: "method_not_allowed", 415: "unsupported_media_type"}
 
 
@@ -57,7 +73,7 @@ def register_middleware(app: Chalice) -> None:
         request_id = (event.context or {}).get("requestId")
         logger.append_keys(route=route, method=event.method, realm=realm, request_id=request_id)
         try:
-            response = _as_problem(get_response(event))
+            response = _transport_security(_as_problem(get_response(event)))
             logger.info("request handled", extra={"status": response.status_code})
             return response
         finally:
