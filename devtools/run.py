@@ -121,7 +121,7 @@ def _serve(port: int) -> None:
     stop = threading.Event()
     worker = threading.Thread(target=_pump_tasks, args=(config.chalice_app, stop), name="tasks", daemon=True)
     worker.start()
-    print(f"Mitroo on http://127.0.0.1:{port}/realms/eiep  (mail: /_dev/mailbox)  Ctrl-C stops", flush=True)
+    print(f"Mitroo on http://127.0.0.1:{port}/  (mail: /_dev/mailbox)  Ctrl-C stops", flush=True)
     try:
         server.serve_forever()
     finally:

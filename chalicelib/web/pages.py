@@ -13,6 +13,7 @@ from chalice import Blueprint, Response
 
 from chalicelib.domain.tokens import Purpose
 from chalicelib.errors import FlowUsed, NotFound, Unauthorized
+from chalicelib.realms import all_realms
 from chalicelib.web import csrf
 from chalicelib.web.binding import browser_binding
 from chalicelib.web.cookies import expire_cookie
@@ -46,6 +47,13 @@ def form_page(ctx: Ctx, template: str, **context: Any) -> Response:
         problem={"code": state.code, "detail": state.detail, "violations": state.violations} if state else None,
         **context,
     )
+
+
+@page(bp, "/")
+def realms(ctx: Ctx) -> Response:
+    """What a newcomer opening the service's address sees first (SPEC §1): every realm,
+    named in the page's language, with a link to its page."""
+    return render_page("realms.html", request=ctx.request, realms=list(all_realms().values()), home_url="/")
 
 
 @page(bp, "/realms/{realm}")

@@ -10,6 +10,7 @@ import pytest
 from tests.browser.conftest import Site
 
 PAGES = [
+    "/",
     "/realms/eiep",
     "/realms/eiep/login",
     "/realms/eiep/forgot-password",
@@ -88,3 +89,22 @@ def test_every_page_is_readable_labelled_and_served_safely(site: Site, page: Any
         assert page.evaluate(UNLABELLED_SCRIPT) == [], path
         assert page.get_by_role("heading", level=1).count() == 1, path
     assert errors == []
+
+
+@pytest.mark.parametrize("language", ["el", "en"])
+def test_the_address_make_run_prints_lists_the_realms_and_leads_to_each(site: Site, page: Any, language: str) -> None:
+    from chalicelib.realms import all_realms
+
+    # Given a newcomer opening the site's address
+    answer = page.goto(f"{site.url}/?lang={language}")
+    assert answer is not None and answer.status == 200
+
+    # Then every realm is a link named in the page's language
+    for realm_id, realm in all_realms().items():
+        link = page.get_by_role("link", name=getattr(realm.name, language), exact=True)
+        assert link.get_attribute("href") == f"/realms/{realm_id}"
+
+    # And following one opens that realm's page
+    page.get_by_role("link", name=getattr(all_realms()["ntua"].name, language), exact=True).click()
+    page.wait_for_url(f"{site.url}/realms/ntua")
+    assert page.get_by_role("heading", level=1).inner_text() == getattr(all_realms()["ntua"].name, language)
