@@ -14,6 +14,7 @@ Starts, in this one process and in this order:
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import threading
 from pathlib import Path
@@ -35,6 +36,22 @@ def _defaults() -> None:
     os.environ["MITROO_DEV_ROUTES"] = "1"
 
 
+def _stop_on_signals() -> None:
+    """Ctrl-C (SIGINT) and SIGTERM both end the run through the same clean-up.
+
+    A process started in the background by a non-interactive shell (``make run &`` in a
+    script, a CI step) inherits SIGINT *ignored*, and Python leaves an ignored SIGINT
+    ignored instead of raising KeyboardInterrupt: such a run kept serving after SIGINT.
+    SIGTERM's default ends the process without running the ``finally`` that stops what it
+    started. Both are set here, for every way the process may have been started."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, interrupt)
+
+
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
@@ -48,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         "as Lambda containers serve one API (the race tests run them so)",
     )
     args = parser.parse_args(argv)
+    _stop_on_signals()
     _defaults()
     from chalicelib.settings import Settings
     from devtools.emulator import Emulator, prepare
