@@ -67,13 +67,14 @@ class Realms:
             if realm == "eiep":
                 return self._password_sign_in("eiep", "fuzz@example.gr", EIEP_PASSWORD)
             if realm == "esep":
-                answer = self._post("esep", "sessions", {"flow": self._eulogin_flow()})
+                flow, browser = self._eulogin_flow()
+                answer = self._post("esep", "sessions", {"flow": flow}, browser)
                 return str(answer["access_token"])
             return None
 
     # -- over HTTP, as a client ---------------------------------------------------------
-    def _post(self, realm: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        answer = requests.post(
+    def _post(self, realm: str, path: str, body: dict[str, Any], browser: Any = requests) -> dict[str, Any]:
+        answer = browser.post(
             f"{self.site.url}/api/v1/realms/{realm}/{path}",
             json=body,
             headers={TEST_ADDRESS_HEADER: SIGN_IN_ADDRESS},
@@ -85,7 +86,7 @@ class Realms:
     def _password_sign_in(self, realm: str, username: str, password: str) -> str:
         return str(self._post(realm, "sessions", {"username": username, "password": password})["access_token"])
 
-    def _eulogin_flow(self) -> str:
+    def _eulogin_flow(self) -> tuple[str, Any]:
         """Start at Mitroo, pick the person at the EU Login stand-in, land back: the flow id."""
         browser = requests.Session()
         browser.headers[TEST_ADDRESS_HEADER] = SIGN_IN_ADDRESS
@@ -99,11 +100,12 @@ class Realms:
         assert picked.status_code in (302, 303), picked.text
         landed = browser.get(picked.headers["Location"], allow_redirects=False, timeout=30)
         assert landed.status_code == 303, landed.text
-        return dict(parse_qsl(urlsplit(landed.headers["Location"]).query))["flow"]
+        return dict(parse_qsl(urlsplit(landed.headers["Location"]).query))["flow"], browser
 
     def _eulogin_register(self) -> None:
-        body = {"flow": self._eulogin_flow(), "role": "other", "country": "GR", "organisation_ids": []}
-        self._post("esep", "registrations", body)
+        flow, browser = self._eulogin_flow()
+        body = {"flow": flow, "role": "other", "country": "GR", "organisation_ids": []}
+        self._post("esep", "registrations", body, browser)
 
 
 @pytest.fixture(scope="session")
