@@ -504,11 +504,21 @@ class EsepRepository(Protocol):
         """Organisations (not rejected) whose search text contains ``text``; by name."""
         ...
 
-    def create_project(self, project: Project) -> None: ...
+    def create_project(self, project: Project) -> None:
+        """Store a new project and file it under its owner and its partner."""
+        ...
 
     def get_project(self, project_id: str) -> Project | None: ...
 
-    def save_project(self, project: Project) -> None: ...
+    def save_project(self, project: Project, *, joined: Sequence[str] = ()) -> None:
+        """Write a changed project; file it under the accounts in ``joined`` (people who
+        just joined it) in the same transaction."""
+        ...
+
+    def projects_of(self, account_id: str) -> list[Project]:
+        """The projects filed under ``account_id`` (founded, invited to, added to), newest
+        first."""
+        ...
 
     def pending(self, country: str) -> tuple[list[Member], list[Organisation], list[Project]]:
         """What waits for the NSO of ``country``, oldest first."""

@@ -45,6 +45,8 @@ class FakeEsepRepository:
         self.members: dict[str, Member] = {}
         self.organisations: dict[str, Organisation] = {}
         self.projects: dict[str, Project] = {}
+        self.project_links: dict[str, set[str]] = {}
+        """account id → ids of the projects filed under it."""
         self.legacy: dict[str, LegacyMember] = {}
 
     # --- registration -------------------------------------------------------------------
@@ -141,14 +143,28 @@ class FakeEsepRepository:
     # --- projects -----------------------------------------------------------------------
 
     def create_project(self, project: Project) -> None:
-        self._put(self.projects, project.project_id, project, expected=None)
+        with self.store.lock:
+            self._put(self.projects, project.project_id, project, expected=None)
+            self._link(project.project_id, (project.owner_id, project.partner_id))
 
     def get_project(self, project_id: str) -> Project | None:
         with self.store.lock:
             return _copy(self.projects.get(project_id))
 
-    def save_project(self, project: Project) -> None:
-        self._put(self.projects, project.project_id, project, expected=project.version)
+    def save_project(self, project: Project, *, joined: Sequence[str] = ()) -> None:
+        with self.store.lock:
+            self._put(self.projects, project.project_id, project, expected=project.version)
+            self._link(project.project_id, joined)
+
+    def projects_of(self, account_id: str) -> list[Project]:
+        with self.store.lock:
+            ids = self.project_links.get(account_id, set())
+            found = [dataclasses.replace(self.projects[i]) for i in ids if i in self.projects]
+        return sorted(found, key=lambda p: (p.created_at, p.project_id), reverse=True)
+
+    def _link(self, project_id: str, account_ids: Sequence[str]) -> None:
+        for account_id in account_ids:
+            self.project_links.setdefault(account_id, set()).add(project_id)
 
     # --- the NSO's pending list ---------------------------------------------------------
 

@@ -281,6 +281,45 @@ class EsepRepositoryContract:
         assert self.repo.get_project(created.project_id) == created
         assert created.version == 2
 
+    def test_a_project_is_filed_under_its_owner_and_partner_and_members_who_join(self) -> None:
+        # Given a new project, and an older one of the same owner
+        older = project(created_at=NOW - timedelta(days=1))
+        newer = project(owner_id=older.owner_id)
+        self.repo.create_project(older)
+        self.repo.create_project(newer)
+
+        # Then the owner finds both, newest first, and each partner finds theirs
+        assert [p.project_id for p in self.repo.projects_of(older.owner_id)] == [newer.project_id, older.project_id]
+        assert [p.project_id for p in self.repo.projects_of(newer.partner_id)] == [newer.project_id]
+        assert self.repo.projects_of(unique()) == []
+
+        # When a teacher joins the newer project (the save that adds them files it under them)
+        colleague = unique()
+        newer.members = (newer.owner_id, colleague)
+        self.repo.save_project(newer, joined=(colleague,))
+        newer.title = "Renamed"
+        self.repo.save_project(newer)
+
+        # Then the colleague finds it, as it is now
+        found = self.repo.projects_of(colleague)
+        assert [(p.project_id, p.title) for p in found] == [(newer.project_id, "Renamed")]
+
+    def test_a_stale_save_files_nobody(self) -> None:
+        # Given a project and a stale copy of it
+        created = project()
+        self.repo.create_project(created)
+        stale = self.repo.get_project(created.project_id)
+        self.repo.save_project(created)
+        assert stale is not None
+
+        # When the stale copy is saved with a new member
+        newcomer = unique()
+        with pytest.raises(StaleRecord):
+            self.repo.save_project(stale, joined=(newcomer,))
+
+        # Then the newcomer has no project
+        assert self.repo.projects_of(newcomer) == []
+
     def test_unknown_records_read_as_none(self) -> None:
         assert self.repo.get_member(unique()) is None
         assert self.repo.get_organisation(unique()) is None

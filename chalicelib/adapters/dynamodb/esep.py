@@ -218,7 +218,8 @@ class DynamoEsepRepository:
     # --- projects -----------------------------------------------------------------------
 
     def create_project(self, project: Project) -> None:
-        self._write(self._project_item(project), expected=None, marker=self._marker(project))
+        links = self._links(project.project_id, (project.owner_id, project.partner_id))
+        self._write(self._project_item(project), expected=None, marker=self._marker(project), also=links)
         project.version += 1
 
     def get_project(self, project_id: str) -> Project | None:
@@ -228,9 +229,28 @@ class DynamoEsepRepository:
             return None
         return self._project(item)
 
-    def save_project(self, project: Project) -> None:
-        self._write(self._project_item(project), expected=project.version, marker=self._marker(project))
+    def save_project(self, project: Project, *, joined: Sequence[str] = ()) -> None:
+        links = self._links(project.project_id, joined)
+        self._write(self._project_item(project), expected=project.version, marker=self._marker(project), also=links)
         project.version += 1
+
+    def _links(self, project_id: str, account_ids: Sequence[str]) -> list[Any]:
+        """The items that file ``project_id`` under each of ``account_ids``."""
+        links = []
+        for account_id in dict.fromkeys(account_ids):
+            link = self._m.EsepProjectLinkItem(member_key(account_id)[0], f"PROJECT#{project_id}")
+            link.project_id = project_id
+            links.append(link)
+        return links
+
+    def projects_of(self, account_id: str) -> list[Project]:
+        m = self._m
+        links = m.EsepProjectLinkItem.query(
+            member_key(account_id)[0], m.Item.sk.startswith("PROJECT#"), page_size=PAGE_SIZE
+        )
+        keys = [project_key(link.project_id) for link in links]
+        projects = [self._project(item) for item in self._batch_get(m.EsepProjectItem, keys)]
+        return sorted(projects, key=lambda project: (project.created_at, project.project_id), reverse=True)
 
     # --- the NSO's pending list ---------------------------------------------------------
 
@@ -294,10 +314,11 @@ class DynamoEsepRepository:
     def _write(self, item: Any, *, expected: int | None, marker: Any | None, also: Sequence[Any] = ()) -> None:
         """Put ``item`` if the stored version is ``expected`` (None: if nothing is stored)
         and put or delete its pending marker (and put the items of ``also``: an audit
-        entry), in one transaction; else StaleRecord.
+        entry, a project's links to its people), in one transaction; else StaleRecord.
 
-        ``item`` already holds ``expected + 1``. The marker writes are unconditional, so
-        the record's condition is the only one that can fail.
+        ``item`` already holds ``expected + 1``. The marker and ``also`` writes are
+        unconditional (a link put twice is the same link), so the record's condition is
+        the only one that can fail.
         """
         m = self._m
         condition = m.Item.pk.does_not_exist() if expected is None else type(item).version == expected

@@ -30,6 +30,7 @@ ESEP member            ``ACCOUNT#esep#<account_id>`` ``MEMBER``  (GSI1 if search
 ESEP organisation      ``ORG#<organisation_id>``    ``ORG``  (GSI1 unless rejected: ``ORGS#<country>``)
 ESEP project           ``PROJECT#<project_id>``     ``PROJECT``
 ESEP pending marker    the record's PK              ``PENDING``  (GSI1: ``PENDING#<country>``)
+ESEP project link      ``ACCOUNT#esep#<account_id>`` ``PROJECT#<project_id>``
 ESEP legacy member     ``LEGACY#esep#h(e-mail)``    ``LEGACY``
 ESEP countries seen    ``ESEP#COUNTRIES``           ``COUNTRIES``
 =====================  ===========================  ===================
@@ -45,7 +46,10 @@ country. A pending marker (GSI1SK ``<created_at, UTC, fixed width>#<KIND>#<id>``
 first) exists exactly while its record waits for the national support organisation
 (members ``registered``, organisations that ``awaits_nso``, projects ``accepted``); it
 sits at a fixed key next to its record, so the write that changes the record puts or
-deletes it in the same transaction without reading the old state first.
+deletes it in the same transaction without reading the old state first. A project link
+sits in the partition of each person of a project (owner, invited partner, members
+added later), written in the transaction that puts them in the project, so "my
+projects" and "my invitations" are one Query of the person's partition, never a scan.
 
 Every short-lived item carries ``purge_at`` (DynamoDB TTL); code still checks its own
 ``expires_at`` because TTL deletion runs late and emulators never run it.
@@ -116,6 +120,7 @@ class BoundModels:
     EsepOrganisationItem: Any
     EsepProjectItem: Any
     EsepPendingItem: Any
+    EsepProjectLinkItem: Any
     EsepLegacyItem: Any
     EsepCountriesItem: Any
 
@@ -408,6 +413,11 @@ def bind_models(binding: TableBinding) -> BoundModels:
         gsi1sk = UnicodeAttribute(attr_name="GSI1SK")
         by_gsi1 = ByGsi1()
 
+    class EsepProjectLinkItem(Item, discriminator="esep_project_link"):
+        """Files a project under one of its people (their account's partition)."""
+
+        project_id = UnicodeAttribute()
+
     class EsepLegacyItem(Item, discriminator="esep_legacy"):
         """An account of the old eTwinning platform, keyed by the hash of its e-mail."""
 
@@ -454,6 +464,7 @@ def bind_models(binding: TableBinding) -> BoundModels:
         EsepOrganisationItem=EsepOrganisationItem,
         EsepProjectItem=EsepProjectItem,
         EsepPendingItem=EsepPendingItem,
+        EsepProjectLinkItem=EsepProjectLinkItem,
         EsepLegacyItem=EsepLegacyItem,
         EsepCountriesItem=EsepCountriesItem,
     )

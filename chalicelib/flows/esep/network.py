@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from chalicelib.domain.esep import Member, Organisation, OrganisationStatus, search_key
 from chalicelib.errors import Forbidden, InvalidInput, NotFound, StaleRecord
-from chalicelib.flows.esep.rules import clean_country, clean_list
+from chalicelib.flows.esep.rules import clean_country, clean_list, failed_rules
 from chalicelib.ports import Clock, EsepRepository, SecretSource
 
 log = logging.getLogger(__name__)
@@ -73,6 +73,45 @@ class EsepNetwork:
             ],
             "contacts": list(member.contacts),
         }
+
+    def standing(self, member: Member) -> dict[str, Any]:
+        """Why a member can or cannot take part in projects, and what each of their
+        organisations still needs (seed 003, «ΣΥΧΝΑ ΠΡΟΒΛΗΜΑΤΑ» 1 and 3), for the pages
+        to answer the seed's questions where the member is.
+
+        ``rules``: every eligibility rule the member fails, in the seed's order.
+        ``organisations``: each of theirs with ``tab`` (``etwinning`` or ``non_etwinning``,
+        the two tabs of the seed's profile) and ``can_request`` (the «Request eTwinning
+        validation» button applies: not in eTwinning, not asked yet, not rejected).
+        """
+        organisations = self.esep.get_organisations(member.organisation_ids)
+        shown = []
+        for oid in member.organisation_ids:
+            organisation = organisations.get(oid)
+            if organisation is None:
+                continue
+            view = organisation_view(organisation)
+            view["tab"] = "etwinning" if organisation.etwinning else "non_etwinning"
+            view["can_request"] = (
+                not organisation.etwinning
+                and not organisation.etwinning_requested
+                and organisation.status is not OrganisationStatus.REJECTED
+            )
+            view["reason"] = organisation.reason
+            shown.append(view)
+        return {
+            "status": str(member.status),
+            "reason": member.reason,
+            "rules": [str(rule) for rule in failed_rules(member, organisations)],
+            "organisations": shown,
+            "not_validated": [o["name"] for o in shown if o["status"] != str(OrganisationStatus.VALIDATED)],
+        }
+
+    def people_named(self, account_ids: list[str]) -> list[dict[str, Any]]:
+        """What people search shows of each of ``account_ids`` (contacts, project members),
+        in the order given; accounts without a member record are left out."""
+        found = self.esep.get_members(account_ids)
+        return [person_view(found[i]) for i in account_ids if i in found]
 
     def update_profile(self, account_id: str, changes: dict[str, Any]) -> Member:
         """``PATCH /me``: only the optional profile fields; identity and status are not

@@ -148,6 +148,42 @@ class EsepProjects:
         project = self._visible(project_id, viewer)
         return project_view(project)
 
+    def mine(self, account_id: str) -> list[dict[str, Any]]:
+        """The projects of a member (founded, invited to, member of), newest first; an
+        invitation they declined is left out (it is the owner's to see)."""
+        return [
+            project_view(project)
+            for project in self.esep.projects_of(account_id)
+            if not (project.status is ProjectStatus.DECLINED and project.owner_id != account_id)
+        ]
+
+    def invitations(self, account_id: str) -> list[dict[str, Any]]:
+        """Projects whose partner is ``account_id`` and that wait for their answer."""
+        return [
+            project_view(project)
+            for project in self.esep.projects_of(account_id)
+            if project.partner_id == account_id and project.status is ProjectStatus.SUBMITTED
+        ]
+
+    def pupil_project(self, realm: RealmConfig, account_id: str) -> str | None:
+        """The project a pupil login was made for (None for anyone else)."""
+        account = self.accounts.get(realm.id, account_id)
+        if account is None or PUPIL_ROLE not in account.roles:
+            return None
+        return account.extra.get("project_id") or None
+
+    def image(self, project_id: str, viewer: Viewer) -> tuple[bytes, str] | None:
+        """The project's image and its media type (judged by its bytes), for those who may
+        see the project; None when it has none."""
+        project = self._visible(project_id, viewer)
+        if project.image_key is None:
+            return None
+        data = self.files.get(project.image_key, max_bytes=IMAGE_MAX_BYTES)
+        if data is None:
+            return None
+        kind = next((name for name, magic in IMAGE_TYPES.items() if data.startswith(magic)), None)
+        return (data, kind) if kind else None
+
     def submit(self, project_id: str, owner_id: str) -> Project:
         def change() -> Project:
             project = self._owned(project_id, owner_id)
@@ -195,7 +231,7 @@ class EsepProjects:
             self._require_eligible(account_id, self.esep.get_member(account_id))
             project.members = (*project.members, account_id)
             project.updated_at = self.clock.now()
-            self.esep.save_project(project)
+            self.esep.save_project(project, joined=(account_id,))
             return project
 
         return retried(change)
