@@ -17,6 +17,7 @@ from chalicelib.flows.esep.network import ORGANISATION_KINDS
 from chalicelib.flows.esep.rules import ETWINNING_COUNTRIES
 from chalicelib.web.binding import browser_binding
 from chalicelib.web.endpoints import Ctx
+from chalicelib.web.esep.names import country_choices, country_name
 
 ROLES = ("teacher", "head_teacher", "school_staff", "company_staff", "other")
 
@@ -39,7 +40,9 @@ def register_page(ctx: Ctx, form_page: Callable[..., Response]) -> Response:
         query=query,
         found=found,
         roles=ROLES,
-        countries=sorted(ETWINNING_COUNTRIES),
+        countries=ETWINNING_COUNTRIES,
+        country_choices=country_choices,
+        country_name=country_name,
         kinds=ORGANISATION_KINDS,
     )
 
