@@ -7,16 +7,16 @@ from chalice import Blueprint, Response
 
 from chalicelib.domain.accounts import AFFILIATIONS
 from chalicelib.domain.jobs import JobKind, Reader
-from chalicelib.errors import FlowError, Forbidden, NotFound, Unauthorized
+from chalicelib.errors import FlowError, NotFound
 from chalicelib.flows.jobs import MAX_DIRECT_BYTES
 from chalicelib.flows.sessions import Principal
 from chalicelib.web import csrf
+from chalicelib.web.admin_access import admin_principal
 from chalicelib.web.endpoints import Ctx, FormState, page
 from chalicelib.web.html import redirect
 from chalicelib.web.inputs import MULTIPART, UploadedFile, read_multipart
 from chalicelib.web.pages import form_page
 from chalicelib.web.problems import STATUS_BY_CODE, InputProblem
-from chalicelib.web.sessions import authenticate
 
 bp = Blueprint(__name__)
 
@@ -27,13 +27,7 @@ def _staff(ctx: Ctx) -> Principal | Response:
     """The signed-in secretariat member, or the redirect to sign in."""
     if ctx.realm.registrar is None:
         raise NotFound("This realm's accounts are not created from spreadsheets.")
-    try:
-        principal = authenticate(ctx)
-    except Unauthorized:
-        return redirect(f"/realms/{ctx.realm.id}/login")
-    if not set(ROLES) & set(principal.roles):
-        raise Forbidden("This needs the role admin or secretariat.")
-    return principal
+    return admin_principal(ctx, ROLES)
 
 
 @page(bp, "/realms/{realm}/admin/jobs")
