@@ -8,6 +8,7 @@ test client and ``chalice local`` skip authorizers, and so does nothing here rel
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from chalice import Blueprint
 from pydantic import BaseModel, ConfigDict
@@ -21,11 +22,12 @@ from chalicelib.flows.esep.registration import EsepRegistrationRequest
 from chalicelib.flows.esep.validation import NSO_ROLE, NsoDesk
 from chalicelib.flows.sessions import Principal
 from chalicelib.web.binding import browser_binding
-from chalicelib.web.endpoints import Ctx, Reply, api, count
+from chalicelib.web.endpoints import FORM_PAGE_FIELD, Ctx, Reply, api, count
 from chalicelib.web.esep.schemas import (
     ContactInput,
     DecisionInput,
     DecisionOutput,
+    EmptyInput,
     EsepRegistrationInput,
     EsepRegistrationOutput,
     InvitationInput,
@@ -44,6 +46,7 @@ from chalicelib.web.esep.schemas import (
     PupilInput,
     PupilOutput,
 )
+from chalicelib.web.inputs import is_form, raw_fields
 from chalicelib.web.schemas import LoginInput, TokenOutput
 from chalicelib.web.sessions import authenticate, token_reply
 
@@ -74,6 +77,20 @@ def _member(ctx: Ctx) -> Principal:
 def _desk(ctx: Ctx) -> NsoDesk:
     principal = _caller(ctx)
     return ctx.flows.esep_validation.desk(ctx.realm, principal.account_id, principal.roles)
+
+
+def back(ctx: Ctx) -> str:
+    """Where a browser goes after a form of the esep pages succeeded: back to the page
+    the form came from (its ``form_page``, when it is a path of this realm's pages and
+    never another site), else the profile. JSON clients never see it."""
+    target = str(raw_fields(ctx.request).get(FORM_PAGE_FIELD) or "") if is_form(ctx.request.headers) else ""
+    if target.startswith(f"/realms/{ctx.realm.id}/") and "//" not in target and "\\" not in target:
+        return target
+    return f"/realms/{ctx.realm.id}/profile"
+
+
+def page_of(ctx: Ctx, path: str) -> str:
+    return f"/realms/{ctx.realm.id}/{path}"
 
 
 def register_from_flow(ctx: Ctx) -> Reply:
@@ -148,9 +165,13 @@ def create_organisation(ctx: Ctx) -> Reply:
     key = f"{caller}:{ctx.idempotency_key}" if ctx.idempotency_key else None
     payload = {"realm": ctx.realm.id, "caller": caller, **body.model_dump()}
     created = ctx.services.idempotency.once("esep-organisation", payload, create_once, bp.lambda_context, key)
-    # A browser registering one during sign-up goes back to the form, the new one found.
-    back = ctx.flows.links.page(ctx.realm.id, "register", flow=body.flow, q=created["name"]) if body.flow else None
-    return Reply(status=201, body=OrganisationOutput.model_validate(created), next_page=back)
+    # A browser registering one during sign-up goes back to the form, the new one found;
+    # from the profile, to the profile's search with it, to join it.
+    if body.flow:
+        after = ctx.flows.links.page(ctx.realm.id, "register", flow=body.flow, q=created["name"])
+    else:
+        after = page_of(ctx, "profile") + "?" + urlencode({"q": created["name"]}) + "#add"
+    return Reply(status=201, body=OrganisationOutput.model_validate(created), next_page=after)
 
 
 @api(
@@ -179,12 +200,23 @@ def my_profile(ctx: Ctx) -> Reply:
     tags=TAGS,
     auth=True,
 )
+@api(
+    bp,
+    f"{BASE}/me/profile",
+    method="POST",
+    summary="Change the optional profile fields (the profile page's form: browsers cannot send PATCH)",
+    body=ProfileInput,
+    responses={200: MemberOutput},
+    problems=["invalid_input", "unauthorized", "not_found"],
+    tags=TAGS,
+    auth=True,
+)
 def update_profile(ctx: Ctx) -> Reply:
     principal = _caller(ctx)
     body: ProfileInput = ctx.body
     network = ctx.flows.esep_network
     member = network.update_profile(principal.account_id, body.model_dump(exclude_unset=True))
-    return Reply(body=MemberOutput.model_validate(network.member_view(member)))
+    return Reply(body=MemberOutput.model_validate(network.member_view(member)), next_page=back(ctx))
 
 
 @api(
@@ -203,7 +235,9 @@ def join(ctx: Ctx) -> Reply:
     body: JoinInput = ctx.body
     network = ctx.flows.esep_network
     member = network.join(principal.account_id, body.organisation_id)
-    return Reply(status=201, body=MemberOutput.model_validate(network.member_view(member)))
+    return Reply(
+        status=201, body=MemberOutput.model_validate(network.member_view(member)), next_page=page_of(ctx, "profile")
+    )
 
 
 @api(
@@ -224,9 +258,27 @@ def leave(ctx: Ctx, organisation_id: str) -> Reply:
 
 @api(
     bp,
+    f"{BASE}/me/organisations/{{organisation_id}}/leave",
+    method="POST",
+    summary="Leave an organisation (the profile page's form: browsers cannot send DELETE)",
+    body=EmptyInput,
+    responses={204: None},
+    problems=["unauthorized", "not_found"],
+    tags=TAGS,
+    auth=True,
+)
+def leave_by_form(ctx: Ctx, organisation_id: str) -> Reply:
+    principal = _caller(ctx)
+    ctx.flows.esep_network.leave(principal.account_id, organisation_id)
+    return Reply(status=204, next_page=back(ctx))
+
+
+@api(
+    bp,
     f"{BASE}/me/organisations/{{organisation_id}}/validation-requests",
     method="POST",
     summary="Request eTwinning validation of one of the caller's organisations",
+    body=EmptyInput,
     responses={202: OrganisationOutput},
     problems=["invalid_input", "unauthorized", "forbidden", "not_found"],
     tags=TAGS,
@@ -235,7 +287,9 @@ def leave(ctx: Ctx, organisation_id: str) -> Reply:
 def request_validation(ctx: Ctx, organisation_id: str) -> Reply:
     principal = _caller(ctx)
     organisation = ctx.flows.esep_network.request_etwinning_validation(principal.account_id, organisation_id)
-    return Reply(status=202, body=OrganisationOutput.model_validate(organisation_view(organisation)))
+    return Reply(
+        status=202, body=OrganisationOutput.model_validate(organisation_view(organisation)), next_page=back(ctx)
+    )
 
 
 @api(
@@ -272,7 +326,7 @@ def add_contact(ctx: Ctx) -> Reply:
     body: ContactInput = ctx.body
     network = ctx.flows.esep_network
     member = network.add_contact(principal.account_id, body.account_id)
-    return Reply(status=201, body=MemberOutput.model_validate(network.member_view(member)))
+    return Reply(status=201, body=MemberOutput.model_validate(network.member_view(member)), next_page=back(ctx))
 
 
 @api(
@@ -289,6 +343,23 @@ def remove_contact(ctx: Ctx, contact_id: str) -> Reply:
     principal = _caller(ctx)
     ctx.flows.esep_network.remove_contact(principal.account_id, contact_id)
     return Reply(status=204)
+
+
+@api(
+    bp,
+    f"{BASE}/me/contacts/{{contact_id}}/remove",
+    method="POST",
+    summary="Remove someone from the caller's contacts (the contacts page's form: browsers cannot send DELETE)",
+    body=EmptyInput,
+    responses={204: None},
+    problems=["unauthorized", "not_found"],
+    tags=TAGS,
+    auth=True,
+)
+def remove_contact_by_form(ctx: Ctx, contact_id: str) -> Reply:
+    principal = _caller(ctx)
+    ctx.flows.esep_network.remove_contact(principal.account_id, contact_id)
+    return Reply(status=204, next_page=back(ctx))
 
 
 # --- national support organisations ------------------------------------------------------
@@ -322,7 +393,7 @@ def decide_user(ctx: Ctx, account_id: str) -> Reply:
     desk = _desk(ctx)
     body: DecisionInput = ctx.body
     status = ctx.flows.esep_validation.decide_member(ctx.realm, desk, account_id, body.decision, body.reason)
-    return Reply(body=DecisionOutput(status=status))
+    return Reply(body=DecisionOutput(status=status), next_page=page_of(ctx, "admin/desk"))
 
 
 @api(
@@ -341,7 +412,7 @@ def decide_organisation(ctx: Ctx, organisation_id: str) -> Reply:
     body: DecisionInput = ctx.body
     validation = ctx.flows.esep_validation
     status = validation.decide_organisation(ctx.realm, desk, organisation_id, body.decision, body.reason)
-    return Reply(body=DecisionOutput(status=status))
+    return Reply(body=DecisionOutput(status=status), next_page=page_of(ctx, "admin/desk"))
 
 
 @api(
@@ -359,7 +430,7 @@ def approve_project(ctx: Ctx, project_id: str) -> Reply:
     desk = _desk(ctx)
     body: ProjectDecisionInput = ctx.body
     status = ctx.flows.esep_validation.decide_project(ctx.realm, desk, project_id, body.decision, body.reason)
-    return Reply(body=DecisionOutput(status=status))
+    return Reply(body=DecisionOutput(status=status), next_page=back(ctx))
 
 
 # --- projects ----------------------------------------------------------------------------
@@ -392,7 +463,8 @@ def create_project(ctx: Ctx) -> Reply:
     key = f"{principal.account_id}:{ctx.idempotency_key}" if ctx.idempotency_key else None
     payload = {"realm": ctx.realm.id, "caller": principal.account_id, **body.model_dump()}
     created = ctx.services.idempotency.once("esep-project", payload, create_once, bp.lambda_context, key)
-    return Reply(status=201, body=ProjectOutput.model_validate(created))
+    after = page_of(ctx, f"projects/{created['project_id']}")  # the preview, with «Submit»
+    return Reply(status=201, body=ProjectOutput.model_validate(created), next_page=after)
 
 
 @api(
@@ -418,6 +490,7 @@ def preview_project(ctx: Ctx, project_id: str) -> Reply:
     f"{BASE}/projects/{{project_id}}/submit",
     method="POST",
     summary="Submit a draft: the partner is invited by mail",
+    body=EmptyInput,
     responses={200: ProjectOutput},
     problems=["invalid_input", "unauthorized", "not_found"],
     tags=TAGS,
@@ -426,7 +499,7 @@ def preview_project(ctx: Ctx, project_id: str) -> Reply:
 def submit_project(ctx: Ctx, project_id: str) -> Reply:
     principal = _caller(ctx)
     project = ctx.flows.esep_projects.submit(project_id, principal.account_id)
-    return Reply(body=ProjectOutput.model_validate(project_view(project)))
+    return Reply(body=ProjectOutput.model_validate(project_view(project)), next_page=back(ctx))
 
 
 @api(
@@ -444,7 +517,7 @@ def answer_invitation(ctx: Ctx, project_id: str) -> Reply:
     principal = _caller(ctx)
     body: InvitationInput = ctx.body
     project = ctx.flows.esep_projects.answer_invitation(project_id, principal.account_id, body.decision)
-    return Reply(body=ProjectOutput.model_validate(project_view(project)))
+    return Reply(body=ProjectOutput.model_validate(project_view(project)), next_page=back(ctx))
 
 
 class ImageUploadInput(BaseModel):
@@ -494,7 +567,7 @@ def add_member(ctx: Ctx, project_id: str) -> Reply:
     principal = _caller(ctx)
     body: MemberAddInput = ctx.body
     project = ctx.flows.esep_projects.add_member(project_id, principal.account_id, body.account_id)
-    return Reply(status=201, body=ProjectOutput.model_validate(project_view(project)))
+    return Reply(status=201, body=ProjectOutput.model_validate(project_view(project)), next_page=back(ctx))
 
 
 @api(

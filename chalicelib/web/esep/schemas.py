@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from chalicelib.web.schemas import _Input, _Output
 
@@ -31,6 +31,18 @@ class EsepFlowOutput(_Output):
     identity: EuLoginIdentityOutput
     legacy_account: dict[str, object] | None
     used: bool
+
+
+def _comma_list(value: object) -> object:
+    """A browser form sends a list as one line, comma-separated («Μαθηματικά, Φυσική»)."""
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class EmptyInput(_Input):
+    """The body of an action that needs no fields (submit, request validation, leave):
+    declaring it lets the pages' form posts in (form-encoded, CSRF-checked) beside JSON."""
 
 
 class EsepRegistrationInput(_Input):
@@ -106,6 +118,8 @@ class ProfileInput(_Input):
     bio: Text | None = None
     searchable: bool | None = None
 
+    _lists = field_validator("subjects", "languages", mode="before")(_comma_list)
+
 
 class MemberOutput(_Output):
     account_id: str
@@ -177,6 +191,18 @@ class ProjectInput(_Input):
     goals: Text
     process: Text
     outcomes: Text
+
+    _lists = field_validator("subjects", "vocational_subjects", mode="before")(_comma_list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _pupils_from_a_form(cls, data: object) -> object:
+        """A form cannot nest: the wizard sends ``pupils.count``, ``pupils.age_min`` and
+        ``pupils.age_max``, the names its problems come back under."""
+        if isinstance(data, dict) and "pupils" not in data and any(key.startswith("pupils.") for key in data):
+            data = dict(data)
+            data["pupils"] = {key[len("pupils.") :]: data.pop(key) for key in list(data) if key.startswith("pupils.")}
+        return data
 
 
 class ProjectOutput(_Output):
