@@ -25,6 +25,8 @@ from chalicelib.web import (
     workers,
 )
 from chalicelib.web.esep import api as esep
+from chalicelib.web.esep import desk_pages as esep_desk_pages
+from chalicelib.web.esep import member_pages as esep_member_pages
 from chalicelib.web.middleware import register_middleware
 
 app = Chalice(app_name="mitroo")
@@ -54,6 +56,8 @@ for blueprint in (
     jobs,
     pages,
     admin_pages,
+    esep_member_pages,
+    esep_desk_pages,
     workers,
     schedules,
 ):

@@ -77,6 +77,30 @@ class EsepValidation:
             ],
         }
 
+    def desk_view(self, desk: NsoDesk) -> dict[str, Any]:
+        """:meth:`pending` with what the desk page shows beside each item, so the NSO sees
+        the seed's «Συχνά προβλήματα» where they arise: each waiting user's organisations
+        with their state (``schools_validated`` False: one of them is not validated, so
+        validating the user alone will not let them join a project), each organisation's
+        request (a new organisation, or a validated one in the non-eTwinning tab asking to
+        join eTwinning), and the names of each project's teachers."""
+        view = self.pending(desk)
+        wanted = [oid for user in view["users"] for oid in user["organisation_ids"]]
+        organisations = self.esep.get_organisations(list(dict.fromkeys(wanted)))
+        for user in view["users"]:
+            schools = [organisations[oid] for oid in user["organisation_ids"] if oid in organisations]
+            user["organisations"] = [organisation_view(o) for o in schools]
+            user["schools_validated"] = all(o.status is OrganisationStatus.VALIDATED for o in schools)
+        for organisation in view["organisations"]:
+            organisation["request"] = "new" if organisation["status"] == "pending" else "etwinning"
+        people = [person for p in view["projects"] for person in (p["owner_id"], p["partner_id"])]
+        members = self.esep.get_members(list(dict.fromkeys(people)))
+        for project in view["projects"]:
+            for role in ("owner", "partner"):
+                member = members.get(str(project[f"{role}_id"]))
+                project[f"{role}_name"] = member.display_name if member else ""
+        return view
+
     def decide_member(self, realm: RealmConfig, desk: NsoDesk, account_id: str, decision: str, reason: str) -> str:
         validate = _decision(decision, reason)
         clean_reason = reason.strip() or None

@@ -15,9 +15,14 @@ from chalice import Response
 from chalicelib.errors import FlowUsed
 from chalicelib.flows.esep.network import ORGANISATION_KINDS
 from chalicelib.flows.esep.rules import ETWINNING_COUNTRIES
+from chalicelib.flows.esep.validation import NSO_ROLE
 from chalicelib.web.binding import browser_binding
 from chalicelib.web.endpoints import Ctx
 from chalicelib.web.esep.names import country_choices, country_name
+
+NAVIGATION = ("home", "profile", "people", "contacts", "projects", "invitations")
+"""The esep pages every esep page links to, in this order (the NSO's desk is added for
+NSO administrators, the account page for everyone signed in)."""
 
 ROLES = ("teacher", "head_teacher", "school_staff", "company_staff", "other")
 
@@ -52,7 +57,13 @@ def member_summary(ctx: Ctx, account_id: str) -> dict[str, Any] | None:
     if ctx.realm.identity_source != "eulogin":
         return None
     member = ctx.flows.esep_network.esep.get_member(account_id)
-    return ctx.flows.esep_network.member_view(member) if member is not None else None
+    if member is None:
+        return None
+    view = ctx.flows.esep_network.member_view(member)
+    account = ctx.flows.esep_projects.accounts.get(ctx.realm.id, account_id)
+    view["navigation"] = NAVIGATION
+    view["is_nso"] = account is not None and NSO_ROLE in account.roles
+    return view
 
 
 def home_from_flow(ctx: Ctx, flow_id: str, form_page: Callable[..., Response]) -> Response:

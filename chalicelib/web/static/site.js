@@ -7,7 +7,7 @@
   function keep() {
     var saved = {};
     document.querySelectorAll("form input, form select, form textarea").forEach(function (el) {
-      if (!el.name || el.type === "password" || el.type === "hidden" || el.type === "submit") return;
+      if (!el.name || ["password", "hidden", "submit", "file", "checkbox", "radio"].indexOf(el.type) >= 0) return;
       if (el.value) saved[el.name] = el.value;
     });
     try { sessionStorage.setItem(KEY, JSON.stringify(saved)); } catch (e) { /* storage off: nothing kept */ }
@@ -112,6 +112,11 @@
     document.querySelectorAll(".meter").forEach(meter);
     document.querySelectorAll("[data-lang-switch]").forEach(function (link) {
       link.addEventListener("click", keep);
+    });
+    // The pupil card's «Print» button (without script the page says how to print it).
+    document.querySelectorAll("[data-print]").forEach(function (button) {
+      button.hidden = false;
+      button.addEventListener("click", function () { window.print(); });
     });
     var problem = document.getElementById("problem");
     if (problem && !problem.hidden) problem.focus();
