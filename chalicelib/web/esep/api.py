@@ -430,7 +430,12 @@ def approve_project(ctx: Ctx, project_id: str) -> Reply:
     desk = _desk(ctx)
     body: ProjectDecisionInput = ctx.body
     status = ctx.flows.esep_validation.decide_project(ctx.realm, desk, project_id, body.decision, body.reason)
-    return Reply(body=DecisionOutput(status=status), next_page=back(ctx))
+    # From the desk, back to the desk; from the project's page, back to the project.
+    came_from = back(ctx)
+    desk_page = page_of(ctx, "admin/desk")
+    return Reply(
+        body=DecisionOutput(status=status), next_page=desk_page if came_from.startswith(desk_page) else came_from
+    )
 
 
 # --- projects ----------------------------------------------------------------------------

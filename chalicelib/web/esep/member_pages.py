@@ -392,7 +392,7 @@ def create_pupil(ctx: Ctx, project_id: str) -> Response:
         display_name=" ".join(body.display_name.split()),
         username=username,
         password=password,
-        sign_in_url=f"/realms/{ctx.realm.id}/login",
+        sign_in_url=ctx.flows.links.page(ctx.realm.id, "login"),
         back=back,
     )
 
