@@ -125,6 +125,13 @@ def shot(page: Any, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"esep_{name}.png"), full_page=True)
 
 
+def press(page: Any, button: Any) -> None:
+    """Click a form's button and wait for the page the post leads to (often the same
+    address again, which ``wait_for_url`` would not wait for)."""
+    with page.expect_navigation():
+        button.click()
+
+
 def tab_to(page: Any, selector: str, *, limit: int = 80) -> None:
     """Press Tab until the element ``selector`` names has the focus (as a keyboard user)."""
     for _ in range(limit):
@@ -138,16 +145,17 @@ def test_a_project_from_profile_to_pupil_in_the_browser(site: Site, chromium: An
     people = People(chromium, site)
     suffix = secrets.token_hex(3)
     school = f"Γυμνάσιο Απειράνθου {suffix}"
+    title = f"Τα νερά της Ευρώπης {suffix}"
     try:
         # Given the NSO of Greece (registered, then granted the role by an operator)
         nso = people.open()
-        register(nso, site, f"nso{suffix}", "Ελένη", "Εθνική", school="", role="other")
+        register(nso, site, f"nso{suffix}", "Ελένη", f"Εθνική {suffix}", school="", role="other")
         grant_nso(site, f"nso{suffix}")
 
         # When a teacher registers with a new school
         sofia = page
         sofia.on("pageerror", lambda error: people.errors.append(str(error)))
-        register(sofia, site, f"sofia{suffix}", "Σοφία", "Μαυρίδου", school=school)
+        register(sofia, site, f"sofia{suffix}", "Σοφία", f"Μαυρίδου {suffix}", school=school)
 
         # Then home sends her to her profile, which says why she cannot take part yet
         sofia.get_by_role("link", name="Δείτε γιατί και τι να κάνετε").click()
@@ -160,33 +168,28 @@ def test_a_project_from_profile_to_pupil_in_the_browser(site: Site, chromium: An
         sofia.get_by_label("Είμαι διαθέσιμος/η για έργα").check()
         sofia.get_by_label("Μαθήματα που διδάσκετε").fill("Φυσική, Χημεία")
         sofia.get_by_label("Λίγα λόγια για μένα").fill("Καθηγήτρια φυσικής στη Νάξο.")
-        sofia.get_by_role("button", name="Αποθήκευση").click()
-        sofia.wait_for_url(re.compile(r"/realms/esep/profile$"))
+        press(sofia, sofia.get_by_role("button", name="Αποθήκευση"))
         assert sofia.get_by_label("Είμαι διαθέσιμος/η για έργα").is_checked()
-        sofia.get_by_role("button", name="Αίτηση επικύρωσης eTwinning").click()
-        sofia.wait_for_url(re.compile(r"/realms/esep/profile$"))
+        press(sofia, sofia.get_by_role("button", name="Αίτηση επικύρωσης eTwinning"))
         assert sofia.locator("[data-requested]").count() == 1
         shot(sofia, "profile")
 
         # And a second teacher of the same school registers
         nikos = people.open()
-        register(nikos, site, f"nikos{suffix}", "Νίκος", "Ραφαηλίδης", school=school)
+        register(nikos, site, f"nikos{suffix}", "Νίκος", f"Ραφαηλίδης {suffix}", school=school)
 
         # When the NSO signs in again (its new role) and validates both and the school
-        eulogin(nso, site, f"nso{suffix}", "Ελένη", "Εθνική")
+        eulogin(nso, site, f"nso{suffix}", "Ελένη", f"Εθνική {suffix}")
         nso.get_by_role("link", name="Γραφείο Εθνικού Οργανισμού").click()
         nso.wait_for_url(re.compile(r"/admin/desk$"))
         audit(nso)
         organisation_card = nso.locator("article", has=nso.get_by_role("heading", name=school))
         assert organisation_card.locator("[data-faq]").count() == 1
         shot(nso, "desk")
-        organisation_card.get_by_role("button", name="Επικύρωση").click()
-        for name in ("Σοφία Μαυρίδου", "Νίκος Ραφαηλίδης"):
-            nso.wait_for_url(re.compile(r"/admin/desk$"))
-            nso.locator("article", has=nso.get_by_role("heading", name=name)).get_by_role(
-                "button", name="Επικύρωση"
-            ).click()
-        nso.wait_for_url(re.compile(r"/admin/desk$"))
+        press(nso, organisation_card.get_by_role("button", name="Επικύρωση"))
+        for name in (f"Σοφία Μαυρίδου {suffix}", f"Νίκος Ραφαηλίδης {suffix}"):
+            card = nso.locator("article", has=nso.get_by_role("heading", name=name))
+            press(nso, card.get_by_role("button", name="Επικύρωση"))
 
         # Then Sofia may take part in projects
         sofia.goto(site.realm("esep", "/profile"))
@@ -194,14 +197,13 @@ def test_a_project_from_profile_to_pupil_in_the_browser(site: Site, chromium: An
 
         # When she finds Nikos in People and adds him to her contacts
         sofia.get_by_role("link", name="Άνθρωποι").click()
-        sofia.get_by_label("Όνομα").fill("ραφαηλιδης")
+        sofia.get_by_label("Όνομα").fill(f"ραφαηλιδης {suffix}")
         sofia.get_by_role("button", name="Αναζήτηση").click()
-        sofia.get_by_role("button", name="Προσθήκη στις επαφές").click()
-        sofia.wait_for_url(re.compile(r"/people\?"))
+        press(sofia, sofia.get_by_role("button", name="Προσθήκη στις επαφές"))
         assert sofia.get_by_text("Στις επαφές σας", exact=True).count() == 1
         audit(sofia)
         sofia.get_by_role("link", name="Επαφές").click()
-        assert sofia.get_by_role("heading", name="Νίκος Ραφαηλίδης").count() == 1
+        assert sofia.get_by_role("heading", name=f"Νίκος Ραφαηλίδης {suffix}").count() == 1
         audit(sofia)
 
         # When she creates a project with the keyboard alone (one school: no school step)
@@ -216,7 +218,7 @@ def test_a_project_from_profile_to_pupil_in_the_browser(site: Site, chromium: An
         sofia.wait_for_url(re.compile(r"/projects/new\?organisation=.*partner="))
         audit(sofia)
         fields = {
-            "#title": "Τα νερά της Ευρώπης",
+            "#title": title,
             "#description": "Μαθητές δύο σχολείων μετρούν την ποιότητα του νερού.",
             "[id='pupils.count']": "24",
             "[id='pupils.age_min']": "12",
@@ -235,33 +237,31 @@ def test_a_project_from_profile_to_pupil_in_the_browser(site: Site, chromium: An
         # Then the preview shows the project; she adds an image and submits
         sofia.wait_for_url(re.compile(r"/projects/[0-9a-f]+$"))
         project_url = sofia.url
-        assert sofia.get_by_role("heading", name="Τα νερά της Ευρώπης", level=1).count() == 1
+        assert sofia.get_by_role("heading", name=title, level=1).count() == 1
         audit(sofia)
         picture = tmp_path / "project.png"
         picture.write_bytes(_png())
         sofia.get_by_label("Μια αντιπροσωπευτική εικόνα").set_input_files(str(picture))
-        sofia.get_by_role("button", name="Ανέβασμα εικόνας").click()
-        sofia.wait_for_url(project_url)
+        with sofia.expect_navigation():  # back to the same address: wait for the new page
+            sofia.get_by_role("button", name="Ανέβασμα εικόνας").click()
         assert sofia.locator("img.project-image").evaluate("img => img.complete && img.naturalWidth") == 8
         tab_to(sofia, "form[action$='/submit'] button")
-        sofia.keyboard.press("Enter")
-        sofia.wait_for_url(project_url)
+        with sofia.expect_navigation():
+            sofia.keyboard.press("Enter")
         assert sofia.locator("[data-status]").get_attribute("data-status") == "submitted"
         shot(sofia, "project_submitted")
 
         # When Nikos accepts from his invitations page
         nikos.goto(site.realm("esep", "/invitations"))
         audit(nikos)
-        nikos.get_by_role("button", name="Αποδοχή").click()
-        nikos.wait_for_url(re.compile(r"/invitations$"))
+        press(nikos, nikos.get_by_role("button", name="Αποδοχή"))
         assert nikos.get_by_text("Καμία πρόσκληση δεν περιμένει απάντηση.").count() == 1
 
         # And the NSO approves the project on the desk
         nso.goto(site.realm("esep", "/admin/desk"))
-        nso.locator("article", has=nso.get_by_role("link", name="Τα νερά της Ευρώπης")).get_by_role(
-            "button", name="Έγκριση"
-        ).click()
-        nso.wait_for_url(re.compile(r"/admin/desk$"))
+        press(
+            nso, nso.locator("article", has=nso.get_by_role("link", name=title)).get_by_role("button", name="Έγκριση")
+        )
 
         # Then it is active
         sofia.goto(project_url)
@@ -270,12 +270,14 @@ def test_a_project_from_profile_to_pupil_in_the_browser(site: Site, chromium: An
 
         # When she adds a colleague who is not validated yet
         maria = people.open()
-        register(maria, site, f"maria{suffix}", "Μαρία", "Κονδύλη", school=school)
-        sofia.goto(site.realm("esep", "/people?q=κονδυλη"))
-        sofia.get_by_role("button", name="Προσθήκη στις επαφές").click()
+        register(maria, site, f"maria{suffix}", "Μαρία", f"Κονδύλη {suffix}", school=school)
+        sofia.goto(site.realm("esep", f"/people?q=κονδυλη {suffix}"))
+        press(sofia, sofia.get_by_role("button", name="Προσθήκη στις επαφές"))
         sofia.goto(project_url)
-        sofia.get_by_label("Προσθήκη εκπαιδευτικού από τις επαφές σας").select_option(label="Μαρία Κονδύλη (Ελλάδα)")
-        sofia.get_by_role("button", name="Προσθήκη", exact=True).click()
+        sofia.get_by_label("Προσθήκη εκπαιδευτικού από τις επαφές σας").select_option(
+            label=f"Μαρία Κονδύλη {suffix} (Ελλάδα)"
+        )
+        press(sofia, sofia.get_by_role("button", name="Προσθήκη", exact=True))
 
         # Then she is refused, and the rule and who can fix it are named
         refusal = sofia.locator("#problem")
@@ -302,7 +304,7 @@ def test_a_project_from_profile_to_pupil_in_the_browser(site: Site, chromium: An
         pupil.wait_for_url(re.compile(r"/realms/esep/home$"))
         pupil.get_by_role("link", name="Το έργο μου").click()
         pupil.wait_for_url(project_url)
-        assert pupil.get_by_role("heading", name="Τα νερά της Ευρώπης", level=1).count() == 1
+        assert pupil.get_by_role("heading", name=title, level=1).count() == 1
 
         assert people.errors == []
     finally:
