@@ -86,12 +86,23 @@ def register(page: Any, site: Site, sub: str, given: str, family: str, *, school
             page.wait_for_url(re.compile(r"q="))
         page.get_by_label(re.compile(re.escape(school))).check()
     page.get_by_label("Ρόλος").select_option(role)
+    beside_its_label(page, "join_etwinning")
     if role == "teacher":
         page.get_by_label("Μαθήματα που διδάσκετε").fill("Φυσική")
         page.get_by_label("Θέλω να συμμετέχω στο eTwinning").check()
         page.get_by_label("Είμαι διαθέσιμος/η για έργα").check()
     page.get_by_role("button", name="Ολοκλήρωση εγγραφής").click()
     page.wait_for_url(re.compile(r"/realms/esep/home$"))
+
+
+def beside_its_label(page: Any, name: str) -> None:
+    """The checkbox sits to the left of its label, on the same line (issue 11 §6: they
+    stood centred above their labels)."""
+    box = page.locator(f"input#{name}").bounding_box()
+    label = page.locator(f"label[for={name}]").bounding_box()
+    assert box is not None and label is not None
+    assert box["x"] + box["width"] <= label["x"] and box["width"] < 40, (box, label)
+    assert abs((box["y"] + box["height"] / 2) - (label["y"] + label["height"] / 2)) < label["height"], (box, label)
 
 
 def grant_nso(site: Site, sub: str) -> None:
@@ -110,7 +121,11 @@ def audit(page: Any, language_after: str = "el") -> None:
     url = re.sub(r"[?&]lang=\w+", "", page.url)
     for language in ("en", "el"):
         separator = "&" if "?" in url else "?"
-        page.goto(f"{url}{separator}lang={language}")
+        answer = page.goto(f"{url}{separator}lang={language}")
+        assert answer is not None and answer.status == 200, url
+        policy = answer.headers["content-security-policy"]
+        assert "script-src 'self'" in policy and "unsafe-inline" not in policy, url
+        assert answer.headers["x-frame-options"] == "DENY" and answer.headers["referrer-policy"] == "no-referrer"
         assert page.locator("html").get_attribute("lang") == language, url
         assert page.evaluate(CONTRAST_SCRIPT) == [], (url, language)
         assert page.evaluate(UNLABELLED_SCRIPT) == [], (url, language)

@@ -58,6 +58,7 @@ def test_a_registered_member_sees_why_and_requests_validation_on_the_card(browse
     assert 'data-rule="not_active"' in page.text and 'data-rule="organisation_not_validated"' in page.text
     request = f"{API}/me/organisations/{school}/validation-requests"
     assert f'action="{request}"' in page.text
+    assert 'href="/realms/esep/account"' in page.text and 'aria-current="page"' in page.text
 
     # When she presses it
     pressed = submit(browser, f"{PAGES}/profile", request, {}, page=page)
@@ -305,6 +306,13 @@ def test_a_project_goes_through_the_pages_from_wizard_to_pupils(browser: Browser
     assert 'data-rule="not_active"' in added.text and 'data-rule="organisation_not_validated"' in added.text
     assert 'data-rule="not_teacher"' not in added.text
     assert "δεν μπορεί να προστεθεί" in shown and "Εθνικός Οργανισμός Υποστήριξης της χώρας του/της (Ελλάδα)" in shown
+
+    # When she asks for a pupil login without a name
+    pupils = f"/realms/esep/projects/{project_id}/pupils"
+    nameless = submit(browser, project_page, pupils, {"display_name": "   "})
+
+    # Then the project page says so at the name
+    assert nameless.status == 422 and field_error(nameless, "display_name")
 
     # When she creates a pupil login
     created_pupil = submit(

@@ -32,7 +32,7 @@ from chalicelib.web.esep.names import country_choices, country_name, language_ch
 from chalicelib.web.esep.pages import NAVIGATION
 from chalicelib.web.esep.schemas import PupilInput
 from chalicelib.web.html import redirect, render_page
-from chalicelib.web.inputs import MULTIPART, UploadedFile, parse_body, read_multipart
+from chalicelib.web.inputs import MULTIPART, UploadedFile, parse_body, raw_fields, read_multipart
 from chalicelib.web.pages import form_page
 from chalicelib.web.problems import STATUS_BY_CODE, InputProblem
 from chalicelib.web.sessions import authenticate
@@ -380,7 +380,8 @@ def create_pupil(ctx: Ctx, project_id: str) -> Response:
             ctx.realm, project_id, principal.account_id, body.display_name
         )
     except (FlowError, InputProblem) as error:
-        state = FormState(values={}, code=error.code, status=STATUS_BY_CODE.get(error.code, 400), errors=error.errors)
+        kept = {"display_name": str(raw_fields(ctx.request).get("display_name") or "")}
+        state = FormState(values=kept, code=error.code, status=STATUS_BY_CODE.get(error.code, 400), errors=error.errors)
         return project(Ctx(request=_PageView(ctx.request, back), realm_config=ctx.realm, form_state=state), project_id)
     shown = ctx.flows.esep_projects.view(project_id, _viewer(ctx, principal))
     return render_page(
