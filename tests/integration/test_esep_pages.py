@@ -400,6 +400,51 @@ def test_the_desk_shows_the_seeds_cases_and_mails_a_rejection_with_its_reason(br
     assert any("Λάθος σχολείο." in (m.get("html") or m.get("text") or "") for m in mail), mail
 
 
+def test_a_project_its_image_and_its_forms_are_not_for_strangers(browser: Browser) -> None:
+    # Given a draft with an image, and a teacher who is not in the project
+    _, owner, partner, school = _pair_with_contact(browser)
+    project_id = browser.post(
+        f"{API}/projects", json=project_body(school, partner.account_id), headers=owner.auth
+    ).json["project_id"]
+    image = browser.put(
+        f"{API}/projects/{project_id}/image", body=png(), headers={**owner.auth, "Content-Type": "image/png"}
+    )
+    assert image.status == 200, image.text
+    stranger = register(browser, [school])
+    as_member(browser, stranger)
+
+    # When the stranger opens the project, its image, or posts an image to it
+    page = browser.get(f"{PAGES}/projects/{project_id}", html=True)
+    picture = browser.get(f"{PAGES}/projects/{project_id}/image", headers={"Accept": "image/*,*/*"})
+    profile = open_page(browser, f"{PAGES}/profile")
+    posted = upload(browser, f"{PAGES}/projects/{project_id}/image", "image", png(), "image/png", csrf_of(profile))
+
+    # Then each is not found, and the owner's image is unchanged
+    assert page.status == 404 and picture.status == 404 and posted.status == 404
+    as_member(browser, owner)
+    assert browser.get(f"{PAGES}/projects/{project_id}/image", headers={"Accept": "image/*,*/*;q=0.8"}).body == png()
+
+
+def test_a_form_page_outside_the_realm_is_not_where_a_browser_is_sent(browser: Browser) -> None:
+    # Given a teacher on her profile
+    teacher = register(browser, [organisation(browser, "Γυμνάσιο Αμοργού", city="Αμοργός")])
+    as_member(browser, teacher)
+    page = open_page(browser, f"{PAGES}/profile")
+
+    # When a saved form names another site, another realm, or a split header as its page
+    for target in (
+        "https://evil.example/x",
+        "//evil.example/x",
+        "/realms/eiep/home",
+        "/realms/esep/x\r\nSet-Cookie: a=b",
+    ):
+        form = {"csrf_token": csrf_of(page), "form_page": target, "bio": "x"}
+        answer = browser.post(f"{API}/me/profile", form=form, html=True)
+
+        # Then the browser goes to the profile instead
+        assert answer.status == 303 and answer.location == f"{PAGES}/profile", target
+
+
 def test_the_desk_is_only_for_nso_administrators(browser: Browser) -> None:
     # Given a teacher who is not an NSO
     teacher = register(browser, [organisation(browser, "Γυμνάσιο Πάτμου", city="Πάτμος")])

@@ -84,7 +84,8 @@ def back(ctx: Ctx) -> str:
     the form came from (its ``form_page``, when it is a path of this realm's pages and
     never another site), else the profile. JSON clients never see it."""
     target = str(raw_fields(ctx.request).get(FORM_PAGE_FIELD) or "") if is_form(ctx.request.headers) else ""
-    if target.startswith(f"/realms/{ctx.realm.id}/") and "//" not in target and "\\" not in target:
+    own = target.startswith(f"/realms/{ctx.realm.id}/") and "//" not in target and "\\" not in target
+    if own and target.isprintable() and " " not in target:  # no header splitting in Location
         return target
     return f"/realms/{ctx.realm.id}/profile"
 
