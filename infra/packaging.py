@@ -1,5 +1,5 @@
 """Keep the Lambda package small: botocore's service models for services Mitroo never calls
-are most of its size.
+are most of its size (and Babel's data of languages no page speaks).
 
 The deployment package is the app, its code dependencies and botocore, whose ``data/``
 folder holds a JSON model for every AWS service (about 16 MB of the 29 MB zip). The app
@@ -56,9 +56,21 @@ SERVICES = frozenset(
 
 _DATA = "botocore/data/"
 
+BABEL_LANGUAGES = frozenset({"el", "en"})
+"""Languages whose Babel (CLDR) data the pages read (country and language names): the
+realms' page languages (``chalicelib.i18n.LANGUAGES``). The other thousand locales are
+about 9 MB of the zip."""
+
+_BABEL = "babel/locale-data/"
+
 
 def keep(name: str) -> bool:
-    """True for every entry except the model folders of services not in :data:`SERVICES`."""
+    """True for every entry except the model folders of services not in :data:`SERVICES`
+    and Babel's data of languages not in :data:`BABEL_LANGUAGES` (``root`` is every
+    locale's parent and stays)."""
+    if name.startswith(_BABEL):
+        locale = name[len(_BABEL) :].split(".", 1)[0]
+        return locale == "root" or locale.split("_", 1)[0] in BABEL_LANGUAGES
     if not name.startswith(_DATA):
         return True
     rest = name[len(_DATA) :]
@@ -68,7 +80,8 @@ def keep(name: str) -> bool:
 
 
 def prune(zip_path: Path) -> tuple[int, int]:
-    """Rewrite ``zip_path`` without the unused botocore models; (bytes before, after)."""
+    """Rewrite ``zip_path`` without the unused botocore models and Babel locales; (bytes
+    before, after)."""
     before = zip_path.stat().st_size
     handle, temporary = tempfile.mkstemp(suffix=".zip", dir=zip_path.parent)
     os.close(handle)
@@ -161,6 +174,8 @@ for service in sys.argv[2:]:
     boto3.client(service, region_name="eu-west-1")
 import app
 assert "run_tasks" in app.app.handler_map and "expire_accounts" in app.app.handler_map
+from chalicelib.web.esep.names import country_name, language_name
+assert (country_name("GR", "el"), language_name("es", "en")) == ("Ελλάδα", "Spanish")
 print("ok:", len(app.app.routes), "routes")
 """
 

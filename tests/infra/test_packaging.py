@@ -65,3 +65,16 @@ def test_the_snapshot_leaves_out_bytecode_and_shares_the_cache(tmp_path: Path) -
         "requirements.txt",
     ]
     assert (snapshot / ".chalice" / "deployments").resolve() == (root / ".chalice" / "deployments").resolve()
+
+
+def test_pruning_keeps_babel_data_of_the_page_languages_only() -> None:
+    # Given the entries of Babel's locale data in a package
+    from chalicelib.i18n import LANGUAGES
+
+    # Then the pages' languages (with their regional variants) and the root stay
+    for kept in ("babel/locale-data/root.dat", "babel/locale-data/el.dat", "babel/locale-data/en_GB.dat"):
+        assert packaging.keep(kept), kept
+    assert set(LANGUAGES) <= packaging.BABEL_LANGUAGES
+    # And the others go, while Babel's code and global data stay
+    assert not packaging.keep("babel/locale-data/fr.dat") and not packaging.keep("babel/locale-data/ell.dat")
+    assert packaging.keep("babel/global.dat") and packaging.keep("babel/core.py")
