@@ -341,6 +341,59 @@ def test_a_project_goes_through_the_pages_from_wizard_to_pupils(browser: Browser
     assert browser.get(f"{PAGES}/profile", html=True).location == f"{PAGES}/pupil"
 
 
+def test_the_preview_changes_the_description_of_a_draft_until_it_is_submitted(browser: Browser) -> None:
+    # Given a draft
+    _, owner, partner, school = _pair_with_contact(browser)
+    draft = browser.post(f"{API}/projects", json=project_body(school, partner.account_id), headers=owner.auth)
+    project_id = draft.json["project_id"]
+    as_member(browser, owner)
+    preview = open_page(browser, f"{PAGES}/projects/{project_id}")
+    assert f"projects/new?draft={project_id}" in preview.text
+
+    # When she opens «change the description»
+    wizard = f"{PAGES}/projects/new?draft={project_id}"
+    shown = open_page(browser, wizard)
+
+    # Then the description step shows the draft, posting to the draft
+    assert 'value="Τα νερά της Ευρώπης"' in shown.text and 'value="24"' in shown.text
+    action = f"{API}/projects/{project_id}/description"
+    assert f'action="{action}"' in shown.text
+
+    # When she empties the title, Then it comes back with the problem and the rest kept
+    body = project_body(school, partner.account_id)
+    fields = {"organisation_id": school, "partner_id": partner.account_id, "title": "", "language": "fr",
+              "description": body["description"], "pupils.count": "30", "pupils.age_min": "12",
+              "pupils.age_max": "14", "subjects": "Φυσική", "vocational_subjects": "",
+              "goals": body["goals"], "process": body["process"], "outcomes": body["outcomes"]}  # fmt: skip
+    refused = submit(browser, wizard, action, fields, page=shown)
+    assert refused.status == 422 and field_error(refused, "title") and 'value="30"' in refused.text
+
+    # When she gives a new title, Then the preview shows the changed draft
+    changed = submit(browser, wizard, action, {**fields, "title": "Τα ποτάμια της Ευρώπης"}, page=shown)
+    assert changed.status == 303 and changed.location == f"{PAGES}/projects/{project_id}"
+    stored = browser.get(f"{API}/projects/{project_id}", headers=owner.auth).json
+    assert (stored["title"], stored["language"], stored["pupils"]["count"]) == ("Τα ποτάμια της Ευρώπης", "fr", 30)
+
+    # When it is submitted, Then its description no longer changes
+    assert browser.post(f"{API}/projects/{project_id}/submit", headers=owner.auth).status == 200
+    assert browser.get(wizard, html=True).status == 404
+    late = browser.put(
+        f"{API}/projects/{project_id}", json=project_body(school, partner.account_id), headers=owner.auth
+    )
+    assert late.status == 422 and "project" in late.json["errors"]
+
+    # And nobody but the owner changes a draft, nor its partner through it
+    other_body = project_body(school, partner.account_id, title="Ένα άλλο έργο")
+    other = browser.post(f"{API}/projects", json=other_body, headers=owner.auth)
+    other_id = other.json["project_id"]
+    by_partner = browser.put(
+        f"{API}/projects/{other_id}", json=project_body(school, partner.account_id), headers=partner.auth
+    )
+    assert by_partner.status == 404
+    swapped = browser.put(f"{API}/projects/{other_id}", json=project_body(school, owner.account_id), headers=owner.auth)
+    assert swapped.status == 422 and "partner_id" in swapped.json["errors"]
+
+
 def test_a_teacher_who_cannot_accept_an_invitation_is_told_why(browser: Browser) -> None:
     # Given a submitted project whose partner then stops being available for projects
     _, owner, partner, school = _pair_with_contact(browser)

@@ -94,27 +94,14 @@ class EsepProjects:
         """
         owner = self._member(owner_id)
         errors: dict[str, list[str]] = {}
-        values = {name: " ".join(getattr(draft, name).split()) for name in TEXT_LIMITS}
-        for name, (low, high) in TEXT_LIMITS.items():
-            if not low <= len(values[name]) <= high:
-                errors[name] = [f"must be {low} to {high} characters long"]
-        language = draft.language.strip().lower()
-        if not (len(language) == 2 and language.isascii() and language.isalpha()):
-            errors["language"] = ["must be a two-letter language code (e.g. el, en)"]
-        if not 1 <= draft.pupils_count <= 1000:
-            errors["pupils.count"] = ["must be 1 to 1000"]
-        if not 3 <= draft.pupils_age_min <= draft.pupils_age_max <= 25:
-            errors["pupils.age_min"] = ["ages must be 3 to 25, the youngest first"]
-        subjects = clean_list(draft.subjects, "subjects", errors)
-        if not subjects:
-            errors.setdefault("subjects", []).append("name at least one subject")
-        vocational = clean_list(draft.vocational_subjects, "vocational_subjects", errors)
+        values, subjects, vocational = self._description(draft, errors)
         if draft.organisation_id not in owner.organisation_ids:
             errors["organisation_id"] = ["must be one of your organisations"]
         if draft.partner_id not in owner.contacts:
             errors["partner_id"] = ["the partner must be one of your contacts"]
         if errors:
             raise InvalidInput(errors=errors)
+        language = values["language"]
         self._require_eligible(owner_id, owner)
         self._require_eligible(draft.partner_id, self.esep.get_member(draft.partner_id))
         now = self.clock.now()
@@ -147,6 +134,60 @@ class EsepProjects:
         """The preview: only to the people of the project and the NSO of its country."""
         project = self._visible(project_id, viewer)
         return project_view(project)
+
+    @staticmethod
+    def _description(
+        draft: ProjectDraft, errors: dict[str, list[str]]
+    ) -> tuple[dict[str, str], tuple[str, ...], tuple[str, ...]]:
+        """The description's fields cleaned (texts, language), its subjects and vocational
+        subjects; each field that is wrong is added to ``errors``."""
+        values = {name: " ".join(getattr(draft, name).split()) for name in TEXT_LIMITS}
+        for name, (low, high) in TEXT_LIMITS.items():
+            if not low <= len(values[name]) <= high:
+                errors[name] = [f"must be {low} to {high} characters long"]
+        language = draft.language.strip().lower()
+        if not (len(language) == 2 and language.isascii() and language.isalpha()):
+            errors["language"] = ["must be a two-letter language code (e.g. el, en)"]
+        values["language"] = language
+        if not 1 <= draft.pupils_count <= 1000:
+            errors["pupils.count"] = ["must be 1 to 1000"]
+        if not 3 <= draft.pupils_age_min <= draft.pupils_age_max <= 25:
+            errors["pupils.age_min"] = ["ages must be 3 to 25, the youngest first"]
+        subjects = clean_list(draft.subjects, "subjects", errors)
+        if not subjects:
+            errors.setdefault("subjects", []).append("name at least one subject")
+        vocational = clean_list(draft.vocational_subjects, "vocational_subjects", errors)
+        return values, subjects, vocational
+
+    def update(self, project_id: str, owner_id: str, draft: ProjectDraft) -> Project:
+        """The preview's «change the description»: a draft's texts, language, pupils and
+        subjects. Its school and partner stay (choosing others is a new project), and
+        nothing changes once it is submitted (the partner accepted what they read).
+
+        Raises InvalidInput, NotFound (not the caller's project).
+        """
+        errors: dict[str, list[str]] = {}
+        values, subjects, vocational = self._description(draft, errors)
+        if errors:
+            raise InvalidInput(errors=errors)
+
+        def change() -> Project:
+            project = self._owned(project_id, owner_id)
+            if project.status is not ProjectStatus.DRAFT:
+                raise InvalidInput(errors={"project": ["only a draft can be changed"]})
+            if (draft.organisation_id, draft.partner_id) != (project.organisation_id, project.partner_id):
+                raise InvalidInput(errors={"partner_id": ["a draft keeps its school and partner"]})
+            for name in TEXT_LIMITS:
+                setattr(project, name, values[name])
+            project.language = values["language"]
+            project.pupils_count = draft.pupils_count
+            project.pupils_age_min, project.pupils_age_max = draft.pupils_age_min, draft.pupils_age_max
+            project.subjects, project.vocational_subjects = subjects, vocational
+            project.updated_at = self.clock.now()
+            self.esep.save_project(project)
+            return project
+
+        return retried(change)
 
     def mine(self, account_id: str) -> list[dict[str, Any]]:
         """The projects of a member (founded, invited to, member of), newest first; an

@@ -456,11 +456,7 @@ def approve_project(ctx: Ctx, project_id: str) -> Reply:
 def create_project(ctx: Ctx) -> Reply:
     principal = _caller(ctx)
     body: ProjectInput = ctx.body
-    fields = body.model_dump()
-    pupils = fields.pop("pupils")
-    draft = ProjectDraft(
-        **fields, pupils_count=pupils["count"], pupils_age_min=pupils["age_min"], pupils_age_max=pupils["age_max"]
-    )
+    draft = _draft(body)
 
     def create_once() -> dict[str, Any]:
         return project_view(ctx.flows.esep_projects.create(principal.account_id, draft))
@@ -471,6 +467,43 @@ def create_project(ctx: Ctx) -> Reply:
     created = ctx.services.idempotency.once("esep-project", payload, create_once, bp.lambda_context, key)
     after = page_of(ctx, f"projects/{created['project_id']}")  # the preview, with «Submit»
     return Reply(status=201, body=ProjectOutput.model_validate(created), next_page=after)
+
+
+def _draft(body: ProjectInput) -> ProjectDraft:
+    fields = body.model_dump()
+    pupils = fields.pop("pupils")
+    return ProjectDraft(
+        **fields, pupils_count=pupils["count"], pupils_age_min=pupils["age_min"], pupils_age_max=pupils["age_max"]
+    )
+
+
+@api(
+    bp,
+    f"{BASE}/projects/{{project_id}}",
+    method="PUT",
+    summary="Change a draft's description (its school and partner stay)",
+    body=ProjectInput,
+    responses={200: ProjectOutput},
+    problems=["invalid_input", "unauthorized", "not_found"],
+    tags=TAGS,
+    auth=True,
+)
+@api(
+    bp,
+    f"{BASE}/projects/{{project_id}}/description",
+    method="POST",
+    summary="Change a draft's description (the wizard's form: browsers cannot send PUT)",
+    body=ProjectInput,
+    responses={200: ProjectOutput},
+    problems=["invalid_input", "unauthorized", "not_found"],
+    tags=TAGS,
+    auth=True,
+)
+def update_project(ctx: Ctx, project_id: str) -> Reply:
+    principal = _caller(ctx)
+    project = ctx.flows.esep_projects.update(project_id, principal.account_id, _draft(ctx.body))
+    after = page_of(ctx, f"projects/{project.project_id}")  # back to the preview
+    return Reply(body=ProjectOutput.model_validate(project_view(project)), next_page=after)
 
 
 @api(

@@ -205,13 +205,35 @@ def new_project(ctx: Ctx) -> Response:
     if isinstance(member, Response):
         return member
     organisations = member.view["organisations"]
+    draft_id = ctx.query("draft") or ""
+    prefill: dict[str, str] = {}
+    if draft_id:  # «change the description» of a draft: its school and partner stay
+        draft = ctx.flows.esep_projects.view(draft_id, Viewer(member.account_id, member.principal.roles))
+        if draft["owner_id"] != member.account_id or draft["status"] != str(ProjectStatus.DRAFT):
+            raise NotFound("No such draft of yours.")
+        prefill = _prefill(draft)
+        return _wizard(ctx, member, "description", draft["organisation_id"], draft["partner_id"], draft_id, prefill)
     chosen_school = ctx.query("organisation") or ""
     if len(organisations) == 1 and not chosen_school:
         chosen_school = organisations[0]["organisation_id"]
+    return _wizard(ctx, member, "", chosen_school, ctx.query("partner") or "", "", prefill)
+
+
+def _wizard(
+    ctx: Ctx,
+    member: _Member,
+    step: str,
+    chosen_school: str,
+    chosen_partner: str,
+    draft_id: str,
+    prefill: dict[str, str],
+) -> Response:
+    organisations = member.view["organisations"]
     school = next((o for o in organisations if o["organisation_id"] == chosen_school), None)
     people = ctx.flows.esep_network.people_named(list(member.view["contacts"]))
-    chosen_partner = ctx.query("partner") or ""
     partner = next((p for p in people if p["account_id"] == chosen_partner), None)
+    if draft_id and partner is None:  # a partner since removed from the contacts
+        partner = next(iter(ctx.flows.esep_network.people_named([chosen_partner])), None)
     if school is None:
         step = "school"
     elif partner is None:
@@ -230,8 +252,23 @@ def new_project(ctx: Ctx) -> Response:
         people=people,
         partner=partner,
         languages=language_choices,
+        draft_id=draft_id,
+        prefill=prefill,
         my_rules=ctx.flows.esep_network.standing(ctx.flows.esep_network.member(member.account_id))["rules"],
     )
+
+
+def _prefill(draft: dict[str, Any]) -> dict[str, str]:
+    """A draft's description as the wizard's fields (lists as one comma-separated line)."""
+    pupils = draft["pupils"]
+    return {
+        **{name: str(draft[name]) for name in ("title", "description", "language", "goals", "process", "outcomes")},
+        "pupils.count": str(pupils["count"]),
+        "pupils.age_min": str(pupils["age_min"]),
+        "pupils.age_max": str(pupils["age_max"]),
+        "subjects": ", ".join(draft["subjects"]),
+        "vocational_subjects": ", ".join(draft["vocational_subjects"]),
+    }
 
 
 @page(bp, "/realms/{realm}/invitations")
