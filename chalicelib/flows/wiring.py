@@ -215,6 +215,7 @@ def assemble(ports: Ports, links: Links) -> Flows:
         mailer=ports.mailer,
         clock=clock,
         secrets=secrets,
+        links=links,
     )
     runner = TaskRunner(
         {

@@ -269,7 +269,9 @@ def test_a_project_goes_through_the_pages_from_wizard_to_pupils(browser: Browser
     submitted = submit(browser, project_page, f"{API}/projects/{project_id}/submit", {})
     assert submitted.status == 303 and submitted.location == project_page
 
-    # Then the partner finds the invitation and accepts it
+    # Then the partner's invitation mail leads to the invitations page, where she accepts it
+    mail = browser.mail_to(partner.person.email.lower())
+    assert any("/realms/esep/invitations" in (m.get("html") or m.get("text") or "") for m in mail), mail
     as_member(browser, partner)
     invitations = open_page(browser, f"{PAGES}/invitations")
     assert "Τα νερά της Ευρώπης" in invitations.text

@@ -20,6 +20,7 @@ from chalicelib.domain.tasks import Task
 from chalicelib.errors import DuplicateValue, Forbidden, InvalidInput, NotEligible, NotFound, PayloadTooLarge
 from chalicelib.flows.esep.network import retried
 from chalicelib.flows.esep.rules import clean_list, failed_rules
+from chalicelib.flows.links import Links
 from chalicelib.ports import (
     AccountRepository,
     Clock,
@@ -86,6 +87,8 @@ class EsepProjects:
     mailer: Mailer
     clock: Clock
     secrets: SecretSource
+    links: Links | None = None
+    """Where the invitation mail sends the partner (the invitations page)."""
 
     def create(self, owner_id: str, draft: ProjectDraft) -> Project:
         """A draft from one of the owner's organisations with a partner from their contacts.
@@ -362,7 +365,8 @@ class EsepProjects:
         people = self._project_and_people(payload["project_id"])
         if people is not None:
             project, owner, partner = people
-            self._mail("esep_invitation", partner, project, inviter=owner.display_name)
+            link = self.links.page("esep", "invitations") if self.links is not None else ""
+            self._mail("esep_invitation", partner, project, inviter=owner.display_name, link=link)
 
     def deliver_answer(self, payload: dict[str, str]) -> None:
         people = self._project_and_people(payload["project_id"])
