@@ -324,3 +324,39 @@ def test_a_project_from_profile_to_pupil_in_the_browser(site: Site, chromium: An
         assert people.errors == []
     finally:
         people.close()
+
+
+def test_a_teacher_of_two_schools_chooses_one_by_keyboard(site: Site, page: Any) -> None:
+    # Given a teacher registered with one school who adds a second on her profile
+    suffix = secrets.token_hex(3)
+    first, second = f"Γυμνάσιο Φιλωτίου {suffix}", f"Λύκειο Φιλωτίου {suffix}"
+    register(page, site, f"anna{suffix}", "Άννα", f"Σκαρλάτου {suffix}", school=first)
+    page.goto(site.realm("esep", "/profile"))
+    page.get_by_label("Αναζήτηση σχολείου ή οργανισμού (όνομα ή πόλη)").fill(second)
+    page.get_by_role("button", name="Αναζήτηση").click()
+    # (nothing found: the form to register it is open, the name already typed in)
+    assert page.get_by_label("Όνομα οργανισμού").input_value() == second
+    page.locator("#city").fill("Φιλώτι")
+    press(page, page.get_by_role("button", name=re.compile("^Καταχώριση")))
+    press(page, page.get_by_role("button", name="Προσθήκη στους οργανισμούς μου"))
+    assert page.get_by_role("heading", name=second, level=4).count() == 1
+
+    # When she starts the wizard
+    page.get_by_role("link", name="Έργα").click()
+    page.get_by_role("link", name="Δημιουργία έργου").click()
+    page.wait_for_url(re.compile(r"/projects/new$"))
+
+    # Then it asks which school, and she chooses the second with the keyboard alone
+    audit(page)
+    tab_to(page, "input[name=organisation]:checked")
+    page.keyboard.press("ArrowDown")
+    tab_to(page, "main form button[type=submit]")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert "organisation=" in page.url
+    chosen = page.url.split("organisation=", 1)[1].split("&", 1)[0]
+    assert second in page.inner_text("main") and chosen
+
+    # And without contacts the partner step says where to find one
+    assert page.get_by_role("link", name="Αναζήτηση ανθρώπων").count() == 1
+    audit(page)
