@@ -18,7 +18,7 @@ from typing import Any
 
 from chalice import Blueprint, Response
 
-from chalicelib.domain.esep import ProjectStatus
+from chalicelib.domain.esep import Member, ProjectStatus
 from chalicelib.errors import FlowError, NotFound, Unauthorized
 from chalicelib.flows.esep.network import ORGANISATION_KINDS
 from chalicelib.flows.esep.projects import IMAGE_MAX_BYTES, PUPIL_ROLE, Viewer
@@ -41,10 +41,12 @@ bp = Blueprint(__name__)
 
 
 class _Member:
-    """The signed-in member a page is for (``view``: :meth:`EsepNetwork.member_view`)."""
+    """The signed-in member a page is for: their record, read once per request, and its
+    :meth:`EsepNetwork.member_view`."""
 
-    def __init__(self, principal: Principal, view: dict[str, Any]) -> None:
+    def __init__(self, principal: Principal, record: Member, view: dict[str, Any]) -> None:
         self.principal = principal
+        self.record = record
         self.view = view
 
     @property
@@ -76,14 +78,14 @@ def _member(ctx: Ctx) -> _Member | Response:
         if PUPIL_ROLE in principal.roles:
             return redirect(f"/realms/{ctx.realm.id}/pupil")
         raise NotFound("There is no eTwinning profile for this account.")
-    return _Member(principal, network.member_view(member))
+    return _Member(principal, member, network.member_view(member))
 
 
 def member_or_none(ctx: Ctx, principal: Principal) -> _Member | None:
     """The signed-in person as a member, if they are one (not a pupil)."""
     network = ctx.flows.esep_network
     stored = network.esep.get_member(principal.account_id)
-    return _Member(principal, network.member_view(stored)) if stored is not None else None
+    return _Member(principal, stored, network.member_view(stored)) if stored is not None else None
 
 
 def esep_page(ctx: Ctx, template: str, current: str, member: _Member | None, **context: Any) -> Response:
@@ -117,7 +119,7 @@ def profile(ctx: Ctx) -> Response:
     if isinstance(member, Response):
         return member
     network = ctx.flows.esep_network
-    standing = network.standing(network.member(member.account_id))
+    standing = network.standing(member.record)
     query = (ctx.query("q") or "").strip()[:100]
     found = network.search_organisations(text=query, country=None) if query else []
     mine = {o["organisation_id"] for o in standing["organisations"]}
@@ -254,7 +256,7 @@ def _wizard(
         languages=language_choices,
         draft_id=draft_id,
         prefill=prefill,
-        my_rules=ctx.flows.esep_network.standing(ctx.flows.esep_network.member(member.account_id))["rules"],
+        my_rules=ctx.flows.esep_network.standing(member.record)["rules"],
     )
 
 
