@@ -13,7 +13,6 @@ made it (a redirect would have to carry it in a URL), and an image comes as a
 
 from __future__ import annotations
 
-import hmac
 from typing import Any
 
 from chalice import Blueprint, Response
@@ -367,7 +366,7 @@ def upload_image(ctx: Ctx, project_id: str) -> Response:
     back = f"/realms/{ctx.realm.id}/projects/{project_id}"
     try:
         fields = read_multipart(ctx.request, max_bytes=IMAGE_MAX_BYTES + 64 * 1024)
-        _check_multipart_token(ctx, fields)
+        csrf.check_token(ctx.request, fields.get(csrf.FIELD))  # a multipart body: the page reads it
         image = fields.get("image")
         if not isinstance(image, UploadedFile) or not image.data:
             raise InputProblem("invalid_input", None, errors={"image": ["choose a PNG or JPEG file"]})
@@ -379,14 +378,6 @@ def upload_image(ctx: Ctx, project_id: str) -> Response:
         view = _PageView(ctx.request, back)
         return project(Ctx(request=view, realm_config=ctx.realm, form_state=ctx.form_state), project_id)
     return redirect(back)
-
-
-def _check_multipart_token(ctx: Ctx, fields: dict[str, Any]) -> None:
-    """The double-submit check ``csrf.check`` makes of form-encoded posts, for a
-    multipart one (whose fields it does not read)."""
-    cookie = ctx.cookie(csrf.COOKIE) or ""
-    if not cookie or not hmac.compare_digest(cookie, str(fields.get(csrf.FIELD) or "")):
-        raise InputProblem("forbidden", "The form has expired; reload the page and try again.")
 
 
 class _PageView:
