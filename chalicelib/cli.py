@@ -112,8 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
     grant = commands.add_parser(
         "grant-role",
         help="grant a role to an account that signs in through EU Login (esep: an NSO of a country)",
-        description="Give the account of an EU Login subject a role. The role takes effect at its next "
-        "sign-in. An nso acts only on the users, organisations and projects of its --country.",
+        description="Give the account of an EU Login subject a role. Its sessions end, so the role takes "
+        "effect at its next sign-in. An nso acts only on the users, organisations and projects of its --country.",
     )
     grant.add_argument("--realm", required=True, help="realm id (an EU Login realm: esep)")
     grant.add_argument("--subject", required=True, help="the EU Login `sub` of the (registered) account")
@@ -392,16 +392,15 @@ def grant_role(args: argparse.Namespace, console: Console) -> int:
 
     from chalicelib.container import services
 
-    ports = services().ports
+    built = services()
     from chalicelib.flows.eulogin_signin import find_by_subject
 
-    account = find_by_subject(ports.accounts, realm.id, args.subject.strip())
+    account = find_by_subject(built.ports.accounts, realm.id, args.subject.strip())
     if account is None:
         console.err(f"error: no account of EU Login subject {args.subject} in {realm.id} (register first)")
         return EXIT_REFUSED
-    now = ports.clock.now()
-    entry = audit(realm.id, account.account_id, "roles_granted", actor=OPERATOR, at=now, roles=",".join(roles), **extra)
-    ports.accounts.grant_roles(realm.id, account.account_id, roles, extra, now, audit=entry)
+    # Sessions signed in with the old roles end: the new ones apply from the next sign-in.
+    built.flows.roles.grant(realm.id, account.account_id, roles, extra, actor=OPERATOR)
     console.out(f"{account.account_id}: roles {', '.join(roles)}{' for ' + extra['nso_country'] if extra else ''}")
     return 0
 

@@ -111,6 +111,12 @@ def _ports(settings: Settings, clients: Mapping[str, Any]) -> Ports:
     from chalicelib.adapters.dynamodb.jobs import DynamoJobRepository
     from chalicelib.adapters.dynamodb.login_gate import DynamoLoginGate
     from chalicelib.adapters.dynamodb.models import TableBinding, bind_models
+    from chalicelib.adapters.dynamodb.oidc import (
+        DynamoConsentRepository,
+        DynamoOidcClientRepository,
+        DynamoOidcGrantRepository,
+        DynamoOidcLookup,
+    )
     from chalicelib.adapters.dynamodb.registry import DynamoRegistryRepository
     from chalicelib.adapters.dynamodb.repositories import (
         DynamoAccountRepository,
@@ -123,6 +129,7 @@ def _ports(settings: Settings, clients: Mapping[str, Any]) -> Ports:
     from chalicelib.adapters.fernet_sealer import FernetSealer, derive_key
     from chalicelib.adapters.gsis_client import GsisClient
     from chalicelib.adapters.jwt_signer import JwtSigner
+    from chalicelib.adapters.outbound_http import GuardedHttp
     from chalicelib.adapters.s3_files import S3FileStore
     from chalicelib.adapters.secrets_source import SystemSecrets
     from chalicelib.adapters.ses_mailer import SesMailer
@@ -190,6 +197,11 @@ def _ports(settings: Settings, clients: Mapping[str, Any]) -> Ports:
             clock=clock,
         ),
         esep=DynamoEsepRepository(models),
+        oidc_clients=DynamoOidcClientRepository(models, cache_seconds=settings.oidc_client_cache_seconds),
+        oidc_grants=DynamoOidcGrantRepository(models),
+        consents=DynamoConsentRepository(models),
+        oidc_lookup=DynamoOidcLookup(models),
+        outbound=GuardedHttp(allow_loopback=settings.is_local, timeout=settings.outbound_timeout_seconds),
     )
 
 

@@ -257,3 +257,23 @@ class FileTooLarge(Exception):
     def __init__(self, size: int) -> None:
         super().__init__(size)
         self.size = size
+
+
+class OAuthRefused(Exception):
+    """An OAuth 2.0 / OpenID Connect request refused with an RFC 6749 error code
+    (``invalid_grant``, ``invalid_scope``, ``invalid_token``…); the provider's endpoints
+    answer it as ``{"error", "error_description"}``, not as problem details."""
+
+    def __init__(self, error: str, description: str = "") -> None:
+        super().__init__(description or error)
+        self.error = error
+        self.description = description
+
+
+class OutboundRefused(Exception):
+    """Raised by the outbound HTTP adapter: the address is not one Mitroo calls (a
+    loopback, link-local or private address in a deployed stage, a bad scheme)."""
+
+
+class OutboundFailed(Exception):
+    """Raised by the outbound HTTP adapter: no answer, or one other than 2xx."""

@@ -19,6 +19,7 @@ from chalicelib.domain.flows import IdentityFlow, OAuthState
 from chalicelib.domain.identity import GsisIdentity
 from chalicelib.domain.jobs import Job, JobStatus, RowOutcome
 from chalicelib.domain.mail import MailMessage
+from chalicelib.domain.oidc import Consent, OidcClient, OidcGrant
 from chalicelib.domain.registry import RegistryEntry
 from chalicelib.domain.tasks import Task
 from chalicelib.domain.tickets import Ticket
@@ -319,10 +320,29 @@ class SessionRepository(Protocol):
         """Mark ``old`` rotated and store ``new``; REUSED if ``old`` was already rotated."""
         ...
 
-    def revoke_family(self, realm: str, account_id: str, family_id: str, now: datetime) -> None: ...
+    def revoke_family(self, realm: str, account_id: str, family_id: str, now: datetime) -> SessionFamily | None:
+        """Revoke the family; the family as revoked by this call, or None when it was
+        revoked already (or never existed): exactly one caller ends a session."""
+        ...
 
     def revoke_all(self, realm: str, account_id: str, now: datetime) -> int:
         """Revoke every session of the account; returns how many were live (unexpired)."""
+        ...
+
+    def live_families(self, realm: str, account_id: str, now: datetime) -> list[SessionFamily]:
+        """The account's sessions that are neither revoked nor expired."""
+        ...
+
+    def add_authentication(
+        self, realm: str, account_id: str, family_id: str, method: str, at: datetime
+    ) -> SessionFamily | None:
+        """Note one more way the person proved who they are in this session (an RFC 8176
+        ``amr`` value, e.g. ``otp`` after a second factor) and move ``auth_time``; None
+        for a revoked or unknown session."""
+        ...
+
+    def link(self, realm: str, account_id: str, family_id: str, earlier: Sequence[str]) -> None:
+        """Note sessions of the same person that end when this one ends."""
         ...
 
 
@@ -375,10 +395,25 @@ class Sealer(Protocol):
 
 
 class TokenSigner(Protocol):
-    def sign(self, claims: dict[str, Any]) -> str: ...
+    def sign(self, claims: dict[str, Any], *, typ: str = "at+jwt") -> str:
+        """An RS256 JWT with the realm key; ``typ`` tells access tokens (``at+jwt``), ID
+        tokens (``JWT``) and logout tokens (``logout+jwt``) apart, so none passes for
+        another."""
+        ...
 
-    def verify(self, token: str, *, issuer: str, now: datetime) -> dict[str, Any]:
-        """Verified claims; raises InvalidAccessToken on any defect."""
+    def verify(
+        self,
+        token: str,
+        *,
+        issuer: str,
+        now: datetime,
+        audience: str | None = "mitroo",
+        typ: str = "at+jwt",
+        check_expiry: bool = True,
+    ) -> dict[str, Any]:
+        """Verified claims; raises Unauthorized on any defect. ``audience`` None accepts
+        any audience (the provider's tokens name their client); the API's own access
+        tokens are checked against ``mitroo``, so a client's token never opens the API."""
         ...
 
     def jwks(self) -> dict[str, Any]: ...
@@ -530,4 +565,121 @@ class EsepRepository(Protocol):
 
     def decline_legacy(self, email: str, subject: str) -> None:
         """Note that ``subject`` was offered the legacy record and declined it."""
+        ...
+
+
+# --- the OpenID Provider (SPEC §2.8) ---------------------------------------------------------
+
+
+class OidcClientRepository(Protocol):
+    def create(self, client: OidcClient) -> None:
+        """Store a new client (its id is fresh and random: no condition needed)."""
+        ...
+
+    def get(self, realm: str, client_id: str) -> OidcClient | None: ...
+
+    def list(self, realm: str) -> list[OidcClient]:
+        """Every client of the realm (one query: they share a partition)."""
+        ...
+
+    def save(self, client: OidcClient) -> bool:
+        """Replace a stored client (a new secret, new URIs); False when it is gone."""
+        ...
+
+    def remove(self, realm: str, client_id: str) -> bool: ...
+
+
+class OidcGrantRepository(Protocol):
+    def issue(self, grant: OidcGrant, *, browser_hash: str, now: datetime) -> bool:
+        """Store the grant (its code pending) and add its client and id to its session,
+        in one transaction that holds only while the session is live and still belongs
+        to the browser holding ``browser_hash``. False when it does not."""
+        ...
+
+    def redeem(
+        self,
+        grant_id: str,
+        *,
+        code_hash: str,
+        client_id: str,
+        now: datetime,
+        refresh_hash: str | None,
+        refresh_expires_at: datetime | None,
+    ) -> OidcGrant | None:
+        """Spend the code and set the first refresh token, atomically: the grant as
+        redeemed, or None when the code is unknown, spent, expired, another client's or
+        its grant revoked (exactly one of concurrent redemptions wins)."""
+        ...
+
+    def rotate(
+        self,
+        grant_id: str,
+        *,
+        client_id: str,
+        old_hash: str,
+        new_hash: str,
+        slot: str,
+        expires_at: datetime,
+        scopes: Sequence[str],
+        now: datetime,
+    ) -> OidcGrant | None:
+        """Replace the refresh token ``old_hash`` by ``new_hash`` (remembering the old one
+        in ``slot`` of the spent ones), while the grant is live, the client's, still holds
+        every scope of ``scopes`` and the old token unexpired; None otherwise."""
+        ...
+
+    def get(self, grant_id: str) -> OidcGrant | None: ...
+
+    def revoke(self, grant_id: str, now: datetime) -> bool:
+        """Revoke the grant; False if it was revoked already or is unknown."""
+        ...
+
+    def remember_assertion(self, client_id: str, jti: str, expires_at: datetime) -> bool:
+        """Note a client assertion's ``jti``; False when it was seen (a replay)."""
+        ...
+
+
+class ConsentRepository(Protocol):
+    def grant(self, consent: Consent) -> None:
+        """Remember the scopes (added to what the person allowed the client before)."""
+        ...
+
+    def get(self, realm: str, account_id: str, client_id: str) -> Consent | None: ...
+
+    def list(self, realm: str, account_id: str) -> list[Consent]: ...
+
+    def revoke(self, realm: str, account_id: str, client_id: str) -> bool: ...
+
+
+class OidcLookup(Protocol):
+    """The reads of the provider's hot paths, one round trip each (SPEC §5)."""
+
+    def authorization_context(
+        self, realm: str, account_id: str, family_id: str, client_id: str
+    ) -> tuple[SessionFamily | None, Account | None, Consent | None]:
+        """A browser session, its account and the account's consent for the client."""
+        ...
+
+    def userinfo_context(
+        self, realm: str, account_id: str, grant_id: str, *, with_member: bool
+    ) -> tuple[OidcGrant | None, Account | None, Member | None]:
+        """A grant, its account and (esep, when asked) the account's member record."""
+        ...
+
+
+class OutboundHttp(Protocol):
+    """Requests to addresses a client registered (back-channel logout, its JWKS).
+
+    A deployed stage refuses loopback, link-local and private addresses (SSRF); local
+    and test runs allow loopback. Raises OutboundRefused for such an address and
+    OutboundFailed when the request fails or answers other than 2xx.
+    """
+
+    def post_form(self, url: str, fields: dict[str, str]) -> int: ...
+
+    def get_json(self, url: str) -> Any: ...
+
+    def refusal(self, url: str) -> str | None:
+        """Why ``url`` would be refused, judged without a DNS lookup (registration: a
+        literal private address, a scheme this stage does not call); None otherwise."""
         ...

@@ -73,6 +73,14 @@ class Settings(BaseModel):
 
     dev_routes: bool = Field(False, alias="MITROO_DEV_ROUTES")
 
+    oidc_client_cache_seconds: float = Field(10.0, alias="MITROO_OIDC_CLIENT_CACHE_SECONDS", ge=0, le=300)
+    """How long a container keeps an OpenID client it read (a rotated secret or removed
+    client stops working in every container within this time; 0 reads every time)."""
+    outbound_timeout_seconds: float = Field(5.0, alias="MITROO_OUTBOUND_TIMEOUT_SECONDS", gt=0, le=30)
+    """Timeout of back-channel logout posts and client JWKS reads."""
+    task_max_receives: int = Field(5, alias="MITROO_TASK_MAX_RECEIVES", ge=1)
+    """Deliveries of a task before SQS dead-letters it (the queue's maxReceiveCount)."""
+
     @field_validator("public_url", "gsis_base_url")
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:

@@ -566,23 +566,50 @@ class InMemorySessionRepository:
             self.store.tokens[new.token_hash] = new
             return RotationOutcome.ROTATED
 
-    def revoke_family(self, realm: str, account_id: str, family_id: str, now: datetime) -> None:
+    def revoke_family(self, realm: str, account_id: str, family_id: str, now: datetime) -> SessionFamily | None:
         key = self._family_key(realm, account_id, family_id)
         with self.store.lock:
             family = self.store.families.get(key)
-            if family is not None and family.revoked_at is None:
-                self.store.families[key] = dataclasses.replace(family, revoked_at=now)
+            if family is None or family.revoked_at is not None:
+                return None
+            revoked = dataclasses.replace(family, revoked_at=now)
+            self.store.families[key] = revoked
+            return revoked
 
     def revoke_all(self, realm: str, account_id: str, now: datetime) -> int:
         with self.store.lock:
-            live = [
-                family
-                for (r, a, _), family in self.store.families.items()
-                if r == realm and a == account_id and family.revoked_at is None and family.expires_at > now
-            ]
+            live = self.live_families(realm, account_id, now)
             for family in live:
                 self.revoke_family(realm, account_id, family.family_id, now)
             return len(live)
+
+    def live_families(self, realm: str, account_id: str, now: datetime) -> list[SessionFamily]:
+        with self.store.lock:
+            return [
+                family
+                for (r, a, _), family in self.store.families.items()
+                if r == realm and a == account_id and family.is_live(now)
+            ]
+
+    def add_authentication(
+        self, realm: str, account_id: str, family_id: str, method: str, at: datetime
+    ) -> SessionFamily | None:
+        key = self._family_key(realm, account_id, family_id)
+        with self.store.lock:
+            family = self.store.families.get(key)
+            if family is None or family.revoked_at is not None:
+                return None
+            updated = dataclasses.replace(family, auth_time=at, amr=(*family.amr, method))
+            self.store.families[key] = updated
+            return updated
+
+    def link(self, realm: str, account_id: str, family_id: str, earlier: Sequence[str]) -> None:
+        key = self._family_key(realm, account_id, family_id)
+        with self.store.lock:
+            family = self.store.families.get(key)
+            if family is not None:
+                linked = tuple(sorted(set(family.linked) | set(earlier)))
+                self.store.families[key] = dataclasses.replace(family, linked=linked)
 
 
 # --- mail and GSIS ----------------------------------------------------------------------
@@ -991,6 +1018,9 @@ def build_flows(realm: str = "eiep", *, now: datetime = START) -> Kit:
     attempts = InMemoryAttemptLedger(store)
     flow_repository = InMemoryFlowRepository(store)
     from tests.fakes_esep import FakeEsepRepository  # it builds on the fakes above
+    from tests.fakes_oidc import oidc_fakes
+
+    esep = FakeEsepRepository(accounts, flow_repository)
 
     ports = Ports(
         clock=clock,
@@ -1014,7 +1044,8 @@ def build_flows(realm: str = "eiep", *, now: datetime = START) -> Kit:
         jobs=InMemoryJobRepository(),
         files=InMemoryFileStore(),
         eulogin=FakeEuLogin(),
-        esep=FakeEsepRepository(accounts, flow_repository),
+        esep=esep,
+        **oidc_fakes(store, accounts, esep),
     )
     flows = assemble(ports, Links(PUBLIC_URL))
     tasks.runner = flows.tasks

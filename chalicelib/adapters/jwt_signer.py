@@ -33,24 +33,38 @@ class JwtSigner:
             raise ValueError("the signing key must be a private RSA key")
         self._kid = self._key.thumbprint()
 
-    def sign(self, claims: dict[str, Any]) -> str:
-        header = {"alg": ALGORITHM, "typ": "at+jwt", "kid": self._kid}
+    def sign(self, claims: dict[str, Any], *, typ: str = "at+jwt") -> str:
+        header = {"alg": ALGORITHM, "typ": typ, "kid": self._kid}
         return jwt.encode(header, claims, self._key, algorithms=[ALGORITHM])
 
-    def verify(self, token: str, *, issuer: str, now: datetime) -> dict[str, Any]:
-        registry = jwt.JWTClaimsRegistry(
-            now=int(now.timestamp()),
-            iss={"essential": True, "value": issuer},
-            aud={"essential": True, "value": ACCESS_TOKEN_AUDIENCE},
-            sub={"essential": True},
-            sid={"essential": True},
-            exp={"essential": True},
-        )
+    def verify(
+        self,
+        token: str,
+        *,
+        issuer: str,
+        now: datetime,
+        audience: str | None = ACCESS_TOKEN_AUDIENCE,
+        typ: str = "at+jwt",
+        check_expiry: bool = True,
+    ) -> dict[str, Any]:
+        options: dict[str, Any] = {
+            "iss": {"essential": True, "value": issuer},
+            "aud": {"essential": True, **({"value": audience} if audience is not None else {})},
+            "sub": {"essential": True},
+        }
+        if typ == "at+jwt":
+            options["sid"] = {"essential": True}
+        if check_expiry:
+            options["exp"] = {"essential": True}
+        registry = jwt.JWTClaimsRegistry(now=int(now.timestamp()), **options)
         try:
             decoded = jwt.decode(token, self._key, algorithms=[ALGORITHM])
-            if decoded.header.get("typ") != "at+jwt":
-                raise Unauthorized("The access token is not valid.")
-            registry.validate(decoded.claims)
+            if decoded.header.get("typ") != typ:
+                raise Unauthorized("The token is not valid.")
+            claims = dict(decoded.claims)
+            if not check_expiry:
+                claims.pop("exp", None)  # an ID token hint may have expired (RP-Initiated Logout §2)
+            registry.validate(claims)
         except (JoseError, ValueError, TypeError):
             raise Unauthorized("The access token is not valid.") from None
         return dict(decoded.claims)

@@ -51,7 +51,21 @@ class RefreshToken:
 
 @dataclass(frozen=True)
 class SessionFamily:
-    """All refresh tokens descended from one login; revoked together on reuse or logout."""
+    """One sign-in: the refresh tokens descended from it, revoked together on reuse or
+    logout, and the browser's single sign-on session at the realm's OpenID Provider.
+
+    ``family_id`` is the session id (the ``sid`` of access, ID and logout tokens). How
+    and when the person proved who they are is kept as ``auth_time`` and ``amr`` (RFC
+    8176 values: ``pwd``, ``otp``, ``hwk``, ``swk``, ``fed``); a second factor adds its
+    method and moves ``auth_time`` (``SessionRepository.add_authentication``), so the
+    record grows with the ways of signing in without changing shape. ``browser_hash``
+    is the SHA-256 of the secret in the browser's SSO cookie: only that browser can use
+    the session at the authorization endpoint. ``clients`` and ``grants`` name the OIDC
+    clients that received a code under this session and the grants they hold, so that
+    ending the session revokes those grants and tells each client (back-channel logout).
+    ``linked`` are earlier sessions of the same person in the same browser, replaced by
+    a new sign-in (``prompt=login``, ``max_age``): they end when this one ends.
+    """
 
     realm: str
     account_id: str
@@ -59,6 +73,24 @@ class SessionFamily:
     created_at: datetime
     expires_at: datetime
     revoked_at: datetime | None = None
+    auth_time: datetime | None = None
+    amr: tuple[str, ...] = ()
+    browser_hash: str | None = None
+    clients: tuple[str, ...] = ()
+    grants: tuple[str, ...] = ()
+    linked: tuple[str, ...] = ()
+
+    def is_live(self, now: datetime) -> bool:
+        return self.revoked_at is None and now < self.expires_at
+
+    @property
+    def acr(self) -> str:
+        """Authentication context class: ``2`` after a second factor, else ``1``."""
+        return "2" if set(self.amr) & MULTI_FACTOR_METHODS else "1"
+
+
+MULTI_FACTOR_METHODS = frozenset({"otp", "hwk", "swk"})
+"""RFC 8176 methods that are a second factor on top of ``pwd``."""
 
 
 class RotationOutcome(enum.StrEnum):

@@ -1,6 +1,7 @@
 """Scheduled expiry (SPEC §2.6): accounts whose last valid day has passed are expired,
 their owners are warned 30 and 7 days before (each warning once), every change is
-audited. Keycloak users have asked for this for years (keycloak#10040, #11800).
+audited, and their sessions end (the applications they signed in to are told).
+Keycloak users have asked for this for years (keycloak#10040, #11800).
 
 The sweep reads only the accounts filed under the days it looks at (an index by expiry
 day), never the whole table, so its cost follows the number of expiring accounts, not
@@ -16,8 +17,10 @@ from datetime import date, timedelta
 from chalicelib.domain.accounts import Account, AccountStatus
 from chalicelib.domain.audit import audit
 from chalicelib.domain.mail import MailMessage
+from chalicelib.domain.oidc import EndReason
 from chalicelib.domain.tasks import Task
 from chalicelib.flows.links import Links
+from chalicelib.flows.session_ending import SessionEnding
 from chalicelib.ports import AccountRepository, AuditLog, Clock, Mailer, TaskQueue
 from chalicelib.realms import RealmConfig, all_realms, get_realm
 
@@ -48,6 +51,7 @@ class Expiry:
     mailer: Mailer
     clock: Clock
     links: Links
+    ending: SessionEnding
 
     def sweep_all(self, as_of: date) -> list[SweepReport]:
         """Sweep every realm whose accounts can expire (registrar realms)."""
@@ -98,6 +102,7 @@ class Expiry:
                 username=account.username,  # the query read the account: no second read
             ):
                 report.expired += 1
+                self.ending.end_all(realm.id, account.account_id, EndReason.ACCOUNT_EXPIRED, actor=ACTOR)
 
     def _warn(self, realm: RealmConfig, first: date, last: date, days_before: int, report: SweepReport) -> None:
         """Warn active accounts whose last valid day is ``days_before`` after the covered days."""

@@ -1,11 +1,12 @@
 """Setting passwords: the strength meter, mailed reset links (NTUA), set-password
 invitations (new accounts and administrators), and the confirmation after any change.
 
-Every change of password revokes every session of the account and mails a
-confirmation, so a person whose password was changed behind their back finds out.
-Requests that name an account by username and e-mail only queue a task: the request
-does the same work whether or not they match, and the worker decides (enumeration
-safety, SPEC §1). Links go through a page whose button consumes the token.
+Every change of password ends every session of the account (and tells the applications
+signed in through them, back-channel logout) and mails a confirmation, so a person
+whose password was changed behind their back finds out. Requests that name an account
+by username and e-mail only queue a task: the request does the same work whether or
+not they match, and the worker decides (enumeration safety, SPEC §1). Links go through
+a page whose button consumes the token.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from chalicelib.domain.accounts import Account, AccountStatus, UniqueKind, normalise_email
 from chalicelib.domain.audit import audit
 from chalicelib.domain.mail import MailMessage
+from chalicelib.domain.oidc import EndReason
 from chalicelib.domain.secrets import same
 from chalicelib.domain.tasks import Task
 from chalicelib.domain.tokens import Challenge, Purpose
@@ -31,6 +33,7 @@ from chalicelib.errors import (
 from chalicelib.flows.challenges import Challenges
 from chalicelib.flows.links import Links
 from chalicelib.flows.password_policy import PolicyResult, check_password
+from chalicelib.flows.session_ending import SessionEnding
 from chalicelib.ports import AccountRepository, Clock, Mailer, PasswordHasher, SessionRepository, TaskQueue
 from chalicelib.realms import RealmConfig, get_realm
 
@@ -61,6 +64,7 @@ class Passwords:
     tasks: TaskQueue
     clock: Clock
     links: Links
+    ending: SessionEnding
 
     # -- the meter ------------------------------------------------------------------------
 
@@ -88,7 +92,7 @@ class Passwords:
         now = self.clock.now()
         entry = audit(realm.id, account.account_id, action, actor=account.account_id, at=now, via=via)
         self.accounts.set_password_hash(realm.id, account.account_id, self.hasher.hash(password), now, audit=entry)
-        revoked = self.sessions.revoke_all(realm.id, account.account_id, now)
+        revoked = self.ending.end_all(realm.id, account.account_id, EndReason.PASSWORD_CHANGED)
         log.info("password changed", extra={"realm": realm.id, "account_id": account.account_id, "revoked": revoked})
         self._queue(Task(CHANGED_MAIL, {"realm": realm.id, "account_id": account.account_id}))
 

@@ -22,6 +22,7 @@ from chalicelib.domain.accounts import AFFILIATIONS, REGISTRY_LINK, Account, Acc
 from chalicelib.domain.audit import AuditEntry
 from chalicelib.domain.emails import valid_email
 from chalicelib.domain.identity import GsisIdentity
+from chalicelib.domain.oidc import EndReason
 from chalicelib.domain.registry import RegistryEntry, RegistryStatus
 from chalicelib.domain.transliteration import elot743, username_contains_surname
 from chalicelib.errors import (
@@ -34,6 +35,7 @@ from chalicelib.errors import (
     UsernameTaken,
 )
 from chalicelib.flows.passwords import Passwords
+from chalicelib.flows.session_ending import SessionEnding
 from chalicelib.ports import AccountRepository, AuditLog, Clock, RegistryRepository, SecretSource
 from chalicelib.realms import RealmConfig
 
@@ -93,6 +95,7 @@ class Registrar:
     audit: AuditLog
     clock: Clock
     secrets: SecretSource
+    ending: SessionEnding
 
     # -- checking ---------------------------------------------------------------------------
 
@@ -273,13 +276,17 @@ class Registrar:
         return LIVE_REASON
 
     def _retire(self, realm: RealmConfig, account_id: str, actor: Actor) -> None:
-        """Disable for good; the username guard stays, so the name is never issued again."""
+        """Disable for good and end its sessions; the username guard stays, so the name
+        is never issued again."""
         now = self.clock.now()
         entry = audit_entry(realm, account_id, "account_retired", actor, now, {"reason": "graduated"})
         for expected in (AccountStatus.ACTIVE, AccountStatus.EXPIRED, AccountStatus.PENDING_ACTIVATION):
             if self.accounts.set_status(
                 realm.id, account_id, AccountStatus.DISABLED, expected=expected, now=now, audit=entry
             ):
+                self.ending.end_all(
+                    realm.id, account_id, EndReason.ACCOUNT_RETIRED, actor=actor.id, address=actor.address
+                )
                 return
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from chalicelib.domain.accounts import AccountStatus
 from chalicelib.domain.audit import audit
 from chalicelib.domain.flows import Intent
+from chalicelib.domain.oidc import EndReason
 from chalicelib.domain.secrets import fingerprint
 from chalicelib.domain.tickets import TicketKind
 from chalicelib.domain.tokens import ACCESS_TOKEN_AUDIENCE, RefreshToken, RotationOutcome, SessionFamily
@@ -34,6 +35,7 @@ from chalicelib.errors import (
 )
 from chalicelib.flows.devices import DeviceTrust
 from chalicelib.flows.links import Links
+from chalicelib.flows.session_ending import SessionEnding
 from chalicelib.flows.throttling import Throttle
 from chalicelib.flows.tickets import Tickets
 from chalicelib.ports import (
@@ -59,6 +61,10 @@ class TokenPair:
     token_type: str = "Bearer"
     device_cookie: str | None = None
     """The browser's device cookie after a password sign-in (``flows/devices.py``)."""
+    browser_session: str = ""
+    """The single sign-on cookie's value (``web/oidc/browser.py``): which session, and
+    the secret whose hash the session keeps. Empty when no session was opened."""
+    session_expires_in: int = 0
 
 
 @dataclass(frozen=True)
@@ -84,6 +90,7 @@ class Sessions:
     throttle: Throttle
     tickets: Tickets
     devices: DeviceTrust
+    ending: SessionEnding
 
     def login(
         self, realm: RealmConfig, username: str, password: str, address: str = "", device_cookie: str | None = None
@@ -164,7 +171,7 @@ class Sessions:
                 "rotated refresh token reused; session revoked",
                 extra={"realm": realm.id, "account_id": current.account_id, "session_id": current.family_id},
             )
-            self.sessions.revoke_family(realm.id, current.account_id, current.family_id, now)
+            self.ending.end(realm.id, current.account_id, current.family_id, EndReason.REFRESH_REUSED)
             raise TokenInvalid()
         if now >= current.expires_at or now >= family.expires_at:
             raise TokenExpired()
@@ -184,13 +191,14 @@ class Sessions:
             expires_at=min(now + realm.lifetimes.refresh_token, family.expires_at),
         )
         if self.sessions.rotate(current, successor, now) is RotationOutcome.REUSED:
-            self.sessions.revoke_family(realm.id, current.account_id, current.family_id, now)
+            self.ending.end(realm.id, current.account_id, current.family_id, EndReason.REFRESH_REUSED)
             raise TokenInvalid()
         return self._pair(realm, account.account_id, account.roles, family.family_id, secret, successor.expires_at)
 
-    def logout(self, realm: RealmConfig, principal: Principal) -> None:
-        """Revoke the caller's session family (its refresh tokens stop working at once)."""
-        self.sessions.revoke_family(realm.id, principal.account_id, principal.session_id, self.clock.now())
+    def logout(self, realm: RealmConfig, principal: Principal, address: str = "") -> None:
+        """End the caller's session: its refresh tokens stop working at once, and the
+        applications signed in through it are told (back-channel logout)."""
+        self.ending.end(realm.id, principal.account_id, principal.session_id, EndReason.LOGOUT, address=address)
 
     def authenticate(self, realm: RealmConfig, access_token: str | None) -> Principal:
         """Verify a bearer token for this realm, including that its session is still live.
@@ -254,17 +262,33 @@ class Sessions:
         return CertificationRequired(extra={"ticket": ticket, "certify_url": url})
 
     def open(
-        self, realm: RealmConfig, account_id: str, roles: tuple[str, ...], *, settle: Sequence[str] = ()
+        self,
+        realm: RealmConfig,
+        account_id: str,
+        roles: tuple[str, ...],
+        *,
+        settle: Sequence[str] = (),
+        amr: tuple[str, ...] | None = None,
     ) -> TokenPair:
         """Start a session (a new refresh-token family) for a signed-in account; the
-        attempt keys in ``settle`` are cleared by the same write."""
+        attempt keys in ``settle`` are cleared by the same write.
+
+        The session is also the browser's single sign-on session at the realm's OpenID
+        Provider: it records when and how the person proved who they are (``auth_time``,
+        ``amr``: ``fed`` for realms that sign in elsewhere, else ``pwd`` unless given) and
+        the hash of a browser secret that the SSO cookie carries.
+        """
         now = self.clock.now()
+        browser_secret = self.secrets.token()
         family = SessionFamily(
             realm=realm.id,
             account_id=account_id,
             family_id=self.secrets.identifier(),
             created_at=now,
             expires_at=now + realm.lifetimes.session_max,
+            auth_time=now,
+            amr=amr or (("fed",) if realm.identity_source == "eulogin" else ("pwd",)),
+            browser_hash=fingerprint(browser_secret),
         )
         secret = self.secrets.token()
         token = RefreshToken(
@@ -276,7 +300,12 @@ class Sessions:
             expires_at=min(now + realm.lifetimes.refresh_token, family.expires_at),
         )
         self.sessions.start(family, token, clear_attempts=settle)
-        return self._pair(realm, account_id, roles, family.family_id, secret, token.expires_at)
+        pair = self._pair(realm, account_id, roles, family.family_id, secret, token.expires_at)
+        return replace(
+            pair,
+            browser_session=browser_session_value(account_id, family.family_id, browser_secret),
+            session_expires_in=int((family.expires_at - now).total_seconds()),
+        )
 
     def _pair(
         self,
@@ -306,3 +335,17 @@ class Sessions:
             expires_in=lifetime,
             refresh_expires_in=int((refresh_expires - now).total_seconds()),
         )
+
+
+def browser_session_value(account_id: str, session_id: str, secret: str) -> str:
+    """``<account>.<session>.<secret>``: ids find the session in one read, the secret
+    (stored only as its hash) proves the browser holds it."""
+    return f"{account_id}.{session_id}.{secret}"
+
+
+def parse_browser_session(value: str | None) -> tuple[str, str, str] | None:
+    """(account id, session id, secret) of an SSO cookie value, or None if malformed."""
+    parts = (value or "").split(".")
+    if len(parts) != 3 or not all(parts) or any(len(part) > 128 for part in parts):
+        return None
+    return parts[0], parts[1], parts[2]

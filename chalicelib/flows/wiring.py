@@ -32,10 +32,18 @@ from chalicelib.flows.gsis_signin import GsisSignIn
 from chalicelib.flows.jobs import Jobs
 from chalicelib.flows.legacy import LegacyImport
 from chalicelib.flows.links import Links
+from chalicelib.flows.oidc.authorization import Authorization
+from chalicelib.flows.oidc.backchannel import BackchannelLogout
+from chalicelib.flows.oidc.clients import ClientRegistry
+from chalicelib.flows.oidc.provider import OidcProvider
+from chalicelib.flows.oidc.tokens import OidcTokens
+from chalicelib.flows.oidc.userinfo import Userinfo
 from chalicelib.flows.passwords import Passwords
 from chalicelib.flows.provisioning import Provisioning, Renewal
 from chalicelib.flows.registrar import Registrar
 from chalicelib.flows.registration import GsisRegistration
+from chalicelib.flows.roles import RoleGrants
+from chalicelib.flows.session_ending import BACKCHANNEL_LOGOUT, SessionEnding
 from chalicelib.flows.sessions import Sessions
 from chalicelib.flows.support import Support
 from chalicelib.flows.tasks import TaskRunner
@@ -47,6 +55,7 @@ from chalicelib.ports import (
     AuditLog,
     ChallengeRepository,
     Clock,
+    ConsentRepository,
     Counters,
     EsepRepository,
     EuLoginProvider,
@@ -56,6 +65,10 @@ from chalicelib.ports import (
     JobRepository,
     LoginGate,
     Mailer,
+    OidcClientRepository,
+    OidcGrantRepository,
+    OidcLookup,
+    OutboundHttp,
     PasswordHasher,
     RegistryRepository,
     Sealer,
@@ -93,6 +106,11 @@ class Ports:
     files: FileStore
     eulogin: EuLoginProvider
     esep: EsepRepository
+    oidc_clients: OidcClientRepository
+    oidc_grants: OidcGrantRepository
+    consents: ConsentRepository
+    oidc_lookup: OidcLookup
+    outbound: OutboundHttp
 
 
 @dataclass(frozen=True)
@@ -120,10 +138,16 @@ class Flows:
     esep_validation: EsepValidation
     esep_projects: EsepProjects
     esep_legacy: EsepLegacyImport
+    session_ending: SessionEnding
+    roles: RoleGrants
+    oidc: OidcProvider
 
 
 def assemble(ports: Ports, links: Links) -> Flows:
     clock, secrets, accounts = ports.clock, ports.secrets, ports.accounts
+    ending = SessionEnding(
+        sessions=ports.sessions, grants=ports.oidc_grants, tasks=ports.tasks, audit=ports.audit, clock=clock
+    )
     throttle = Throttle(counters=ports.counters, attempts=ports.attempts, clock=clock)
     tickets = Tickets(repository=ports.tickets, clock=clock, secrets=secrets)
     signin = GsisSignIn(flows=ports.flows, provider=ports.gsis, tickets=ports.tickets, clock=clock, secrets=secrets)
@@ -153,6 +177,7 @@ def assemble(ports: Ports, links: Links) -> Flows:
         throttle=throttle,
         tickets=tickets,
         devices=DeviceTrust(sealer=ports.sealer, clock=clock, secrets=secrets),
+        ending=ending,
     )
     passwords = Passwords(
         accounts=accounts,
@@ -163,6 +188,7 @@ def assemble(ports: Ports, links: Links) -> Flows:
         tasks=ports.tasks,
         clock=clock,
         links=links,
+        ending=ending,
     )
     recovery = GsisRecovery(
         signin=signin,
@@ -178,7 +204,13 @@ def assemble(ports: Ports, links: Links) -> Flows:
     )
     support = Support(tickets=tickets, mailer=ports.mailer, tasks=ports.tasks)
     expiry = Expiry(
-        accounts=accounts, audit=ports.audit, tasks=ports.tasks, mailer=ports.mailer, clock=clock, links=links
+        accounts=accounts,
+        audit=ports.audit,
+        tasks=ports.tasks,
+        mailer=ports.mailer,
+        clock=clock,
+        links=links,
+        ending=ending,
     )
     registrar = Registrar(
         accounts=accounts,
@@ -187,6 +219,7 @@ def assemble(ports: Ports, links: Links) -> Flows:
         audit=ports.audit,
         clock=clock,
         secrets=secrets,
+        ending=ending,
     )
     jobs = Jobs(
         jobs=ports.jobs,
@@ -217,8 +250,10 @@ def assemble(ports: Ports, links: Links) -> Flows:
         secrets=secrets,
         links=links,
     )
+    oidc = _oidc(ports, links, ending)
     runner = TaskRunner(
         {
+            BACKCHANNEL_LOGOUT: oidc.backchannel.deliver,
             esep_validation_tasks.DECISION_MAIL: esep_validation.deliver_decision,
             esep_project_tasks.INVITATION_MAIL: esep_projects.deliver_invitation,
             esep_project_tasks.ANSWER_MAIL: esep_projects.deliver_answer,
@@ -265,4 +300,44 @@ def assemble(ports: Ports, links: Links) -> Flows:
         esep_validation=esep_validation,
         esep_projects=esep_projects,
         esep_legacy=EsepLegacyImport(esep=ports.esep, accounts=accounts, clock=clock),
+        session_ending=ending,
+        roles=RoleGrants(accounts=accounts, audit=ports.audit, clock=clock, ending=ending),
+        oidc=oidc,
+    )
+
+
+def _oidc(ports: Ports, links: Links, ending: SessionEnding) -> OidcProvider:
+    clock, secrets = ports.clock, ports.secrets
+    tokens = OidcTokens(grants=ports.oidc_grants, signer=ports.signer, clock=clock, secrets=secrets, links=links)
+    return OidcProvider(
+        clients=ClientRegistry(
+            clients=ports.oidc_clients, outbound=ports.outbound, audit=ports.audit, clock=clock, secrets=secrets
+        ),
+        authorization=Authorization(
+            lookup=ports.oidc_lookup,
+            grants=ports.oidc_grants,
+            consents=ports.consents,
+            clients=ports.oidc_clients,
+            clock=clock,
+            secrets=secrets,
+        ),
+        tokens=tokens,
+        userinfo=Userinfo(
+            tokens=tokens, lookup=ports.oidc_lookup, clients=ports.oidc_clients, esep=ports.esep, clock=clock
+        ),
+        backchannel=BackchannelLogout(
+            clients=ports.oidc_clients,
+            signer=ports.signer,
+            outbound=ports.outbound,
+            audit=ports.audit,
+            clock=clock,
+            secrets=secrets,
+            links=links,
+        ),
+        ending=ending,
+        consents=ports.consents,
+        client_store=ports.oidc_clients,
+        grants=ports.oidc_grants,
+        signer=ports.signer,
+        clock=clock,
     )

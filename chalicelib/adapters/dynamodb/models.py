@@ -33,7 +33,19 @@ ESEP pending marker    the record's PK              ``PENDING``  (GSI1: ``PENDIN
 ESEP project link      ``ACCOUNT#esep#<account_id>`` ``PROJECT#<project_id>``
 ESEP legacy member     ``LEGACY#esep#h(e-mail)``    ``LEGACY``
 ESEP countries seen    ``ESEP#COUNTRIES``           ``COUNTRIES``
+OIDC client            ``OIDCCLIENTS#r``            ``CLIENT#<client_id>``
+OIDC grant             ``OIDCGRANT#<grant_id>``     ``GRANT``
+OIDC consent           ``ACCOUNT#r#<account_id>``   ``CONSENT#<client_id>``
+client assertion seen  ``ASSERTION#<client>#h(jti)`` ``ASSERTION``
 =====================  ===========================  ===================
+
+OpenID Provider (:mod:`chalicelib.adapters.dynamodb.oidc`): a realm's clients share one
+partition, so listing them is one query. A grant is one item from its authorization code
+to its last refresh token (``chalicelib.domain.oidc``); every transition is one
+conditional update of it. The session family it was issued under lists its clients and
+grants (string sets, ``ADD``), so ending the session finds what to revoke and whom to
+tell without a query. A private_key_jwt assertion's ``jti`` is remembered until the
+assertion expires, so a replayed assertion is refused.
 
 ESEP (realm ``esep``, :mod:`chalicelib.adapters.dynamodb.esep`): member, organisation
 and project carry a ``version`` checked by a condition on every write. Searchable
@@ -123,6 +135,10 @@ class BoundModels:
     EsepProjectLinkItem: Any
     EsepLegacyItem: Any
     EsepCountriesItem: Any
+    OidcClientItem: Any
+    OidcGrantItem: Any
+    ConsentItem: Any
+    AssertionItem: Any
 
 
 @functools.cache
@@ -232,6 +248,12 @@ def bind_models(binding: TableBinding) -> BoundModels:
         created_at = UTCDateTimeAttribute()
         expires_at = UTCDateTimeAttribute()
         revoked_at = UTCDateTimeAttribute(null=True)
+        auth_time = UTCDateTimeAttribute(null=True)
+        amr = ListAttribute(of=UnicodeAttribute, null=True)
+        browser_hash = UnicodeAttribute(null=True)
+        clients = UnicodeSetAttribute(null=True)
+        grants = UnicodeSetAttribute(null=True)
+        linked = UnicodeSetAttribute(null=True)
 
     class RefreshTokenItem(Item, discriminator="refresh"):
         realm = UnicodeAttribute()
@@ -440,6 +462,63 @@ def bind_models(binding: TableBinding) -> BoundModels:
 
         countries = UnicodeSetAttribute(default=set)
 
+    class OidcClientItem(Item, discriminator="oidc_client"):
+        """A registered OpenID Connect client (``OIDCCLIENTS#r`` / ``CLIENT#<client_id>``)."""
+
+        realm = UnicodeAttribute()
+        client_id = UnicodeAttribute()
+        name = UnicodeAttribute()
+        redirect_uris = ListAttribute(of=UnicodeAttribute, default=list)
+        auth_method = UnicodeAttribute()
+        secret_hash = UnicodeAttribute(null=True)
+        trusted = BooleanAttribute(default=False)
+        require_pkce = BooleanAttribute(default=False)
+        scopes = ListAttribute(of=UnicodeAttribute, default=list)
+        post_logout_redirect_uris = ListAttribute(of=UnicodeAttribute, default=list)
+        backchannel_logout_uri = UnicodeAttribute(null=True)
+        jwks_uri = UnicodeAttribute(null=True)
+        refresh_tokens = BooleanAttribute(default=True)
+        created_at = UTCDateTimeAttribute()
+        updated_at = UTCDateTimeAttribute()
+
+    class OidcGrantItem(Item, discriminator="oidc_grant"):
+        """Code, then refresh token, of one client's authorization (``OIDCGRANT#<id>``)."""
+
+        grant_id = UnicodeAttribute()
+        realm = UnicodeAttribute()
+        client_id = UnicodeAttribute()
+        account_id = UnicodeAttribute()
+        session_id = UnicodeAttribute()
+        scopes = UnicodeSetAttribute(null=True)
+        redirect_uri = UnicodeAttribute()
+        auth_time = UTCDateTimeAttribute()
+        amr = ListAttribute(of=UnicodeAttribute, null=True)
+        acr = UnicodeAttribute(default="1")
+        nonce = UnicodeAttribute(null=True)
+        created_at = UTCDateTimeAttribute()
+        expires_at = UTCDateTimeAttribute()
+        code_hash = UnicodeAttribute()
+        code_expires_at = UTCDateTimeAttribute()
+        code_challenge = UnicodeAttribute(null=True)
+        code_challenge_method = UnicodeAttribute(null=True)
+        code_used_at = UTCDateTimeAttribute(null=True)
+        refresh_hash = UnicodeAttribute(null=True)
+        refresh_expires_at = UTCDateTimeAttribute(null=True)
+        spent_refresh = MapAttribute(null=True)  # type: ignore[var-annotated]  # slot -> hash
+        revoked_at = UTCDateTimeAttribute(null=True)
+
+    class ConsentItem(Item, discriminator="oidc_consent"):
+        realm = UnicodeAttribute()
+        account_id = UnicodeAttribute()
+        client_id = UnicodeAttribute()
+        scopes = UnicodeSetAttribute(null=True)
+        granted_at = UTCDateTimeAttribute()
+
+    class AssertionItem(Item, discriminator="oidc_assertion"):
+        """A client assertion's ``jti``, kept until the assertion expires (replay guard)."""
+
+        expires_at = UTCDateTimeAttribute()
+
     # Subclasses inherit the base class's connection: one botocore client per table.
     Item._get_connection()
     return BoundModels(
@@ -467,6 +546,10 @@ def bind_models(binding: TableBinding) -> BoundModels:
         EsepProjectLinkItem=EsepProjectLinkItem,
         EsepLegacyItem=EsepLegacyItem,
         EsepCountriesItem=EsepCountriesItem,
+        OidcClientItem=OidcClientItem,
+        OidcGrantItem=OidcGrantItem,
+        ConsentItem=ConsentItem,
+        AssertionItem=AssertionItem,
     )
 
 

@@ -44,7 +44,7 @@ class DynamoSessionRepository:
             )
         except DoesNotExist:
             return None
-        return load(SessionFamily, item)
+        return family_from(item)
 
     def rotate(self, old: RefreshToken, new: RefreshToken, now: datetime) -> RotationOutcome:
         """Mark ``old`` rotated and store ``new`` in one transaction, only while the family
@@ -77,33 +77,95 @@ class DynamoSessionRepository:
             raise
         return RotationOutcome.ROTATED
 
-    def revoke_family(self, realm: str, account_id: str, family_id: str, now: datetime) -> None:
+    def revoke_family(self, realm: str, account_id: str, family_id: str, now: datetime) -> SessionFamily | None:
+        """One conditional update that answers the family as revoked (ALL_NEW): the
+        clients and grants it lists are complete, since issuing a code under a revoked
+        family fails (``DynamoOidcGrantRepository.issue``)."""
         m = self._m
+        item = m.SessionFamilyItem(*family_key(realm, account_id, family_id))
         try:
-            m.SessionFamilyItem(account_pk(realm, account_id), f"SESSION#{family_id}").update(
+            item.update(
                 actions=[m.SessionFamilyItem.revoked_at.set(now)],
                 condition=m.Item.pk.exists() & m.SessionFamilyItem.revoked_at.does_not_exist(),
             )
         except UpdateError as exc:
             if not conditional_failed(exc):
                 raise
+            return None
+        return family_from(item)
 
     def revoke_all(self, realm: str, account_id: str, now: datetime) -> int:
-        m = self._m
-        live = [
-            item
-            for item in m.SessionFamilyItem.query(
-                account_pk(realm, account_id), m.Item.sk.startswith("SESSION#"), consistent_read=True
-            )
-            if item.revoked_at is None and item.expires_at > now
-        ]
-        for item in live:
-            self.revoke_family(realm, account_id, item.family_id, now)
+        live = self.live_families(realm, account_id, now)
+        for family in live:
+            self.revoke_family(realm, account_id, family.family_id, now)
         return len(live)
 
+    def live_families(self, realm: str, account_id: str, now: datetime) -> list[SessionFamily]:
+        m = self._m
+        items = m.SessionFamilyItem.query(
+            account_pk(realm, account_id), m.Item.sk.startswith("SESSION#"), consistent_read=True
+        )
+        return [family for family in map(family_from, items) if family.is_live(now)]
+
+    def add_authentication(
+        self, realm: str, account_id: str, family_id: str, method: str, at: datetime
+    ) -> SessionFamily | None:
+        m = self._m
+        item = m.SessionFamilyItem(*family_key(realm, account_id, family_id))
+        try:
+            item.update(
+                actions=[
+                    m.SessionFamilyItem.auth_time.set(at),
+                    m.SessionFamilyItem.amr.set((m.SessionFamilyItem.amr | []).append([method])),
+                ],
+                condition=m.Item.pk.exists() & m.SessionFamilyItem.revoked_at.does_not_exist(),
+            )
+        except UpdateError as exc:
+            if not conditional_failed(exc):
+                raise
+            return None
+        return family_from(item)
+
+    def link(self, realm: str, account_id: str, family_id: str, earlier: Sequence[str]) -> None:
+        if not earlier:
+            return
+        m = self._m
+        try:
+            m.SessionFamilyItem(*family_key(realm, account_id, family_id)).update(
+                actions=[m.SessionFamilyItem.linked.add(set(earlier))],
+                condition=m.Item.pk.exists(),
+            )
+        except UpdateError as exc:
+            if not conditional_failed(exc):
+                raise
+
     def _family_item(self, family: SessionFamily) -> Any:
-        key = (account_pk(family.realm, family.account_id), f"SESSION#{family.family_id}")
-        return store(self._m.SessionFamilyItem(*key), family, purge_at=family.expires_at)
+        item = self._m.SessionFamilyItem(*family_key(family.realm, family.account_id, family.family_id))
+        store(item, family, skip=("clients", "grants", "linked", "amr"), purge_at=family.expires_at)
+        item.amr = list(family.amr) or None
+        item.clients = set(family.clients) or None
+        item.grants = set(family.grants) or None
+        item.linked = set(family.linked) or None
+        return item
+
+    def _token_item(self, token: RefreshToken) -> Any:
+        item = self._m.RefreshTokenItem(f"REFRESH#{token.token_hash}", "REFRESH")
+        return store(item, token, skip=("token_hash",), purge_at=token.expires_at)
+
+
+def family_key(realm: str, account_id: str, family_id: str) -> tuple[str, str]:
+    return account_pk(realm, account_id), f"SESSION#{family_id}"
+
+
+def family_from(item: Any) -> SessionFamily:
+    return load(
+        SessionFamily,
+        item,
+        amr=tuple(item.amr or ()),
+        clients=tuple(sorted(item.clients or ())),
+        grants=tuple(sorted(item.grants or ())),
+        linked=tuple(sorted(item.linked or ())),
+    )
 
     def _token_item(self, token: RefreshToken) -> Any:
         item = self._m.RefreshTokenItem(f"REFRESH#{token.token_hash}", "REFRESH")

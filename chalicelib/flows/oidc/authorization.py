@@ -1,0 +1,170 @@
+"""The authorization endpoint's decisions: who is signed in, may they get a code, does
+the application need their consent, and the code itself (SPEC §2.8).
+
+The browser's single sign-on session is the session family its last sign-in opened
+(``flows/sessions.py``): the SSO cookie names the account and the session and carries a
+secret whose hash the session keeps, so one read (with the account and the consent, in
+the same round trip) tells who is signed in, whether they still may sign in, and
+whether the application was allowed before. A code is issued in one transaction that
+also records the application on the session, and only while the session is still live
+and still this browser's: a logout racing the request leaves no code behind, and ending
+the session later finds every application to tell.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from chalicelib.domain.accounts import Account, AccountStatus
+from chalicelib.domain.oidc import Consent, OidcClient, OidcGrant
+from chalicelib.domain.secrets import fingerprint, same
+from chalicelib.domain.tokens import SessionFamily
+from chalicelib.errors import AccountDisabled, AccountExpired, FlowError, NotActivated
+from chalicelib.flows.sessions import parse_browser_session
+from chalicelib.ports import (
+    Clock,
+    ConsentRepository,
+    OidcClientRepository,
+    OidcGrantRepository,
+    OidcLookup,
+    SecretSource,
+)
+from chalicelib.realms import RealmConfig
+
+log = logging.getLogger(__name__)
+
+CODE_LIFETIME = timedelta(seconds=60)
+"""SPEC §2.8: codes live 60 seconds (RFC 6749 recommends at most ten minutes)."""
+
+
+@dataclass(frozen=True)
+class BrowserSignIn:
+    """The person signed in in this browser, as the authorization endpoint sees them."""
+
+    family: SessionFamily
+    account: Account
+    consent: Consent | None
+
+    @property
+    def account_id(self) -> str:
+        return self.account.account_id
+
+    @property
+    def session_id(self) -> str:
+        return self.family.family_id
+
+
+@dataclass(frozen=True)
+class CodeRequest:
+    """A validated authorization request (authlib checked client, redirect URI, PKCE)."""
+
+    client: OidcClient
+    scopes: tuple[str, ...]
+    redirect_uri: str
+    nonce: str | None = None
+    code_challenge: str | None = None
+    code_challenge_method: str | None = None
+
+
+@dataclass(frozen=True)
+class Authorization:
+    lookup: OidcLookup
+    grants: OidcGrantRepository
+    consents: ConsentRepository
+    clients: OidcClientRepository
+    clock: Clock
+    secrets: SecretSource
+
+    def client(self, realm: RealmConfig, client_id: str | None) -> OidcClient | None:
+        if not client_id or len(client_id) > 128:
+            return None
+        return self.clients.get(realm.id, client_id)
+
+    def signed_in(self, realm: RealmConfig, browser_session: str | None, client_id: str) -> BrowserSignIn | None:
+        """The browser's live session (with its account and the consent for
+        ``client_id``), or None: no cookie, a forged or stale one, an ended session."""
+        parsed = parse_browser_session(browser_session)
+        if parsed is None:
+            return None
+        account_id, session_id, secret = parsed
+        family, account, consent = self.lookup.authorization_context(realm.id, account_id, session_id, client_id[:128])
+        if (
+            family is None
+            or account is None
+            or family.realm != realm.id
+            or not family.is_live(self.clock.now())
+            or family.browser_hash is None
+            or not same(family.browser_hash, fingerprint(secret))
+        ):
+            return None
+        return BrowserSignIn(family, account, consent)
+
+    def refusal(self, sign_in: BrowserSignIn) -> FlowError | None:
+        """Why this account may not sign in to an application now (the page says it);
+        None when it may. Ending sessions on every such change makes this rare; the
+        expiry day that passed before the nightly sweep is the common case."""
+        account = sign_in.account
+        if account.status is AccountStatus.PENDING_ACTIVATION:
+            return NotActivated()
+        if account.status is AccountStatus.DISABLED:
+            return AccountDisabled()
+        if account.status is AccountStatus.EXPIRED or account.is_past_expiry(self.clock.now().date()):
+            return AccountExpired()
+        return None
+
+    def needs_reauthentication(self, sign_in: BrowserSignIn, max_age: int | None) -> bool:
+        """``max_age`` seconds have passed since the person last proved who they are."""
+        if max_age is None:
+            return False
+        auth_time = sign_in.family.auth_time or sign_in.family.created_at
+        return (self.clock.now() - auth_time).total_seconds() > max_age
+
+    @staticmethod
+    def needs_consent(client: OidcClient, sign_in: BrowserSignIn, scopes: tuple[str, ...], *, asked: bool) -> bool:
+        """The consent page is shown unless the client is the realm's own (``trusted``)
+        or the person allowed these scopes before; ``prompt=consent`` asks again."""
+        if asked:
+            return True
+        if client.trusted:
+            return False
+        return sign_in.consent is None or not sign_in.consent.covers(scopes)
+
+    def remember_consent(
+        self, realm: RealmConfig, sign_in: BrowserSignIn, client: OidcClient, scopes: tuple[str, ...]
+    ) -> None:
+        self.consents.grant(
+            Consent(realm.id, sign_in.account_id, client.client_id, tuple(sorted(set(scopes))), self.clock.now())
+        )
+
+    def issue_code(self, realm: RealmConfig, sign_in: BrowserSignIn, request: CodeRequest) -> str | None:
+        """A 60-second, single-use code for ``request``, or None when the session ended
+        (or was taken over) in the meantime. Only the code's hash is stored."""
+        now = self.clock.now()
+        family = sign_in.family
+        grant_id = self.secrets.identifier()
+        code = f"{grant_id}.{self.secrets.token()}"
+        grant = OidcGrant(
+            grant_id=grant_id,
+            realm=realm.id,
+            client_id=request.client.client_id,
+            account_id=sign_in.account_id,
+            session_id=family.family_id,
+            scopes=request.scopes,
+            redirect_uri=request.redirect_uri,
+            auth_time=family.auth_time or family.created_at,
+            created_at=now,
+            expires_at=family.expires_at,
+            code_hash=fingerprint(code),
+            code_expires_at=now + CODE_LIFETIME,
+            amr=family.amr,
+            acr=family.acr,
+            nonce=request.nonce,
+            code_challenge=request.code_challenge,
+            code_challenge_method=request.code_challenge_method,
+        )
+        if not self.grants.issue(grant, browser_hash=family.browser_hash or "", now=now):
+            log.info("no code: the session ended meanwhile", extra={"realm": realm.id, "session_id": family.family_id})
+            return None
+        return code

@@ -1,0 +1,132 @@
+"""Ending sessions: the one place a session ends, whatever the reason (SPEC §2.8).
+
+Logout, a password change or reset, a change of roles, a disabled, expired or retired
+account, a replayed refresh token, a new sign-in in the same browser: each ends the
+session here, so each does the same three things. The session family is revoked (its
+refresh tokens, its access tokens at the next check, its single sign-on cookie); the
+OpenID grants issued under it are revoked (their refresh tokens, their access tokens at
+userinfo); and every client that took part gets a Back-Channel Logout token through the
+task queue, which retries a client that is down and dead-letters what never got through
+(Keycloak skips expiry and self-deletion, keycloak#25171 and #13272; this does not).
+
+Only the caller whose revocation took effect does the rest, so two concurrent logouts
+notify each client once. Sessions linked to the ended one (replaced in the same browser
+by a new sign-in of the same person) end with it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from chalicelib.domain.audit import AuditEntry
+from chalicelib.domain.oidc import EndReason
+from chalicelib.domain.tasks import Task
+from chalicelib.domain.tokens import SessionFamily
+from chalicelib.errors import TaskQueueError
+from chalicelib.ports import AuditLog, Clock, OidcGrantRepository, SessionRepository, TaskQueue
+
+log = logging.getLogger(__name__)
+
+BACKCHANNEL_LOGOUT = "oidc.backchannel_logout"
+"""Task kind: deliver one logout token to one client (``flows/oidc/backchannel.py``)."""
+
+SYSTEM = "system:sessions"
+
+
+@dataclass(frozen=True)
+class SessionEnding:
+    sessions: SessionRepository
+    grants: OidcGrantRepository
+    tasks: TaskQueue
+    audit: AuditLog
+    clock: Clock
+
+    def end(
+        self,
+        realm: str,
+        account_id: str,
+        session_id: str,
+        reason: EndReason,
+        *,
+        actor: str | None = None,
+        address: str = "",
+    ) -> bool:
+        """End one session (and those linked to it); False if it had ended already."""
+        return self._end(realm, account_id, session_id, reason, actor or account_id, address, depth=0) > 0
+
+    def end_all(
+        self,
+        realm: str,
+        account_id: str,
+        reason: EndReason,
+        *,
+        actor: str | None = None,
+        address: str = "",
+        keep: str | None = None,
+    ) -> int:
+        """End every live session of the account except ``keep``; how many ended."""
+        ended = 0
+        for family in self.sessions.live_families(realm, account_id, self.clock.now()):
+            if family.family_id != keep:
+                ended += self._end(realm, account_id, family.family_id, reason, actor or SYSTEM, address, depth=0)
+        return ended
+
+    def _end(
+        self, realm: str, account_id: str, session_id: str, reason: EndReason, actor: str, address: str, depth: int
+    ) -> int:
+        now = self.clock.now()
+        family = self.sessions.revoke_family(realm, account_id, session_id, now)
+        if family is None:
+            return 0
+        for grant_id in family.grants:
+            self.grants.revoke(grant_id, now)
+        self._notify(family, reason)
+        self.audit.record(
+            AuditEntry(
+                realm,
+                account_id,
+                "session.ended",
+                actor,
+                now,
+                address,
+                details={"session_id": session_id, "reason": str(reason), "clients": ",".join(family.clients)},
+            )
+        )
+        log.info(
+            "session ended",
+            extra={"realm": realm, "account_id": account_id, "session_id": session_id, "reason": str(reason)},
+        )
+        ended = 1
+        if depth < 8:  # linked sessions form a short chain; the bound keeps a cycle finite
+            for earlier in family.linked:
+                ended += self._end(realm, account_id, earlier, reason, actor, address, depth + 1)
+        return ended
+
+    def _notify(self, family: SessionFamily, reason: EndReason) -> None:
+        """One logout task per client; a task queued twice runs once (``once`` key)."""
+        tasks = [
+            Task(
+                BACKCHANNEL_LOGOUT,
+                {
+                    "realm": family.realm,
+                    "client_id": client_id,
+                    "account_id": family.account_id,
+                    "session_id": family.family_id,
+                    "reason": str(reason),
+                },
+                once=f"logout:{family.realm}:{family.family_id}:{client_id}",
+            )
+            for client_id in family.clients
+        ]
+        if not tasks:
+            return
+        try:
+            self.tasks.enqueue_many(tasks)
+        except TaskQueueError:
+            # The session and its grants are revoked already: the clients' tokens stop
+            # working at their next use. Only the push notice is lost, and logged.
+            log.error(
+                "back-channel logout not queued",
+                extra={"realm": family.realm, "session_id": family.family_id, "clients": len(tasks)},
+            )
