@@ -28,6 +28,8 @@ from chalicelib.web.esep import api as esep
 from chalicelib.web.esep import desk_pages as esep_desk_pages
 from chalicelib.web.esep import member_pages as esep_member_pages
 from chalicelib.web.middleware import register_middleware
+from chalicelib.web.oidc import admin as oidc_admin
+from chalicelib.web.oidc import routes as oidc
 
 app = Chalice(app_name="mitroo")
 # Spreadsheets travel as binary bodies (API Gateway base64-encodes them for Lambda).
@@ -52,6 +54,8 @@ for blueprint in (
     sessions,
     support,
     esep,
+    oidc,
+    oidc_admin,
     admin,
     jobs,
     pages,

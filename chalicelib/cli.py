@@ -6,6 +6,7 @@
     provision --realm ntua FILE.xlsx [--dry-run] [--kind doctoral] [--report REPORT.xlsx]
     renew --realm ntua FILE.xlsx [--dry-run] [--report REPORT.xlsx]
     grant-role --realm esep --subject SUB --role nso --country GR
+    oidc-client add|list|show|rotate-secret|remove --realm R …   (chalicelib/cli_oidc.py)
 
 It reads the same settings as the app (``chalicelib.container.services()``), so
 ``AWS_ENDPOINT_URL`` aims it at a local emulator and a deployed environment's variables at
@@ -175,6 +176,10 @@ def build_parser() -> argparse.ArgumentParser:
         )
         job.add_argument("file", type=Path, help="the .xlsx sheet")
         job.set_defaults(handler=run_job, job_kind=name)
+
+    from chalicelib.cli_oidc import add_commands as add_oidc_client_commands
+
+    add_oidc_client_commands(commands, realm_help=f"realm id ({', '.join(REALM_IDS)})")
     return parser
 
 

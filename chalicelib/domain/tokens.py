@@ -97,3 +97,17 @@ class RotationOutcome(enum.StrEnum):
     ROTATED = "rotated"
     REUSED = "reused"
     """The presented token had already been rotated: a replay, so the family is revoked."""
+
+
+def browser_session_value(account_id: str, session_id: str, secret: str) -> str:
+    """``<account>.<session>.<secret>``: ids find the session in one read, the secret
+    (stored only as its hash) proves the browser holds it."""
+    return f"{account_id}.{session_id}.{secret}"
+
+
+def parse_browser_session(value: str | None) -> tuple[str, str, str] | None:
+    """(account id, session id, secret) of an SSO cookie value, or None if malformed."""
+    parts = (value or "").split(".")
+    if len(parts) != 3 or not all(parts) or any(len(part) > 128 for part in parts):
+        return None
+    return parts[0], parts[1], parts[2]

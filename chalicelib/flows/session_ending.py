@@ -21,8 +21,9 @@ from dataclasses import dataclass
 
 from chalicelib.domain.audit import AuditEntry
 from chalicelib.domain.oidc import EndReason
+from chalicelib.domain.secrets import fingerprint, same
 from chalicelib.domain.tasks import Task
-from chalicelib.domain.tokens import SessionFamily
+from chalicelib.domain.tokens import SessionFamily, parse_browser_session
 from chalicelib.errors import TaskQueueError
 from chalicelib.ports import AuditLog, Clock, OidcGrantRepository, SessionRepository, TaskQueue
 
@@ -71,6 +72,43 @@ class SessionEnding:
             if family.family_id != keep:
                 ended += self._end(realm, account_id, family.family_id, reason, actor or SYSTEM, address, depth=0)
         return ended
+
+    def browser_session(self, realm: str, cookie: str | None) -> SessionFamily | None:
+        """The live session an SSO cookie names, if the cookie's secret is its own."""
+        parsed = parse_browser_session(cookie)
+        if parsed is None:
+            return None
+        account_id, session_id, secret = parsed
+        family = self.sessions.get_family(realm, account_id, session_id)
+        if (
+            family is None
+            or not family.is_live(self.clock.now())
+            or family.browser_hash is None
+            or not same(family.browser_hash, fingerprint(secret))
+        ):
+            return None
+        return family
+
+    def end_browser_session(self, realm: str, cookie: str | None, reason: EndReason, *, address: str = "") -> bool:
+        """End the session of this browser's SSO cookie (a logout page, RP-initiated
+        logout); False when the cookie names no live session of its own."""
+        family = self.browser_session(realm, cookie)
+        if family is None:
+            return False
+        return self.end(realm, family.account_id, family.family_id, reason, address=address)
+
+    def supersede(self, realm: str, earlier_cookie: str | None, account_id: str, session_id: str) -> None:
+        """A new sign-in in a browser that had a session: one browser, one session per
+        realm. The same person's earlier session is linked to the new one (its
+        applications stay signed in and are told when the new session ends); another
+        person's ends now (``replaced``), with back-channel logout."""
+        earlier = self.browser_session(realm, earlier_cookie)
+        if earlier is None or earlier.family_id == session_id:
+            return
+        if earlier.account_id == account_id:
+            self.sessions.link(realm, account_id, session_id, [earlier.family_id, *earlier.linked])
+        else:
+            self.end(realm, earlier.account_id, earlier.family_id, EndReason.REPLACED)
 
     def _end(
         self, realm: str, account_id: str, session_id: str, reason: EndReason, actor: str, address: str, depth: int

@@ -21,7 +21,13 @@ from chalicelib.domain.flows import Intent
 from chalicelib.domain.oidc import EndReason
 from chalicelib.domain.secrets import fingerprint
 from chalicelib.domain.tickets import TicketKind
-from chalicelib.domain.tokens import ACCESS_TOKEN_AUDIENCE, RefreshToken, RotationOutcome, SessionFamily
+from chalicelib.domain.tokens import (
+    ACCESS_TOKEN_AUDIENCE,
+    RefreshToken,
+    RotationOutcome,
+    SessionFamily,
+    browser_session_value,
+)
 from chalicelib.errors import (
     AccountDisabled,
     AccountExpired,
@@ -335,17 +341,3 @@ class Sessions:
             expires_in=lifetime,
             refresh_expires_in=int((refresh_expires - now).total_seconds()),
         )
-
-
-def browser_session_value(account_id: str, session_id: str, secret: str) -> str:
-    """``<account>.<session>.<secret>``: ids find the session in one read, the secret
-    (stored only as its hash) proves the browser holds it."""
-    return f"{account_id}.{session_id}.{secret}"
-
-
-def parse_browser_session(value: str | None) -> tuple[str, str, str] | None:
-    """(account id, session id, secret) of an SSO cookie value, or None if malformed."""
-    parts = (value or "").split(".")
-    if len(parts) != 3 or not all(parts) or any(len(part) > 128 for part in parts):
-        return None
-    return parts[0], parts[1], parts[2]

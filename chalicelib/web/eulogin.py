@@ -8,15 +8,22 @@ from chalicelib.domain.flows import Intent
 from chalicelib.web.binding import binding_cookie, browser_binding
 from chalicelib.web.endpoints import Ctx, page
 from chalicelib.web.html import redirect
+from chalicelib.web.oidc.browser import next_cookie, safe_next
 
 bp = Blueprint(__name__)
 
 
 @page(bp, "/realms/{realm}/eulogin/start")
 def start(ctx: Ctx) -> Response:
-    """Send the browser to EU Login (PKCE S256 and a nonce kept server-side)."""
+    """Send the browser to EU Login (PKCE S256 and a nonce kept server-side). With
+    ``next`` (an application's authorization request), the browser returns there once
+    signed in (``web/oidc/browser.py``)."""
     started = ctx.flows.eulogin_signin.start(ctx.realm, browser_binding(ctx))
-    return redirect(started.redirect_url, status=302, cookies=[binding_cookie(started.browser_binding)])
+    continuation = safe_next(ctx.realm, ctx.query("next"))
+    cookies = [binding_cookie(started.browser_binding)]
+    if continuation:
+        cookies.append(next_cookie(ctx.realm, continuation))
+    return redirect(started.redirect_url, status=302, cookies=cookies)
 
 
 @page(bp, "/realms/{realm}/eulogin/callback")

@@ -11,16 +11,17 @@ from urllib.parse import urlencode
 
 from chalice import Blueprint, Response
 
+from chalicelib.domain.oidc import EndReason
 from chalicelib.domain.tokens import Purpose
 from chalicelib.errors import FlowUsed, NotFound, Unauthorized
 from chalicelib.realms import all_realms
 from chalicelib.web import csrf
 from chalicelib.web.binding import browser_binding
-from chalicelib.web.cookies import expire_cookie
 from chalicelib.web.endpoints import Ctx, page
 from chalicelib.web.esep import pages as esep_pages
 from chalicelib.web.html import redirect, render_page
-from chalicelib.web.sessions import REFRESH_COOKIE, SESSION_COOKIE, authenticate
+from chalicelib.web.oidc.browser import browser_session, safe_next
+from chalicelib.web.sessions import authenticate, signed_out_cookies
 
 bp = Blueprint(__name__)
 
@@ -90,7 +91,10 @@ def activated(ctx: Ctx) -> Response:
 
 @page(bp, "/realms/{realm}/login")
 def login(ctx: Ctx) -> Response:
-    return form_page(ctx, "login.html")
+    """``next``: where to go once signed in (an authorization request of this realm);
+    ``login_hint``: the username an application suggests."""
+    hint = (ctx.query("login_hint") or "")[:254]
+    return form_page(ctx, "login.html", next_url=safe_next(ctx.realm, ctx.query("next")) or "", login_hint=hint)
 
 
 @page(bp, "/realms/{realm}/home")
@@ -108,15 +112,16 @@ def home(ctx: Ctx) -> Response:
 
 @page(bp, "/realms/{realm}/logout", methods=["POST"], form=True)
 def logout(ctx: Ctx) -> Response:
+    """End the browser's session, whichever cookie still names it (the access token's
+    15 minutes may be over while the single sign-on session lives on)."""
     try:
-        ctx.flows.sessions.logout(ctx.realm, authenticate(ctx))
+        ctx.flows.sessions.logout(ctx.realm, authenticate(ctx), ctx.client_ip)
     except Unauthorized:
         pass
-    cookies = [
-        expire_cookie(SESSION_COOKIE),
-        expire_cookie(REFRESH_COOKIE, path=f"/api/v1/realms/{ctx.realm.id}/sessions"),
-    ]
-    return redirect(f"/realms/{ctx.realm.id}", cookies=cookies)
+    ctx.flows.session_ending.end_browser_session(
+        ctx.realm.id, browser_session(ctx.request, ctx.realm), EndReason.LOGOUT, address=ctx.client_ip
+    )
+    return redirect(f"/realms/{ctx.realm.id}", cookies=signed_out_cookies(ctx.realm))
 
 
 @page(bp, "/realms/{realm}/forgot-password")

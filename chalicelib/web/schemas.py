@@ -64,6 +64,14 @@ class StatusOutput(_Output):
 class LoginInput(_Input):
     username: Annotated[str, Field(min_length=1, max_length=254)]
     password: Annotated[str, Field(min_length=1, max_length=1024)]
+    next: Annotated[
+        str | None,
+        Field(
+            None,
+            max_length=4096,
+            description="Browser form posts: a page of this realm to continue to (an authorization request).",
+        ),
+    ] = None
 
 
 class RefreshInput(_Input):

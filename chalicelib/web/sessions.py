@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
+from chalicelib.domain.tokens import parse_browser_session
 from chalicelib.flows.devices import COOKIE as DEVICE_COOKIE
 from chalicelib.flows.sessions import Principal, TokenPair
 from chalicelib.realms import RealmConfig
@@ -11,6 +12,7 @@ from chalicelib.web.binding import browser_binding
 from chalicelib.web.cookies import build_cookie, expire_cookie
 from chalicelib.web.endpoints import Ctx, Reply, api, count
 from chalicelib.web.esep.schemas import FlowSessionInput
+from chalicelib.web.oidc.browser import browser_session, clear_sso_cookie, safe_next, sso_cookies
 from chalicelib.web.schemas import LoginInput, ProfileOutput, RefreshInput, TokenOutput
 
 bp = Blueprint(__name__)
@@ -24,11 +26,13 @@ def _refresh_path(realm: RealmConfig) -> str:
 
 
 def session_cookies(realm: RealmConfig, pair: TokenPair) -> list[str]:
-    """The browser's session: the access token, and the refresh token only for its path;
-    after a password sign-in, the device cookie that makes this browser a known one."""
+    """The browser's session: the access token, the refresh token only for its path, the
+    realm's single sign-on cookie (``web/oidc/browser.py``); after a password sign-in,
+    the device cookie that makes this browser a known one."""
     cookies = [
         build_cookie(SESSION_COOKIE, pair.access_token, max_age=pair.expires_in),
         build_cookie(REFRESH_COOKIE, pair.refresh_token, path=_refresh_path(realm), max_age=pair.refresh_expires_in),
+        *sso_cookies(realm, pair),
     ]
     if pair.device_cookie:
         max_age = int(realm.throttling.device_trust.total_seconds())
@@ -36,7 +40,25 @@ def session_cookies(realm: RealmConfig, pair: TokenPair) -> list[str]:
     return cookies
 
 
-def token_reply(ctx: Ctx, pair: TokenPair, status: int) -> Reply:
+def signed_out_cookies(realm: RealmConfig) -> list[str]:
+    return [
+        expire_cookie(SESSION_COOKIE),
+        expire_cookie(REFRESH_COOKIE, path=_refresh_path(realm)),
+        clear_sso_cookie(realm),
+    ]
+
+
+def new_browser_session(ctx: Ctx, pair: TokenPair) -> None:
+    """A sign-in replaces the browser's earlier session of the realm (one per browser):
+    the same person's is linked to the new one, another person's ends."""
+    parsed = parse_browser_session(pair.browser_session)
+    if parsed is not None:
+        earlier = browser_session(ctx.request, ctx.realm)
+        ctx.flows.session_ending.supersede(ctx.realm.id, earlier, parsed[0], parsed[1])
+
+
+def token_reply(ctx: Ctx, pair: TokenPair, status: int, *, next_page: str | None = None) -> Reply:
+    new_browser_session(ctx, pair)
     cookies = session_cookies(ctx.realm, pair)
     body = TokenOutput(
         access_token=pair.access_token,
@@ -45,7 +67,9 @@ def token_reply(ctx: Ctx, pair: TokenPair, status: int) -> Reply:
         refresh_token=pair.refresh_token,
         refresh_expires_in=pair.refresh_expires_in,
     )
-    return Reply(status=status, body=body, cookies=cookies, next_page=ctx.flows.links.page(ctx.realm.id, "home"))
+    return Reply(
+        status=status, body=body, cookies=cookies, next_page=next_page or ctx.flows.links.page(ctx.realm.id, "home")
+    )
 
 
 def bearer_token(ctx: Ctx) -> str | None:
@@ -85,13 +109,13 @@ def authenticate(ctx: Ctx) -> Principal:
 def login(ctx: Ctx) -> Reply:
     if isinstance(ctx.body, FlowSessionInput):  # EU Login realms: one session per flow
         pair = ctx.flows.esep_registration.login(ctx.realm, ctx.body.flow, browser_binding(ctx))
-        return token_reply(ctx, pair, 201)
+        return token_reply(ctx, pair, 201, next_page=safe_next(ctx.realm, ctx.body.next))
     body: LoginInput = ctx.body
     pair = ctx.flows.sessions.login(
         ctx.realm, body.username, body.password, ctx.client_ip, device_cookie=ctx.cookie(DEVICE_COOKIE)
     )
     count("LoginSucceeded")
-    return token_reply(ctx, pair, 201)
+    return token_reply(ctx, pair, 201, next_page=safe_next(ctx.realm, body.next))
 
 
 @api(
@@ -121,9 +145,8 @@ def refresh(ctx: Ctx) -> Reply:
     auth=True,
 )
 def logout(ctx: Ctx) -> Reply:
-    ctx.flows.sessions.logout(ctx.realm, authenticate(ctx))
-    cookies = [expire_cookie(SESSION_COOKIE), expire_cookie(REFRESH_COOKIE, path=_refresh_path(ctx.realm))]
-    return Reply(status=204, cookies=cookies)
+    ctx.flows.sessions.logout(ctx.realm, authenticate(ctx), ctx.client_ip)
+    return Reply(status=204, cookies=signed_out_cookies(ctx.realm))
 
 
 @api(

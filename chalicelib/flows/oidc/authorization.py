@@ -20,9 +20,8 @@ from datetime import timedelta
 from chalicelib.domain.accounts import Account, AccountStatus
 from chalicelib.domain.oidc import Consent, OidcClient, OidcGrant
 from chalicelib.domain.secrets import fingerprint, same
-from chalicelib.domain.tokens import SessionFamily
+from chalicelib.domain.tokens import SessionFamily, parse_browser_session
 from chalicelib.errors import AccountDisabled, AccountExpired, FlowError, NotActivated
-from chalicelib.flows.sessions import parse_browser_session
 from chalicelib.ports import (
     Clock,
     ConsentRepository,

@@ -19,6 +19,7 @@ from chalicelib.flows.esep.validation import NSO_ROLE
 from chalicelib.web.binding import browser_binding
 from chalicelib.web.endpoints import Ctx
 from chalicelib.web.esep.names import country_choices, country_name
+from chalicelib.web.oidc.browser import take_next
 
 NAVIGATION = ("home", "profile", "people", "contacts", "projects", "invitations")
 """The esep pages every esep page links to, in this order (the NSO's desk is added for
@@ -70,8 +71,21 @@ def home_from_flow(ctx: Ctx, flow_id: str, form_page: Callable[..., Response]) -
     """The callback of a known ``sub`` lands on ``home?flow=F``: a page whose button
     POSTs the flow to ``…/sessions``, which opens the session (once). A GET consumes
     nothing and signs nobody in (a planted link is a login CSRF), and only the browser
-    that made the flow can see it at all."""
+    that made the flow can see it at all. When an application's authorization request
+    sent the person to EU Login, the ``next`` kept across the round trip goes with the
+    button's post, which then returns there (``web/oidc/browser.py``)."""
     view = ctx.flows.esep_registration.view(ctx.realm, flow_id, browser_binding(ctx))
     if view["used"] or view["intent"] != "login":
         raise FlowUsed()
-    return form_page(ctx, "esep_continue.html", flow_id=flow_id, identity=view["identity"])
+    next_url, clear_next = take_next(ctx.request, ctx.realm)
+    shown = form_page(
+        ctx,
+        "esep_continue.html",
+        flow_id=flow_id,
+        identity=view["identity"],
+        next_url=next_url or "",
+    )
+    if clear_next:
+        earlier = shown.headers.get("Set-Cookie") or []
+        shown.headers["Set-Cookie"] = [*([earlier] if isinstance(earlier, str) else earlier), *clear_next]
+    return shown

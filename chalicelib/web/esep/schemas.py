@@ -78,6 +78,10 @@ class EsepRegistrationOutput(_Output):
 
 class FlowSessionInput(_Input):
     flow: Annotated[str, Field(min_length=1, max_length=256)]
+    next: Annotated[
+        str | None,
+        Field(None, max_length=4096, description="Browser form posts: a page of this realm to continue to."),
+    ] = None
 
 
 class OrganisationInput(_Input):
