@@ -157,8 +157,6 @@ class EndReason(enum.StrEnum):
     ACCOUNT_RETIRED = "account_retired"
     ACCOUNT_DELETED = "account_deleted"
     REFRESH_REUSED = "refresh_reused"
-    REPLACED = "replaced"
-    """Another person signed in in the same browser: one session per realm."""
     SESSION_EXPIRED = "session_expired"
 
 

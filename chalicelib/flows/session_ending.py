@@ -98,17 +98,16 @@ class SessionEnding:
         return self.end(realm, family.account_id, family.family_id, reason, address=address)
 
     def supersede(self, realm: str, earlier_cookie: str | None, account_id: str, session_id: str) -> None:
-        """A new sign-in in a browser that had a session: one browser, one session per
-        realm. The same person's earlier session is linked to the new one (its
-        applications stay signed in and are told when the new session ends); another
-        person's ends now (``replaced``), with back-channel logout."""
+        """A new sign-in in a browser that had a session: one browser, one SSO session
+        per realm (the cookie now names the new one). The same person's earlier session
+        (re-authentication for ``prompt=login`` or ``max_age``) is linked to the new one,
+        so its applications stay signed in and are told when the new session ends.
+        Another person's earlier session is left to its own end: this browser no longer
+        holds any of its cookies."""
         earlier = self.browser_session(realm, earlier_cookie)
-        if earlier is None or earlier.family_id == session_id:
+        if earlier is None or earlier.family_id == session_id or earlier.account_id != account_id:
             return
-        if earlier.account_id == account_id:
-            self.sessions.link(realm, account_id, session_id, [earlier.family_id, *earlier.linked])
-        else:
-            self.end(realm, earlier.account_id, earlier.family_id, EndReason.REPLACED)
+        self.sessions.link(realm, account_id, session_id, [earlier.family_id])
 
     def _end(
         self, realm: str, account_id: str, session_id: str, reason: EndReason, actor: str, address: str, depth: int

@@ -49,8 +49,8 @@ def signed_out_cookies(realm: RealmConfig) -> list[str]:
 
 
 def new_browser_session(ctx: Ctx, pair: TokenPair) -> None:
-    """A sign-in replaces the browser's earlier session of the realm (one per browser):
-    the same person's is linked to the new one, another person's ends."""
+    """A sign-in makes the new session the browser's SSO session of the realm; the same
+    person's earlier one is linked to it (``SessionEnding.supersede``)."""
     parsed = parse_browser_session(pair.browser_session)
     if parsed is not None:
         earlier = browser_session(ctx.request, ctx.realm)

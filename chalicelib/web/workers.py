@@ -10,11 +10,15 @@ once under one ``once`` key run once (idempotency on that key).
 from __future__ import annotations
 
 import functools
+import logging
 from typing import Any
 
 from chalice import Blueprint
 
 from chalicelib.container import services
+from chalicelib.web.endpoints import count
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint(__name__)
 
@@ -30,7 +34,27 @@ def _run(record: Any, lambda_context: Any) -> None:
         return {"kind": task.kind}
 
     key = {"once": task.once} if task.once is not None else {"message_id": record.message_id}
-    services().idempotency.once("task", key, run_once, lambda_context)
+    try:
+        services().idempotency.once("task", key, run_once, lambda_context)
+    except Exception:
+        _note_last_attempt(task.kind, record)
+        raise
+
+
+def _note_last_attempt(kind: str, record: Any) -> None:
+    """A back-channel logout that failed its last delivery goes to the dead-letter queue:
+    count it, so the alarm on ``BackchannelLogoutDeadLettered`` names what was lost."""
+    from chalicelib.flows.session_ending import BACKCHANNEL_LOGOUT
+
+    if kind != BACKCHANNEL_LOGOUT:
+        return
+    try:
+        received = int((record.attributes or {}).get("ApproximateReceiveCount", "0"))
+    except (TypeError, ValueError, AttributeError):
+        return
+    if received >= services().settings.task_max_receives:
+        log.error("back-channel logout dead-lettered", extra={"receive_count": received})
+        count("BackchannelLogoutDeadLettered")
 
 
 @bp.lambda_function(name="run_tasks")

@@ -89,3 +89,19 @@ def code_for(browser: Browser, client: Client, **params: str) -> str:
 
 def userinfo(browser: Browser, realm: str, access_token: str) -> Response:
     return browser.get(f"/realms/{realm}/oidc/userinfo", headers={"Authorization": f"Bearer {access_token}"})
+
+
+def token_request_to(
+    browser: Browser, client: Client, endpoint: str, form: dict[str, str], *, auth: str = "basic"
+) -> Response:
+    """A client-authenticated POST to ``{issuer}/oidc/{endpoint}`` (introspect, revoke)."""
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    form = dict(form)
+    if auth == "basic":
+        raw = f"{client.client_id}:{client.secret}".encode()
+        headers["Authorization"] = "Basic " + base64.b64encode(raw).decode()
+    elif auth == "post":
+        form.update(client_id=client.client_id, client_secret=client.secret or "")
+    else:
+        form["client_id"] = client.client_id
+    return browser.post(f"/realms/{client.realm}/oidc/{endpoint}", body=urlencode(form).encode(), headers=headers)

@@ -9,6 +9,7 @@ the grants and endpoints it registers are in ``web/oidc/grants.py``.
 
 from __future__ import annotations
 
+import base64
 import json
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
@@ -86,6 +87,35 @@ class ChaliceOAuth2Request(OAuth2Request):
         return self._form
 
 
+class Headers(dict[str, str]):
+    """Request headers with case-insensitive lookup, as authlib reads them."""
+
+    def __init__(self, headers: Any) -> None:
+        super().__init__({str(key).lower(): str(value) for key, value in dict(headers or {}).items()})
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return super().get(key.lower(), default)
+
+    def __getitem__(self, key: str) -> str:
+        return super().__getitem__(key.lower())
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and super().__contains__(key.lower())
+
+
+def sanitised_headers(headers: Any) -> Headers:
+    """The headers, without HTTP Basic credentials that do not decode as UTF-8 text
+    (authlib would fail on them with an exception instead of ``invalid_client``)."""
+    clean = Headers(headers)
+    scheme, _, value = (clean.get("authorization") or "").partition(" ")
+    if scheme.lower() == "basic":
+        try:
+            base64.b64decode(value.strip(), validate=True).decode("utf-8")
+        except (ValueError, UnicodeDecodeError):
+            del clean["authorization"]
+    return clean
+
+
 def query_pairs(request: Any) -> list[tuple[str, str]]:
     params = request.query_params
     if not params:
@@ -158,7 +188,7 @@ class ProviderServer(AuthorizationServer):
         return ChaliceOAuth2Request(
             method=str(request.method).upper(),
             uri=self.endpoint_url(name),
-            headers=request.headers,
+            headers=sanitised_headers(request.headers),
             query=query,
             form=form if form is not None else [],
             realm=self.realm,
