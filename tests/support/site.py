@@ -69,6 +69,45 @@ class Site:
         DynamoAccountRepository(models).create(account, audit=arranged(realm, account.account_id))
         return account.account_id
 
+    def oidc_client(
+        self,
+        realm: str,
+        redirect_uris: tuple[str, ...],
+        *,
+        auth_method: str = "client_secret_basic",
+        trusted: bool = True,
+        **options: Any,
+    ) -> tuple[str, str | None]:
+        """A client registered straight into the site's table (as the operator CLI
+        would register it); its id and secret."""
+        import secrets
+        import uuid
+        from datetime import UTC, datetime
+
+        from chalicelib.adapters.dynamodb.models import TableBinding, bind_models
+        from chalicelib.adapters.dynamodb.oidc import DynamoOidcClientRepository
+        from chalicelib.domain.oidc import OidcClient
+        from chalicelib.domain.secrets import fingerprint
+
+        now = datetime.now(UTC)
+        secret = None if auth_method in ("none", "private_key_jwt") else secrets.token_urlsafe(32)
+        client = OidcClient(
+            realm=realm,
+            client_id=uuid.uuid4().hex,
+            name=options.pop("name", "Test application"),
+            redirect_uris=redirect_uris,
+            auth_method=auth_method,
+            created_at=now,
+            updated_at=now,
+            secret_hash=fingerprint(secret) if secret else None,
+            trusted=trusted,
+            require_pkce=options.pop("require_pkce", auth_method == "none"),
+            **options,
+        )
+        models = bind_models(TableBinding(self.table_name, os.environ.get("AWS_REGION", "eu-west-1"), self.endpoint))
+        DynamoOidcClientRepository(models, cache_seconds=0).create(client)
+        return client.client_id, secret
+
 
 @contextmanager
 def running_site(aws_endpoint: str, log: Path, *, name: str) -> Iterator[Site]:
