@@ -40,8 +40,17 @@ $(CDK): infra/package.json infra/package-lock.json
 
 infra-cli: $(CDK)
 
+# The certified OpenID relying party the provider tests drive (tests/oidc_rp/package.json).
+RP_CLIENT := tests/oidc_rp/node_modules/openid-client/package.json
+$(RP_CLIENT): tests/oidc_rp/package.json tests/oidc_rp/package-lock.json
+	cd tests/oidc_rp && npm ci --no-audit --no-fund --silent
+	touch $(RP_CLIENT)
+
+.PHONY: rp-client
+rp-client: $(RP_CLIENT)
+
 # MITROO_SKIP_INFRA=1 skips the CDK checks locally (CI never sets it).
-test: lint chromium $(if $(filter 1,$(MITROO_SKIP_INFRA)),,infra-cli)
+test: lint chromium rp-client $(if $(filter 1,$(MITROO_SKIP_INFRA)),,infra-cli)
 	$(PY) -m pytest -n auto --dist loadgroup
 
 # The long schemathesis run over HTTP (tests/fuzz; `make test` runs 5 examples per
