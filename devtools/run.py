@@ -7,7 +7,9 @@ Starts, in this one process and in this order:
 2. the tables and the SES sender identity on whichever emulator is used;
 3. the GSIS stand-in on 127.0.0.1:8001 — unless ``MITROO_GSIS_BASE_URL`` is set;
    the EU Login stand-in on 127.0.0.1:8002 — unless ``MITROO_EULOGIN_ISSUER`` is set;
-4. the Chalice app (stage ``dev``) in the foreground until Ctrl-C, with a thread that
+4. the demo application ("Sign in with Mitroo", ``devtools/demo_rp.py``) on
+   127.0.0.1:8003, with its OpenID clients registered in every realm;
+5. the Chalice app (stage ``dev``) in the foreground until Ctrl-C, with a thread that
    runs queued tasks (mail) as Lambda's SQS trigger would; then stops what it started.
 """
 
@@ -64,6 +66,9 @@ def main(argv: list[str] | None = None) -> int:
         help="port of the app (default: MITROO_PUBLIC_URL's); several processes may serve one public URL, "
         "as Lambda containers serve one API (the race tests run them so)",
     )
+    parser.add_argument(
+        "--demo-port", type=int, default=8003, help="port of the demo application (default 8003; 0: none)"
+    )
     args = parser.parse_args(argv)
     _stop_on_signals()
     _defaults()
@@ -118,6 +123,13 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(f"Using EU Login at {os.environ['MITROO_EULOGIN_ISSUER']}", flush=True)
 
+        if args.demo_port:
+            from devtools.demo_rp import serve as serve_demo
+
+            demo = serve_demo(settings.public_url, args.demo_port)
+            started.append(_Stoppable(demo))
+            print(f"Demo application (Sign in with Mitroo) on http://127.0.0.1:{args.demo_port}/", flush=True)
+
         _serve(args.port or urlsplit(settings.public_url).port or 8000)
     except KeyboardInterrupt:
         pass
@@ -125,6 +137,17 @@ def main(argv: list[str] | None = None) -> int:
         for service in reversed(started):
             service.stop()  # type: ignore[attr-defined]
     return 0
+
+
+class _Stoppable:
+    """A server thread as ``main`` stops what it started."""
+
+    def __init__(self, server: Any) -> None:
+        self._server = server
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
 
 
 def _serve(port: int) -> None:

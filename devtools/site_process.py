@@ -34,7 +34,13 @@ def free_port() -> int:
 
 
 def launch(
-    log: Path, env: Mapping[str, str], *, gsis_port: int, eulogin_port: int, port: int | None = None
+    log: Path,
+    env: Mapping[str, str],
+    *,
+    gsis_port: int,
+    eulogin_port: int,
+    port: int | None = None,
+    demo_port: int = 0,
 ) -> subprocess.Popen[bytes]:
     """Start ``python -m devtools.run`` from the repository root with exactly ``env``, its
     output (stdout and stderr) written to ``log``. Without ``port`` the app serves on
@@ -42,7 +48,7 @@ def launch(
     argv = [sys.executable, "-m", "devtools.run"]
     if port is not None:
         argv += ["--port", str(port)]
-    argv += ["--gsis-port", str(gsis_port), "--eulogin-port", str(eulogin_port)]
+    argv += ["--gsis-port", str(gsis_port), "--eulogin-port", str(eulogin_port), "--demo-port", str(demo_port)]
     with log.open("wb") as output:
         return subprocess.Popen(argv, cwd=ROOT, env=dict(env), stdout=output, stderr=subprocess.STDOUT)
 
@@ -87,10 +93,11 @@ def running(
     eulogin_port: int,
     timeout: float,
     what: str = "the site",
+    demo_port: int = 0,
 ) -> Iterator[subprocess.Popen[bytes]]:
     """:func:`launch`, :func:`wait_until_up` at ``base_url``, and :func:`stop` when the
     block ends (or when it never came up)."""
-    process = launch(log, env, gsis_port=gsis_port, eulogin_port=eulogin_port)
+    process = launch(log, env, gsis_port=gsis_port, eulogin_port=eulogin_port, demo_port=demo_port)
     try:
         wait_until_up(base_url, process, log, timeout=timeout, what=what)
         yield process

@@ -45,11 +45,11 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def _policy() -> str:
+def _policy(form_targets: tuple[str, ...] = ()) -> str:
     from chalicelib.settings import get_settings
 
     settings = get_settings()
-    return content_security_policy((settings.gsis_base_url, settings.eulogin_issuer or ""))
+    return content_security_policy((settings.gsis_base_url, settings.eulogin_issuer or "", *form_targets))
 
 
 @functools.cache
@@ -72,10 +72,15 @@ def render_page(
     realm: Any = None,
     status: int = 200,
     cookies: list[str] | None = None,
+    form_targets: tuple[str, ...] = (),
     **context: Any,
 ) -> Response:
-    """Render ``template`` in the language the visitor chose (Greek by default)."""
-    headers: dict[str, Any] = {**PAGE_HEADERS, "Content-Security-Policy": _policy()}
+    """Render ``template`` in the language the visitor chose (Greek by default).
+
+    ``form_targets``: other sites a form of this page may end up at through redirects
+    (an application's registered redirect URI after sign-in or consent): browsers apply
+    ``form-action`` to the whole redirect chain of a form post."""
+    headers: dict[str, Any] = {**PAGE_HEADERS, "Content-Security-Policy": _policy(form_targets)}
     cookies = list(cookies or [])
     language = "el"
     switch: dict[str, str] = {}

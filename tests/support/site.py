@@ -24,6 +24,8 @@ class Site:
     endpoint: str
     table_name: str
     eulogin_url: str = ""
+    demo_url: str = ""
+    """The demo application (``devtools/demo_rp.py``), when the site was asked for one."""
 
     def realm(self, realm: str, path: str = "") -> str:
         return f"{self.url}/realms/{realm}{path}"
@@ -110,10 +112,11 @@ class Site:
 
 
 @contextmanager
-def running_site(aws_endpoint: str, log: Path, *, name: str) -> Iterator[Site]:
+def running_site(aws_endpoint: str, log: Path, *, name: str, demo: bool = False) -> Iterator[Site]:
     """``python -m devtools.run`` on free ports until the block ends; its output goes to
     ``log``. ``name`` keeps its AWS resources apart from other sites on the emulator."""
     port, gsis_port, eulogin_port = free_port(), free_port(), free_port()
+    demo_port = free_port() if demo else 0
     url = f"http://127.0.0.1:{port}"
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     env = {
@@ -132,7 +135,14 @@ def running_site(aws_endpoint: str, log: Path, *, name: str) -> Iterator[Site]:
         }
     )
     with site_process.running(
-        log, env, base_url=url, gsis_port=gsis_port, eulogin_port=eulogin_port, timeout=60, what="the site"
+        log,
+        env,
+        base_url=url,
+        gsis_port=gsis_port,
+        eulogin_port=eulogin_port,
+        timeout=60,
+        what="the site",
+        demo_port=demo_port,
     ):
         yield Site(
             url=url,
@@ -140,4 +150,5 @@ def running_site(aws_endpoint: str, log: Path, *, name: str) -> Iterator[Site]:
             endpoint=aws_endpoint,
             table_name=env["MITROO_TABLE_NAME"],
             eulogin_url=f"http://127.0.0.1:{eulogin_port}",
+            demo_url=f"http://127.0.0.1:{demo_port}" if demo_port else "",
         )

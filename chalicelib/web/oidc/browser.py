@@ -16,7 +16,8 @@ trip to EU Login instead.
 
 from __future__ import annotations
 
-from urllib.parse import quote, unquote, urlsplit
+from typing import Any
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from chalicelib.flows.sessions import TokenPair
 from chalicelib.realms import RealmConfig
@@ -72,3 +73,22 @@ def take_next(request: object, realm: RealmConfig) -> tuple[str | None, list[str
     if stored is None:
         return None, []
     return safe_next(realm, unquote(stored)), [expire_cookie(NEXT_COOKIE, path=sso_path(realm))]
+
+
+def origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def continuation_targets(flows: Any, realm: RealmConfig, next_url: str | None) -> tuple[str, ...]:
+    """The origin of the redirect URI an authorization request in ``next`` will end at,
+    if the client registered it: the sign-in form's post may lead there through redirects,
+    which the page's ``form-action`` must allow (browsers check the whole chain)."""
+    if not next_url or not next_url.startswith(f"/realms/{realm.id}/oidc/authorize?"):
+        return ()
+    params = dict(parse_qsl(urlsplit(next_url).query))
+    client = flows.oidc.authorization.client(realm, params.get("client_id"))
+    if client is None:
+        return ()
+    uri = params.get("redirect_uri") or (client.redirect_uris[0] if len(client.redirect_uris) == 1 else "")
+    return (origin(uri),) if uri in client.redirect_uris else ()

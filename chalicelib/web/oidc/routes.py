@@ -29,7 +29,7 @@ from chalicelib.web import csrf, html
 from chalicelib.web.cookies import read_cookie
 from chalicelib.web.endpoints import Ctx, count
 from chalicelib.web.inputs import FORM, JSON
-from chalicelib.web.oidc.browser import browser_session
+from chalicelib.web.oidc.browser import browser_session, origin
 from chalicelib.web.problems import InputProblem, problem_body
 from chalicelib.web.sessions import signed_out_cookies
 
@@ -267,7 +267,7 @@ def _decide_authorization(
         if oidc.authorization.needs_consent(client, sign_in, scopes, asked="consent" in prompts):
             if "none" in prompts:
                 return back("consent_required", "The person has not allowed this application yet.")
-            return _consent_page(ctx, client, sign_in, scopes, pairs)
+            return _consent_page(ctx, client, sign_in, scopes, pairs, grant.redirect_uri)
     elif not consented:
         return back("access_denied", "The person did not allow it.")
     else:
@@ -399,7 +399,7 @@ def _page(
 
 
 def _consent_page(
-    ctx: Ctx, client: Any, sign_in: Any, scopes: tuple[str, ...], pairs: list[tuple[str, str]]
+    ctx: Ctx, client: Any, sign_in: Any, scopes: tuple[str, ...], pairs: list[tuple[str, str]], redirect_uri: str
 ) -> Response:
     listed = [(scope, SCOPE_CLAIMS.get(scope, ())) for scope in scopes if scope in SCOPE_CLAIMS]
     return _page(
@@ -412,6 +412,7 @@ def _consent_page(
         scopes=listed,
         params=[(key, value) for key, value in pairs if key not in ("decision", "csrf_token")],
         action=f"/realms/{ctx.realm.id}/oidc/authorize",
+        form_targets=(origin(redirect_uri),),
     )
 
 
@@ -479,6 +480,7 @@ def logout(ctx: Ctx) -> Response:
             done=False,
             params=pairs,
             action=f"/realms/{ctx.realm.id}/oidc/logout",
+            form_targets=(origin(validated.redirect_uri),) if validated.redirect_uri else (),
         )
     ending = ctx.flows.session_ending
     address = ctx.client_ip
