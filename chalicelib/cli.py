@@ -179,7 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     from chalicelib.cli_oidc import add_commands as add_oidc_client_commands
 
-    add_oidc_client_commands(commands, realm_help=f"realm id ({', '.join(REALM_IDS)})")
+    add_oidc_client_commands(commands, realm_help=f"realm id ({', '.join(REALM_IDS)})", resolve_realm=_realm)
     return parser
 
 

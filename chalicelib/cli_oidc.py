@@ -24,7 +24,13 @@ from chalicelib.errors import FlowError
 OPERATOR = "operator:cli"
 
 
-def add_commands(commands: Any, *, realm_help: str) -> None:
+EXIT_OK = 0
+EXIT_REFUSED = 1
+
+
+def add_commands(commands: Any, *, realm_help: str, resolve_realm: Any) -> None:
+    """Add ``oidc-client`` to ``commands``; ``resolve_realm`` is the CLI's own realm lookup
+    (its usage errors are the ones ``main`` reports)."""
     parser = commands.add_parser(
         "oidc-client",
         help="register and manage the applications that sign people in through a realm (OpenID Connect)",
@@ -47,7 +53,7 @@ def add_commands(commands: Any, *, realm_help: str) -> None:
     add.add_argument("--backchannel-logout-uri", help="where logout tokens are posted (Back-Channel Logout)")
     add.add_argument("--jwks-uri", help="private_key_jwt: the client's published keys")
     add.add_argument("--no-refresh-tokens", action="store_true", help="register the client without refresh tokens")
-    add.set_defaults(handler=oidc_client)
+    add.set_defaults(handler=oidc_client, resolve_realm=resolve_realm)
 
     for name, text in (
         ("list", "list the realm's clients"),
@@ -59,15 +65,14 @@ def add_commands(commands: Any, *, realm_help: str) -> None:
         action.add_argument("--realm", required=True, help=realm_help)
         if name != "list":
             action.add_argument("client_id", help="the client's id")
-        action.set_defaults(handler=oidc_client)
+        action.set_defaults(handler=oidc_client, resolve_realm=resolve_realm)
 
 
 def oidc_client(args: argparse.Namespace, console: Any) -> int:
-    from chalicelib.cli import EXIT_OK, EXIT_REFUSED, _realm
     from chalicelib.container import services
     from chalicelib.flows.oidc.clients import ClientRequest
 
-    realm = _realm(args.realm)
+    realm = args.resolve_realm(args.realm)
     registry = services().flows.oidc.clients
     try:
         if args.oidc_action == "add":
