@@ -59,6 +59,11 @@ ITEM_ACTIONS = [
 """What the repositories do (transactions need the item actions they contain)."""
 
 
+TASK_MAX_RECEIVES = 5
+"""Deliveries of a task before SQS dead-letters it; the worker is told the same number
+(``MITROO_TASK_MAX_RECEIVES``) so it can count a back-channel logout that gave up."""
+
+
 class PrunedChalice(Chalice):
     """Chalice's construct, packaging a clean snapshot of the sources one packager at a
     time, with botocore's unused service models removed (:func:`infra.packaging.package`)."""
@@ -91,7 +96,7 @@ class MitrooStack(Stack):
             retention_period=Duration.days(4),
             encryption=sqs.QueueEncryption.SQS_MANAGED,
             enforce_ssl=True,
-            dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=5, queue=self.dead_letters),
+            dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=TASK_MAX_RECEIVES, queue=self.dead_letters),
         )
 
         self.uploads = s3.Bucket(
@@ -274,6 +279,7 @@ class MitrooStack(Stack):
             "MITROO_TABLE_NAME": self.main_table.table_name,
             "MITROO_IDEMPOTENCY_TABLE_NAME": self.idempotency_table.table_name,
             "MITROO_TASK_QUEUE_NAME": self.tasks.queue_name,
+            "MITROO_TASK_MAX_RECEIVES": str(TASK_MAX_RECEIVES),
             "MITROO_UPLOAD_BUCKET": self.uploads.bucket_name,
             "MITROO_MAIL_SENDER": stage.mail_sender,
             "MITROO_SES_CONFIGURATION_SET": self.mail_configuration.configuration_set_name,
@@ -398,6 +404,18 @@ class MitrooStack(Stack):
             self.dead_letters.metric_approximate_number_of_messages_visible(period=five_minutes, statistic="Maximum"),
             1,
             "Tasks (mail, jobs) failed five times and wait in the dead-letter queue",
+        )
+        alarm(
+            "BackchannelLogoutDeadLetters",
+            cloudwatch.Metric(
+                namespace="Mitroo",
+                metric_name="BackchannelLogoutDeadLettered",
+                dimensions_map={"service": "mitroo"},
+                statistic="Sum",
+                period=five_minutes,
+            ),
+            1,
+            "A back-channel logout failed its last delivery: an application was not told that a session ended",
         )
         alarm(
             "MailBounceRate",

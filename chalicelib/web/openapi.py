@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel
@@ -96,12 +97,21 @@ def _operation(op: Operation, components: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
+EXTRA_PATHS: list[Callable[[dict[str, Any]], dict[str, dict[str, Any]]]] = []
+"""Operations documented by hand: the OpenID Provider's OAuth endpoints answer RFC 6749
+errors and take form bodies of protocol parameters, not the ``@api`` models
+(``web/oidc/openapi.py``). Each function adds its schemas to the components it is given."""
+
+
 @functools.cache
 def openapi_document() -> dict[str, Any]:
     components: dict[str, Any] = {}
     paths: dict[str, dict[str, Any]] = {}
     for op in REGISTRY:
         paths.setdefault(op.path, {})[op.method.lower()] = _operation(op, components)
+    for extra in EXTRA_PATHS:
+        for path, operations in extra(components).items():
+            paths.setdefault(path, {}).update(operations)
     return {
         "openapi": "3.1.0",
         "info": {

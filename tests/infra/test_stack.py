@@ -188,6 +188,39 @@ def test_alarms_watch_errors_throttles_dead_letters_and_bounces(stage: Any) -> N
     assert all(alarm["Properties"].get("AlarmActions") for alarm in alarms)
 
 
+def test_an_alarm_watches_back_channel_logouts_that_gave_up(stage: Any) -> None:
+    _, _, raw = stage
+    alarms = [alarm["Properties"] for alarm in _resources(raw, "AWS::CloudWatch::Alarm").values()]
+    [watching] = [alarm for alarm in alarms if alarm.get("MetricName") == "BackchannelLogoutDeadLettered"]
+    assert watching["Namespace"] == "Mitroo" and watching["Threshold"] == 1 and watching["AlarmActions"]
+    assert {"Name": "service", "Value": "mitroo"} in watching["Dimensions"]
+    queues = _resources(raw, "AWS::SQS::Queue").values()
+    receives = [
+        q["Properties"]["RedrivePolicy"]["maxReceiveCount"] for q in queues if "RedrivePolicy" in q["Properties"]
+    ]
+    functions = _resources(raw, "AWS::Serverless::Function") or _resources(raw, "AWS::Lambda::Function")
+    told = {f["Properties"]["Environment"]["Variables"].get("MITROO_TASK_MAX_RECEIVES") for f in functions.values()}
+    assert told == {str(receives[0])}
+
+
+def test_the_api_serves_the_openid_provider(stage: Any) -> None:
+    _, _, raw = stage
+    [api] = _resources(raw, "AWS::Serverless::Api").values() or _resources(raw, "AWS::ApiGateway::RestApi").values()
+    paths = api["Properties"].get("DefinitionBody", api["Properties"].get("Body", {}))["paths"]
+    for path in (
+        "/realms/{realm}/.well-known/openid-configuration",
+        "/realms/{realm}/oidc/authorize",
+        "/realms/{realm}/oidc/token",
+        "/realms/{realm}/oidc/userinfo",
+        "/realms/{realm}/oidc/logout",
+        "/realms/{realm}/oidc/revoke",
+        "/realms/{realm}/oidc/introspect",
+        "/api/v1/realms/{realm}/admin/oidc-clients",
+    ):
+        assert path in paths, path
+    assert {"get", "post"} <= set(paths["/realms/{realm}/oidc/authorize"])
+
+
 def test_secrets_are_stack_resources_the_functions_name(stage: Any) -> None:
     name, template, _ = stage
     for secret in ("jwt-private-key", "gsis-client-secret", "eulogin-client-secret"):

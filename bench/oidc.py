@@ -1,0 +1,226 @@
+"""The OpenID Provider's hot paths against one argon2id verify (SPEC §5).
+
+- single sign-on hop: a second application signs in with an existing browser session,
+  authorize → code → token → userinfo, through the Chalice test client: ≤ 0.5;
+- token endpoint, ``authorization_code`` exchange: ≤ 0.3;
+- token endpoint, ``refresh_token`` grant: ≤ 0.3.
+
+No hash is spent on any of them: the client secret is a 256-bit random value checked by
+its SHA-256, the session by the SHA-256 of the SSO cookie's secret. What remains is the
+test client and routing, authlib's request handling, one RS256 signature per token, and
+DynamoDB round trips, counted per step and printed beside the figures (moto in its own
+process, as DynamoDB is remote to a Lambda function; a call costs about 2.5 ms here).
+
+The argon2 figure uses the very hasher the app built; both series alternate call by call
+(the machine is shared). The clients are read once per container and kept for
+``MITROO_OIDC_CLIENT_CACHE_SECONDS`` (10 s), as in production under load.
+
+    python -m bench.oidc
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import sys
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+from bench.common import (
+    BENCH_PASSWORD,
+    BENCH_REALM,
+    BENCH_USERNAME,
+    LOGIN_PATH,
+    ExternalEmulator,
+    Result,
+    create_bench_account,
+    make_client,
+    median,
+    mute_app_logs,
+    sample_interleaved,
+    use_external_backend,
+)
+
+REPEAT = 20
+HOP_BUDGET = 0.5
+TOKEN_BUDGET = 0.3
+REDIRECT = "https://second.example/cb"
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+class Rp:
+    """A confidential client as the second application is, through the test client."""
+
+    def __init__(self, client: Any, client_id: str, secret: str, cookie: str) -> None:
+        self.client, self.client_id, self.cookie = client, client_id, cookie
+        basic = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
+        self.auth = {"Authorization": f"Basic {basic}", **FORM}
+        self.refresh_token = ""
+
+    def authorize(self) -> str:
+        query = urlencode(
+            {"response_type": "code", "client_id": self.client_id, "redirect_uri": REDIRECT, "scope": "openid email"}
+        )
+        answer = self.client.http.get(
+            f"/realms/{BENCH_REALM}/oidc/authorize?{query}", headers={"Cookie": self.cookie, "Accept": "text/html"}
+        )
+        location = answer.headers.get("Location", "")
+        if answer.status_code != 302 or not location.startswith(REDIRECT):
+            raise RuntimeError(f"authorize answered {answer.status_code}: {answer.body[:300]!r}")
+        return parse_qs(urlsplit(location).query)["code"][0]
+
+    def exchange(self, code: str) -> dict[str, Any]:
+        body = urlencode({"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT})
+        return self._token(body)
+
+    def refresh(self) -> dict[str, Any]:
+        return self._token(urlencode({"grant_type": "refresh_token", "refresh_token": self.refresh_token}))
+
+    def _token(self, body: str) -> dict[str, Any]:
+        answer = self.client.http.post(f"/realms/{BENCH_REALM}/oidc/token", headers=self.auth, body=body.encode())
+        if answer.status_code != 200:
+            raise RuntimeError(f"token answered {answer.status_code}: {answer.body[:300]!r}")
+        tokens: dict[str, Any] = json.loads(answer.body)
+        self.refresh_token = tokens.get("refresh_token", self.refresh_token)
+        return tokens
+
+    def userinfo(self, access_token: str) -> None:
+        answer = self.client.http.get(
+            f"/realms/{BENCH_REALM}/oidc/userinfo", headers={"Authorization": f"Bearer {access_token}"}
+        )
+        if answer.status_code != 200:
+            raise RuntimeError(f"userinfo answered {answer.status_code}: {answer.body[:300]!r}")
+
+    def hop(self) -> None:
+        self.userinfo(self.exchange(self.authorize())["access_token"])
+
+
+@contextmanager
+def counted_calls() -> Iterator[Counter[str]]:
+    """DynamoDB operations the app makes, by name, while the block runs."""
+    from chalicelib.container import services
+
+    calls: Counter[str] = Counter()
+
+    def count(event_name: str, **_: Any) -> None:
+        calls[event_name.rsplit(".", 1)[-1]] += 1
+
+    events = services().aws_clients["dynamodb"].meta.events
+    events.register("before-call.dynamodb", count)
+    try:
+        yield calls
+    finally:
+        events.unregister("before-call.dynamodb", count)
+
+
+def _per_step(rp: Rp) -> list[str]:
+    """DynamoDB calls of each step of one hop, and of a refresh."""
+    lines = []
+    code = ""
+    tokens: dict[str, Any] = {}
+
+    def authorize() -> None:
+        nonlocal code
+        code = rp.authorize()
+
+    def exchange() -> None:
+        nonlocal tokens
+        tokens = rp.exchange(code)
+
+    steps: list[tuple[str, Callable[[], object]]] = [
+        ("authorize (session, account, consent; code)", authorize),
+        ("token: authorization_code", exchange),
+        ("userinfo", lambda: rp.userinfo(tokens["access_token"])),
+        ("token: refresh_token", rp.refresh),
+    ]
+    for label, step in steps:
+        with counted_calls() as calls:
+            step()
+        detail = ", ".join(f"{count} {name}" for name, count in sorted(calls.items())) or "none"
+        lines.append(f"  {label:<46}{sum(calls.values())} DynamoDB call(s): {detail}")
+    return lines
+
+
+def measure() -> tuple[dict[str, float], list[str]]:
+    with ExternalEmulator() as emulator:
+        use_external_backend(emulator.endpoint_url)
+        stored_hash = create_bench_account()
+        from chalicelib.container import services
+        from chalicelib.flows.oidc.clients import ClientRequest
+        from chalicelib.realms import get_realm
+
+        flows = services().flows
+        registered = flows.oidc.clients.register(
+            get_realm(BENCH_REALM),
+            ClientRequest(name="Second app", redirect_uris=[REDIRECT], trusted=True),
+            actor="bench",
+        )
+        hasher = flows.sessions.hasher
+        with make_client() as client:
+            mute_app_logs()
+            login = client.http.post(
+                LOGIN_PATH,
+                headers={"Content-Type": "application/json"},
+                body=json.dumps({"username": BENCH_USERNAME, "password": BENCH_PASSWORD}).encode(),
+            )
+            cookies = login.headers.get("Set-Cookie") or []
+            cookies = [cookies] if isinstance(cookies, str) else cookies
+            sso = next(cookie.split(";", 1)[0] for cookie in cookies if cookie.startswith("mitroo_sso="))
+            assert registered.secret is not None
+            rp = Rp(client, registered.client.client_id, registered.secret, sso)
+            rp.hop()
+            rp.exchange(rp.authorize())  # a refresh token for the refresh series
+
+            def verify() -> None:
+                if not hasher.verify(stored_hash, BENCH_PASSWORD):
+                    raise RuntimeError("the benchmark password does not verify")
+
+            hops, verifies = sample_interleaved(rp.hop, verify, REPEAT)
+            codes = [rp.authorize() for _ in range(REPEAT + 1)]
+            exchanges, verifies_2 = sample_interleaved(lambda: rp.exchange(codes.pop()), verify, REPEAT)
+            refreshes, verifies_3 = sample_interleaved(rp.refresh, verify, REPEAT)
+            steps = _per_step(rp)
+        figures = {
+            "hop": median(hops),
+            "exchange": median(exchanges),
+            "refresh": median(refreshes),
+            "verify": median(verifies + verifies_2 + verifies_3),
+        }
+    notes = [
+        f"medians of {REPEAT}, each series alternated with argon2id verifies (moto in its own process)",
+        "DynamoDB calls per step (the app's own client, counted):",
+        *steps,
+    ]
+    return figures, notes
+
+
+def run() -> list[Result]:
+    figures, notes = measure()
+    verify = figures["verify"]
+
+    def row(name: str, key: str, budget: float) -> Result:
+        return Result(
+            name=name,
+            measured=f"{figures[key] * 1000:.1f} ms / {verify * 1000:.0f} ms",
+            budget=budget,
+            ratio=figures[key] / verify,
+            budget_label=f"≤ {budget}",
+        )
+
+    hop = row("SSO hop (authorize+token+userinfo) / argon2id verify", "hop", HOP_BUDGET)
+    hop.notes = notes
+    return [
+        hop,
+        row("token: authorization_code / argon2id verify", "exchange", TOKEN_BUDGET),
+        row("token: refresh_token / argon2id verify", "refresh", TOKEN_BUDGET),
+    ]
+
+
+if __name__ == "__main__":
+    from bench.__main__ import print_report
+
+    print_report(run())
+    sys.exit(0)
