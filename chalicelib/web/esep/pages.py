@@ -19,7 +19,7 @@ from chalicelib.flows.esep.validation import NSO_ROLE
 from chalicelib.web.binding import browser_binding
 from chalicelib.web.endpoints import Ctx
 from chalicelib.web.esep.names import country_choices, country_name
-from chalicelib.web.oidc.browser import take_next
+from chalicelib.web.oidc.browser import continuation_targets, take_next
 
 NAVIGATION = ("home", "profile", "people", "contacts", "projects", "invitations")
 """The esep pages every esep page links to, in this order (the NSO's desk is added for
@@ -84,6 +84,7 @@ def home_from_flow(ctx: Ctx, flow_id: str, form_page: Callable[..., Response]) -
         flow_id=flow_id,
         identity=view["identity"],
         next_url=next_url or "",
+        form_targets=continuation_targets(ctx.flows, ctx.realm, next_url),
     )
     if clear_next:
         earlier = shown.headers.get("Set-Cookie") or []
