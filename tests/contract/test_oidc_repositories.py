@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from chalicelib.domain.accounts import Account, AccountStatus
+from chalicelib.domain.audit import audit
 from chalicelib.domain.oidc import Consent, OidcClient, OidcGrant
 from chalicelib.domain.secrets import fingerprint
 from tests.contract.builders import NOW, REALM, refresh_token, session_family, unique, unique_email
@@ -233,7 +234,7 @@ class OidcContract:
             created_at=NOW,
             updated_at=NOW,
         )
-        self.accounts.create(account)
+        self.accounts.create(account, audit=audit(REALM, account.account_id, "account_created", actor="test", at=NOW))
         self.consents.grant(Consent(REALM, account.account_id, "c", ("openid",), NOW))
         found, who, consent = self.lookup.authorization_context(REALM, account.account_id, family.family_id, "c")
         assert found.family_id == family.family_id and who.account_id == account.account_id
@@ -251,7 +252,7 @@ class OidcContract:
             created_at=NOW,
             updated_at=NOW,
         )
-        self.accounts.create(account)
+        self.accounts.create(account, audit=audit(REALM, account.account_id, "account_created", actor="test", at=NOW))
         found, who, member = self.lookup.userinfo_context(REALM, account.account_id, grant.grant_id, with_member=False)
         assert found == grant and who.account_id == account.account_id and member is None
 

@@ -191,10 +191,12 @@ def test_an_esep_registration_and_an_nso_grant_are_audited(browser: Browser) -> 
     granted = run_cli("grant-role", "--realm", "esep", "--subject", person.sub, "--role", "nso", "--country", "GR")
     assert granted.returncode == 0, granted.stderr
 
-    # Then both are on her trail, hers from her address and the grant from the command line
+    # Then both are on her trail, hers from her address and the grant from the command line,
+    # and the session she signed in with ended with the grant (its token carried no nso)
     trail = _trail("esep", account_id)
     assert [(e.action, e.actor, e.address) for e in trail] == [
         ("account_registered", account_id, browser.address),
         ("roles_granted", "operator:cli", "cli"),
+        ("session.ended", "operator:cli", "cli"),
     ]
     assert trail[1].details == {"roles": "nso", "nso_country": "GR"}

@@ -415,8 +415,16 @@ def test_an_account_that_may_not_sign_in_gets_no_code_and_a_page_that_says_why(b
     account = services().ports.accounts.find_by_unique(REALM, UniqueKind.EMAIL, person)
     assert account is not None
     # disabled behind the sessions' back (as a direct table change would): the page says why
+    from chalicelib.domain.audit import audit
+
+    entry = audit(REALM, account.account_id, "account_disabled", actor="test", at=account.created_at)
     services().ports.accounts.set_status(
-        REALM, account.account_id, AccountStatus.DISABLED, expected=AccountStatus.ACTIVE, now=account.created_at
+        REALM,
+        account.account_id,
+        AccountStatus.DISABLED,
+        expected=AccountStatus.ACTIVE,
+        now=account.created_at,
+        audit=entry,
     )
     answer = oidc.authorize(browser, client)
     assert answer.status == 403 and 'data-code="account_disabled"' in answer.text and "location" not in answer.headers

@@ -73,7 +73,7 @@ def _errors(*statuses: int) -> dict[str, Any]:
         403: "insufficient_scope",
         404: "no such realm",
         413: "the body is too large",
-        503: "temporarily_unavailable (AWS throttled us; Retry-After)",
+        503: "service_unavailable: temporarily_unavailable (AWS throttled us beyond retries; Retry-After)",
     }
     answers = {
         str(status): {"description": described[status], "content": {"application/json": {"schema": reference}}}
