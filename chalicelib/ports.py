@@ -19,7 +19,7 @@ from chalicelib.domain.flows import IdentityFlow, OAuthState
 from chalicelib.domain.identity import GsisIdentity
 from chalicelib.domain.jobs import Job, JobStatus, RowOutcome
 from chalicelib.domain.mail import MailMessage
-from chalicelib.domain.oidc import Consent, OidcClient, OidcGrant
+from chalicelib.domain.oidc import Consent, Expectations, OidcClient, OidcGrant
 from chalicelib.domain.registry import RegistryEntry
 from chalicelib.domain.tasks import Task
 from chalicelib.domain.tickets import Ticket
@@ -590,10 +590,11 @@ class OidcClientRepository(Protocol):
 
 
 class OidcGrantRepository(Protocol):
-    def issue(self, grant: OidcGrant, *, browser_hash: str, now: datetime) -> bool:
+    def issue(self, grant: OidcGrant, *, browser_hash: str, now: datetime, expect: Expectations | None = None) -> bool:
         """Store the grant (its code pending) and add its client and id to its session,
         in one transaction that holds only while the session is live and still belongs
-        to the browser holding ``browser_hash``. False when it does not."""
+        to the browser holding ``browser_hash`` (and, with ``expect``, while everything it
+        names holds). False when it does not."""
         ...
 
     def redeem(

@@ -15,9 +15,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from chalicelib.domain.accounts import Account
+from chalicelib.domain.accounts import Account, AccountStatus
 from chalicelib.domain.esep import Member
-from chalicelib.domain.oidc import Consent, OidcClient, OidcGrant
+from chalicelib.domain.oidc import Consent, Expectations, OidcClient, OidcGrant
 from chalicelib.domain.tokens import SessionFamily
 from chalicelib.errors import OutboundFailed, OutboundRefused
 from tests.fakes import InMemoryAccountRepository, InMemoryStore
@@ -61,8 +61,9 @@ class InMemoryOidcGrantRepository:
         self.store = store
         self.grants: dict[str, OidcGrant] = {}
         self.assertions: dict[tuple[str, str], datetime] = {}
+        self.consents: InMemoryConsentRepository | None = None
 
-    def issue(self, grant: OidcGrant, *, browser_hash: str, now: datetime) -> bool:
+    def issue(self, grant: OidcGrant, *, browser_hash: str, now: datetime, expect: Expectations | None = None) -> bool:
         key = (grant.realm, grant.account_id, grant.session_id)
         with self.store.lock:
             family = self.store.families.get(key)
@@ -73,6 +74,8 @@ class InMemoryOidcGrantRepository:
                 or not now < family.expires_at
             ):
                 return False
+            if expect is not None and not self._expected(grant, family, expect):
+                return False
             if grant.grant_id in self.grants:
                 raise RuntimeError("grant id already stored")
             self.grants[grant.grant_id] = grant
@@ -82,6 +85,17 @@ class InMemoryOidcGrantRepository:
                 grants=tuple(sorted({*family.grants, grant.grant_id})),
             )
             return True
+
+    def _expected(self, grant: OidcGrant, family: SessionFamily, expect: Expectations) -> bool:
+        account = self.store.accounts.get((grant.realm, grant.account_id))
+        if (family.auth_time, family.expires_at, family.amr) != (expect.auth_time, expect.expires_at, expect.amr):
+            return False
+        if account is None or account.status is not AccountStatus.ACTIVE or account.is_past_expiry(expect.today):
+            return False
+        if expect.consent_scopes is None:
+            return True
+        consent = self.consents.get(grant.realm, grant.account_id, grant.client_id) if self.consents else None
+        return consent is not None and consent.covers(expect.consent_scopes)
 
     def redeem(
         self,
@@ -258,6 +272,7 @@ def oidc_fakes(store: InMemoryStore, accounts: InMemoryAccountRepository, esep: 
     """The OpenID Provider's ports for :func:`tests.fakes.build_flows`."""
     grants = InMemoryOidcGrantRepository(store)
     consents = InMemoryConsentRepository(store)
+    grants.consents = consents
     return {
         "oidc_clients": InMemoryOidcClientRepository(),
         "oidc_grants": grants,

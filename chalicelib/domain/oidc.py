@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt", "none")
 """Token endpoint client authentication methods (``none``: public clients, PKCE)."""
@@ -144,6 +144,21 @@ class Consent:
 
     def covers(self, scopes: tuple[str, ...]) -> bool:
         return set(scopes) <= set(self.scopes)
+
+
+@dataclass(frozen=True)
+class Expectations:
+    """What a code issued straight from the SSO cookie (no read first) checks in its own
+    transaction: the session still records this ``auth_time``, ``amr`` and end, the account is
+    active and not past its expiry day, and (unless the client is trusted) the person
+    allowed ``consent_scopes`` before. Any of them false: no code, and the caller reads
+    and decides the slow way."""
+
+    auth_time: datetime
+    expires_at: datetime
+    amr: tuple[str, ...]
+    today: date
+    consent_scopes: tuple[str, ...] | None
 
 
 class EndReason(enum.StrEnum):

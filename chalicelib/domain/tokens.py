@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 ACCESS_TOKEN_AUDIENCE = "mitroo"
 """The ``aud`` of the API's own access tokens (the provider's ID tokens name their client)."""
@@ -99,15 +99,57 @@ class RotationOutcome(enum.StrEnum):
     """The presented token had already been rotated: a replay, so the family is revoked."""
 
 
-def browser_session_value(account_id: str, session_id: str, secret: str) -> str:
-    """``<account>.<session>.<secret>``: ids find the session in one read, the secret
-    (stored only as its hash) proves the browser holds it."""
-    return f"{account_id}.{session_id}.{secret}"
+@dataclass(frozen=True)
+class BrowserCookie:
+    """What the SSO cookie says: which session, its secret, and (since they are checked
+    by the write that relies on them) when and how the person signed in and when the
+    session ends."""
+
+    account_id: str
+    session_id: str
+    secret: str
+    auth_time: datetime | None = None
+    expires_at: datetime | None = None
+    amr: tuple[str, ...] = ()
+
+
+def browser_session_value(account_id: str, session_id: str, secret: str, family: SessionFamily | None = None) -> str:
+    """``<account>.<session>.<auth_time>.<expires_at>.<amr>.<secret>``: the ids find the
+    session in one read, the secret (stored only as its hash) proves the browser holds
+    it; ``auth_time`` and ``expires_at`` (epoch seconds) and ``amr`` (``-``-joined) let the
+    authorization endpoint issue a code in one conditional write that checks them against
+    the session instead of reading it first."""
+    if family is None or family.auth_time is None:
+        return f"{account_id}.{session_id}.{secret}"
+    times = f"{int(family.auth_time.timestamp())}.{int(family.expires_at.timestamp())}"
+    return f"{account_id}.{session_id}.{times}.{'-'.join(family.amr)}.{secret}"
 
 
 def parse_browser_session(value: str | None) -> tuple[str, str, str] | None:
     """(account id, session id, secret) of an SSO cookie value, or None if malformed."""
+    cookie = parse_browser_cookie(value)
+    return (cookie.account_id, cookie.session_id, cookie.secret) if cookie is not None else None
+
+
+def parse_browser_cookie(value: str | None) -> BrowserCookie | None:
     parts = (value or "").split(".")
-    if len(parts) != 3 or not all(parts) or any(len(part) > 128 for part in parts):
+    if len(parts) not in (3, 6) or any(len(part) > 128 for part in parts):
         return None
-    return parts[0], parts[1], parts[2]
+    if len(parts) == 3:
+        return BrowserCookie(parts[0], parts[1], parts[2]) if all(parts) else None
+    account_id, session_id, auth_epoch, expires_epoch, amr, secret = parts
+    if not (account_id and session_id and secret):
+        return None
+    if not all(epoch.isdigit() and len(epoch) <= 12 for epoch in (auth_epoch, expires_epoch)):
+        return None
+    methods = tuple(method for method in amr.split("-") if method)
+    if not all(method.isalpha() and len(method) <= 8 for method in methods):
+        return None
+    return BrowserCookie(
+        account_id,
+        session_id,
+        secret,
+        datetime.fromtimestamp(int(auth_epoch), UTC),
+        datetime.fromtimestamp(int(expires_epoch), UTC),
+        methods,
+    )

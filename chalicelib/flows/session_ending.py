@@ -16,10 +16,11 @@ by a new sign-in of the same person) end with it.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 
-from chalicelib.domain.audit import AuditEntry
+from chalicelib.domain.audit import audit
 from chalicelib.domain.oidc import EndReason
 from chalicelib.domain.secrets import fingerprint, same
 from chalicelib.domain.tasks import Task
@@ -119,17 +120,17 @@ class SessionEnding:
         for grant_id in family.grants:
             self.grants.revoke(grant_id, now)
         self._notify(family, reason)
-        self.audit.record(
-            AuditEntry(
-                realm,
-                account_id,
-                "session.ended",
-                actor,
-                now,
-                address,
-                details={"session_id": session_id, "reason": str(reason), "clients": ",".join(family.clients)},
-            )
+        entry = audit(
+            realm,
+            account_id,
+            "session.ended",
+            actor=actor,
+            at=now,
+            session_id=session_id,
+            reason=str(reason),
+            clients=",".join(family.clients),
         )
+        self.audit.record(dataclasses.replace(entry, address=address) if address else entry)
         log.info(
             "session ended",
             extra={"realm": realm, "account_id": account_id, "session_id": session_id, "reason": str(reason)},

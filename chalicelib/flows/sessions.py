@@ -286,13 +286,14 @@ class Sessions:
         """
         now = self.clock.now()
         browser_secret = self.secrets.token()
+        second = now.replace(microsecond=0)  # the SSO cookie carries times to the second
         family = SessionFamily(
             realm=realm.id,
             account_id=account_id,
             family_id=self.secrets.identifier(),
             created_at=now,
-            expires_at=now + realm.lifetimes.session_max,
-            auth_time=now,
+            expires_at=second + realm.lifetimes.session_max,
+            auth_time=second,
             amr=amr or (("fed",) if realm.identity_source == "eulogin" else ("pwd",)),
             browser_hash=fingerprint(browser_secret),
         )
@@ -309,7 +310,7 @@ class Sessions:
         pair = self._pair(realm, account_id, roles, family.family_id, secret, token.expires_at)
         return replace(
             pair,
-            browser_session=browser_session_value(account_id, family.family_id, browser_secret),
+            browser_session=browser_session_value(account_id, family.family_id, browser_secret, family),
             session_expires_in=int((family.expires_at - now).total_seconds()),
         )
 

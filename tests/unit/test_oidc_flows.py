@@ -10,6 +10,7 @@ follow the scopes; role changes end sessions (stale authority).
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
 import pytest
@@ -17,6 +18,7 @@ import pytest
 from chalicelib.domain.accounts import UniqueKind
 from chalicelib.domain.identity import GsisIdentity
 from chalicelib.domain.oidc import BACKCHANNEL_LOGOUT_EVENT, EndReason
+from chalicelib.domain.tokens import parse_browser_cookie
 from chalicelib.errors import OAuthRefused, OutboundFailed, Unauthorized
 from chalicelib.flows.oidc.authorization import BrowserSignIn, CodeRequest
 from chalicelib.flows.oidc.clients import ClientRequest
@@ -35,6 +37,12 @@ LOGOUT = "https://app.example/backchannel"
 def signed_in(kit: Kit, maria: GsisIdentity) -> TokenPair:
     kit.activated(maria, EMAIL, PASSWORD)
     return kit.sessions.login(kit.realm, EMAIL, PASSWORD)
+
+
+def _ids(pair: TokenPair) -> tuple[str, str]:
+    cookie = parse_browser_cookie(pair.browser_session)
+    assert cookie is not None
+    return cookie.account_id, cookie.session_id
 
 
 def _client(kit: Kit, name: str = "App", **options: object) -> str:
@@ -59,7 +67,7 @@ def _code(kit: Kit, pair: TokenPair, client_id: str, scopes: tuple[str, ...] = (
 def test_the_sso_cookie_finds_the_session_only_with_its_secret(kit: Kit, signed_in: TokenPair) -> None:
     # Given a signed-in browser and a client
     client_id = _client(kit)
-    account_id, session_id, _secret = signed_in.browser_session.split(".")
+    account_id, session_id = _ids(signed_in)
 
     # When the cookie is presented as is, with another secret, or malformed
     authorization = kit.flows.oidc.authorization
@@ -150,7 +158,7 @@ def test_ending_a_session_revokes_grants_and_tells_each_client_once(kit: Kit, si
     issued = [
         tokens.redeem(kit.realm, clients.show(kit.realm, cid), _code(kit, signed_in, cid)) for cid in (first, second)
     ]
-    account_id, session_id, _ = signed_in.browser_session.split(".")
+    account_id, session_id = _ids(signed_in)
     outbound = kit.flows.oidc.backchannel.outbound
     assert isinstance(outbound, RecordingOutbound)
 
@@ -173,7 +181,7 @@ def test_ending_a_session_revokes_grants_and_tells_each_client_once(kit: Kit, si
 def test_the_logout_token_carries_what_back_channel_logout_asks_for(kit: Kit, signed_in: TokenPair) -> None:
     client_id = _client(kit)
     _code(kit, signed_in, client_id)
-    account_id, session_id, _ = signed_in.browser_session.split(".")
+    account_id, session_id = _ids(signed_in)
     kit.flows.session_ending.end("eiep", account_id, session_id, EndReason.PASSWORD_CHANGED)
     outbound = kit.flows.oidc.backchannel.outbound
     assert isinstance(outbound, RecordingOutbound)
@@ -195,7 +203,7 @@ def test_a_client_that_is_down_makes_the_task_fail_for_a_retry(kit: Kit, signed_
     outbound = kit.flows.oidc.backchannel.outbound
     assert isinstance(outbound, RecordingOutbound)
     outbound.down.add(LOGOUT)
-    account_id, session_id, _ = signed_in.browser_session.split(".")
+    account_id, session_id = _ids(signed_in)
     kit.flows.session_ending.end("eiep", account_id, session_id, EndReason.LOGOUT)
     failed = [(task, exc) for task, exc in kit.tasks.failed if task.kind == BACKCHANNEL_LOGOUT]
     assert len(failed) == 1 and isinstance(failed[0][1], OutboundFailed)
@@ -235,8 +243,8 @@ def test_linked_sessions_end_together(kit: Kit, maria: GsisIdentity) -> None:
     first = kit.sessions.login(kit.realm, EMAIL, PASSWORD)
     kit.clock.advance(minutes=5)
     second = kit.sessions.login(kit.realm, EMAIL, PASSWORD)
-    account_id, first_sid, _ = first.browser_session.split(".")
-    _, second_sid, _ = second.browser_session.split(".")
+    account_id, first_sid = _ids(first)
+    _, second_sid = _ids(second)
     kit.session_repository.link("eiep", account_id, second_sid, [first_sid])
 
     assert kit.flows.session_ending.end("eiep", account_id, second_sid, EndReason.LOGOUT)
@@ -294,3 +302,35 @@ def test_a_session_never_outlives_its_grant_expiry(kit: Kit, signed_in: TokenPai
     with pytest.raises(OAuthRefused):
         kit.flows.oidc.tokens.refresh(kit.realm, client, issued.refresh_token, ())
     assert timedelta(days=30) == kit.realm.lifetimes.session_max
+
+
+def test_a_code_straight_from_the_cookie_checks_everything_the_cookie_says(kit: Kit, signed_in: TokenPair) -> None:
+    # Given a signed-in browser's cookie and a client the person has not allowed yet
+    client_id = _client(kit)
+    oidc = kit.flows.oidc
+    client = oidc.clients.show(kit.realm, client_id)
+    quick = oidc.authorization.cookie_sign_in(signed_in.browser_session)
+    assert quick is not None and quick.cookie.amr == ("pwd",)
+    request = CodeRequest(client, ("openid",), APP)
+
+    # Then no code without the consent; with it, a code in one write
+    assert oidc.authorization.issue_code(kit.realm, quick, request) is None
+    oidc.authorization.remember_consent(kit.realm, _browser(kit, signed_in, client_id), client, ("openid",))
+    assert oidc.authorization.issue_code(kit.realm, quick, request) is not None
+
+    # And a cookie whose times were altered (to dodge max_age) gets nothing
+    cookie = quick.cookie
+    forged = dataclasses.replace(cookie, auth_time=cookie.auth_time + timedelta(hours=1))  # type: ignore[operator]
+    assert oidc.authorization.issue_code(kit.realm, type(quick)(forged), request) is None
+
+    # And once the account may not sign in, neither does the cookie
+    account_id, _ = _ids(signed_in)
+    from chalicelib.domain.accounts import AccountStatus
+    from chalicelib.domain.audit import audit
+
+    now = kit.clock.now()
+    entry = audit("eiep", account_id, "account_disabled", actor="test", at=now)
+    kit.accounts.set_status(
+        "eiep", account_id, AccountStatus.DISABLED, expected=AccountStatus.ACTIVE, now=now, audit=entry
+    )
+    assert oidc.authorization.issue_code(kit.realm, quick, request) is None

@@ -32,7 +32,7 @@ from chalicelib.adapters.dynamodb.models import BoundModels, account_pk
 from chalicelib.adapters.dynamodb.sessions import family_from, family_key
 from chalicelib.domain.accounts import Account
 from chalicelib.domain.esep import Member
-from chalicelib.domain.oidc import Consent, OidcClient, OidcGrant
+from chalicelib.domain.oidc import Consent, Expectations, OidcClient, OidcGrant
 from chalicelib.domain.secrets import fingerprint
 from chalicelib.domain.tokens import SessionFamily
 
@@ -147,7 +147,7 @@ class DynamoOidcGrantRepository:
     def __init__(self, models: BoundModels) -> None:
         self._m = models
 
-    def issue(self, grant: OidcGrant, *, browser_hash: str, now: datetime) -> bool:
+    def issue(self, grant: OidcGrant, *, browser_hash: str, now: datetime, expect: Expectations | None = None) -> bool:
         m = self._m
         item = m.OidcGrantItem(*grant_key(grant.grant_id))
         for name in OidcGrant.__dataclass_fields__:
@@ -159,6 +159,18 @@ class DynamoOidcGrantRepository:
         item.amr = list(grant.amr) or None
         item.purge_at = grant.expires_at
         family = m.SessionFamilyItem(*family_key(grant.realm, grant.account_id, grant.session_id))
+        session_holds = (
+            m.Item.pk.exists()
+            & m.SessionFamilyItem.revoked_at.does_not_exist()
+            & (m.SessionFamilyItem.browser_hash == browser_hash)
+            & (m.SessionFamilyItem.expires_at > now)
+        )
+        if expect is not None:
+            session_holds &= (
+                (m.SessionFamilyItem.auth_time == expect.auth_time)
+                & (m.SessionFamilyItem.expires_at == expect.expires_at)
+                & (m.SessionFamilyItem.amr == list(expect.amr))
+            )
 
         def build(transaction: TransactWrite) -> None:
             transaction.save(item, condition=m.Item.pk.does_not_exist())
@@ -168,13 +180,10 @@ class DynamoOidcGrantRepository:
                     m.SessionFamilyItem.clients.add({grant.client_id}),
                     m.SessionFamilyItem.grants.add({grant.grant_id}),
                 ],
-                condition=(
-                    m.Item.pk.exists()
-                    & m.SessionFamilyItem.revoked_at.does_not_exist()
-                    & (m.SessionFamilyItem.browser_hash == browser_hash)
-                    & (m.SessionFamilyItem.expires_at > now)
-                ),
+                condition=session_holds,
             )
+            if expect is not None:
+                self._expectations(transaction, grant, expect)
 
         try:
             transact(m, build)
@@ -183,6 +192,25 @@ class DynamoOidcGrantRepository:
                 return False
             raise
         return True
+
+    def _expectations(self, transaction: TransactWrite, grant: OidcGrant, expect: Expectations) -> None:
+        """The account may sign in (active, not past its last day) and, for a client
+        that is not trusted, the person allowed every scope before."""
+        m = self._m
+        transaction.condition_check(
+            m.Account,
+            account_pk(grant.realm, grant.account_id),
+            "PROFILE",
+            condition=(m.Account.status == "active")
+            & (m.Account.expires_on.does_not_exist() | (m.Account.expires_on >= expect.today.isoformat())),
+        )
+        if expect.consent_scopes is not None:
+            consent = m.Item.pk.exists()
+            for scope in expect.consent_scopes:
+                consent &= m.ConsentItem.scopes.contains(scope)
+            transaction.condition_check(
+                m.ConsentItem, *consent_key(grant.realm, grant.account_id, grant.client_id), condition=consent
+            )
 
     def redeem(
         self,

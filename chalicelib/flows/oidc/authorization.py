@@ -15,12 +15,18 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from chalicelib.domain.accounts import Account, AccountStatus
-from chalicelib.domain.oidc import Consent, OidcClient, OidcGrant
+from chalicelib.domain.oidc import Consent, Expectations, OidcClient, OidcGrant
 from chalicelib.domain.secrets import fingerprint, same
-from chalicelib.domain.tokens import SessionFamily, parse_browser_session
+from chalicelib.domain.tokens import (
+    MULTI_FACTOR_METHODS,
+    BrowserCookie,
+    SessionFamily,
+    parse_browser_cookie,
+    parse_browser_session,
+)
 from chalicelib.errors import AccountDisabled, AccountExpired, FlowError, NotActivated
 from chalicelib.ports import (
     Clock,
@@ -56,6 +62,25 @@ class BrowserSignIn:
 
 
 @dataclass(frozen=True)
+class CookieSignIn:
+    """The SSO cookie's word for who is signed in, before anything is read. Enough to
+    issue a code in one conditional write that checks every part of it (the session's
+    secret, times and methods, the account, the consent): the common case of an
+    application signing a signed-in person in costs one round trip, and any doubt falls
+    back to reading everything (:meth:`Authorization.signed_in`)."""
+
+    cookie: BrowserCookie
+
+    @property
+    def account_id(self) -> str:
+        return self.cookie.account_id
+
+    @property
+    def session_id(self) -> str:
+        return self.cookie.session_id
+
+
+@dataclass(frozen=True)
 class CodeRequest:
     """A validated authorization request (authlib checked client, redirect URI, PKCE)."""
 
@@ -81,6 +106,15 @@ class Authorization:
             return None
         return self.clients.get(realm.id, client_id)
 
+    def cookie_sign_in(self, browser_session: str | None) -> CookieSignIn | None:
+        """The cookie's claims, when it carries what a one-write code issue checks."""
+        cookie = parse_browser_cookie(browser_session)
+        if cookie is None or cookie.auth_time is None or cookie.expires_at is None:
+            return None
+        if not self.clock.now() < cookie.expires_at:
+            return None
+        return CookieSignIn(cookie)
+
     def signed_in(self, realm: RealmConfig, browser_session: str | None, client_id: str) -> BrowserSignIn | None:
         """The browser's live session (with its account and the consent for
         ``client_id``), or None: no cookie, a forged or stale one, an ended session."""
@@ -100,10 +134,13 @@ class Authorization:
             return None
         return BrowserSignIn(family, account, consent)
 
-    def refusal(self, sign_in: BrowserSignIn) -> FlowError | None:
+    def refusal(self, sign_in: BrowserSignIn | CookieSignIn) -> FlowError | None:
         """Why this account may not sign in to an application now (the page says it);
         None when it may. Ending sessions on every such change makes this rare; the
-        expiry day that passed before the nightly sweep is the common case."""
+        expiry day that passed before the nightly sweep is the common case. (For a
+        :class:`CookieSignIn` the code's own write checks it.)"""
+        if isinstance(sign_in, CookieSignIn):
+            return None
         account = sign_in.account
         if account.status is AccountStatus.PENDING_ACTIVATION:
             return NotActivated()
@@ -113,20 +150,26 @@ class Authorization:
             return AccountExpired()
         return None
 
-    def needs_reauthentication(self, sign_in: BrowserSignIn, max_age: int | None) -> bool:
+    def needs_reauthentication(self, sign_in: BrowserSignIn | CookieSignIn, max_age: int | None) -> bool:
         """``max_age`` seconds have passed since the person last proved who they are."""
         if max_age is None:
             return False
-        auth_time = sign_in.family.auth_time or sign_in.family.created_at
+        if isinstance(sign_in, CookieSignIn):
+            auth_time = sign_in.cookie.auth_time or datetime.min.replace(tzinfo=UTC)
+        else:
+            auth_time = sign_in.family.auth_time or sign_in.family.created_at
         return (self.clock.now() - auth_time).total_seconds() > max_age
 
     @staticmethod
-    def needs_consent(client: OidcClient, sign_in: BrowserSignIn, scopes: tuple[str, ...], *, asked: bool) -> bool:
+    def needs_consent(
+        client: OidcClient, sign_in: BrowserSignIn | CookieSignIn, scopes: tuple[str, ...], *, asked: bool
+    ) -> bool:
         """The consent page is shown unless the client is the realm's own (``trusted``)
-        or the person allowed these scopes before; ``prompt=consent`` asks again."""
+        or the person allowed these scopes before; ``prompt=consent`` asks again. (For a
+        :class:`CookieSignIn` the code's own write checks the consent.)"""
         if asked:
             return True
-        if client.trusted:
+        if client.trusted or isinstance(sign_in, CookieSignIn):
             return False
         return sign_in.consent is None or not sign_in.consent.covers(scopes)
 
@@ -137,11 +180,25 @@ class Authorization:
             Consent(realm.id, sign_in.account_id, client.client_id, tuple(sorted(set(scopes))), self.clock.now())
         )
 
-    def issue_code(self, realm: RealmConfig, sign_in: BrowserSignIn, request: CodeRequest) -> str | None:
+    def issue_code(self, realm: RealmConfig, sign_in: BrowserSignIn | CookieSignIn, request: CodeRequest) -> str | None:
         """A 60-second, single-use code for ``request``, or None when the session ended
-        (or was taken over) in the meantime. Only the code's hash is stored."""
+        (or was taken over) in the meantime, or, for a :class:`CookieSignIn`, when any
+        of the cookie's claims, the account or the consent does not hold (the caller
+        then reads and decides the slow way). Only the code's hash is stored."""
         now = self.clock.now()
-        family = sign_in.family
+        expect: Expectations | None = None
+        if isinstance(sign_in, CookieSignIn):
+            cookie = sign_in.cookie
+            assert cookie.auth_time is not None and cookie.expires_at is not None
+            session = (cookie.session_id, cookie.auth_time, cookie.expires_at, cookie.amr)
+            browser_hash = fingerprint(cookie.secret)
+            consent = None if request.client.trusted else request.scopes
+            expect = Expectations(cookie.auth_time, cookie.expires_at, cookie.amr, now.date(), consent)
+        else:
+            family = sign_in.family
+            session = (family.family_id, family.auth_time or family.created_at, family.expires_at, family.amr)
+            browser_hash = family.browser_hash or ""
+        session_id, auth_time, expires_at, amr = session
         grant_id = self.secrets.identifier()
         code = f"{grant_id}.{self.secrets.token()}"
         grant = OidcGrant(
@@ -149,21 +206,21 @@ class Authorization:
             realm=realm.id,
             client_id=request.client.client_id,
             account_id=sign_in.account_id,
-            session_id=family.family_id,
+            session_id=session_id,
             scopes=request.scopes,
             redirect_uri=request.redirect_uri,
-            auth_time=family.auth_time or family.created_at,
+            auth_time=auth_time,
             created_at=now,
-            expires_at=family.expires_at,
+            expires_at=expires_at,
             code_hash=fingerprint(code),
             code_expires_at=now + CODE_LIFETIME,
-            amr=family.amr,
-            acr=family.acr,
+            amr=amr,
+            acr="2" if set(amr) & MULTI_FACTOR_METHODS else "1",
             nonce=request.nonce,
             code_challenge=request.code_challenge,
             code_challenge_method=request.code_challenge_method,
         )
-        if not self.grants.issue(grant, browser_hash=family.browser_hash or "", now=now):
-            log.info("no code: the session ended meanwhile", extra={"realm": realm.id, "session_id": family.family_id})
+        if not self.grants.issue(grant, browser_hash=browser_hash, now=now, expect=expect):
+            log.info("no code from this sign-in", extra={"realm": realm.id, "session_id": session_id})
             return None
         return code

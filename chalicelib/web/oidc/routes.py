@@ -23,6 +23,7 @@ from chalice import Blueprint, Response
 
 from chalicelib.adapters.aws_errors import is_transient
 from chalicelib.domain.oidc import SCOPE_CLAIMS, EndReason
+from chalicelib.flows.oidc.authorization import CookieSignIn
 from chalicelib.flows.oidc.discovery import provider_metadata
 from chalicelib.realms import UnknownRealm, get_realm
 from chalicelib.web import csrf, html
@@ -208,12 +209,32 @@ def _authorize(ctx: Ctx, pairs: list[tuple[str, str]], *, consented: bool | None
     server = _server(ctx)
     request = server.build_request(ctx.request, "authorize", form=pairs)
     params = request.payload.data
-    sign_in = oidc.authorization.signed_in(realm, browser_session(ctx.request, realm), params.get("client_id") or "")
+    cookie = browser_session(ctx.request, realm)
+    sign_in: Any = None
+    if consented is None and _quick(ctx, params):
+        sign_in = oidc.authorization.cookie_sign_in(cookie)
+    if sign_in is None:
+        sign_in = oidc.authorization.signed_in(realm, cookie, params.get("client_id") or "")
     try:
         grant = server.get_consent_grant(request, end_user=sign_in)
     except OAuth2Error as error:
         return _authorization_error(ctx, error)
     return _decide_authorization(ctx, server, grant, pairs, sign_in, consented)
+
+
+def _quick(ctx: Ctx, params: dict[str, str]) -> bool:
+    """Whether the request is the common case a code can be issued for straight from the
+    SSO cookie (one conditional write, no read): no forced sign-in or consent, no hint
+    to compare, ``max_age`` (if any) met by the cookie's ``auth_time``."""
+    prompts = set((params.get("prompt") or "").split())
+    if prompts & {"login", "consent"} or params.get("id_token_hint"):
+        return False
+    try:
+        max_age = int(params["max_age"]) if params.get("max_age") not in (None, "") else None
+    except ValueError:
+        return False
+    quick = ctx.flows.oidc.authorization.cookie_sign_in(browser_session(ctx.request, ctx.realm))
+    return quick is not None and not ctx.flows.oidc.authorization.needs_reauthentication(quick, max_age)
 
 
 def _decide_authorization(
@@ -278,6 +299,10 @@ def _decide_authorization(
     try:
         status, _, headers = grant.create_authorization_response(grant.redirect_uri, sign_in)
     except SessionGone:
+        if isinstance(sign_in, CookieSignIn):  # something the cookie said did not hold: read, decide
+            full = oidc.authorization.signed_in(realm, browser_session(ctx.request, realm), client.client_id)
+            grant.request.user = full
+            return _decide_authorization(ctx, server, grant, pairs, full, consented)
         if "none" in prompts:
             return back("login_required", "The session has ended.")
         return _to_sign_in(ctx, pairs)
