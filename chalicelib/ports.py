@@ -609,7 +609,8 @@ class OidcGrantRepository(Protocol):
     ) -> OidcGrant | None:
         """Spend the code and set the first refresh token, atomically: the grant as
         redeemed, or None when the code is unknown, spent, expired, another client's or
-        its grant revoked (exactly one of concurrent redemptions wins)."""
+        its grant revoked (exactly one of concurrent redemptions wins). The caller checks
+        the grant's own end (a code lives a minute; a session may end within it)."""
         ...
 
     def rotate(

@@ -116,7 +116,6 @@ class InMemoryOidcGrantRepository:
                 or grant.code_used_at is not None
                 or grant.revoked_at is not None
                 or not now < grant.code_expires_at
-                or not now < grant.expires_at
             ):
                 return None
             changes: dict[str, Any] = {"code_used_at": now, "spent_refresh": ()}

@@ -159,16 +159,18 @@ class DynamoOidcGrantRepository:
         item.amr = list(grant.amr) or None
         item.purge_at = grant.expires_at
         family = m.SessionFamilyItem(*family_key(grant.realm, grant.account_id, grant.session_id))
-        session_holds = (
-            m.Item.pk.exists()
-            & m.SessionFamilyItem.revoked_at.does_not_exist()
-            & (m.SessionFamilyItem.browser_hash == browser_hash)
-            & (m.SessionFamilyItem.expires_at > now)
+        # Each clause is one the write relies on; an equality on an attribute also says
+        # the item exists, and an expected end equal to the one the cookie carries
+        # (checked unexpired before) stands for ``expires_at > now``.
+        session_holds = m.SessionFamilyItem.revoked_at.does_not_exist() & (
+            m.SessionFamilyItem.browser_hash == browser_hash
         )
-        if expect is not None:
+        if expect is None:
+            session_holds &= m.SessionFamilyItem.expires_at > now
+        else:
             session_holds &= (
-                (m.SessionFamilyItem.auth_time == expect.auth_time)
-                & (m.SessionFamilyItem.expires_at == expect.expires_at)
+                (m.SessionFamilyItem.expires_at == expect.expires_at)
+                & (m.SessionFamilyItem.auth_time == expect.auth_time)
                 & (m.SessionFamilyItem.amr == list(expect.amr))
             )
 
@@ -228,13 +230,11 @@ class DynamoOidcGrantRepository:
         if refresh_hash is not None and refresh_expires_at is not None:
             actions += [g.refresh_hash.set(refresh_hash), g.refresh_expires_at.set(refresh_expires_at)]
         condition = (
-            m.Item.pk.exists()
-            & (g.code_hash == code_hash)
+            (g.code_hash == code_hash)  # also: the grant exists
             & (g.client_id == client_id)
             & g.code_used_at.does_not_exist()
             & g.revoked_at.does_not_exist()
-            & (g.code_expires_at > now)
-            & (g.expires_at > now)
+            & (g.code_expires_at > now)  # within 60 s of issue, so well before the session ends
         )
         return self._update(grant_id, actions, condition)
 
@@ -258,8 +258,7 @@ class DynamoOidcGrantRepository:
             g.spent_refresh[slot].set(old_hash),
         ]
         condition = (
-            m.Item.pk.exists()
-            & (g.refresh_hash == old_hash)
+            (g.refresh_hash == old_hash)  # also: the grant exists
             & (g.client_id == client_id)
             & g.revoked_at.does_not_exist()
             & (g.refresh_expires_at > now)

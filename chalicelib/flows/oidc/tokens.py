@@ -115,9 +115,12 @@ class OidcTokens:
             refresh_hash=fingerprint(refresh) if refresh else None,
             refresh_expires_at=now + realm.lifetimes.refresh_token if refresh else None,
         )
-        if grant is not None and grant.realm == realm.id:
+        if grant is not None and grant.realm == realm.id and now < grant.expires_at:
             return Issued(grant, refresh)
-        stored = grant or self.grants.get(grant_id)
+        if grant is not None:  # another realm's, or its session ended within the code's minute
+            self.grants.revoke(grant_id, now)
+            return None
+        stored = self.grants.get(grant_id)
         if stored is not None and stored.code_used_at is not None and same(stored.code_hash, fingerprint(code)):
             # The code was redeemed before: it leaked (or is replayed); what the first
             # redemption issued can no longer be trusted.
