@@ -345,6 +345,18 @@ class SessionRepository(Protocol):
         """Note sessions of the same person that end when this one ends."""
         ...
 
+    def ended_sessions(self, hour: datetime, now: datetime) -> list[SessionFamily]:
+        """Sessions (of any realm) that signed a client in, whose end falls within
+        ``hour`` and is past at ``now``, and that nothing revoked: an index read of only
+        those, never a scan."""
+        ...
+
+    def end_sweep_cursor(self) -> datetime | None:
+        """The last hour the sweep of ended sessions covered completely."""
+        ...
+
+    def set_end_sweep_cursor(self, hour: datetime) -> None: ...
+
 
 class TaskQueue(Protocol):
     def enqueue(self, task: Task) -> None:

@@ -40,7 +40,8 @@ ROOT = Path(__file__).resolve().parent.parent
 API_FUNCTION = "APIHandler"
 WORKER_FUNCTION = "RunTasks"
 EXPIRY_FUNCTION = "ExpireAccounts"
-FUNCTIONS = (API_FUNCTION, WORKER_FUNCTION, EXPIRY_FUNCTION)
+SESSION_SWEEP_FUNCTION = "EndExpiredSessions"
+FUNCTIONS = (API_FUNCTION, WORKER_FUNCTION, EXPIRY_FUNCTION, SESSION_SWEEP_FUNCTION)
 
 WORKER_TIMEOUT = Duration.minutes(5)
 """Long enough for a job slice (``Jobs.slice_seconds`` = 240 s) and a batch of mail."""
@@ -404,6 +405,18 @@ class MitrooStack(Stack):
             self.dead_letters.metric_approximate_number_of_messages_visible(period=five_minutes, statistic="Maximum"),
             1,
             "Tasks (mail, jobs) failed five times and wait in the dead-letter queue",
+        )
+        alarm(
+            "SessionSweepErrors",
+            cloudwatch.Metric(
+                namespace="AWS/Lambda",
+                metric_name="Errors",
+                dimensions_map={"FunctionName": self.chalice.get_resource(SESSION_SWEEP_FUNCTION).ref},
+                statistic="Sum",
+                period=Duration.hours(1),
+            ),
+            1,
+            "The sweep of sessions that ran out failed (their applications are not told)",
         )
         alarm(
             "BackchannelLogoutDeadLetters",

@@ -603,6 +603,24 @@ class InMemorySessionRepository:
             self.store.families[key] = updated
             return updated
 
+    def ended_sessions(self, hour: datetime, now: datetime) -> list[SessionFamily]:
+        start = hour.replace(minute=0, second=0, microsecond=0)
+        with self.store.lock:
+            return [
+                family
+                for family in self.store.families.values()
+                if family.clients
+                and family.revoked_at is None
+                and start <= family.expires_at < start + timedelta(hours=1)
+                and family.expires_at <= now
+            ]
+
+    def end_sweep_cursor(self) -> datetime | None:
+        return self.store.__dict__.get("end_sweep_cursor")
+
+    def set_end_sweep_cursor(self, hour: datetime) -> None:
+        self.store.__dict__["end_sweep_cursor"] = hour
+
     def link(self, realm: str, account_id: str, family_id: str, earlier: Sequence[str]) -> None:
         key = self._family_key(realm, account_id, family_id)
         with self.store.lock:

@@ -11,7 +11,8 @@ task queue, which retries a client that is down and dead-letters what never got 
 
 Only the caller whose revocation took effect does the rest, so two concurrent logouts
 notify each client once. Sessions linked to the ended one (replaced in the same browser
-by a new sign-in of the same person) end with it.
+by a new sign-in of the same person) end with it. Sessions that simply run out are
+found by :meth:`SessionEnding.sweep` (a schedule) and end here too.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from chalicelib.domain.audit import audit
 from chalicelib.domain.oidc import EndReason
@@ -29,6 +31,10 @@ from chalicelib.errors import TaskQueueError
 from chalicelib.ports import AuditLog, Clock, OidcGrantRepository, SessionRepository, TaskQueue
 
 log = logging.getLogger(__name__)
+
+HOUR = timedelta(hours=1)
+SWEEP_CATCH_UP = timedelta(days=2)
+"""How far back a sweep looks when it has no cursor or missed runs."""
 
 BACKCHANNEL_LOGOUT = "oidc.backchannel_logout"
 """Task kind: deliver one logout token to one client (``flows/oidc/backchannel.py``)."""
@@ -72,6 +78,27 @@ class SessionEnding:
         for family in self.sessions.live_families(realm, account_id, self.clock.now()):
             if family.family_id != keep:
                 ended += self._end(realm, account_id, family.family_id, reason, actor or SYSTEM, address, depth=0)
+        return ended
+
+    def sweep(self, now: datetime) -> int:
+        """End the sessions that ran out since the last sweep (reason ``session_expired``),
+        so their clients hear of it as of any other end (keycloak#25171: Keycloak does
+        not). Only sessions that signed a client in are filed for this, by the hour they
+        end; a missed run catches up (at most :data:`SWEEP_CATCH_UP`). Returns how many
+        ended."""
+        current = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+        cursor = self.sessions.end_sweep_cursor()
+        start = current - SWEEP_CATCH_UP if cursor is None else max(cursor + HOUR, current - SWEEP_CATCH_UP)
+        ended = 0
+        hour = start
+        while hour <= current:
+            for family in self.sessions.ended_sessions(hour, now):
+                ended += self._end(
+                    family.realm, family.account_id, family.family_id, EndReason.SESSION_EXPIRED, SYSTEM, "", depth=0
+                )
+            hour += HOUR
+        self.sessions.set_end_sweep_cursor(current - HOUR)  # this hour is swept again next time
+        log.info("ended sessions swept", extra={"sessions_ended": ended, "from": start.isoformat()})
         return ended
 
     def browser_session(self, realm: str, cookie: str | None) -> SessionFamily | None:

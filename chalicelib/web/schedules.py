@@ -1,10 +1,11 @@
-"""Scheduled functions (EventBridge rules): the daily expiry sweep."""
+"""Scheduled functions (EventBridge rules): the daily expiry sweep, and the sweep of
+sessions that ran out (their clients are told)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from chalice import Blueprint, Cron
+from chalice import Blueprint, Cron, Rate
 
 from chalicelib.container import services
 from chalicelib.domain.audit import origin
@@ -22,3 +23,11 @@ def expire_accounts(event: Any) -> dict[str, Any]:
         report.realm: {"expired": report.expired, "warned": report.warned, "examined": report.examined}
         for report in reports
     }
+
+
+@bp.schedule(Rate(15, unit=Rate.MINUTES), name="end_expired_sessions")
+def end_expired_sessions(event: Any) -> dict[str, Any]:
+    """Every 15 minutes: sessions that ran out end, and their clients are told
+    (back-channel logout), as for any other end of a session (SPEC §2.8)."""
+    flows = services().flows
+    return {"sessions_ended": flows.session_ending.sweep(flows.sessions.clock.now())}

@@ -257,7 +257,32 @@ class OidcContract:
         assert found == grant and who.account_id == account.account_id and member is None
 
 
-class TestInMemoryOidc(OidcContract):
+def _hour(moment: Any) -> Any:
+    return moment.replace(minute=0, second=0, microsecond=0)
+
+
+class EndedSessionsContract(OidcContract):
+    def test_only_sessions_that_signed_clients_in_are_found_when_they_have_ended(self) -> None:
+        # Given a session that signed a client in, a revoked one that did, and one that did not
+        grant, _, family = self._issued()
+        revoked_grant, _, revoked = self._issued()
+        self.sessions.revoke_family(REALM, revoked.account_id, revoked.family_id, NOW)
+        quiet = self._session()
+        end = family.expires_at
+        mine = {family.family_id, revoked.family_id, quiet.family_id}  # other tests file sessions there too
+
+        def found(hour: Any, now: Any) -> list[Any]:
+            return [f for f in self.sessions.ended_sessions(hour, now) if f.family_id in mine]
+
+        # Then before its end nothing is found; after it, only the live one with a client
+        assert found(_hour(end), end - timedelta(seconds=1)) == []
+        [ended] = found(_hour(end), end + timedelta(minutes=1))
+        assert ended.family_id == family.family_id and grant.grant_id in ended.grants
+        assert revoked_grant.session_id != ended.family_id
+        assert found(_hour(end) + timedelta(hours=1), end + timedelta(hours=2)) == []
+
+
+class TestInMemoryOidc(EndedSessionsContract):
     @pytest.fixture(autouse=True)
     def _repositories(self) -> None:
         from tests.fakes import InMemoryFlowRepository
@@ -272,7 +297,7 @@ class TestInMemoryOidc(OidcContract):
         self.consents, self.lookup = fakes["consents"], fakes["oidc_lookup"]
 
 
-class TestDynamoOidc(OidcContract):
+class TestDynamoOidc(EndedSessionsContract):
     @pytest.fixture(autouse=True)
     def _repositories(self, dynamo_models: Any) -> None:
         from chalicelib.adapters.dynamodb.oidc import (

@@ -18,7 +18,7 @@ from infra.stages import STAGES
 
 pytestmark = pytest.mark.xdist_group("infra")
 
-FUNCTIONS = ("APIHandler", "RunTasks", "ExpireAccounts")
+FUNCTIONS = ("APIHandler", "RunTasks", "ExpireAccounts", "EndExpiredSessions")
 # Settings a deployed stage must set rather than default (local defaults are wrong there).
 DEPLOYED_SETTINGS = {
     "MITROO_ENV",
@@ -123,6 +123,12 @@ def test_the_expiry_job_runs_daily(stage: Any) -> None:
     events = raw["Resources"]["ExpireAccounts"]["Properties"]["Events"]
     [schedule] = events.values()
     assert schedule["Type"] == "Schedule" and schedule["Properties"]["Schedule"] == "cron(15 2 * * ? *)"
+
+
+def test_sessions_that_ran_out_are_swept_every_15_minutes(stage: Any) -> None:
+    _, _, raw = stage
+    [schedule] = raw["Resources"]["EndExpiredSessions"]["Properties"]["Events"].values()
+    assert schedule["Type"] == "Schedule" and schedule["Properties"]["Schedule"] == "rate(15 minutes)"
 
 
 def test_the_upload_bucket_is_private_encrypted_and_forgets_jobs(stage: Any) -> None:

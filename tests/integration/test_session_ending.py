@@ -57,7 +57,8 @@ def _signed_in_with_client(browser: Browser, client: oidc.Client, username: str,
     assert answer.status == 201, answer.text
     code = oidc.code_for(browser, client)
     tokens = oidc.exchange(browser, client, code, auth="basic").json
-    return {"api": answer.json, "oidc": tokens}
+    sub = oidc.userinfo(browser, client.realm, tokens["access_token"]).json["sub"]
+    return {"api": answer.json, "oidc": tokens, "oidc_sub": sub}
 
 
 def _eiep_person() -> str:
@@ -210,6 +211,25 @@ def test_a_replayed_api_refresh_token_ends_the_session_and_tells_the_client(
     assert browser.post("/api/v1/realms/eiep/sessions/refresh", json={"refresh_token": stolen}).status == 400
     assert len(_delivered(browser, receiver)) == 1
     assert oidc.userinfo(browser, "eiep", tokens["oidc"]["access_token"]).status == 401
+
+
+def test_a_session_that_runs_out_tells_its_clients_too(browser: Browser, receiver: Receiver) -> None:
+    """keycloak#25171: Keycloak does not notify on session expiry. The sweep (a schedule
+    every 15 minutes) finds sessions that signed clients in by the hour they end."""
+    client = _client(receiver)
+    tokens = _signed_in_with_client(browser, client, _eiep_person(), STRONG_PASSWORD)
+    sid = _sid(tokens)
+    family = services().ports.sessions.get_family("eiep", tokens["oidc_sub"], sid)
+    assert family is not None
+
+    # When the schedule runs a minute after the session's end
+    ended = services().flows.session_ending.sweep(family.expires_at + timedelta(minutes=1))
+
+    # Then it ended, and the client got a valid logout token for it
+    assert ended >= 1
+    assert sid in [claims["sid"] for claims in _delivered(browser, receiver)]
+    entries = services().ports.audit.entries("eiep", tokens["oidc_sub"])
+    assert any(e.action == "session.ended" and e.details["reason"] == "session_expired" for e in entries)
 
 
 def test_a_role_change_revokes_the_sessions_that_carry_the_old_roles(browser: Browser) -> None:

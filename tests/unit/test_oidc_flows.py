@@ -334,3 +334,25 @@ def test_a_code_straight_from_the_cookie_checks_everything_the_cookie_says(kit: 
         "eiep", account_id, AccountStatus.DISABLED, expected=AccountStatus.ACTIVE, now=now, audit=entry
     )
     assert oidc.authorization.issue_code(kit.realm, quick, request) is None
+
+
+def test_sessions_that_run_out_end_and_their_clients_are_told_once(kit: Kit, signed_in: TokenPair) -> None:
+    # Given a session that signed a client in, and another one that signed none in
+    client_id = _client(kit)
+    _code(kit, signed_in, client_id)
+    kit.sessions.login(kit.realm, EMAIL, PASSWORD)
+    outbound = kit.flows.oidc.backchannel.outbound
+    assert isinstance(outbound, RecordingOutbound)
+    ending = kit.flows.session_ending
+
+    # When the sweep runs before the end, then after it, then again
+    assert ending.sweep(kit.clock.now()) == 0
+    later = kit.clock.advance(days=30, minutes=1)
+    assert ending.sweep(later) == 1
+    assert ending.sweep(kit.clock.advance(minutes=15)) == 0
+
+    # Then the client was told once, and the end is audited as the session running out
+    assert [url for url, _ in outbound.posted] == [LOGOUT]
+    account_id, _ = _ids(signed_in)
+    reasons = [e.details.get("reason") for e in kit.store.audit if e.action == "session.ended"]
+    assert reasons == ["session_expired"] and account_id

@@ -39,6 +39,10 @@ OIDC consent           ``ACCOUNT#r#<account_id>``   ``CONSENT#<client_id>``
 client assertion seen  ``ASSERTION#<client>#h(jti)`` ``ASSERTION``
 =====================  ===========================  ===================
 
+A session family that signed a client in is filed in GSI1 under the hour it ends
+(``SESSIONEND#<yyyy-mm-ddThh>``), so the sweep that tells clients about sessions that ran
+out (``SessionEnding.sweep``) reads only those, never the table.
+
 OpenID Provider (:mod:`chalicelib.adapters.dynamodb.oidc`): a realm's clients share one
 partition, so listing them is one query. A grant is one item from its authorization code
 to its last refresh token (``chalicelib.domain.oidc``); every transition is one
@@ -71,6 +75,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from datetime import UTC
 from typing import Any
 
 from pynamodb.attributes import (
@@ -241,6 +246,17 @@ def bind_models(binding: TableBinding) -> BoundModels:
         account_id = UnicodeAttribute()
         purpose = UnicodeAttribute()
 
+    class BySessionEnd(GlobalSecondaryIndex[Any]):
+        """GSI1 as the index of sessions that signed clients in, by the hour they end:
+        ``SESSIONEND#<yyyy-mm-ddThh>`` / ``<expires_at>#<realm>#<account>#<session>``."""
+
+        class Meta:
+            index_name = "GSI1"
+            projection = AllProjection()
+
+        gsi1pk = UnicodeAttribute(hash_key=True, attr_name="GSI1PK")
+        gsi1sk = UnicodeAttribute(range_key=True, attr_name="GSI1SK")
+
     class SessionFamilyItem(Item, discriminator="session"):
         realm = UnicodeAttribute()
         account_id = UnicodeAttribute()
@@ -254,6 +270,11 @@ def bind_models(binding: TableBinding) -> BoundModels:
         clients = UnicodeSetAttribute(null=True)
         grants = UnicodeSetAttribute(null=True)
         linked = UnicodeSetAttribute(null=True)
+        # GSI1 (sparse): set when the first client gets a code, so the session's natural
+        # end can be told to its clients (session_end_index_key).
+        gsi1pk = UnicodeAttribute(null=True, attr_name="GSI1PK")
+        gsi1sk = UnicodeAttribute(null=True, attr_name="GSI1SK")
+        by_end = BySessionEnd()
 
     class RefreshTokenItem(Item, discriminator="refresh"):
         realm = UnicodeAttribute()
@@ -555,3 +576,9 @@ def bind_models(binding: TableBinding) -> BoundModels:
 
 def account_pk(realm: str, account_id: str) -> str:
     return f"ACCOUNT#{realm}#{account_id}"
+
+
+def session_end_index_key(realm: str, account_id: str, family_id: str, expires_at: Any) -> tuple[str, str]:
+    """GSI1 keys of a session that signed clients in: the hour it ends, then when exactly."""
+    moment = expires_at.astimezone(UTC)
+    return f"SESSIONEND#{moment:%Y-%m-%dT%H}", f"{moment:%Y-%m-%dT%H:%M:%S}#{realm}#{account_id}#{family_id}"

@@ -28,7 +28,7 @@ from pynamodb.transactions import TransactWrite
 from chalicelib.adapters.dynamodb.accounts import DynamoAccountRepository
 from chalicelib.adapters.dynamodb.common import conditional_failed, failed_positions, load, plain_map, transact
 from chalicelib.adapters.dynamodb.esep import DynamoEsepRepository, member_key
-from chalicelib.adapters.dynamodb.models import BoundModels, account_pk
+from chalicelib.adapters.dynamodb.models import BoundModels, account_pk, session_end_index_key
 from chalicelib.adapters.dynamodb.sessions import family_from, family_key
 from chalicelib.domain.accounts import Account
 from chalicelib.domain.esep import Member
@@ -176,11 +176,16 @@ class DynamoOidcGrantRepository:
 
         def build(transaction: TransactWrite) -> None:
             transaction.save(item, condition=m.Item.pk.does_not_exist())
+            index_pk, index_sk = session_end_index_key(
+                grant.realm, grant.account_id, grant.session_id, grant.expires_at
+            )
             transaction.update(
                 family,
                 actions=[
                     m.SessionFamilyItem.clients.add({grant.client_id}),
                     m.SessionFamilyItem.grants.add({grant.grant_id}),
+                    m.SessionFamilyItem.gsi1pk.set(index_pk),
+                    m.SessionFamilyItem.gsi1sk.set(index_sk),
                 ],
                 condition=session_holds,
             )

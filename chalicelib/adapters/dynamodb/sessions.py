@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
@@ -11,7 +11,7 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.adapters.dynamodb.attempts import attempt_key
 from chalicelib.adapters.dynamodb.common import conditional_failed, failed_positions, load, store, transact
-from chalicelib.adapters.dynamodb.models import BoundModels, account_pk
+from chalicelib.adapters.dynamodb.models import BoundModels, account_pk, session_end_index_key
 from chalicelib.domain.tokens import RefreshToken, RotationOutcome, SessionFamily
 
 
@@ -138,6 +138,27 @@ class DynamoSessionRepository:
         except UpdateError as exc:
             if not conditional_failed(exc):
                 raise
+
+    def ended_sessions(self, hour: datetime, now: datetime) -> list[SessionFamily]:
+        """Sessions that signed clients in, end within ``hour`` and have ended by ``now``,
+        not revoked (one index query: only such sessions are read)."""
+        m = self._m
+        pk, _ = session_end_index_key("", "", "", hour)
+        bound = f"{now.astimezone(UTC):%Y-%m-%dT%H:%M:%S}~"  # "~" sorts after the rest of the key
+        items = m.SessionFamilyItem.by_end.query(pk, m.SessionFamilyItem.gsi1sk <= bound)
+        return [family for family in map(family_from, items) if family.revoked_at is None and family.expires_at <= now]
+
+    def end_sweep_cursor(self) -> datetime | None:
+        try:
+            item = self._m.CursorItem.get("CURSOR#sessions#end", "CURSOR", consistent_read=True)
+        except DoesNotExist:
+            return None
+        return datetime.fromisoformat(item.value)
+
+    def set_end_sweep_cursor(self, hour: datetime) -> None:
+        item = self._m.CursorItem("CURSOR#sessions#end", "CURSOR")
+        item.value = hour.isoformat()
+        item.save()
 
     def _family_item(self, family: SessionFamily) -> Any:
         item = self._m.SessionFamilyItem(*family_key(family.realm, family.account_id, family.family_id))
