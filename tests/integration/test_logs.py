@@ -160,3 +160,60 @@ def test_an_ntua_reset_logs_no_secrets(browser: Browser, captured_logs: io.Strin
     secrets = {"old passphrase": OLD, "new passphrase": NEW, "token": token, "code": code, "e-mail": email}
     assert [name for name, value in secrets.items() if value in text] == []
     assert text.strip(), "nothing was logged: the test would prove nothing"
+
+
+def test_an_openid_journey_logs_no_secrets(
+    browser: Browser, captured_logs: io.StringIO, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Given a person who signs in to an application, which refreshes, replays its code,
+    # and is told of the logout
+    from joserfc.jwk import KeySet
+
+    from tests.support import oidc
+    from tests.support.arrange import account_in
+    from tests.support.logout_receiver import logout_receiver
+
+    caplog.set_level(logging.DEBUG)  # everything, authlib's loggers included
+    email = unique_email("oidc.secret")
+    username, passphrase = "oidcsecret" + email.split(".")[2].split("@")[0], "a long enough passphrase here"
+    account_in("ntua", username=username, email=email, password=passphrase)
+
+    def keys() -> KeySet:
+        return KeySet.import_key_set(browser.get("/realms/ntua/.well-known/jwks.json").json)
+
+    with logout_receiver(oidc.issuer("ntua"), None, keys) as receiver:
+        client = oidc.register("ntua", trusted=True, backchannel_logout_uri=receiver.url)
+        receiver.audience = client.client_id
+        login = browser.post("/api/v1/realms/ntua/sessions", json={"username": username, "password": passphrase}).json
+        code = oidc.code_for(browser, client, nonce="nonce-secret-1")
+        tokens = oidc.exchange(browser, client, code, auth="basic").json
+        form = {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
+        refreshed = oidc.token_request(browser, client, form, auth="basic").json
+        oidc.exchange(browser, client, code, auth="basic")  # a replayed code → a warning
+        bearer = {"Authorization": f"Bearer {login['access_token']}"}
+        browser.delete("/api/v1/realms/ntua/sessions/current", headers=bearer)
+        browser.run_tasks()
+        assert receiver.wait_for(1) and receiver.refused == []
+
+    # When the log lines are read: the service's, and every library's at DEBUG but the AWS
+    # SDK's own wire dumps (botocore and pynamodb log request bodies at DEBUG for every
+    # flow; they stay at WARNING unless an operator turns them on)
+    sdk = ("botocore", "boto3", "urllib3", "pynamodb", "s3transfer")
+    records = [record for record in caplog.records if not record.name.startswith(sdk)]
+    text = captured_logs.getvalue() + "\n".join(record.getMessage() for record in records)
+
+    # Then no client secret, code, token or SSO cookie is in them
+    secrets = {
+        "client secret": client.secret or "<none>",
+        "code": code,
+        "access token": tokens["access_token"],
+        "refresh token": tokens["refresh_token"],
+        "ID token": tokens["id_token"],
+        "rotated refresh token": refreshed["refresh_token"],
+        "SSO cookie": browser.jar.get("mitroo_sso", "<gone>"),
+        "nonce": "nonce-secret-1",
+        "e-mail": email,
+    }
+    assert [name for name, value in secrets.items() if value and value in text] == []
+    assert "authorization code reused; grant revoked" in text
+    assert not [r for r in records if r.name.startswith("authlib") and r.levelno < logging.INFO]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
@@ -26,6 +27,10 @@ if TYPE_CHECKING:
     from chalicelib.flows.oidc.provider import OidcProvider
     from chalicelib.flows.oidc.tokens import Issued
     from chalicelib.flows.wiring import Flows
+
+logging.getLogger("authlib").setLevel(logging.INFO)
+"""authlib logs issued tokens and client secrets' checks at DEBUG ("Issue token %r"): its
+loggers stop at INFO whatever the service's level, so no token reaches a log line."""
 
 MAX_BODY = 64 * 1024
 """An OAuth request is a handful of short parameters; a larger body is refused."""
