@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
-from chalicelib.flows.oidc.clients import ClientRequest
 from chalicelib.web.admin import require_role
 from chalicelib.web.endpoints import Ctx, Reply, api
 from chalicelib.web.oidc.schemas import OidcClientInput, OidcClientList, OidcClientOutput
@@ -44,6 +43,8 @@ def list_clients(ctx: Ctx) -> Reply:
     auth=True,
 )
 def add_client(ctx: Ctx) -> Reply:
+    from chalicelib.flows.oidc.clients import ClientRequest
+
     principal = require_role(ctx, "admin")
     body: OidcClientInput = ctx.body
     registered = ctx.flows.oidc.clients.register(

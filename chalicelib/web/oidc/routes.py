@@ -23,8 +23,6 @@ from chalice import Blueprint, Response
 
 from chalicelib.adapters.aws_errors import is_transient
 from chalicelib.domain.oidc import SCOPE_CLAIMS, EndReason
-from chalicelib.flows.oidc.authorization import CookieSignIn
-from chalicelib.flows.oidc.discovery import provider_metadata
 from chalicelib.realms import UnknownRealm, get_realm
 from chalicelib.web import csrf, html
 from chalicelib.web.cookies import read_cookie
@@ -121,6 +119,8 @@ def _form(ctx: Ctx, *, strict: bool) -> list[tuple[str, str]] | Response:
 @bp.route(f"{ISSUER}/.well-known/openid-configuration", methods=["GET"])
 @_oauth_json
 def discovery(ctx: Ctx) -> Response:
+    from chalicelib.flows.oidc.discovery import provider_metadata
+
     document = provider_metadata(ctx.flows.links, ctx.realm)
     document["authorization_response_iss_parameter_supported"] = True
     return Response(
@@ -242,6 +242,7 @@ def _decide_authorization(
 ) -> Response:
     from authlib.oauth2.rfc6749.errors import OAuth2Error
 
+    from chalicelib.flows.oidc.authorization import CookieSignIn
     from chalicelib.web.oidc.grants import SessionGone
 
     oidc, realm = ctx.flows.oidc, ctx.realm
