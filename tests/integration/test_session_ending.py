@@ -15,7 +15,7 @@ import itertools
 import random
 import time
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -145,43 +145,41 @@ def test_an_ntua_password_reset_ends_the_session_and_tells_the_client(browser: B
 
 
 def test_graduation_ends_the_graduates_sessions(browser: Browser, receiver: Receiver) -> None:
-    # Given an undergraduate signed in to a client, and a secretariat member
-    ports = services().ports
-    username = f"grad{next(_seeds)}"
-    account_id = account_in("ntua", username=username, email=f"{username}@example.org", password=PASSPHRASE)
-    number = f"R{next(_seeds)}"
-    account = ports.accounts.get("ntua", account_id)
-    assert account is not None
+    # Given a secretariat member, and an undergraduate (made by the registrar, password set)
+    # signed in to a client
+    from chalicelib.domain.audit import audit
+    from tests.integration.test_registrar_api import _body
 
-    ports.accounts.set_expiry(
-        "ntua", account_id, date.today() + timedelta(days=365), datetime.now(UTC), affiliation="undergraduate"
-    )
-    ports.registry.link_account("ntua", number, account_id, datetime.now(UTC))
-    client = _client(receiver, "ntua")
-    tokens = _signed_in_with_client(browser, client, username, PASSPHRASE)
     secretary = f"sec{next(_seeds)}"
-    account_in(
-        "ntua", username=secretary, email=f"{secretary}@example.org", password=PASSPHRASE, roles=("secretariat",)
-    )
+    email = f"{secretary}@example.org"
+    account_in("ntua", username=secretary, email=email, password=PASSPHRASE, roles=("secretariat",))
     staff = Browser(browser.client, browser.gsis, browser.pump, browser.eulogin)
     staff_token = staff.post("/api/v1/realms/ntua/sessions", json={"username": secretary, "password": PASSPHRASE}).json
+    bearer = {"Authorization": f"Bearer {staff_token['access_token']}"}
+    number, username = f"U{next(_seeds)}", f"papadopoulos{next(_seeds)}"
+    body = _body(kind="undergraduate", username=username, registry_number=number)
+    body.pop("expires_on")
+    created = staff.post("/api/v1/realms/ntua/admin/accounts", json=body, headers=bearer)
+    assert created.status == 201, created.text
+    account_id = created.json["account_id"]
+    ports, now = services().ports, datetime.now(UTC)
+    entry = audit("ntua", account_id, "password_set", actor=account_id, at=now)
+    ports.accounts.set_password_hash("ntua", account_id, ports.hasher.hash(PASSPHRASE), now, audit=entry)
+    client = _client(receiver, "ntua")
+    tokens = _signed_in_with_client(browser, client, username, PASSPHRASE)
 
     # When the registry marks the registry number graduated
     answer = staff.put(
         f"/api/v1/realms/ntua/admin/registry/{number}",
         json={"level": "undergraduate", "status": "graduated"},
-        headers={"Authorization": f"Bearer {staff_token['access_token']}"},
+        headers=bearer,
     )
     assert answer.status == 200, answer.text
 
     # Then the graduate's session is over and the client was told
     assert [claims["sub"] for claims in _delivered(browser, receiver)] == [account_id]
-    assert (
-        browser.get(
-            "/api/v1/realms/ntua/me", headers={"Authorization": f"Bearer {tokens['api']['access_token']}"}
-        ).status
-        == 401
-    )
+    graduate = {"Authorization": f"Bearer {tokens['api']['access_token']}"}
+    assert browser.get("/api/v1/realms/ntua/me", headers=graduate).status == 401
 
 
 def test_account_expiry_ends_sessions_with_back_channel_logout(browser: Browser, receiver: Receiver) -> None:
