@@ -8,8 +8,10 @@
 No hash is spent on any of them: the client secret is a 256-bit random value checked by
 its SHA-256, the session by the SHA-256 of the SSO cookie's secret. What remains is the
 test client and routing, authlib's request handling, one RS256 signature per token, and
-DynamoDB round trips, counted per step and printed beside the figures (moto in its own
-process, as DynamoDB is remote to a Lambda function; a call costs about 2.5 ms here).
+DynamoDB round trips: one per step, counted and timed beside the figures (moto in its own
+process, as DynamoDB is remote to a Lambda function). moto evaluates condition
+expressions in Python, so a conditional write costs it several times a plain read (6-10 ms
+against 2.5 ms here); DynamoDB's latency does not depend on the condition.
 
 The argon2 figure uses the very hasher the app built; both series alternate call by call
 (the machine is shared). The clients are read once per container and kept for
@@ -23,6 +25,7 @@ from __future__ import annotations
 import base64
 import json
 import sys
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -99,48 +102,71 @@ class Rp:
 
 
 @contextmanager
-def counted_calls() -> Iterator[Counter[str]]:
-    """DynamoDB operations the app makes, by name, while the block runs."""
+def counted_calls() -> Iterator[tuple[Counter[str], list[float]]]:
+    """DynamoDB operations the app makes, by name, and the seconds each took (request
+    sent to answer parsed), while the block runs."""
     from chalicelib.container import services
 
     calls: Counter[str] = Counter()
+    spent: list[float] = []
+    started: list[float] = []
 
-    def count(event_name: str, **_: Any) -> None:
+    def before(event_name: str, **_: Any) -> None:
         calls[event_name.rsplit(".", 1)[-1]] += 1
+        started.append(time.perf_counter())
+
+    def after(**_: Any) -> None:
+        spent.append(time.perf_counter() - started.pop())
 
     events = services().aws_clients["dynamodb"].meta.events
-    events.register("before-call.dynamodb", count)
+    events.register("before-call.dynamodb", before)
+    events.register("after-call.dynamodb", after)
     try:
-        yield calls
+        yield calls, spent
     finally:
-        events.unregister("before-call.dynamodb", count)
+        events.unregister("before-call.dynamodb", before)
+        events.unregister("after-call.dynamodb", after)
+
+
+STEP_REPEAT = 15
 
 
 def _per_step(rp: Rp) -> list[str]:
-    """DynamoDB calls of each step of one hop, and of a refresh."""
+    """Each step of a hop, and a refresh: its DynamoDB calls, and the median time of the
+    step against the time inside those calls (the rest is the provider's own work and the
+    test client)."""
     lines = []
-    code = ""
-    tokens: dict[str, Any] = {}
+    state: dict[str, Any] = {}
 
     def authorize() -> None:
-        nonlocal code
-        code = rp.authorize()
+        state["code"] = rp.authorize()
 
     def exchange() -> None:
-        nonlocal tokens
-        tokens = rp.exchange(code)
+        state["tokens"] = rp.exchange(state["code"])
 
-    steps: list[tuple[str, Callable[[], object]]] = [
-        ("authorize (session, account, consent; code)", authorize),
-        ("token: authorization_code", exchange),
-        ("userinfo", lambda: rp.userinfo(tokens["access_token"])),
-        ("token: refresh_token", rp.refresh),
+    steps: list[tuple[str, Callable[[], object], Callable[[], object]]] = [
+        ("authorize (code from the SSO cookie)", authorize, lambda: None),
+        ("token: authorization_code", exchange, authorize),
+        ("userinfo", lambda: rp.userinfo(state["tokens"]["access_token"]), lambda: None),
+        ("token: refresh_token", rp.refresh, lambda: None),
     ]
-    for label, step in steps:
-        with counted_calls() as calls:
-            step()
-        detail = ", ".join(f"{count} {name}" for name, count in sorted(calls.items())) or "none"
-        lines.append(f"  {label:<46}{sum(calls.values())} DynamoDB call(s): {detail}")
+    authorize()
+    exchange()
+    for label, step, prepare in steps:
+        totals, inside, counted = [], [], Counter[str]()
+        for _ in range(STEP_REPEAT):
+            prepare()
+            with counted_calls() as (calls, spent):
+                began = time.perf_counter()
+                step()
+                totals.append(time.perf_counter() - began)
+            inside.append(sum(spent))
+            counted = calls
+        detail = ", ".join(f"{count} {name}" for name, count in sorted(counted.items())) or "none"
+        lines.append(
+            f"  {label:<38}{sum(counted.values())} call(s) ({detail}): {median(totals) * 1000:.1f} ms, of which "
+            f"{median(inside) * 1000:.1f} ms inside DynamoDB"
+        )
     return lines
 
 
@@ -191,7 +217,7 @@ def measure() -> tuple[dict[str, float], list[str]]:
         }
     notes = [
         f"medians of {REPEAT}, each series alternated with argon2id verifies (moto in its own process)",
-        "DynamoDB calls per step (the app's own client, counted):",
+        "per step (medians of 15): DynamoDB calls and the time inside them, against the step's time",
         *steps,
     ]
     return figures, notes
