@@ -19,6 +19,7 @@ from chalicelib.domain.flows import IdentityFlow, OAuthState
 from chalicelib.domain.identity import GsisIdentity
 from chalicelib.domain.jobs import Job, JobStatus, RowOutcome
 from chalicelib.domain.mail import MailMessage
+from chalicelib.domain.mfa import Factor, RecoveryCodes
 from chalicelib.domain.oidc import Consent, Expectations, OidcClient, OidcGrant
 from chalicelib.domain.registry import RegistryEntry
 from chalicelib.domain.tasks import Task
@@ -696,4 +697,85 @@ class OutboundHttp(Protocol):
     def refusal(self, url: str) -> str | None:
         """Why ``url`` would be refused, judged without a DNS lookup (registration: a
         literal private address, a scheme this stage does not call); None otherwise."""
+        ...
+
+
+# --- second factors (SPEC §2.9) ---------------------------------------------------------------
+
+
+class FactorRepository(Protocol):
+    """An account's second factors and recovery codes, in the account's own partition.
+
+    The account and its login record carry the number of confirmed factors
+    (``Account.second_factors``, ``LoginRecord.second_factors``): every write that
+    confirms, adds or removes one moves that number in the same transaction, so a
+    password login knows whether a second step follows without reading anything more.
+    Every change carries its audit entry into that transaction too. ``username`` names
+    the login record (the account's username, casefolded or not).
+    """
+
+    def overview(self, realm: str, account_id: str) -> tuple[list[Factor], RecoveryCodes | None]:
+        """The account's factors (confirmed and pending, oldest first) and its recovery
+        codes, in one query."""
+        ...
+
+    def get(self, realm: str, account_id: str, factor_id: str) -> Factor | None: ...
+
+    def add_pending(self, factor: Factor) -> None:
+        """Store an unconfirmed factor (a TOTP secret shown for enrolment); it expires."""
+        ...
+
+    def confirm(
+        self,
+        factor: Factor,
+        *,
+        step: int,
+        username: str,
+        now: datetime,
+        audit: AuditEntry,
+        recovery: RecoveryCodes | None = None,
+    ) -> bool:
+        """Confirm a pending factor whose first code was for ``step``; with ``recovery``,
+        store the account's first recovery codes too. False (nothing written) when it is
+        no longer pending: confirmed by a racing request, removed, or unknown."""
+        ...
+
+    def add(self, factor: Factor, *, username: str, audit: AuditEntry, recovery: RecoveryCodes | None = None) -> None:
+        """Store a confirmed factor (a WebAuthn credential).
+
+        Raises
+        ------
+        DuplicateValue
+            ("credential") the credential id is registered already, to any account.
+        """
+        ...
+
+    def remove(self, factor: Factor, *, username: str, audit: AuditEntry, drop_recovery: bool = False) -> bool:
+        """Remove the factor (and, with ``drop_recovery``, the recovery codes: the last
+        factor is gone); False when it was gone already."""
+        ...
+
+    def remove_all(self, realm: str, account_id: str, *, username: str, audit: AuditEntry) -> int:
+        """Remove every factor and the recovery codes (an administrator's reset); how
+        many confirmed factors there were."""
+        ...
+
+    def use_totp_step(self, realm: str, account_id: str, factor_id: str, step: int, now: datetime) -> bool:
+        """Accept a code of ``step`` once: True for exactly one caller, and only while
+        ``step`` is later than the last accepted one (replays in the window refused)."""
+        ...
+
+    def use_credential(
+        self, realm: str, account_id: str, factor_id: str, *, seen_count: int, new_count: int, now: datetime
+    ) -> bool:
+        """Record a WebAuthn assertion's signature counter, only while the stored one is
+        still ``seen_count`` (a racing assertion of a cloned key loses)."""
+        ...
+
+    def replace_recovery_codes(self, codes: RecoveryCodes, *, audit: AuditEntry) -> None:
+        """A new set; the old codes stop working."""
+        ...
+
+    def use_recovery_code(self, realm: str, account_id: str, code_hash: str, *, audit: AuditEntry) -> bool:
+        """Spend one recovery code: True for exactly one caller while it is unused."""
         ...

@@ -227,6 +227,7 @@ class InMemoryAccountRepository:
                 account.roles,
                 account.gsis_verified,
                 account.expires_on,
+                account.second_factors,
             )
 
     def find_logins(self, realm: str, usernames: Sequence[str]) -> dict[str, LoginRecord]:

@@ -71,6 +71,9 @@ class Account:
     field existed have ``subject`` None and their username guard casefolded, as every
     other username: :func:`chalicelib.flows.eulogin_signin.find_by_subject` still finds
     them, for their exact subject only."""
+    second_factors: int = 0
+    """Confirmed second factors (TOTP, WebAuthn): a sign-in with more than none has a
+    second step (SPEC §2.9). Kept by the factor repository, never written from here."""
 
     def is_past_expiry(self, today: date) -> bool:
         return self.expires_on is not None and self.expires_on < today
@@ -113,6 +116,8 @@ class LoginRecord:
     roles: tuple[str, ...] = ()
     gsis_verified: bool = True
     expires_on: date | None = None
+    second_factors: int = 0
+    """As :attr:`Account.second_factors`: the login knows of a second step without another read."""
 
 
 def normalise_email(email: str) -> str:

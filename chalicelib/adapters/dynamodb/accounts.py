@@ -72,6 +72,7 @@ def login_record(realm: str, guard: Any | None) -> LoginRecord | None:
         roles=tuple(guard.roles or ()),
         gsis_verified=guard.gsis_verified is not False,
         expires_on=day(guard.expires_on),
+        second_factors=int(guard.second_factors or 0),
     )
 
 
@@ -594,4 +595,5 @@ class DynamoAccountRepository:
             roles=tuple(item.roles or ()),
             expires_on=day(item.expires_on),
             extra=plain_map(item.extra),
+            second_factors=int(item.second_factors or 0),
         )

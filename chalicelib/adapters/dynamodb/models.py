@@ -37,6 +37,9 @@ OIDC client            ``OIDCCLIENTS#r``            ``CLIENT#<client_id>``
 OIDC grant             ``OIDCGRANT#<grant_id>``     ``GRANT``
 OIDC consent           ``ACCOUNT#r#<account_id>``   ``CONSENT#<client_id>``
 client assertion seen  ``ASSERTION#<client>#h(jti)`` ``ASSERTION``
+second factor          ``ACCOUNT#r#<account_id>``   ``MFA#FACTOR#<factor_id>``
+recovery codes         ``ACCOUNT#r#<account_id>``   ``MFA#RECOVERY``
+WebAuthn credential    ``WEBAUTHN#h(credential id)`` ``CREDENTIAL``  (one account per credential)
 =====================  ===========================  ===================
 
 A session family that signed a client in is filed in GSI1 under the hour it ends
@@ -50,6 +53,17 @@ conditional update of it. The session family it was issued under lists its clien
 grants (string sets, ``ADD``), so ending the session finds what to revoke and whom to
 tell without a query. A private_key_jwt assertion's ``jti`` is remembered until the
 assertion expires, so a replayed assertion is refused.
+
+Second factors (:mod:`chalicelib.adapters.dynamodb.factors`) sit in their account's
+partition, so one query (``begins_with(SK, "MFA#")``) lists an account's factors and
+recovery codes and nothing of another realm's. The account and its username guard (the
+login record) carry ``second_factors``, the number of confirmed factors, moved in the
+transaction that confirms, adds or removes one: a password login learns from the one
+read it makes anyway whether a second step follows. A TOTP factor keeps its secret
+sealed (never in the clear) and the time step of the last code it accepted, which a
+conditional update moves forward (a code is accepted once); recovery codes are a string
+set of salted fingerprints, each spent by a conditional ``DELETE`` from the set. The
+``mfa_token`` of a sign-in and WebAuthn challenges are tickets (``TICKET#h``).
 
 ESEP (realm ``esep``, :mod:`chalicelib.adapters.dynamodb.esep`): member, organisation
 and project carry a ``version`` checked by a condition on every write. Searchable
@@ -144,6 +158,9 @@ class BoundModels:
     OidcGrantItem: Any
     ConsentItem: Any
     AssertionItem: Any
+    FactorItem: Any
+    RecoveryCodesItem: Any
+    CredentialItem: Any
 
 
 @functools.cache
@@ -196,6 +213,7 @@ def bind_models(binding: TableBinding) -> BoundModels:
         expiry_warnings = ListAttribute(of=UnicodeAttribute, null=True)
         extra = MapAttribute(default=dict)  # type: ignore[var-annotated]
         subject = UnicodeAttribute(null=True)  # EU Login sub, exact case (absent on older esep accounts)
+        second_factors = NumberAttribute(null=True)
         # GSI1 (sparse): accounts by expiry day, so the daily sweep never scans the table.
         gsi1pk = UnicodeAttribute(null=True, attr_name="GSI1PK")
         gsi1sk = UnicodeAttribute(null=True, attr_name="GSI1SK")
@@ -211,6 +229,7 @@ def bind_models(binding: TableBinding) -> BoundModels:
         roles = ListAttribute(of=UnicodeAttribute, null=True)
         gsis_verified = BooleanAttribute(null=True)
         expires_on = UnicodeAttribute(null=True)  # ISO date
+        second_factors = NumberAttribute(null=True)
 
     class OAuthStateItem(Item, discriminator="oauth_state"):
         realm = UnicodeAttribute()
@@ -540,6 +559,41 @@ def bind_models(binding: TableBinding) -> BoundModels:
 
         expires_at = UTCDateTimeAttribute()
 
+    class FactorItem(Item, discriminator="mfa_factor"):
+        """One second factor (``domain/mfa.py``); unconfirmed TOTP factors carry a TTL."""
+
+        realm = UnicodeAttribute()
+        account_id = UnicodeAttribute()
+        factor_id = UnicodeAttribute()
+        factor_kind = UnicodeAttribute()  # not "kind": that is the item-type discriminator
+        label = UnicodeAttribute(default="")
+        created_at = UTCDateTimeAttribute()
+        confirmed = BooleanAttribute(default=True)
+        expires_at = UTCDateTimeAttribute(null=True)
+        last_used_at = UTCDateTimeAttribute(null=True)
+        sealed_secret = UnicodeAttribute(null=True)
+        last_step = NumberAttribute(default=0)
+        credential_id = UnicodeAttribute(null=True)
+        public_key = UnicodeAttribute(null=True)
+        sign_count = NumberAttribute(default=0)
+        transports = ListAttribute(of=UnicodeAttribute, null=True)
+        multi_device = BooleanAttribute(default=False)
+
+    class RecoveryCodesItem(Item, discriminator="mfa_recovery"):
+        """The unused recovery codes of one account, as salted fingerprints."""
+
+        realm = UnicodeAttribute()
+        account_id = UnicodeAttribute()
+        hashes = UnicodeSetAttribute(null=True)
+        created_at = UTCDateTimeAttribute()
+
+    class CredentialItem(Item, discriminator="webauthn_credential"):
+        """Holds a WebAuthn credential id for the one account (and factor) that registered it."""
+
+        realm = UnicodeAttribute()
+        account_id = UnicodeAttribute()
+        factor_id = UnicodeAttribute()
+
     # Subclasses inherit the base class's connection: one botocore client per table.
     Item._get_connection()
     return BoundModels(
@@ -571,6 +625,9 @@ def bind_models(binding: TableBinding) -> BoundModels:
         OidcGrantItem=OidcGrantItem,
         ConsentItem=ConsentItem,
         AssertionItem=AssertionItem,
+        FactorItem=FactorItem,
+        RecoveryCodesItem=RecoveryCodesItem,
+        CredentialItem=CredentialItem,
     )
 
 

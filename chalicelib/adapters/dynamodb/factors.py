@@ -1,0 +1,306 @@
+"""Second factors and recovery codes in DynamoDB (``models.py`` documents the keys).
+
+Each change is one transaction: the factor item, the ``second_factors`` count on the
+account and on its login record (the username guard, conditioned on naming this
+account), and the audit entry. Single use is a condition each time: a TOTP step moves
+only forward (``last_step < :step``), a recovery code leaves its set only if it is in it
+(``contains``), a WebAuthn counter moves only from the value the verifier saw.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.adapters.aws_errors import is_transient
+from chalicelib.adapters.dynamodb.accounts import guard_key
+from chalicelib.adapters.dynamodb.audit import audit_item
+from chalicelib.adapters.dynamodb.common import conditional_failed, failed_positions, transact
+from chalicelib.adapters.dynamodb.models import BoundModels, account_pk
+from chalicelib.domain.accounts import UniqueKind
+from chalicelib.domain.audit import AuditEntry
+from chalicelib.domain.mfa import Factor, FactorKind, RecoveryCodes
+from chalicelib.domain.secrets import fingerprint
+from chalicelib.errors import DuplicateValue
+
+PREFIX = "MFA#"
+RECOVERY_SK = "MFA#RECOVERY"
+
+
+def factor_sk(factor_id: str) -> str:
+    return f"MFA#FACTOR#{factor_id}"
+
+
+def credential_pk(credential_id: str) -> str:
+    return f"WEBAUTHN#{fingerprint(credential_id)}"
+
+
+class DynamoFactorRepository:
+    def __init__(self, models: BoundModels) -> None:
+        self._m = models
+
+    # -- reads ------------------------------------------------------------------------------
+    def overview(self, realm: str, account_id: str) -> tuple[list[Factor], RecoveryCodes | None]:
+        m = self._m
+        factors: list[Factor] = []
+        recovery: RecoveryCodes | None = None
+        for item in m.Item.query(account_pk(realm, account_id), m.Item.sk.startswith(PREFIX), consistent_read=True):
+            if isinstance(item, m.FactorItem):
+                factors.append(_factor(item))
+            elif isinstance(item, m.RecoveryCodesItem):
+                recovery = _recovery(item)
+        factors.sort(key=lambda factor: (factor.created_at, factor.factor_id))
+        return factors, recovery
+
+    def get(self, realm: str, account_id: str, factor_id: str) -> Factor | None:
+        try:
+            item = self._m.FactorItem.get(account_pk(realm, account_id), factor_sk(factor_id), consistent_read=True)
+        except DoesNotExist:
+            return None
+        return _factor(item)
+
+    # -- enrolment --------------------------------------------------------------------------
+    def add_pending(self, factor: Factor) -> None:
+        item = self._item(factor)
+        item.purge_at = factor.expires_at
+        item.save(condition=self._m.Item.pk.does_not_exist())
+
+    def confirm(
+        self,
+        factor: Factor,
+        *,
+        step: int,
+        username: str,
+        now: datetime,
+        audit: AuditEntry,
+        recovery: RecoveryCodes | None = None,
+    ) -> bool:
+        m = self._m
+        item = m.FactorItem(account_pk(factor.realm, factor.account_id), factor_sk(factor.factor_id))
+
+        def build(transaction: TransactWrite) -> None:
+            # pynamodb sends puts before updates: positions 0 audit, 1 codes, then the updates.
+            transaction.update(
+                item,
+                actions=[
+                    m.FactorItem.confirmed.set(True),
+                    m.FactorItem.last_step.set(step),
+                    m.FactorItem.last_used_at.set(now),
+                    m.FactorItem.expires_at.remove(),
+                    m.Item.purge_at.remove(),
+                ],
+                condition=m.Item.pk.exists() & (m.FactorItem.confirmed == False),  # noqa: E712 - a condition
+            )
+            self._count(transaction, factor.realm, factor.account_id, username, +1)
+            transaction.save(audit_item(m, audit))
+            if recovery is not None:
+                transaction.save(self._recovery_item(recovery), condition=m.Item.pk.does_not_exist())
+
+        try:
+            transact(m, build)
+        except TransactWriteError as exc:
+            if is_transient(exc):
+                raise
+            if recovery is not None and failed_positions(exc) == {1}:
+                # Codes appeared meanwhile (another factor's first confirmation): keep them.
+                return self.confirm(factor, step=step, username=username, now=now, audit=audit)
+            return False
+        return True
+
+    def add(self, factor: Factor, *, username: str, audit: AuditEntry, recovery: RecoveryCodes | None = None) -> None:
+        m = self._m
+        guard = m.CredentialItem(credential_pk(factor.credential_id), "CREDENTIAL")
+        guard.realm, guard.account_id, guard.factor_id = factor.realm, factor.account_id, factor.factor_id
+
+        def build(transaction: TransactWrite) -> None:
+            # pynamodb sends puts before updates: positions 0 guard, 1 factor, 2 audit, 3 codes.
+            transaction.save(guard, condition=m.Item.pk.does_not_exist())
+            transaction.save(self._item(factor), condition=m.Item.pk.does_not_exist())
+            transaction.save(audit_item(m, audit))
+            if recovery is not None:
+                transaction.save(self._recovery_item(recovery), condition=m.Item.pk.does_not_exist())
+            self._count(transaction, factor.realm, factor.account_id, username, +1)
+
+        try:
+            transact(m, build)
+        except TransactWriteError as exc:
+            if is_transient(exc):
+                raise
+            failed = failed_positions(exc)
+            if recovery is not None and failed == {3}:
+                self.add(factor, username=username, audit=audit)
+                return
+            if 0 in failed or not failed:
+                raise DuplicateValue("credential") from None
+            raise
+
+    # -- removal ----------------------------------------------------------------------------
+    def remove(self, factor: Factor, *, username: str, audit: AuditEntry, drop_recovery: bool = False) -> bool:
+        m = self._m
+        item = m.FactorItem(account_pk(factor.realm, factor.account_id), factor_sk(factor.factor_id))
+
+        def build(transaction: TransactWrite) -> None:
+            transaction.delete(item, condition=m.Item.pk.exists())
+            if factor.kind is FactorKind.WEBAUTHN and factor.credential_id:
+                transaction.delete(m.CredentialItem(credential_pk(factor.credential_id), "CREDENTIAL"))
+            if drop_recovery:
+                transaction.delete(m.RecoveryCodesItem(account_pk(factor.realm, factor.account_id), RECOVERY_SK))
+            transaction.save(audit_item(m, audit))
+            if factor.confirmed:
+                self._count(transaction, factor.realm, factor.account_id, username, -1)
+
+        try:
+            transact(m, build)
+        except TransactWriteError as exc:
+            if is_transient(exc):
+                raise
+            return False
+        return True
+
+    def remove_all(self, realm: str, account_id: str, *, username: str, audit: AuditEntry) -> int:
+        m = self._m
+        factors, recovery = self.overview(realm, account_id)
+        confirmed = sum(factor.confirmed for factor in factors)
+        pk = account_pk(realm, account_id)
+
+        def build(transaction: TransactWrite) -> None:
+            for factor in factors:
+                transaction.delete(m.FactorItem(pk, factor_sk(factor.factor_id)))
+                if factor.credential_id:
+                    transaction.delete(m.CredentialItem(credential_pk(factor.credential_id), "CREDENTIAL"))
+            if recovery is not None:
+                transaction.delete(m.RecoveryCodesItem(pk, RECOVERY_SK))
+            transaction.save(audit_item(m, audit))
+            transaction.update(
+                m.Account(pk, "PROFILE"), actions=[m.Account.second_factors.set(0)], condition=m.Item.pk.exists()
+            )
+            transaction.update(
+                m.Guard(*guard_key(realm, UniqueKind.USERNAME, username.casefold())),
+                actions=[m.Guard.second_factors.set(0)],
+                condition=m.Guard.account_id == account_id,
+            )
+
+        transact(m, build)
+        return confirmed
+
+    # -- single use ---------------------------------------------------------------------------
+    def use_totp_step(self, realm: str, account_id: str, factor_id: str, step: int, now: datetime) -> bool:
+        m = self._m
+        item = m.FactorItem(account_pk(realm, account_id), factor_sk(factor_id))
+        return self._conditional_update(
+            item,
+            [m.FactorItem.last_step.set(step), m.FactorItem.last_used_at.set(now)],
+            m.Item.pk.exists() & (m.FactorItem.confirmed == True) & (m.FactorItem.last_step < step),  # noqa: E712
+        )
+
+    def use_credential(
+        self, realm: str, account_id: str, factor_id: str, *, seen_count: int, new_count: int, now: datetime
+    ) -> bool:
+        m = self._m
+        item = m.FactorItem(account_pk(realm, account_id), factor_sk(factor_id))
+        return self._conditional_update(
+            item,
+            [m.FactorItem.sign_count.set(new_count), m.FactorItem.last_used_at.set(now)],
+            m.Item.pk.exists() & (m.FactorItem.sign_count == seen_count),
+        )
+
+    def replace_recovery_codes(self, codes: RecoveryCodes, *, audit: AuditEntry) -> None:
+        m = self._m
+
+        def build(transaction: TransactWrite) -> None:
+            transaction.save(self._recovery_item(codes))
+            transaction.save(audit_item(m, audit))
+
+        transact(m, build)
+
+    def use_recovery_code(self, realm: str, account_id: str, code_hash: str, *, audit: AuditEntry) -> bool:
+        m = self._m
+        item = m.RecoveryCodesItem(account_pk(realm, account_id), RECOVERY_SK)
+
+        def build(transaction: TransactWrite) -> None:
+            transaction.update(
+                item,
+                actions=[m.RecoveryCodesItem.hashes.delete({code_hash})],
+                condition=m.RecoveryCodesItem.hashes.contains(code_hash),
+            )
+            transaction.save(audit_item(m, audit))
+
+        try:
+            transact(m, build)
+        except TransactWriteError as exc:
+            if is_transient(exc):
+                raise
+            return False
+        return True
+
+    # -- helpers ------------------------------------------------------------------------------
+    def _count(self, transaction: TransactWrite, realm: str, account_id: str, username: str, delta: int) -> None:
+        m = self._m
+        transaction.update(
+            m.Account(account_pk(realm, account_id), "PROFILE"),
+            actions=[m.Account.second_factors.add(delta)],
+            condition=m.Item.pk.exists(),
+        )
+        transaction.update(
+            m.Guard(*guard_key(realm, UniqueKind.USERNAME, username.casefold())),
+            actions=[m.Guard.second_factors.add(delta)],
+            condition=m.Guard.account_id == account_id,
+        )
+
+    @staticmethod
+    def _conditional_update(item: Any, actions: Sequence[Any], condition: Any) -> bool:
+        try:
+            item.update(actions=list(actions), condition=condition)
+        except UpdateError as exc:
+            if conditional_failed(exc):
+                return False
+            raise
+        return True
+
+    def _item(self, factor: Factor) -> Any:
+        item = self._m.FactorItem(account_pk(factor.realm, factor.account_id), factor_sk(factor.factor_id))
+        item.realm, item.account_id, item.factor_id = factor.realm, factor.account_id, factor.factor_id
+        item.factor_kind, item.label, item.created_at = str(factor.kind), factor.label, factor.created_at
+        item.confirmed, item.expires_at, item.last_used_at = factor.confirmed, factor.expires_at, factor.last_used_at
+        item.sealed_secret = factor.sealed_secret or None
+        item.last_step, item.sign_count = factor.last_step, factor.sign_count
+        item.credential_id, item.public_key = factor.credential_id or None, factor.public_key or None
+        item.transports, item.multi_device = list(factor.transports) or None, factor.multi_device
+        return item
+
+    def _recovery_item(self, codes: RecoveryCodes) -> Any:
+        item = self._m.RecoveryCodesItem(account_pk(codes.realm, codes.account_id), RECOVERY_SK)
+        item.realm, item.account_id, item.created_at = codes.realm, codes.account_id, codes.created_at
+        item.hashes = set(codes.hashes) or None
+        return item
+
+
+def _factor(item: Any) -> Factor:
+    return Factor(
+        realm=item.realm,
+        account_id=item.account_id,
+        factor_id=item.factor_id,
+        kind=FactorKind(item.factor_kind),
+        label=item.label or "",
+        created_at=item.created_at,
+        confirmed=bool(item.confirmed),
+        expires_at=item.expires_at,
+        last_used_at=item.last_used_at,
+        sealed_secret=item.sealed_secret or "",
+        last_step=int(item.last_step or 0),
+        credential_id=item.credential_id or "",
+        public_key=item.public_key or "",
+        sign_count=int(item.sign_count or 0),
+        transports=tuple(item.transports or ()),
+        multi_device=bool(item.multi_device),
+    )
+
+
+def _recovery(item: Any) -> RecoveryCodes:
+    return RecoveryCodes(
+        realm=item.realm, account_id=item.account_id, hashes=frozenset(item.hashes or ()), created_at=item.created_at
+    )

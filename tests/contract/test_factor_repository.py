@@ -1,0 +1,318 @@
+"""FactorRepository contract: second factors, their count on the login record, single use.
+
+Proves, for the in-memory fake and DynamoDB alike: a pending TOTP factor is confirmed
+once, and confirming (or adding a credential) moves ``second_factors`` on the account
+and its login record in the same write as the audit entry; removing moves it back; a
+credential id belongs to one account; factors are realm-scoped; a TOTP step, a recovery
+code and a WebAuthn counter value are each accepted by exactly one of 20 concurrent
+callers; the administrator's reset removes everything.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from chalicelib.domain.accounts import Account, AccountStatus
+from chalicelib.domain.audit import AuditEntry
+from chalicelib.domain.mfa import Factor, FactorKind, RecoveryCodes
+from chalicelib.errors import DuplicateValue
+from chalicelib.ports import AccountRepository, AuditLog, FactorRepository
+from tests.contract.builders import NOW, account, unique, unique_hash
+from tests.fakes import InMemoryAccountRepository, InMemoryAuditLog, InMemoryStore, arranged, race
+from tests.fakes_mfa import InMemoryFactorRepository
+
+LATER = NOW + timedelta(minutes=1)
+
+
+def totp(owner: Account, **changes: Any) -> Factor:
+    base = Factor(
+        realm=owner.realm,
+        account_id=owner.account_id,
+        factor_id=unique(),
+        kind=FactorKind.TOTP,
+        label="Phone",
+        created_at=NOW,
+        confirmed=False,
+        expires_at=NOW + timedelta(minutes=15),
+        sealed_secret="sealed-" + unique(),
+    )
+    return dataclasses.replace(base, **changes)
+
+
+def credential(owner: Account, **changes: Any) -> Factor:
+    base = Factor(
+        realm=owner.realm,
+        account_id=owner.account_id,
+        factor_id=unique(),
+        kind=FactorKind.WEBAUTHN,
+        label="Security key",
+        created_at=NOW,
+        credential_id="cred-" + unique(),
+        public_key="pk-" + unique(),
+        sign_count=3,
+        transports=("usb", "nfc"),
+        multi_device=False,
+    )
+    return dataclasses.replace(base, **changes)
+
+
+def entry(owner: Account, action: str) -> AuditEntry:
+    return AuditEntry(owner.realm, owner.account_id, action, owner.account_id, NOW)
+
+
+class FactorRepositoryContract:
+    repo: FactorRepository
+    accounts: AccountRepository
+    audit: AuditLog
+
+    def _account(self) -> Account:
+        created = account(status=AccountStatus.ACTIVE)
+        self.accounts.create(created, audit=arranged(created.realm, created.account_id))
+        return created
+
+    def _counts(self, owner: Account) -> tuple[int, int]:
+        stored = self.accounts.get(owner.realm, owner.account_id)
+        login = self.accounts.find_login(owner.realm, owner.username.casefold())
+        assert stored is not None and login is not None
+        return stored.second_factors, login.second_factors
+
+    def _confirmed_totp(self, owner: Account) -> Factor:
+        pending = totp(owner)
+        self.repo.add_pending(pending)
+        assert self.repo.confirm(pending, step=100, username=owner.username, now=NOW, audit=entry(owner, "totp_added"))
+        stored = self.repo.get(owner.realm, owner.account_id, pending.factor_id)
+        assert stored is not None
+        return stored
+
+    def test_a_new_account_has_no_factors(self) -> None:
+        owner = self._account()
+        assert self.repo.overview(owner.realm, owner.account_id) == ([], None)
+        assert self._counts(owner) == (0, 0)
+
+    def test_a_pending_factor_reads_back_and_counts_for_nothing(self) -> None:
+        owner = self._account()
+        pending = totp(owner)
+        self.repo.add_pending(pending)
+        assert self.repo.get(owner.realm, owner.account_id, pending.factor_id) == pending
+        assert self.repo.overview(owner.realm, owner.account_id) == ([pending], None)
+        assert self._counts(owner) == (0, 0)
+
+    def test_confirming_counts_the_factor_and_audits_it_once(self) -> None:
+        # Given a pending TOTP factor
+        owner = self._account()
+        pending = totp(owner)
+        self.repo.add_pending(pending)
+        # When it is confirmed with the first code's step
+        done = self.repo.confirm(pending, step=100, username=owner.username, now=LATER, audit=entry(owner, "added"))
+        # Then it is confirmed, counted on the account and the login record, and audited
+        assert done
+        stored = self.repo.get(owner.realm, owner.account_id, pending.factor_id)
+        assert stored == dataclasses.replace(
+            pending, confirmed=True, last_step=100, last_used_at=LATER, expires_at=None
+        )
+        assert self._counts(owner) == (1, 1)
+        assert [e.action for e in self.audit.entries(owner.realm, owner.account_id)].count("added") == 1
+        # And a second confirmation changes nothing
+        assert not self.repo.confirm(pending, step=101, username=owner.username, now=LATER, audit=entry(owner, "x"))
+        assert self._counts(owner) == (1, 1)
+        assert "x" not in [e.action for e in self.audit.entries(owner.realm, owner.account_id)]
+
+    def test_confirming_with_another_accounts_username_writes_nothing(self) -> None:
+        owner, other = self._account(), self._account()
+        pending = totp(owner)
+        self.repo.add_pending(pending)
+        assert not self.repo.confirm(pending, step=1, username=other.username, now=NOW, audit=entry(owner, "x"))
+        assert self._counts(owner) == (0, 0) and self._counts(other) == (0, 0)
+        stored = self.repo.get(owner.realm, owner.account_id, pending.factor_id)
+        assert stored is not None and not stored.confirmed
+
+    def test_first_confirmation_stores_the_recovery_codes_and_keeps_existing_ones(self) -> None:
+        owner = self._account()
+        first = RecoveryCodes(owner.realm, owner.account_id, frozenset({unique_hash(), unique_hash()}), NOW)
+        pending = totp(owner)
+        self.repo.add_pending(pending)
+        assert self.repo.confirm(
+            pending, step=1, username=owner.username, now=NOW, audit=entry(owner, "a"), recovery=first
+        )
+        assert self.repo.overview(owner.realm, owner.account_id)[1] == first
+        # A second factor's first confirmation racing the first keeps the codes shown first
+        again = RecoveryCodes(owner.realm, owner.account_id, frozenset({unique_hash()}), LATER)
+        other = totp(owner)
+        self.repo.add_pending(other)
+        assert self.repo.confirm(
+            other, step=1, username=owner.username, now=NOW, audit=entry(owner, "b"), recovery=again
+        )
+        assert self.repo.overview(owner.realm, owner.account_id)[1] == first
+        assert self._counts(owner) == (2, 2)
+
+    def test_a_credential_is_added_counted_and_listed(self) -> None:
+        owner = self._account()
+        key = credential(owner)
+        self.repo.add(key, username=owner.username, audit=entry(owner, "webauthn_added"))
+        assert self.repo.get(owner.realm, owner.account_id, key.factor_id) == key
+        assert self.repo.overview(owner.realm, owner.account_id) == ([key], None)
+        assert self._counts(owner) == (1, 1)
+
+    def test_a_credential_id_belongs_to_one_account(self) -> None:
+        owner, other = self._account(), self._account()
+        key = credential(owner)
+        self.repo.add(key, username=owner.username, audit=entry(owner, "added"))
+        copy = credential(other, credential_id=key.credential_id)
+        with pytest.raises(DuplicateValue):
+            self.repo.add(copy, username=other.username, audit=entry(other, "added"))
+        assert self.repo.overview(other.realm, other.account_id) == ([], None)
+        assert self._counts(other) == (0, 0)
+
+    def test_factors_are_scoped_to_their_realm(self) -> None:
+        owner = self._account()
+        key = credential(owner)
+        self.repo.add(key, username=owner.username, audit=entry(owner, "added"))
+        assert self.repo.get("ntua", owner.account_id, key.factor_id) is None
+        assert self.repo.overview("ntua", owner.account_id) == ([], None)
+
+    def test_removing_uncounts_frees_the_credential_and_may_drop_the_codes(self) -> None:
+        # Given a credential and recovery codes
+        owner = self._account()
+        key = credential(owner)
+        codes = RecoveryCodes(owner.realm, owner.account_id, frozenset({unique_hash()}), NOW)
+        self.repo.add(key, username=owner.username, audit=entry(owner, "added"), recovery=codes)
+        # When the last factor is removed with its codes
+        assert self.repo.remove(key, username=owner.username, audit=entry(owner, "removed"), drop_recovery=True)
+        # Then nothing is left, the count is back to zero, and the credential id is free again
+        assert self.repo.overview(owner.realm, owner.account_id) == ([], None)
+        assert self._counts(owner) == (0, 0)
+        assert not self.repo.remove(key, username=owner.username, audit=entry(owner, "again"))
+        assert self._counts(owner) == (0, 0)
+        self.repo.add(dataclasses.replace(key, factor_id=unique()), username=owner.username, audit=entry(owner, "a"))
+
+    def test_removing_a_pending_factor_counts_nothing(self) -> None:
+        owner = self._account()
+        self._confirmed_totp(owner)
+        pending = totp(owner)
+        self.repo.add_pending(pending)
+        assert self.repo.remove(pending, username=owner.username, audit=entry(owner, "abandoned"))
+        assert self._counts(owner) == (1, 1)
+
+    def test_remove_all_leaves_nothing(self) -> None:
+        owner = self._account()
+        self._confirmed_totp(owner)
+        key = credential(owner)
+        codes = RecoveryCodes(owner.realm, owner.account_id, frozenset({unique_hash()}), NOW)
+        self.repo.add(key, username=owner.username, audit=entry(owner, "added"), recovery=codes)
+        self.repo.add_pending(totp(owner))
+        assert (
+            self.repo.remove_all(owner.realm, owner.account_id, username=owner.username, audit=entry(owner, "reset"))
+            == 2
+        )
+        assert self.repo.overview(owner.realm, owner.account_id) == ([], None)
+        assert self._counts(owner) == (0, 0)
+        assert "reset" in [e.action for e in self.audit.entries(owner.realm, owner.account_id)]
+        self.repo.add(dataclasses.replace(key, factor_id=unique()), username=owner.username, audit=entry(owner, "a"))
+
+    def test_a_totp_step_is_accepted_once_and_only_forward(self) -> None:
+        owner = self._account()
+        factor = self._confirmed_totp(owner)  # last step 100
+        assert not self.repo.use_totp_step(owner.realm, owner.account_id, factor.factor_id, 100, LATER)
+        assert self.repo.use_totp_step(owner.realm, owner.account_id, factor.factor_id, 101, LATER)
+        assert not self.repo.use_totp_step(owner.realm, owner.account_id, factor.factor_id, 101, LATER)
+        assert not self.repo.use_totp_step(owner.realm, owner.account_id, factor.factor_id, 99, LATER)
+        stored = self.repo.get(owner.realm, owner.account_id, factor.factor_id)
+        assert stored is not None and stored.last_step == 101 and stored.last_used_at == LATER
+
+    def test_a_pending_factor_accepts_no_step(self) -> None:
+        owner = self._account()
+        pending = totp(owner)
+        self.repo.add_pending(pending)
+        assert not self.repo.use_totp_step(owner.realm, owner.account_id, pending.factor_id, 5, LATER)
+        assert not self.repo.use_totp_step(owner.realm, owner.account_id, unique(), 5, LATER)
+
+    def test_a_counter_moves_only_from_the_value_seen(self) -> None:
+        owner = self._account()
+        key = credential(owner, sign_count=3)
+        self.repo.add(key, username=owner.username, audit=entry(owner, "added"))
+        assert self.repo.use_credential(
+            owner.realm, owner.account_id, key.factor_id, seen_count=3, new_count=4, now=LATER
+        )
+        assert not self.repo.use_credential(
+            owner.realm, owner.account_id, key.factor_id, seen_count=3, new_count=9, now=LATER
+        )
+        stored = self.repo.get(owner.realm, owner.account_id, key.factor_id)
+        assert stored is not None and stored.sign_count == 4
+
+    def test_a_recovery_code_is_spent_once_and_replacing_voids_the_old_set(self) -> None:
+        owner = self._account()
+        old, spent = unique_hash(), unique_hash()
+        self.repo.replace_recovery_codes(
+            RecoveryCodes(owner.realm, owner.account_id, frozenset({old, spent}), NOW), audit=entry(owner, "codes")
+        )
+        assert self.repo.use_recovery_code(owner.realm, owner.account_id, spent, audit=entry(owner, "used"))
+        assert not self.repo.use_recovery_code(owner.realm, owner.account_id, spent, audit=entry(owner, "again"))
+        assert self.repo.overview(owner.realm, owner.account_id)[1] == RecoveryCodes(
+            owner.realm, owner.account_id, frozenset({old}), NOW
+        )
+        fresh = RecoveryCodes(owner.realm, owner.account_id, frozenset({unique_hash()}), LATER)
+        self.repo.replace_recovery_codes(fresh, audit=entry(owner, "codes"))
+        assert not self.repo.use_recovery_code(owner.realm, owner.account_id, old, audit=entry(owner, "old"))
+        actions = [e.action for e in self.audit.entries(owner.realm, owner.account_id)]
+        assert actions.count("used") == 1 and "again" not in actions and "old" not in actions
+
+    def test_the_last_recovery_code_can_be_spent(self) -> None:
+        owner = self._account()
+        only = unique_hash()
+        self.repo.replace_recovery_codes(
+            RecoveryCodes(owner.realm, owner.account_id, frozenset({only}), NOW), audit=entry(owner, "codes")
+        )
+        assert self.repo.use_recovery_code(owner.realm, owner.account_id, only, audit=entry(owner, "used"))
+        codes = self.repo.overview(owner.realm, owner.account_id)[1]
+        assert codes is None or codes.hashes == frozenset()
+        assert not self.repo.use_recovery_code(owner.realm, owner.account_id, only, audit=entry(owner, "again"))
+
+    @pytest.mark.slow
+    def test_of_20_concurrent_uses_of_one_step_one_code_one_counter_exactly_one_wins(self) -> None:
+        owner = self._account()
+        factor = self._confirmed_totp(owner)
+        steps = race(20, lambda _: self.repo.use_totp_step(owner.realm, owner.account_id, factor.factor_id, 101, LATER))
+        assert steps.count(True) == 1 and steps.count(False) == 19
+        code = unique_hash()
+        self.repo.replace_recovery_codes(
+            RecoveryCodes(owner.realm, owner.account_id, frozenset({code, unique_hash()}), NOW),
+            audit=entry(owner, "codes"),
+        )
+        uses = race(
+            20, lambda _: self.repo.use_recovery_code(owner.realm, owner.account_id, code, audit=entry(owner, "u"))
+        )
+        assert uses.count(True) == 1 and uses.count(False) == 19
+        key = credential(owner, sign_count=7)
+        self.repo.add(key, username=owner.username, audit=entry(owner, "added"))
+        counters = race(
+            20,
+            lambda i: self.repo.use_credential(
+                owner.realm, owner.account_id, key.factor_id, seen_count=7, new_count=8 + i, now=LATER
+            ),
+        )
+        assert counters.count(True) == 1 and counters.count(False) == 19
+
+
+class TestInMemoryFactorRepository(FactorRepositoryContract):
+    @pytest.fixture(autouse=True)
+    def _repository(self) -> None:
+        store = InMemoryStore()
+        self.accounts = InMemoryAccountRepository(store)
+        self.audit = InMemoryAuditLog(store)
+        self.repo = InMemoryFactorRepository(store)
+
+
+class TestDynamoFactorRepository(FactorRepositoryContract):
+    @pytest.fixture(autouse=True)
+    def _repository(self, dynamo_models: Any) -> None:
+        from chalicelib.adapters.dynamodb.audit import DynamoAuditLog
+        from chalicelib.adapters.dynamodb.factors import DynamoFactorRepository
+        from chalicelib.adapters.dynamodb.repositories import DynamoAccountRepository
+
+        self.accounts = DynamoAccountRepository(dynamo_models)
+        self.audit = DynamoAuditLog(dynamo_models)
+        self.repo = DynamoFactorRepository(dynamo_models)
