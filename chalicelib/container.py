@@ -108,6 +108,7 @@ def _ports(settings: Settings, clients: Mapping[str, Any]) -> Ports:
     from chalicelib.adapters.dynamodb.audit import DynamoAuditLog
     from chalicelib.adapters.dynamodb.counters import DynamoCounters
     from chalicelib.adapters.dynamodb.esep import DynamoEsepRepository
+    from chalicelib.adapters.dynamodb.factors import DynamoFactorRepository
     from chalicelib.adapters.dynamodb.jobs import DynamoJobRepository
     from chalicelib.adapters.dynamodb.login_gate import DynamoLoginGate
     from chalicelib.adapters.dynamodb.models import TableBinding, bind_models
@@ -202,6 +203,7 @@ def _ports(settings: Settings, clients: Mapping[str, Any]) -> Ports:
         consents=DynamoConsentRepository(models),
         oidc_lookup=DynamoOidcLookup(models),
         outbound=GuardedHttp(allow_loopback=settings.is_local, timeout=settings.outbound_timeout_seconds),
+        factors=DynamoFactorRepository(models),
     )
 
 

@@ -206,6 +206,37 @@ class CertificationRequired(FlowError):
     title = "Please confirm your identity through GSIS once to continue."
 
 
+class MfaRequired(FlowError):
+    """The password was right; the account's second factor must follow (SPEC §2.9).
+
+    ``extra`` carries the ``mfa_token`` for ``POST /sessions/mfa`` and the ``factors``
+    the person may offer."""
+
+    code = "mfa_required"
+    title = "A second factor is required to finish signing in."
+
+
+class MfaInvalid(FlowError):
+    """The second factor was wrong, spent, or not the account's."""
+
+    code = "mfa_invalid"
+    title = "The code or security key was not accepted."
+
+
+class MfaEnrolmentRequired(FlowError):
+    """This account's role needs a second factor before it may do this."""
+
+    code = "mfa_enrolment_required"
+    title = "Add a second factor (an authenticator app or a passkey) to continue."
+
+
+class ReauthenticationRequired(FlowError):
+    """The change needs a password or factor check within the last five minutes."""
+
+    code = "reauthentication_required"
+    title = "Please confirm it is you (password or second factor) and try again."
+
+
 class DuplicateValue(Exception):
     """Raised by repositories: another account already holds a unique value."""
 

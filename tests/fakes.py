@@ -1037,6 +1037,7 @@ def build_flows(realm: str = "eiep", *, now: datetime = START) -> Kit:
     attempts = InMemoryAttemptLedger(store)
     flow_repository = InMemoryFlowRepository(store)
     from tests.fakes_esep import FakeEsepRepository  # it builds on the fakes above
+    from tests.fakes_mfa import InMemoryFactorRepository
     from tests.fakes_oidc import oidc_fakes
 
     esep = FakeEsepRepository(accounts, flow_repository)
@@ -1065,6 +1066,7 @@ def build_flows(realm: str = "eiep", *, now: datetime = START) -> Kit:
         eulogin=FakeEuLogin(),
         esep=esep,
         **oidc_fakes(store, accounts, esep),
+        factors=InMemoryFactorRepository(store),
     )
     flows = assemble(ports, Links(PUBLIC_URL))
     tasks.runner = flows.tasks

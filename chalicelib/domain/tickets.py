@@ -16,6 +16,10 @@ class TicketKind(enum.StrEnum):
     PASSWORD_RESET = "password_reset"
     CERTIFICATION = "certification"
     SUPPORT = "support"
+    MFA = "mfa"
+    """The ``mfa_token`` between a sign-in's first step and its second factor."""
+    WEBAUTHN = "webauthn"
+    """A WebAuthn challenge, stored under the hash of the challenge itself."""
 
 
 @dataclass(frozen=True)

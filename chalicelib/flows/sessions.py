@@ -41,6 +41,7 @@ from chalicelib.errors import (
 )
 from chalicelib.flows.devices import DeviceTrust
 from chalicelib.flows.links import Links
+from chalicelib.flows.mfa.gate import FirstStep, SecondStepGate
 from chalicelib.flows.session_ending import SessionEnding
 from chalicelib.flows.throttling import Throttle
 from chalicelib.flows.tickets import Tickets
@@ -71,6 +72,9 @@ class TokenPair:
     """The single sign-on cookie's value (``web/oidc/browser.py``): which session, and
     the secret whose hash the session keeps. Empty when no session was opened."""
     session_expires_in: int = 0
+    mfa_enrolment_required: bool = False
+    """The realm requires a second factor of this account and it has none: the session
+    may enrol one, and admin endpoints refuse it until then (SPEC §2.9)."""
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,10 @@ class Principal:
     account_id: str
     session_id: str
     roles: tuple[str, ...]
+    amr: tuple[str, ...] = ()
+    """How the session's person proved who they are (its family's RFC 8176 methods)."""
+    auth_time: datetime | None = None
+    """When they last did (a sign-in, a second factor, a re-authentication)."""
 
 
 @dataclass(frozen=True)
@@ -97,9 +105,16 @@ class Sessions:
     tickets: Tickets
     devices: DeviceTrust
     ending: SessionEnding
+    second_step: SecondStepGate
 
     def login(
-        self, realm: RealmConfig, username: str, password: str, address: str = "", device_cookie: str | None = None
+        self,
+        realm: RealmConfig,
+        username: str,
+        password: str,
+        address: str = "",
+        device_cookie: str | None = None,
+        browser: str | None = None,
     ) -> TokenPair:
         """Check the password and open a session.
 
@@ -122,6 +137,9 @@ class Sessions:
         CertificationRequired
             a legacy account of a GSIS realm, after the right password: carries a
             short-lived ticket and the URL that starts the one-time certification.
+        MfaRequired
+            the account has a second factor: no session yet, an ``mfa_token`` (bound to
+            ``browser``, the binding cookie's value) for the second step instead.
         """
         username = username.strip().casefold()
         device = self.devices.recognise(realm, username, device_cookie)
@@ -151,9 +169,17 @@ class Sessions:
         except FlowError:
             self.throttle.settle(limits.settled_by_success)  # the password was right all the same
             raise
+        if login.second_factors > 0:
+            log.info("password right, second step follows", extra={"realm": realm.id, "account_id": login.account_id})
+            first = FirstStep(login.account_id, login.roles, "pwd", username, device, limits.settled_by_success)
+            raise self.second_step.demand(realm, first, browser)
         log.info("login succeeded", extra={"realm": realm.id, "account_id": login.account_id})
         pair = self.open(realm, login.account_id, login.roles, settle=limits.settled_by_success)
-        return replace(pair, device_cookie=self.devices.remember(realm, username, device_cookie, device))
+        return replace(
+            pair,
+            device_cookie=self.devices.remember(realm, username, device_cookie, device),
+            mfa_enrolment_required=realm.requires_second_factor(login.roles),
+        )
 
     def refresh(self, realm: RealmConfig, refresh_token: str) -> TokenPair:
         """Exchange a refresh token for a new pair; the old one stops working.
@@ -199,7 +225,9 @@ class Sessions:
         if self.sessions.rotate(current, successor, now) is RotationOutcome.REUSED:
             self.ending.end(realm.id, current.account_id, current.family_id, EndReason.REFRESH_REUSED)
             raise TokenInvalid()
-        return self._pair(realm, account.account_id, account.roles, family.family_id, secret, successor.expires_at)
+        return self._pair(
+            realm, account.account_id, account.roles, family.family_id, secret, successor.expires_at, family.amr
+        )
 
     def logout(self, realm: RealmConfig, principal: Principal, address: str = "") -> None:
         """End the caller's session: its refresh tokens stop working at once, and the
@@ -226,7 +254,7 @@ class Sessions:
         family = self.sessions.get_family(realm.id, principal.account_id, principal.session_id)
         if family is None or family.revoked_at is not None:
             raise Unauthorized("The session has ended.")
-        return principal
+        return replace(principal, amr=family.amr, auth_time=family.auth_time or family.created_at)
 
     def profile(self, realm: RealmConfig, principal: Principal) -> dict[str, Any]:
         """The signed-in account as ``GET /me`` shows it (the owner sees their own AFM)."""
@@ -307,7 +335,7 @@ class Sessions:
             expires_at=min(now + realm.lifetimes.refresh_token, family.expires_at),
         )
         self.sessions.start(family, token, clear_attempts=settle)
-        pair = self._pair(realm, account_id, roles, family.family_id, secret, token.expires_at)
+        pair = self._pair(realm, account_id, roles, family.family_id, secret, token.expires_at, family.amr)
         return replace(
             pair,
             browser_session=browser_session_value(account_id, family.family_id, browser_secret, family),
@@ -322,6 +350,7 @@ class Sessions:
         family_id: str,
         refresh: str,
         refresh_expires: datetime,
+        amr: tuple[str, ...] = (),
     ) -> TokenPair:
         now = self.clock.now()
         lifetime = int(realm.lifetimes.access_token.total_seconds())
@@ -335,6 +364,7 @@ class Sessions:
             "exp": int(now.timestamp()) + lifetime,
             "realm": realm.id,
             "roles": list(roles),
+            "amr": list(amr),
         }
         return TokenPair(
             access_token=self.signer.sign(claims),

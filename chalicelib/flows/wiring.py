@@ -32,6 +32,14 @@ from chalicelib.flows.gsis_signin import GsisSignIn
 from chalicelib.flows.jobs import Jobs
 from chalicelib.flows.legacy import LegacyImport
 from chalicelib.flows.links import Links
+from chalicelib.flows.mfa import enrolment as mfa_tasks
+from chalicelib.flows.mfa.enrolment import Enrolment
+from chalicelib.flows.mfa.gate import SecondStepGate
+from chalicelib.flows.mfa.notices import FactorNotices
+from chalicelib.flows.mfa.reauthentication import Reauthentication
+from chalicelib.flows.mfa.sign_in import SecondFactorSignIn
+from chalicelib.flows.mfa.verification import Verifier
+from chalicelib.flows.mfa.webauthn_rp import RelyingParty
 from chalicelib.flows.oidc.authorization import Authorization
 from chalicelib.flows.oidc.backchannel import BackchannelLogout
 from chalicelib.flows.oidc.clients import ClientRegistry
@@ -59,6 +67,7 @@ from chalicelib.ports import (
     Counters,
     EsepRepository,
     EuLoginProvider,
+    FactorRepository,
     FileStore,
     FlowRepository,
     GsisProvider,
@@ -111,6 +120,7 @@ class Ports:
     consents: ConsentRepository
     oidc_lookup: OidcLookup
     outbound: OutboundHttp
+    factors: FactorRepository
 
 
 @dataclass(frozen=True)
@@ -141,6 +151,9 @@ class Flows:
     session_ending: SessionEnding
     roles: RoleGrants
     oidc: OidcProvider
+    mfa_enrolment: Enrolment
+    mfa_sign_in: SecondFactorSignIn
+    reauthentication: Reauthentication
 
 
 def assemble(ports: Ports, links: Links) -> Flows:
@@ -178,6 +191,25 @@ def assemble(ports: Ports, links: Links) -> Flows:
         tickets=tickets,
         devices=DeviceTrust(sealer=ports.sealer, clock=clock, secrets=secrets),
         ending=ending,
+        second_step=SecondStepGate(tickets=tickets, factors=ports.factors),
+    )
+    relying_party = RelyingParty(links.base_url)
+    verifier = Verifier(
+        factors=ports.factors,
+        sealer=ports.sealer,
+        throttle=throttle,
+        clock=clock,
+        tickets=ports.tickets,
+        rp=relying_party,
+    )
+    reauthentication = Reauthentication(
+        accounts=accounts,
+        factors=ports.factors,
+        sessions=ports.sessions,
+        hasher=ports.hasher,
+        verifier=verifier,
+        rp=relying_party,
+        clock=clock,
     )
     passwords = Passwords(
         accounts=accounts,
@@ -266,6 +298,7 @@ def assemble(ports: Ports, links: Links) -> Flows:
             support_tasks.ACKNOWLEDGE: support.acknowledge,
             expiry_tasks.WARNING_MAIL: expiry.deliver_warning,
             job_tasks.RUN: jobs.run_task,
+            mfa_tasks.CHANGED_MAIL: FactorNotices(accounts=accounts, mailer=ports.mailer, links=links).deliver,
         }
     )
     return Flows(
@@ -303,6 +336,28 @@ def assemble(ports: Ports, links: Links) -> Flows:
         session_ending=ending,
         roles=RoleGrants(accounts=accounts, audit=ports.audit, clock=clock, ending=ending),
         oidc=oidc,
+        mfa_enrolment=Enrolment(
+            accounts=accounts,
+            factors=ports.factors,
+            sessions=ports.sessions,
+            verifier=verifier,
+            reauthentication=reauthentication,
+            rp=relying_party,
+            tasks=ports.tasks,
+            clock=clock,
+            secrets=secrets,
+        ),
+        mfa_sign_in=SecondFactorSignIn(
+            sessions=sessions,
+            accounts=accounts,
+            factors=ports.factors,
+            tickets=tickets,
+            verifier=verifier,
+            rp=relying_party,
+            devices=sessions.devices,
+            clock=clock,
+        ),
+        reauthentication=reauthentication,
     )
 
 

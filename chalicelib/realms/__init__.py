@@ -158,6 +158,15 @@ class RealmConfig(_Strict):
     throttling: Throttling = Throttling()
     support: SupportConfig | None = None
     registrar: RegistrarConfig | None = None
+    mfa_required_roles: tuple[str, ...] = ("admin", "secretariat", "nso", "helpdesk")
+    """SPEC §2.9: accounts with one of these roles must have a second factor; without one
+    they sign in only to enrol one (admin endpoints answer ``mfa_enrolment_required``)."""
+    mfa_required_for_all: bool = False
+    """Every account of the realm must have a second factor (a realm may demand it)."""
+
+    def requires_second_factor(self, roles: tuple[str, ...] | list[str]) -> bool:
+        """Whether an account with ``roles`` must have a second factor in this realm."""
+        return self.mfa_required_for_all or bool(set(roles) & set(self.mfa_required_roles))
 
     @model_validator(mode="after")
     def _consistent(self) -> RealmConfig:

@@ -10,7 +10,7 @@ person confirms, and never offered again when they decline.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from chalicelib.domain.accounts import Account, AccountStatus, normalise_email
@@ -37,6 +37,7 @@ from chalicelib.errors import (
 )
 from chalicelib.flows.esep.rules import clean_country, clean_list
 from chalicelib.flows.eulogin_signin import EuLoginSignIn
+from chalicelib.flows.mfa.gate import FirstStep
 from chalicelib.flows.oauth_states import load_flow
 from chalicelib.flows.sessions import Sessions, TokenPair
 from chalicelib.ports import AuditLog, Clock, EsepRepository, FlowRepository, SecretSource
@@ -191,7 +192,12 @@ class EsepRegistration:
         if not self.flows.mark_flow_used(flow.flow_hash, self.clock.now()):
             raise FlowUsed()
         self.sessions.require_usable(account.status)
-        return self.sessions.open(realm, account.account_id, account.roles)
+        if account.second_factors > 0:  # EU Login was the first step; the factor follows
+            raise self.sessions.second_step.demand(
+                realm, FirstStep(account.account_id, account.roles, "fed"), browser_binding
+            )
+        pair = self.sessions.open(realm, account.account_id, account.roles)
+        return replace(pair, mfa_enrolment_required=realm.requires_second_factor(account.roles))
 
     # --- helpers ---------------------------------------------------------------------
 

@@ -1,0 +1,162 @@
+"""Checking a second factor: a TOTP code, a recovery code or a WebAuthn assertion.
+
+Every check of a typed code first *reserves* its attempt on the account's second-factor
+back-off (``Throttle.second_factor_claim``, as a password login reserves its own): a
+burst of parallel guesses gets no more comparisons than the realm's limit, and wrong
+codes count toward the account's lockout. A right code is then spent with a conditional
+write, so of many parallel uses of one code exactly one succeeds.
+
+WebAuthn challenges are tickets stored under the hash of the challenge: the assertion
+names its challenge (``clientDataJSON``), the ticket is taken (single use) and must have
+been issued for the same purpose, realm, account and *binding* — the session, the
+``mfa_token`` or the browser that asked for it — so a challenge obtained in one context
+never verifies in another.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from chalicelib.domain.audit import audit
+from chalicelib.domain.mfa import WEBAUTHN_CHALLENGE_LIFETIME, Factor, FactorKind, recovery_code_hash
+from chalicelib.domain.secrets import fingerprint, same
+from chalicelib.domain.tickets import Ticket, TicketKind
+from chalicelib.errors import MfaInvalid
+from chalicelib.flows.mfa.totp import matching_step
+from chalicelib.flows.mfa.webauthn_rp import CeremonyFailed, RelyingParty, client_challenge, credential_id
+from chalicelib.flows.throttling import Throttle
+from chalicelib.ports import Clock, FactorRepository, Sealer, TicketRepository
+from chalicelib.realms import RealmConfig
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Verifier:
+    factors: FactorRepository
+    sealer: Sealer
+    throttle: Throttle
+    clock: Clock
+    tickets: TicketRepository
+    rp: RelyingParty
+
+    # -- TOTP and recovery codes ----------------------------------------------------------------
+    def totp(self, realm: RealmConfig, account_id: str, code: str, factors: list[Factor]) -> Factor:
+        """The confirmed TOTP factor ``code`` belongs to, its step now spent.
+
+        Raises MfaInvalid (wrong, or replayed) and TooManyAttempts (before comparing).
+        """
+        self.throttle.reserve(realm, self.throttle.second_factor_claim(realm, account_id))
+        now = self.clock.now()
+        for factor in factors:
+            if factor.kind is not FactorKind.TOTP or not factor.confirmed:
+                continue
+            step = matching_step(self.secret(factor), code, now)
+            if step is None:
+                continue
+            if self.factors.use_totp_step(realm.id, account_id, factor.factor_id, step, now):
+                return factor
+            log.info("totp code replayed", extra={"realm": realm.id, "account_id": account_id})
+            raise MfaInvalid("This code was used already; wait for the next one.")
+        log.info("totp code refused", extra={"realm": realm.id, "account_id": account_id})
+        raise MfaInvalid()
+
+    def recovery_code(self, realm: RealmConfig, account_id: str, code: str) -> None:
+        """Spend one of the account's recovery codes (audited in the same write)."""
+        self.throttle.reserve(realm, self.throttle.second_factor_claim(realm, account_id))
+        now = self.clock.now()
+        entry = audit(realm.id, account_id, "recovery_code_used", actor=account_id, at=now)
+        if not self.factors.use_recovery_code(
+            realm.id, account_id, recovery_code_hash(realm.id, account_id, code), audit=entry
+        ):
+            log.info("recovery code refused", extra={"realm": realm.id, "account_id": account_id})
+            raise MfaInvalid()
+
+    def secret(self, factor: Factor) -> str:
+        opened = self.sealer.open(factor.sealed_secret)
+        if opened is None:  # sealed under a retired key: the factor cannot be used any more
+            log.warning("totp secret cannot be opened", extra={"realm": factor.realm, "factor_id": factor.factor_id})
+            raise MfaInvalid()
+        return opened.decode("utf-8")
+
+    # -- WebAuthn ---------------------------------------------------------------------------------
+    def issue_challenge(
+        self, realm: RealmConfig, challenge: str, *, purpose: str, binding: str, account_id: str
+    ) -> None:
+        """Keep ``challenge`` for one ceremony of ``purpose``, bound to ``binding`` (a value
+        only the rightful caller holds: session id, ``mfa_token``, browser cookie)."""
+        now = self.clock.now()
+        data = {"purpose": purpose, "binding": fingerprint(binding), "account_id": account_id}
+        self.tickets.save(
+            Ticket(fingerprint(challenge), TicketKind.WEBAUTHN, realm.id, now, now + WEBAUTHN_CHALLENGE_LIFETIME, data)
+        )
+
+    def take_challenge(self, realm: RealmConfig, credential: Any, *, purpose: str, binding: str) -> Ticket:
+        """The challenge ``credential`` answers, spent; MfaInvalid unless it was issued
+        here, for ``purpose`` and ``binding``, and is still live."""
+        challenge = client_challenge(credential)
+        ticket = self.tickets.take(fingerprint(challenge)) if challenge else None
+        if (
+            ticket is None
+            or ticket.kind is not TicketKind.WEBAUTHN
+            or ticket.realm != realm.id
+            or ticket.is_expired(self.clock.now())
+            or ticket.data.get("purpose") != purpose
+            or not same(ticket.data.get("binding", ""), fingerprint(binding))
+        ):
+            log.info("webauthn challenge refused", extra={"realm": realm.id, "purpose": purpose})
+            raise MfaInvalid()
+        return ticket
+
+    def assertion(
+        self,
+        realm: RealmConfig,
+        account_id: str,
+        credential: Any,
+        factors: list[Factor],
+        challenge: str,
+        *,
+        require_user_verification: bool = False,
+    ) -> Factor:
+        """The account's credential that made ``credential`` (an assertion over
+        ``challenge``), its counter recorded. MfaInvalid for anything else: another
+        account's or realm's credential, a bad signature, wrong origin or RP ID, a
+        counter that went back, no user verification where it is required."""
+        wanted = credential_id(credential)
+        factor = next(
+            (f for f in factors if f.kind is FactorKind.WEBAUTHN and f.confirmed and f.credential_id == wanted), None
+        )
+        if factor is None:
+            log.info("webauthn credential unknown", extra={"realm": realm.id, "account_id": account_id})
+            raise MfaInvalid()
+        try:
+            verified = self.rp.verify_assertion(credential, challenge, factor)
+        except CeremonyFailed as exc:
+            log.info("webauthn assertion refused", extra={"realm": realm.id, "account_id": account_id, "why": str(exc)})
+            raise MfaInvalid() from None
+        if require_user_verification and not verified.user_verified:
+            raise MfaInvalid("This passkey did not verify you (PIN or biometrics); sign in with your password.")
+        if not self.factors.use_credential(
+            realm.id,
+            account_id,
+            factor.factor_id,
+            seen_count=factor.sign_count,
+            new_count=verified.new_count,
+            now=self.clock.now(),
+        ):
+            log.warning("webauthn counter raced", extra={"realm": realm.id, "account_id": account_id})
+            raise MfaInvalid()
+        return factor
+
+
+def as_credential(value: Any) -> Any:
+    """A credential sent as JSON text (a form field) or as an object (a JSON body)."""
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            raise MfaInvalid() from None
+    return value
