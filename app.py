@@ -27,6 +27,8 @@ from chalicelib.web import (
 from chalicelib.web.esep import api as esep
 from chalicelib.web.esep import desk_pages as esep_desk_pages
 from chalicelib.web.esep import member_pages as esep_member_pages
+from chalicelib.web.mfa import api as mfa
+from chalicelib.web.mfa import pages as mfa_pages
 from chalicelib.web.middleware import register_middleware
 from chalicelib.web.oidc import admin as oidc_admin
 from chalicelib.web.oidc import routes as oidc
@@ -52,6 +54,7 @@ for blueprint in (
     recovery,
     certification,
     sessions,
+    mfa,
     support,
     esep,
     oidc,
@@ -59,6 +62,7 @@ for blueprint in (
     admin,
     jobs,
     pages,
+    mfa_pages,
     admin_pages,
     esep_member_pages,
     esep_desk_pages,

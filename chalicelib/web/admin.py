@@ -7,6 +7,7 @@ from chalice import Blueprint
 
 from chalicelib.domain.registry import RegistryStatus
 from chalicelib.errors import Forbidden
+from chalicelib.flows.mfa.policy import require_second_factor
 from chalicelib.flows.registrar import Actor, NewAccount
 from chalicelib.flows.sessions import Principal
 from chalicelib.web.endpoints import Ctx, Reply, api
@@ -33,10 +34,13 @@ def require_role(ctx: Ctx, *roles: str) -> Principal:
         no valid token for this realm (401).
     Forbidden
         signed in, but without any of the roles (403).
+    MfaEnrolmentRequired
+        the role needs a second factor and this session has not passed one (403).
     """
     principal = authenticate(ctx)
     if not set(roles) & set(principal.roles):
         raise Forbidden("This needs the role " + " or ".join(roles) + ".")
+    require_second_factor(ctx.realm, principal)
     return principal
 
 

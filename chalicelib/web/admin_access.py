@@ -11,7 +11,8 @@ from collections.abc import Iterable
 
 from chalice import Response
 
-from chalicelib.errors import Forbidden, Unauthorized
+from chalicelib.errors import Forbidden, MfaEnrolmentRequired, Unauthorized
+from chalicelib.flows.mfa.policy import require_second_factor
 from chalicelib.flows.sessions import Principal
 from chalicelib.realms import RealmConfig
 from chalicelib.web.endpoints import Ctx
@@ -38,4 +39,8 @@ def admin_principal(ctx: Ctx, roles: Iterable[str]) -> Principal | Response:
     wanted = tuple(roles)
     if not set(wanted) & set(principal.roles):
         raise Forbidden(f"This needs the role {' or '.join(wanted)}.")
+    try:
+        require_second_factor(ctx.realm, principal)
+    except MfaEnrolmentRequired:  # the role needs a second factor: enrol (or confirm) one first
+        return redirect(f"/realms/{ctx.realm.id}/account/security")
     return principal

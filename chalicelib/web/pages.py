@@ -94,7 +94,13 @@ def login(ctx: Ctx) -> Response:
     """``next``: where to go once signed in (an authorization request of this realm);
     ``login_hint``: the username an application suggests."""
     hint = (ctx.query("login_hint") or "")[:254]
-    return form_page(ctx, "login.html", next_url=safe_next(ctx.realm, ctx.query("next")) or "", login_hint=hint)
+    return form_page(
+        ctx,
+        "login.html",
+        next_url=safe_next(ctx.realm, ctx.query("next")) or "",
+        login_hint=hint,
+        webauthn_script=ctx.realm.identity_source != "eulogin",
+    )
 
 
 @page(bp, "/realms/{realm}/home")

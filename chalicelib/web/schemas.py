@@ -86,6 +86,9 @@ class TokenOutput(_Output):
     expires_in: int
     refresh_token: str
     refresh_expires_in: int
+    mfa_enrolment_required: bool | None = Field(
+        None, description="True: the account's role needs a second factor; this session may only enrol one."
+    )
 
 
 class IdentityOutput(_Output):

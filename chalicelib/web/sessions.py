@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
+from chalicelib.domain.mfa import MFA_TOKEN_LIFETIME
 from chalicelib.domain.tokens import parse_browser_session
+from chalicelib.errors import MfaRequired
 from chalicelib.flows.devices import COOKIE as DEVICE_COOKIE
 from chalicelib.flows.sessions import Principal, TokenPair
 from chalicelib.realms import RealmConfig
 from chalicelib.web.binding import browser_binding
 from chalicelib.web.cookies import build_cookie, expire_cookie
-from chalicelib.web.endpoints import Ctx, Reply, api, count
+from chalicelib.web.endpoints import Ctx, Reply, api, count, wants_html
 from chalicelib.web.esep.schemas import FlowSessionInput
 from chalicelib.web.oidc.browser import browser_session, clear_sso_cookie, safe_next, sso_cookies
 from chalicelib.web.schemas import LoginInput, ProfileOutput, RefreshInput, TokenOutput
@@ -66,10 +68,29 @@ def token_reply(ctx: Ctx, pair: TokenPair, status: int, *, next_page: str | None
         expires_in=pair.expires_in,
         refresh_token=pair.refresh_token,
         refresh_expires_in=pair.refresh_expires_in,
+        mfa_enrolment_required=True if pair.mfa_enrolment_required else None,
     )
+    # An account that must enrol a second factor is taken to the Security page first.
+    if pair.mfa_enrolment_required:
+        next_page = ctx.flows.links.page(ctx.realm.id, "account/security")
     return Reply(
         status=status, body=body, cookies=cookies, next_page=next_page or ctx.flows.links.page(ctx.realm.id, "home")
     )
+
+
+MFA_COOKIE = "mitroo_mfa"
+"""A browser's ``mfa_token`` between the password page and the second step's page."""
+
+
+def second_step_reply(ctx: Ctx, required: MfaRequired) -> Reply:
+    """``mfa_required``: a JSON client gets the 401 problem with its ``mfa_token``; a
+    browser goes to the second step's page, the token in an HttpOnly cookie (never in a
+    URL or the page), which lives as long as the token."""
+    if not wants_html(ctx.request):
+        raise required
+    token = str(required.extra.get("mfa_token", ""))
+    cookie = build_cookie(MFA_COOKIE, token, max_age=int(MFA_TOKEN_LIFETIME.total_seconds()))
+    return Reply(status=401, cookies=[cookie], next_page=ctx.flows.links.page(ctx.realm.id, "login/second-step"))
 
 
 def bearer_token(ctx: Ctx) -> str | None:
@@ -95,6 +116,7 @@ def authenticate(ctx: Ctx) -> Principal:
     responses={201: TokenOutput},
     problems=[
         "invalid_credentials",
+        "mfa_required",
         "not_activated",
         "account_disabled",
         "account_expired",
@@ -107,13 +129,21 @@ def authenticate(ctx: Ctx) -> Principal:
     tags=["sessions"],
 )
 def login(ctx: Ctx) -> Reply:
-    if isinstance(ctx.body, FlowSessionInput):  # EU Login realms: one session per flow
-        pair = ctx.flows.esep_registration.login(ctx.realm, ctx.body.flow, browser_binding(ctx))
-        return token_reply(ctx, pair, 201, next_page=safe_next(ctx.realm, ctx.body.next))
-    body: LoginInput = ctx.body
-    pair = ctx.flows.sessions.login(
-        ctx.realm, body.username, body.password, ctx.client_ip, device_cookie=ctx.cookie(DEVICE_COOKIE)
-    )
+    try:
+        if isinstance(ctx.body, FlowSessionInput):  # EU Login realms: one session per flow
+            pair = ctx.flows.esep_registration.login(ctx.realm, ctx.body.flow, browser_binding(ctx))
+            return token_reply(ctx, pair, 201, next_page=safe_next(ctx.realm, ctx.body.next))
+        body: LoginInput = ctx.body
+        pair = ctx.flows.sessions.login(
+            ctx.realm,
+            body.username,
+            body.password,
+            ctx.client_ip,
+            device_cookie=ctx.cookie(DEVICE_COOKIE),
+            browser=browser_binding(ctx),
+        )
+    except MfaRequired as required:
+        return second_step_reply(ctx, required)
     count("LoginSucceeded")
     return token_reply(ctx, pair, 201, next_page=safe_next(ctx.realm, body.next))
 

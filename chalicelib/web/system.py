@@ -14,7 +14,11 @@ from chalicelib.web.schemas import HealthOutput
 bp = Blueprint(__name__)
 
 _STATIC = Path(__file__).parent / "static"
-_STATIC_TYPES = {"site.css": "text/css; charset=utf-8", "site.js": "text/javascript; charset=utf-8"}
+_STATIC_TYPES = {
+    "site.css": "text/css; charset=utf-8",
+    "site.js": "text/javascript; charset=utf-8",
+    "webauthn.js": "text/javascript; charset=utf-8",
+}
 
 
 @api(bp, "/api/v1/health", summary="Liveness check", responses={200: HealthOutput}, tags=["system"])

@@ -106,4 +106,3 @@ class Reauthentication:
             raise InvalidCredentials("The password is not right.")
         self.verifier.throttle.settle(limits.settled_by_success)
         return "pwd"
-

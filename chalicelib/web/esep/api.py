@@ -20,6 +20,7 @@ from chalicelib.flows.esep.network import organisation_view
 from chalicelib.flows.esep.projects import ProjectDraft, Viewer, project_view
 from chalicelib.flows.esep.registration import EsepRegistrationRequest
 from chalicelib.flows.esep.validation import NSO_ROLE, NsoDesk
+from chalicelib.flows.mfa.policy import require_second_factor
 from chalicelib.flows.sessions import Principal
 from chalicelib.web.binding import browser_binding
 from chalicelib.web.endpoints import FORM_PAGE_FIELD, Ctx, Reply, api, count
@@ -76,7 +77,9 @@ def _member(ctx: Ctx) -> Principal:
 
 def _desk(ctx: Ctx) -> NsoDesk:
     principal = _caller(ctx)
-    return ctx.flows.esep_validation.desk(ctx.realm, principal.account_id, principal.roles)
+    desk = ctx.flows.esep_validation.desk(ctx.realm, principal.account_id, principal.roles)
+    require_second_factor(ctx.realm, principal)  # after the role check: a non-NSO hears "forbidden"
+    return desk
 
 
 def back(ctx: Ctx) -> str:
