@@ -7,6 +7,7 @@
     renew --realm ntua FILE.xlsx [--dry-run] [--report REPORT.xlsx]
     grant-role --realm esep --subject SUB --role nso --country GR
     oidc-client add|list|show|rotate-secret|remove --realm R …   (chalicelib/cli_oidc.py)
+    mfa-reset --realm R --username U
 
 It reads the same settings as the app (``chalicelib.container.services()``), so
 ``AWS_ENDPOINT_URL`` aims it at a local emulator and a deployed environment's variables at
@@ -121,6 +122,17 @@ def build_parser() -> argparse.ArgumentParser:
     grant.add_argument("--role", action="append", required=True, choices=ROLES, help="a role (repeat for several)")
     grant.add_argument("--country", help="for nso: the ISO code of the country it validates (e.g. GR)")
     grant.set_defaults(handler=grant_role)
+
+    reset = commands.add_parser(
+        "mfa-reset",
+        help="remove every second factor and recovery code of an account (it lost them all)",
+        description="Remove the account's authenticator apps, passkeys and recovery codes, audited as the "
+        "operator's, and tell the person by mail. Its next sign-in asks for the password only (an "
+        "administrator's role then asks it to enrol a new factor). Check who is asking first.",
+    )
+    reset.add_argument("--realm", required=True, help="realm id")
+    reset.add_argument("--username", required=True, help="the account's username (the e-mail in e-mail realms)")
+    reset.set_defaults(handler=mfa_reset)
 
     legacy = commands.add_parser(
         "load-legacy",
@@ -408,6 +420,22 @@ def grant_role(args: argparse.Namespace, console: Console) -> int:
     built.flows.roles.grant(realm.id, account.account_id, roles, extra, actor=OPERATOR)
     console.out(f"{account.account_id}: roles {', '.join(roles)}{' for ' + extra['nso_country'] if extra else ''}")
     return 0
+
+
+def mfa_reset(args: argparse.Namespace, console: Console) -> int:
+    """Remove an account's second factors (SPEC §2.9: "an admin reset"), audited and mailed."""
+    realm = _realm(args.realm)
+    from chalicelib.container import services
+
+    flows = services().flows
+    username = args.username.strip().casefold()
+    account = flows.sessions.accounts.find_by_unique(realm.id, UniqueKind.USERNAME, username)
+    if account is None:
+        console.err(f"error: no account {username} in {realm.id}")
+        return EXIT_REFUSED
+    removed = flows.mfa_enrolment.reset(realm, account, actor=OPERATOR)
+    console.out(f"{account.account_id}: {removed} second factor(s) and the recovery codes removed; the person is told")
+    return EXIT_OK
 
 
 def _admin_username(realm: RealmConfig, requested: str | None, email: str) -> str:

@@ -24,7 +24,7 @@ from chalicelib.flows.esep.legacy import read_esep_legacy_rows
 from chalicelib.realms import get_realm
 from tests.abuse.conftest import Ledger
 from tests.integration.test_registrar_api import _body, _staff_token
-from tests.support.arrange import account_in
+from tests.support.arrange import account_in, second_factor_passed
 from tests.support.browser import Browser, unique_email
 
 ATTACKER = "evil@attacker.example"
@@ -206,6 +206,7 @@ def test_legacy_loads_reject_rows_with_injected_addresses(browser: Browser, writ
     admin = unique_email("admin")
     account_in("eiep", username=admin, email=admin, password="Kal0s!Kodikos", roles=("admin",))
     token = browser.login(admin).json["access_token"]
+    second_factor_passed(token)  # staff roles need a second factor (SPEC §2.9)
     eiep_rows = [
         {
             "registry_number": f"R{index}{unique_email().split('.')[1][:6]}",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tests.support.arrange import account_in
+from tests.support.arrange import account_in, second_factor_passed
 from tests.support.browser import Browser, unique_email
 
 API = "/api/v1/realms/eiep/admin/legacy-accounts"
@@ -17,6 +17,7 @@ def _token(browser: Browser, realm: str, roles: tuple[str, ...]) -> str:
     account_in(realm, username=email, email=email, password=password, roles=roles)
     response = browser.post(f"/api/v1/realms/{realm}/sessions", json={"username": email, "password": password})
     assert response.status == 201, response.text
+    second_factor_passed(response.json["access_token"])  # staff roles need a second factor (SPEC §2.9)
     return str(response.json["access_token"])
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from urllib3 import encode_multipart_formdata
 
 from tests.integration.test_registrar_api import PASSPHRASE, _staff_token
-from tests.support.arrange import account_in
+from tests.support.arrange import account_in, second_factor_passed
 from tests.support.browser import Browser, Response, unique_email
 from tests.support.sheets import provisioning_xlsx, student
 
@@ -24,6 +24,7 @@ def _sign_in(browser: Browser, role: str = "secretariat") -> None:
     form = {"csrf_token": browser.jar["mitroo_csrf"], "username": username, "password": PASSPHRASE}
     answer = browser.post("/api/v1/realms/ntua/sessions", form=form, html=True)
     assert answer.status == 303, answer.text
+    second_factor_passed(browser.jar["mitroo_session"])  # staff roles need a second factor (SPEC §2.9)
 
 
 def _form_token(browser: Browser) -> str:

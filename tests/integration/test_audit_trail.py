@@ -20,7 +20,7 @@ from chalicelib.domain.accounts import UniqueKind
 from chalicelib.domain.audit import AuditEntry
 from standins.gsis import make_afm
 from tests.integration.test_cli import PASSPHRASE, run_cli
-from tests.support.arrange import account_in
+from tests.support.arrange import account_in, second_factor_passed
 from tests.support.browser import STRONG_PASSWORD, Browser, unique_email
 
 EIEP, NTUA, ESEP = "/api/v1/realms/eiep", "/api/v1/realms/ntua", "/api/v1/realms/esep"
@@ -73,6 +73,7 @@ def test_an_ntua_set_password_and_a_reset_by_mail_are_audited(browser: Browser) 
     staff = unique_email("sec").split("@")[0].replace(".", "")
     account_in("ntua", username=staff, email=f"{staff}@example.gr", password=PASSPHRASE, roles=("secretariat",))
     bearer = browser.post(f"{NTUA}/sessions", json={"username": staff, "password": PASSPHRASE}).json["access_token"]
+    second_factor_passed(bearer)  # staff roles need a second factor (SPEC §2.9)
     external = unique_email("student")
     created = browser.post(
         f"{NTUA}/admin/accounts",

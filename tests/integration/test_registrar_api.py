@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from tests.support.arrange import account_in
+from tests.support.arrange import account_in, second_factor_passed
 from tests.support.browser import Browser, unique_email
 
 API = "/api/v1/realms/ntua"
@@ -22,6 +22,7 @@ def _staff_token(browser: Browser, role: str = "secretariat", realm: str = "ntua
         json={"username": username if realm == "ntua" else email, "password": password},
     )
     assert login.status == 201, login.text
+    second_factor_passed(login.json["access_token"])  # staff roles need a second factor (SPEC §2.9)
     return str(login.json["access_token"])
 
 

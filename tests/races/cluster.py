@@ -153,7 +153,9 @@ class Cluster:
         username = unique("staff")
         self.site.account(realm, username=username, email=f"{username}@example.gr", roles=(role,), password=PASSPHRASE)
         visitor = self.visitor()
-        return visitor, str(visitor.login(realm, username, PASSPHRASE)["access_token"])
+        token = str(visitor.login(realm, username, PASSPHRASE)["access_token"])
+        self.site.second_factor_passed(token)  # staff roles need a second factor (SPEC §2.9)
+        return visitor, token
 
     # -- mail ---------------------------------------------------------------------------
     def mail(self, to: str | None = None) -> list[dict[str, Any]]:

@@ -109,6 +109,21 @@ class Site:
         models = bind_models(TableBinding(self.table_name, os.environ.get("AWS_REGION", "eu-west-1"), self.endpoint))
         DynamoOidcClientRepository(models, cache_seconds=0).create(client)
         return client.client_id, secret
+    def second_factor_passed(self, access_token: str, method: str = "otp") -> None:
+        """Record on the token's session that it passed a second factor (as enrolling one
+        in it would): staff in tests that are not about second factors reach the admin
+        endpoints their role needs (SPEC §2.9) without a factor ceremony."""
+        from datetime import UTC, datetime
+
+        from chalicelib.adapters.dynamodb.models import TableBinding, bind_models
+        from chalicelib.adapters.dynamodb.repositories import DynamoSessionRepository
+        from tests.support.mfa import claims
+
+        seen = claims(access_token)
+        models = bind_models(TableBinding(self.table_name, os.environ.get("AWS_REGION", "eu-west-1"), self.endpoint))
+        DynamoSessionRepository(models).add_authentication(
+            seen["realm"], seen["sub"], seen["sid"], method, datetime.now(UTC)
+        )
 
 
 @contextmanager
