@@ -131,7 +131,11 @@ def build_parser() -> argparse.ArgumentParser:
         "administrator's role then asks it to enrol a new factor). Check who is asking first.",
     )
     reset.add_argument("--realm", required=True, help="realm id")
-    reset.add_argument("--username", required=True, help="the account's username (the e-mail in e-mail realms)")
+    reset.add_argument(
+        "--username",
+        required=True,
+        help="the account's username (the e-mail in e-mail realms, the EU Login sub in esep)",
+    )
     reset.set_defaults(handler=mfa_reset)
 
     legacy = commands.add_parser(
@@ -426,10 +430,17 @@ def mfa_reset(args: argparse.Namespace, console: Console) -> int:
     """Remove an account's second factors (SPEC §2.9: "an admin reset"), audited and mailed."""
     realm = _realm(args.realm)
     from chalicelib.container import services
+    from chalicelib.domain.accounts import UniqueKind
+    from chalicelib.flows.eulogin_signin import find_by_subject
 
     flows = services().flows
-    username = args.username.strip().casefold()
-    account = flows.sessions.accounts.find_by_unique(realm.id, UniqueKind.USERNAME, username)
+    accounts = flows.sessions.accounts
+    if realm.identity_source == "eulogin":  # the username is the EU Login subject, compared exactly
+        username = args.username.strip()
+        account = find_by_subject(accounts, realm.id, username)
+    else:
+        username = args.username.strip().casefold()
+        account = accounts.find_by_unique(realm.id, UniqueKind.USERNAME, username)
     if account is None:
         console.err(f"error: no account {username} in {realm.id}")
         return EXIT_REFUSED

@@ -710,8 +710,9 @@ class FactorRepository(Protocol):
     (``Account.second_factors``, ``LoginRecord.second_factors``): every write that
     confirms, adds or removes one moves that number in the same transaction, so a
     password login knows whether a second step follows without reading anything more.
-    Every change carries its audit entry into that transaction too. ``username`` names
-    the login record (the account's username, casefolded or not).
+    Every change carries its audit entry into that transaction too. ``login_key`` names
+    the login record (``Account.login_key``: the casefolded username, or the EU Login
+    subject).
     """
 
     def overview(self, realm: str, account_id: str) -> tuple[list[Factor], RecoveryCodes | None]:
@@ -730,7 +731,7 @@ class FactorRepository(Protocol):
         factor: Factor,
         *,
         step: int,
-        username: str,
+        login_key: tuple[UniqueKind, str],
         now: datetime,
         audit: AuditEntry,
         recovery: RecoveryCodes | None = None,
@@ -740,7 +741,14 @@ class FactorRepository(Protocol):
         no longer pending: confirmed by a racing request, removed, or unknown."""
         ...
 
-    def add(self, factor: Factor, *, username: str, audit: AuditEntry, recovery: RecoveryCodes | None = None) -> None:
+    def add(
+        self,
+        factor: Factor,
+        *,
+        login_key: tuple[UniqueKind, str],
+        audit: AuditEntry,
+        recovery: RecoveryCodes | None = None,
+    ) -> None:
         """Store a confirmed factor (a WebAuthn credential).
 
         Raises
@@ -750,12 +758,14 @@ class FactorRepository(Protocol):
         """
         ...
 
-    def remove(self, factor: Factor, *, username: str, audit: AuditEntry, drop_recovery: bool = False) -> bool:
+    def remove(
+        self, factor: Factor, *, login_key: tuple[UniqueKind, str], audit: AuditEntry, drop_recovery: bool = False
+    ) -> bool:
         """Remove the factor (and, with ``drop_recovery``, the recovery codes: the last
         factor is gone); False when it was gone already."""
         ...
 
-    def remove_all(self, realm: str, account_id: str, *, username: str, audit: AuditEntry) -> int:
+    def remove_all(self, realm: str, account_id: str, *, login_key: tuple[UniqueKind, str], audit: AuditEntry) -> int:
         """Remove every factor and the recovery codes (an administrator's reset); how
         many confirmed factors there were."""
         ...

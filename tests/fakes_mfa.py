@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import datetime
 
+from chalicelib.domain.accounts import UniqueKind
 from chalicelib.domain.audit import AuditEntry
 from chalicelib.domain.mfa import Factor, RecoveryCodes
 from chalicelib.errors import DuplicateValue
@@ -46,14 +47,14 @@ class InMemoryFactorRepository:
         factor: Factor,
         *,
         step: int,
-        username: str,
+        login_key: tuple[UniqueKind, str],
         now: datetime,
         audit: AuditEntry,
         recovery: RecoveryCodes | None = None,
     ) -> bool:
         with self.store.lock:
             stored = self.factors.get(self._key(factor))
-            if stored is None or stored.confirmed or not self._owned(factor, username):
+            if stored is None or stored.confirmed or not self._owned(factor, login_key):
                 return False
             self.factors[self._key(factor)] = dataclasses.replace(
                 stored, confirmed=True, last_step=step, last_used_at=now, expires_at=None
@@ -64,11 +65,18 @@ class InMemoryFactorRepository:
                 self.recovery.setdefault((recovery.realm, recovery.account_id), recovery)
             return True
 
-    def add(self, factor: Factor, *, username: str, audit: AuditEntry, recovery: RecoveryCodes | None = None) -> None:
+    def add(
+        self,
+        factor: Factor,
+        *,
+        login_key: tuple[UniqueKind, str],
+        audit: AuditEntry,
+        recovery: RecoveryCodes | None = None,
+    ) -> None:
         with self.store.lock:
             if factor.credential_id in self.credentials:
                 raise DuplicateValue("credential")
-            if self._key(factor) in self.factors or not self._owned(factor, username):
+            if self._key(factor) in self.factors or not self._owned(factor, login_key):
                 raise RuntimeError("factor already stored, or no such account")
             self.credentials[factor.credential_id] = self._key(factor)
             self.factors[self._key(factor)] = factor
@@ -78,7 +86,9 @@ class InMemoryFactorRepository:
                 self.recovery.setdefault((recovery.realm, recovery.account_id), recovery)
 
     # -- removal ------------------------------------------------------------------------------
-    def remove(self, factor: Factor, *, username: str, audit: AuditEntry, drop_recovery: bool = False) -> bool:
+    def remove(
+        self, factor: Factor, *, login_key: tuple[UniqueKind, str], audit: AuditEntry, drop_recovery: bool = False
+    ) -> bool:
         with self.store.lock:
             if self.factors.pop(self._key(factor), None) is None:
                 return False
@@ -90,7 +100,7 @@ class InMemoryFactorRepository:
                 self._count(factor.realm, factor.account_id, -1)
             return True
 
-    def remove_all(self, realm: str, account_id: str, *, username: str, audit: AuditEntry) -> int:
+    def remove_all(self, realm: str, account_id: str, *, login_key: tuple[UniqueKind, str], audit: AuditEntry) -> int:
         with self.store.lock:
             keys = [key for key in self.factors if key[:2] == (realm, account_id)]
             confirmed = 0
@@ -145,9 +155,9 @@ class InMemoryFactorRepository:
     def _key(factor: Factor) -> tuple[str, str, str]:
         return (factor.realm, factor.account_id, factor.factor_id)
 
-    def _owned(self, factor: Factor, username: str) -> bool:
+    def _owned(self, factor: Factor, login_key: tuple[UniqueKind, str]) -> bool:
         account = self.store.accounts.get((factor.realm, factor.account_id))
-        return account is not None and account.username.casefold() == username.casefold()
+        return account is not None and account.login_key == login_key
 
     def _count(self, realm: str, account_id: str, delta: int) -> None:
         account = self.store.accounts.get((realm, account_id))

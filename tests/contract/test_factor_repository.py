@@ -83,7 +83,9 @@ class FactorRepositoryContract:
     def _confirmed_totp(self, owner: Account) -> Factor:
         pending = totp(owner)
         self.repo.add_pending(pending)
-        assert self.repo.confirm(pending, step=100, username=owner.username, now=NOW, audit=entry(owner, "totp_added"))
+        assert self.repo.confirm(
+            pending, step=100, login_key=owner.login_key, now=NOW, audit=entry(owner, "totp_added")
+        )
         stored = self.repo.get(owner.realm, owner.account_id, pending.factor_id)
         assert stored is not None
         return stored
@@ -107,7 +109,7 @@ class FactorRepositoryContract:
         pending = totp(owner)
         self.repo.add_pending(pending)
         # When it is confirmed with the first code's step
-        done = self.repo.confirm(pending, step=100, username=owner.username, now=LATER, audit=entry(owner, "added"))
+        done = self.repo.confirm(pending, step=100, login_key=owner.login_key, now=LATER, audit=entry(owner, "added"))
         # Then it is confirmed, counted on the account and the login record, and audited
         assert done
         stored = self.repo.get(owner.realm, owner.account_id, pending.factor_id)
@@ -117,7 +119,7 @@ class FactorRepositoryContract:
         assert self._counts(owner) == (1, 1)
         assert [e.action for e in self.audit.entries(owner.realm, owner.account_id)].count("added") == 1
         # And a second confirmation changes nothing
-        assert not self.repo.confirm(pending, step=101, username=owner.username, now=LATER, audit=entry(owner, "x"))
+        assert not self.repo.confirm(pending, step=101, login_key=owner.login_key, now=LATER, audit=entry(owner, "x"))
         assert self._counts(owner) == (1, 1)
         assert "x" not in [e.action for e in self.audit.entries(owner.realm, owner.account_id)]
 
@@ -125,7 +127,7 @@ class FactorRepositoryContract:
         owner, other = self._account(), self._account()
         pending = totp(owner)
         self.repo.add_pending(pending)
-        assert not self.repo.confirm(pending, step=1, username=other.username, now=NOW, audit=entry(owner, "x"))
+        assert not self.repo.confirm(pending, step=1, login_key=other.login_key, now=NOW, audit=entry(owner, "x"))
         assert self._counts(owner) == (0, 0) and self._counts(other) == (0, 0)
         stored = self.repo.get(owner.realm, owner.account_id, pending.factor_id)
         assert stored is not None and not stored.confirmed
@@ -136,7 +138,7 @@ class FactorRepositoryContract:
         pending = totp(owner)
         self.repo.add_pending(pending)
         assert self.repo.confirm(
-            pending, step=1, username=owner.username, now=NOW, audit=entry(owner, "a"), recovery=first
+            pending, step=1, login_key=owner.login_key, now=NOW, audit=entry(owner, "a"), recovery=first
         )
         assert self.repo.overview(owner.realm, owner.account_id)[1] == first
         # A second factor's first confirmation racing the first keeps the codes shown first
@@ -144,7 +146,7 @@ class FactorRepositoryContract:
         other = totp(owner)
         self.repo.add_pending(other)
         assert self.repo.confirm(
-            other, step=1, username=owner.username, now=NOW, audit=entry(owner, "b"), recovery=again
+            other, step=1, login_key=owner.login_key, now=NOW, audit=entry(owner, "b"), recovery=again
         )
         assert self.repo.overview(owner.realm, owner.account_id)[1] == first
         assert self._counts(owner) == (2, 2)
@@ -152,7 +154,7 @@ class FactorRepositoryContract:
     def test_a_credential_is_added_counted_and_listed(self) -> None:
         owner = self._account()
         key = credential(owner)
-        self.repo.add(key, username=owner.username, audit=entry(owner, "webauthn_added"))
+        self.repo.add(key, login_key=owner.login_key, audit=entry(owner, "webauthn_added"))
         assert self.repo.get(owner.realm, owner.account_id, key.factor_id) == key
         assert self.repo.overview(owner.realm, owner.account_id) == ([key], None)
         assert self._counts(owner) == (1, 1)
@@ -160,17 +162,17 @@ class FactorRepositoryContract:
     def test_a_credential_id_belongs_to_one_account(self) -> None:
         owner, other = self._account(), self._account()
         key = credential(owner)
-        self.repo.add(key, username=owner.username, audit=entry(owner, "added"))
+        self.repo.add(key, login_key=owner.login_key, audit=entry(owner, "added"))
         copy = credential(other, credential_id=key.credential_id)
         with pytest.raises(DuplicateValue):
-            self.repo.add(copy, username=other.username, audit=entry(other, "added"))
+            self.repo.add(copy, login_key=other.login_key, audit=entry(other, "added"))
         assert self.repo.overview(other.realm, other.account_id) == ([], None)
         assert self._counts(other) == (0, 0)
 
     def test_factors_are_scoped_to_their_realm(self) -> None:
         owner = self._account()
         key = credential(owner)
-        self.repo.add(key, username=owner.username, audit=entry(owner, "added"))
+        self.repo.add(key, login_key=owner.login_key, audit=entry(owner, "added"))
         assert self.repo.get("ntua", owner.account_id, key.factor_id) is None
         assert self.repo.overview("ntua", owner.account_id) == ([], None)
 
@@ -179,22 +181,22 @@ class FactorRepositoryContract:
         owner = self._account()
         key = credential(owner)
         codes = RecoveryCodes(owner.realm, owner.account_id, frozenset({unique_hash()}), NOW)
-        self.repo.add(key, username=owner.username, audit=entry(owner, "added"), recovery=codes)
+        self.repo.add(key, login_key=owner.login_key, audit=entry(owner, "added"), recovery=codes)
         # When the last factor is removed with its codes
-        assert self.repo.remove(key, username=owner.username, audit=entry(owner, "removed"), drop_recovery=True)
+        assert self.repo.remove(key, login_key=owner.login_key, audit=entry(owner, "removed"), drop_recovery=True)
         # Then nothing is left, the count is back to zero, and the credential id is free again
         assert self.repo.overview(owner.realm, owner.account_id) == ([], None)
         assert self._counts(owner) == (0, 0)
-        assert not self.repo.remove(key, username=owner.username, audit=entry(owner, "again"))
+        assert not self.repo.remove(key, login_key=owner.login_key, audit=entry(owner, "again"))
         assert self._counts(owner) == (0, 0)
-        self.repo.add(dataclasses.replace(key, factor_id=unique()), username=owner.username, audit=entry(owner, "a"))
+        self.repo.add(dataclasses.replace(key, factor_id=unique()), login_key=owner.login_key, audit=entry(owner, "a"))
 
     def test_removing_a_pending_factor_counts_nothing(self) -> None:
         owner = self._account()
         self._confirmed_totp(owner)
         pending = totp(owner)
         self.repo.add_pending(pending)
-        assert self.repo.remove(pending, username=owner.username, audit=entry(owner, "abandoned"))
+        assert self.repo.remove(pending, login_key=owner.login_key, audit=entry(owner, "abandoned"))
         assert self._counts(owner) == (1, 1)
 
     def test_remove_all_leaves_nothing(self) -> None:
@@ -202,16 +204,16 @@ class FactorRepositoryContract:
         self._confirmed_totp(owner)
         key = credential(owner)
         codes = RecoveryCodes(owner.realm, owner.account_id, frozenset({unique_hash()}), NOW)
-        self.repo.add(key, username=owner.username, audit=entry(owner, "added"), recovery=codes)
+        self.repo.add(key, login_key=owner.login_key, audit=entry(owner, "added"), recovery=codes)
         self.repo.add_pending(totp(owner))
         assert (
-            self.repo.remove_all(owner.realm, owner.account_id, username=owner.username, audit=entry(owner, "reset"))
+            self.repo.remove_all(owner.realm, owner.account_id, login_key=owner.login_key, audit=entry(owner, "reset"))
             == 2
         )
         assert self.repo.overview(owner.realm, owner.account_id) == ([], None)
         assert self._counts(owner) == (0, 0)
         assert "reset" in [e.action for e in self.audit.entries(owner.realm, owner.account_id)]
-        self.repo.add(dataclasses.replace(key, factor_id=unique()), username=owner.username, audit=entry(owner, "a"))
+        self.repo.add(dataclasses.replace(key, factor_id=unique()), login_key=owner.login_key, audit=entry(owner, "a"))
 
     def test_a_totp_step_is_accepted_once_and_only_forward(self) -> None:
         owner = self._account()
@@ -233,7 +235,7 @@ class FactorRepositoryContract:
     def test_a_counter_moves_only_from_the_value_seen(self) -> None:
         owner = self._account()
         key = credential(owner, sign_count=3)
-        self.repo.add(key, username=owner.username, audit=entry(owner, "added"))
+        self.repo.add(key, login_key=owner.login_key, audit=entry(owner, "added"))
         assert self.repo.use_credential(
             owner.realm, owner.account_id, key.factor_id, seen_count=3, new_count=4, now=LATER
         )
@@ -287,7 +289,7 @@ class FactorRepositoryContract:
         )
         assert uses.count(True) == 1 and uses.count(False) == 19
         key = credential(owner, sign_count=7)
-        self.repo.add(key, username=owner.username, audit=entry(owner, "added"))
+        self.repo.add(key, login_key=owner.login_key, audit=entry(owner, "added"))
         counters = race(
             20,
             lambda i: self.repo.use_credential(

@@ -443,3 +443,31 @@ def test_an_operator_resets_the_factors_of_a_person_who_lost_them(browser: Brows
     subjects = [message["subject"] for message in browser.mail_to(f"{username}@example.gr")]
     assert any("reset" in subject or "μηδενίστηκαν" in subject for subject in subjects)
     assert run_cli("mfa-reset", "--realm", REALM, "--username", "nobody-at-all").returncode == 1
+
+
+def test_an_eu_login_sign_in_is_the_first_step_when_the_account_has_a_factor(browser: Browser) -> None:
+    from tests.support.esep import register
+
+    # Given an eTwinning member (EU Login) who set up an authenticator app
+    member = register(browser, [], role="other")
+    esep = "/api/v1/realms/esep"
+    auth = member.auth
+    started = browser.post(f"{esep}/me/mfa/totp", json={}, headers=auth)
+    assert started.status == 201, started.text
+    secret = started.json["secret"]
+    confirmed = browser.post(
+        f"{esep}/me/mfa/totp/{started.json['factor_id']}/confirm", json={"code": code(secret)}, headers=auth
+    )
+    assert confirmed.status == 200, confirmed.text
+
+    # When they sign in through EU Login again
+    flow, _ = browser.eulogin_flow(member.person)
+    first = browser.post(f"{esep}/sessions", json={"flow": flow})
+
+    # Then EU Login was the first step: the code finishes it, and the session says both
+    assert first.status == 401 and first.json["code"] == "mfa_required", first.text
+    second = browser.post(
+        f"{esep}/sessions/mfa", json={"mfa_token": first.json["mfa_token"], "totp": code(secret, steps_ahead=1)}
+    )
+    assert second.status == 201, second.text
+    assert claims(second.json["access_token"])["amr"] == ["fed", "otp"]

@@ -1,7 +1,7 @@
 """Second factors and recovery codes in DynamoDB (``models.py`` documents the keys).
 
 Each change is one transaction: the factor item, the ``second_factors`` count on the
-account and on its login record (the username guard, conditioned on naming this
+account and on its login record (the username or EU Login subject guard, conditioned on naming this
 account), and the audit entry. Single use is a condition each time: a TOTP step moves
 only forward (``last_step < :step``), a recovery code leaves its set only if it is in it
 (``contains``), a WebAuthn counter moves only from the value the verifier saw.
@@ -74,7 +74,7 @@ class DynamoFactorRepository:
         factor: Factor,
         *,
         step: int,
-        username: str,
+        login_key: tuple[UniqueKind, str],
         now: datetime,
         audit: AuditEntry,
         recovery: RecoveryCodes | None = None,
@@ -95,7 +95,7 @@ class DynamoFactorRepository:
                 ],
                 condition=m.Item.pk.exists() & (m.FactorItem.confirmed == False),  # noqa: E712 - a condition
             )
-            self._count(transaction, factor.realm, factor.account_id, username, +1)
+            self._count(transaction, factor.realm, factor.account_id, login_key, +1)
             transaction.save(audit_item(m, audit))
             if recovery is not None:
                 transaction.save(self._recovery_item(recovery), condition=m.Item.pk.does_not_exist())
@@ -107,11 +107,18 @@ class DynamoFactorRepository:
                 raise
             if recovery is not None and failed_positions(exc) == {1}:
                 # Codes appeared meanwhile (another factor's first confirmation): keep them.
-                return self.confirm(factor, step=step, username=username, now=now, audit=audit)
+                return self.confirm(factor, step=step, login_key=login_key, now=now, audit=audit)
             return False
         return True
 
-    def add(self, factor: Factor, *, username: str, audit: AuditEntry, recovery: RecoveryCodes | None = None) -> None:
+    def add(
+        self,
+        factor: Factor,
+        *,
+        login_key: tuple[UniqueKind, str],
+        audit: AuditEntry,
+        recovery: RecoveryCodes | None = None,
+    ) -> None:
         m = self._m
         guard = m.CredentialItem(credential_pk(factor.credential_id), "CREDENTIAL")
         guard.realm, guard.account_id, guard.factor_id = factor.realm, factor.account_id, factor.factor_id
@@ -123,7 +130,7 @@ class DynamoFactorRepository:
             transaction.save(audit_item(m, audit))
             if recovery is not None:
                 transaction.save(self._recovery_item(recovery), condition=m.Item.pk.does_not_exist())
-            self._count(transaction, factor.realm, factor.account_id, username, +1)
+            self._count(transaction, factor.realm, factor.account_id, login_key, +1)
 
         try:
             transact(m, build)
@@ -132,14 +139,16 @@ class DynamoFactorRepository:
                 raise
             failed = failed_positions(exc)
             if recovery is not None and failed == {3}:
-                self.add(factor, username=username, audit=audit)
+                self.add(factor, login_key=login_key, audit=audit)
                 return
             if 0 in failed or not failed:
                 raise DuplicateValue("credential") from None
             raise
 
     # -- removal ----------------------------------------------------------------------------
-    def remove(self, factor: Factor, *, username: str, audit: AuditEntry, drop_recovery: bool = False) -> bool:
+    def remove(
+        self, factor: Factor, *, login_key: tuple[UniqueKind, str], audit: AuditEntry, drop_recovery: bool = False
+    ) -> bool:
         m = self._m
         item = m.FactorItem(account_pk(factor.realm, factor.account_id), factor_sk(factor.factor_id))
 
@@ -151,7 +160,7 @@ class DynamoFactorRepository:
                 transaction.delete(m.RecoveryCodesItem(account_pk(factor.realm, factor.account_id), RECOVERY_SK))
             transaction.save(audit_item(m, audit))
             if factor.confirmed:
-                self._count(transaction, factor.realm, factor.account_id, username, -1)
+                self._count(transaction, factor.realm, factor.account_id, login_key, -1)
 
         try:
             transact(m, build)
@@ -161,7 +170,7 @@ class DynamoFactorRepository:
             return False
         return True
 
-    def remove_all(self, realm: str, account_id: str, *, username: str, audit: AuditEntry) -> int:
+    def remove_all(self, realm: str, account_id: str, *, login_key: tuple[UniqueKind, str], audit: AuditEntry) -> int:
         m = self._m
         factors, recovery = self.overview(realm, account_id)
         confirmed = sum(factor.confirmed for factor in factors)
@@ -179,7 +188,7 @@ class DynamoFactorRepository:
                 m.Account(pk, "PROFILE"), actions=[m.Account.second_factors.set(0)], condition=m.Item.pk.exists()
             )
             transaction.update(
-                m.Guard(*guard_key(realm, UniqueKind.USERNAME, username.casefold())),
+                m.Guard(*guard_key(realm, *login_key)),
                 actions=[m.Guard.second_factors.set(0)],
                 condition=m.Guard.account_id == account_id,
             )
@@ -238,7 +247,9 @@ class DynamoFactorRepository:
         return True
 
     # -- helpers ------------------------------------------------------------------------------
-    def _count(self, transaction: TransactWrite, realm: str, account_id: str, username: str, delta: int) -> None:
+    def _count(
+        self, transaction: TransactWrite, realm: str, account_id: str, login_key: tuple[UniqueKind, str], delta: int
+    ) -> None:
         m = self._m
         transaction.update(
             m.Account(account_pk(realm, account_id), "PROFILE"),
@@ -246,7 +257,7 @@ class DynamoFactorRepository:
             condition=m.Item.pk.exists(),
         )
         transaction.update(
-            m.Guard(*guard_key(realm, UniqueKind.USERNAME, username.casefold())),
+            m.Guard(*guard_key(realm, *login_key)),
             actions=[m.Guard.second_factors.add(delta)],
             condition=m.Guard.account_id == account_id,
         )

@@ -141,7 +141,7 @@ class Enrolment:
         codes, recovery = self._first_codes(realm, account)
         entry = audit(realm.id, account.account_id, "mfa_factor_added", actor=account.account_id, at=now, kind="totp")
         if not self.factors.confirm(
-            pending, step=step, username=account.username, now=now, audit=entry, recovery=recovery
+            pending, step=step, login_key=account.login_key, now=now, audit=entry, recovery=recovery
         ):
             raise NotFound("This authenticator enrolment has lapsed; start again.")
         self.verifier.throttle.settle([self.verifier.throttle.second_factor_claim(realm, account.account_id).key])
@@ -203,7 +203,7 @@ class Enrolment:
             realm.id, account.account_id, "mfa_factor_added", actor=account.account_id, at=now, kind="webauthn"
         )
         try:
-            self.factors.add(factor, username=account.username, audit=entry, recovery=recovery)
+            self.factors.add(factor, login_key=account.login_key, audit=entry, recovery=recovery)
         except DuplicateValue:
             raise InvalidInput(errors={"credential": ["this security key is registered already"]}) from None
         return self._enrolled(realm, principal, factor, codes, "added")
@@ -239,7 +239,7 @@ class Enrolment:
         entry = audit(
             realm.id, account.account_id, "mfa_factor_removed", actor=account.account_id, at=now, kind=str(factor.kind)
         )
-        if not self.factors.remove(factor, username=account.username, audit=entry, drop_recovery=last):
+        if not self.factors.remove(factor, login_key=account.login_key, audit=entry, drop_recovery=last):
             raise NotFound("There is no such second factor.")
         if factor.confirmed:
             self._mail(realm, account.account_id, "removed", str(factor.kind))
@@ -249,7 +249,7 @@ class Enrolment:
         audited with the actor, and the person is told by mail. How many factors there were."""
         now = self.clock.now()
         entry = audit(realm.id, account.account_id, "mfa_reset", actor=actor, at=now)
-        removed = self.factors.remove_all(realm.id, account.account_id, username=account.username, audit=entry)
+        removed = self.factors.remove_all(realm.id, account.account_id, login_key=account.login_key, audit=entry)
         self._mail(realm, account.account_id, "reset", "")
         log.info("second factors reset", extra={"realm": realm.id, "account_id": account.account_id})
         return removed
