@@ -217,3 +217,62 @@ def test_an_openid_journey_logs_no_secrets(
     assert [name for name, value in secrets.items() if value and value in text] == []
     assert "authorization code reused; grant revoked" in text
     assert not [r for r in records if r.name.startswith("authlib") and r.levelno < logging.INFO]
+
+
+def test_second_factors_log_no_secrets(browser: Browser, captured_logs: io.StringIO) -> None:
+    # Given a person who enrols an authenticator app and a passkey, mistypes a code,
+    # signs in with a code, a recovery code and a passkey, and re-authenticates
+    from tests.integration.test_mfa import API as NTUA
+    from tests.integration.test_mfa import ORIGIN, PASSPHRASE, enrol_passkey, login, mfa_token, person, signed_out
+    from tests.support.authenticator import SoftAuthenticator
+    from tests.support.mfa import code
+
+    username, _ = person(browser)
+    started = browser.post(f"{NTUA}/me/mfa/totp", json={}).json
+    secret = started["secret"]
+    first_code = code(secret)
+    confirmed = browser.post(f"{NTUA}/me/mfa/totp/{started['factor_id']}/confirm", json={"code": first_code}).json
+    recovery_codes = confirmed["recovery_codes"]
+    key = SoftAuthenticator(ORIGIN)
+    enrol_passkey(browser, key)
+    signed_out(browser)
+    token, _ = mfa_token(browser, username)
+    wrong = "000000" if first_code != "000000" else "111111"
+    browser.post(f"{NTUA}/sessions/mfa", json={"mfa_token": token, "totp": wrong})
+    browser.post(f"{NTUA}/sessions/mfa", json={"mfa_token": token, "totp": first_code})  # replayed
+    second_code = code(secret, steps_ahead=1)
+    signed = browser.post(f"{NTUA}/sessions/mfa", json={"mfa_token": token, "totp": second_code}).json
+    signed_out(browser)
+    other_token, _ = mfa_token(browser, username)
+    browser.post(f"{NTUA}/sessions/mfa", json={"mfa_token": other_token, "recovery_code": recovery_codes[0]})
+    signed_out(browser)
+    options = browser.post(f"{NTUA}/sessions/webauthn/options", json={}).json
+    assertion = key.get(options)
+    browser.post(f"{NTUA}/sessions/webauthn", json={"credential": key.get(options, tamper=True)})
+    options = browser.post(f"{NTUA}/sessions/webauthn/options", json={}).json
+    assertion = key.get(options)
+    browser.post(f"{NTUA}/sessions/webauthn", json={"credential": assertion})
+    browser.post(f"{NTUA}/me/reauthenticate", json={"password": PASSPHRASE})
+    login(browser, username, "not the passphrase at all")
+    browser.run_tasks()
+
+    # When the log lines are read
+    text = captured_logs.getvalue()
+
+    # Then no secret, code, recovery code, token or credential data is in them
+    secrets = {
+        "totp secret": secret,
+        "otpauth uri": started["otpauth_uri"],
+        "first code": first_code,
+        "second code": second_code,
+        "mfa token": token,
+        "other mfa token": other_token,
+        "access token": signed["access_token"],
+        "passkey signature": assertion["response"]["signature"],
+        "client data": assertion["response"]["clientDataJSON"],
+        "authenticator data": assertion["response"]["authenticatorData"],
+        "challenge": options["challenge"],
+        **{f"recovery code {n}": value for n, value in enumerate(recovery_codes)},
+    }
+    assert [name for name, value in secrets.items() if value in text] == []
+    assert "second step passed" in text and "passkey sign-in" in text

@@ -1,0 +1,134 @@
+"""Second factors as flows over the in-memory fakes, on a clock that moves when told:
+lifetimes (the mfa_token's five minutes, a TOTP enrolment's fifteen, recent
+authentication's five), the ±1 step window, the policy, and that none of it logs a secret."""
+
+from __future__ import annotations
+
+import logging
+
+import pyotp
+import pytest
+
+from chalicelib.domain.identity import GsisIdentity
+from chalicelib.errors import (
+    MfaEnrolmentRequired,
+    MfaInvalid,
+    MfaRequired,
+    NotFound,
+    ReauthenticationRequired,
+    TokenInvalid,
+)
+from chalicelib.flows.mfa.policy import require_second_factor
+from chalicelib.flows.sessions import Principal
+from chalicelib.realms import get_realm
+from tests.fakes import Kit
+
+EMAIL, PASSWORD = "maria@example.gr", "Passw0rd!"
+
+
+def signed_in(kit: Kit, maria: GsisIdentity) -> Principal:
+    kit.activated(maria, EMAIL, PASSWORD)
+    pair = kit.sessions.login(kit.realm, EMAIL, PASSWORD)
+    return kit.sessions.authenticate(kit.realm, pair.access_token)
+
+
+def code_at(kit: Kit, secret: str, steps: int = 0) -> str:
+    return pyotp.TOTP(secret).at(kit.clock.now().timestamp() + 30 * steps)
+
+
+def with_totp(kit: Kit, maria: GsisIdentity) -> tuple[Principal, str, tuple[str, ...]]:
+    principal = signed_in(kit, maria)
+    started = kit.flows.mfa_enrolment.start_totp(kit.realm, principal)
+    enrolled = kit.flows.mfa_enrolment.confirm_totp(
+        kit.realm, principal, started.factor_id, code_at(kit, started.secret)
+    )
+    return principal, started.secret, enrolled.recovery_codes
+
+
+def second_step(kit: Kit) -> str:
+    with pytest.raises(MfaRequired) as required:
+        kit.sessions.login(kit.realm, EMAIL, PASSWORD)
+    assert required.value.extra["factors"] == ["totp", "recovery_code"]
+    return str(required.value.extra["mfa_token"])
+
+
+def test_codes_one_step_either_side_are_accepted_and_two_are_not(kit: Kit, maria: GsisIdentity) -> None:
+    _, secret, _ = with_totp(kit, maria)  # the enrolment spent the current step
+    kit.clock.advance(seconds=60)
+    token = second_step(kit)
+    with pytest.raises(MfaInvalid):
+        kit.flows.mfa_sign_in.complete(kit.realm, token, totp=code_at(kit, secret, steps=2))
+    with pytest.raises(MfaInvalid):
+        kit.flows.mfa_sign_in.complete(kit.realm, token, totp=code_at(kit, secret, steps=-2))
+    pair = kit.flows.mfa_sign_in.complete(kit.realm, token, totp=code_at(kit, secret, steps=-1))
+    assert kit.sessions.authenticate(kit.realm, pair.access_token).amr == ("pwd", "otp")
+
+
+def test_the_mfa_token_lives_five_minutes(kit: Kit, maria: GsisIdentity) -> None:
+    _, secret, _ = with_totp(kit, maria)
+    token = second_step(kit)
+    kit.clock.advance(minutes=5, seconds=1)
+    with pytest.raises(TokenInvalid):
+        kit.flows.mfa_sign_in.complete(kit.realm, token, totp=code_at(kit, secret))
+
+
+def test_a_totp_enrolment_lapses_after_fifteen_minutes(kit: Kit, maria: GsisIdentity) -> None:
+    principal = signed_in(kit, maria)
+    started = kit.flows.mfa_enrolment.start_totp(kit.realm, principal)
+    kit.clock.advance(minutes=4)  # still recent: the enrolment itself is what lapses
+    principal = kit.sessions.authenticate(kit.realm, kit.sessions.login(kit.realm, EMAIL, PASSWORD).access_token)
+    kit.clock.advance(minutes=12)
+    with pytest.raises(ReauthenticationRequired):
+        kit.flows.mfa_enrolment.confirm_totp(kit.realm, principal, started.factor_id, code_at(kit, started.secret))
+    kit.flows.reauthentication.reauthenticate(kit.realm, principal, password=PASSWORD)
+    principal = kit.sessions.authenticate(kit.realm, kit.sessions.login(kit.realm, EMAIL, PASSWORD).access_token)
+    with pytest.raises(NotFound):
+        kit.flows.mfa_enrolment.confirm_totp(kit.realm, principal, started.factor_id, code_at(kit, started.secret))
+
+
+def test_changes_wait_for_a_recent_authentication(kit: Kit, maria: GsisIdentity) -> None:
+    principal = signed_in(kit, maria)
+    kit.clock.advance(minutes=5, seconds=1)
+    with pytest.raises(ReauthenticationRequired):
+        kit.flows.mfa_enrolment.start_totp(kit.realm, principal)
+    assert kit.flows.reauthentication.reauthenticate(kit.realm, principal, password=PASSWORD) == "pwd"
+    fresh = kit.sessions.authenticate(kit.realm, kit.sessions.login(kit.realm, EMAIL, PASSWORD).access_token)
+    kit.flows.mfa_enrolment.start_totp(kit.realm, fresh)
+
+
+def test_a_recovery_code_is_spent_once_and_audited(kit: Kit, maria: GsisIdentity) -> None:
+    principal, _, codes = with_totp(kit, maria)
+    assert len(codes) == 10 and len(set(codes)) == 10
+    kit.flows.mfa_sign_in.complete(kit.realm, second_step(kit), recovery_code=codes[3].replace("-", " "))
+    with pytest.raises(MfaInvalid):
+        kit.flows.mfa_sign_in.complete(kit.realm, second_step(kit), recovery_code=codes[3])
+    actions = [entry.action for entry in kit.store.audit if entry.account_id == principal.account_id]
+    assert actions.count("recovery_code_used") == 1 and "mfa_factor_added" in actions
+
+
+def test_the_policy_asks_roles_for_a_session_that_passed_a_factor() -> None:
+    ntua = get_realm("ntua")
+    staff = Principal("ntua", "a1", "s1", ("secretariat",), amr=("pwd",))
+    with pytest.raises(MfaEnrolmentRequired):
+        require_second_factor(ntua, staff)
+    require_second_factor(ntua, Principal("ntua", "a1", "s1", ("secretariat",), amr=("pwd", "otp")))
+    require_second_factor(ntua, Principal("ntua", "a1", "s1", ("student",), amr=("pwd",)))
+    everyone = ntua.model_copy(update={"mfa_required_for_all": True})
+    with pytest.raises(MfaEnrolmentRequired):
+        require_second_factor(everyone, Principal("ntua", "a1", "s1", (), amr=("pwd",)))
+
+
+def test_second_factors_log_no_secret(kit: Kit, maria: GsisIdentity, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    _, secret, codes = with_totp(kit, maria)
+    token = second_step(kit)
+    with pytest.raises(MfaInvalid):
+        kit.flows.mfa_sign_in.complete(kit.realm, token, totp="000000")
+    used = code_at(kit, secret, steps=1)
+    kit.flows.mfa_sign_in.complete(kit.realm, token, totp=used)
+    kit.flows.mfa_sign_in.complete(kit.realm, second_step(kit), recovery_code=codes[0])
+    assert caplog.records
+    for record in caplog.records:
+        text = record.getMessage() + " " + " ".join(str(value) for value in vars(record).values())
+        leaked = [value for value in (secret, token, used, *codes) if value in text]
+        assert not leaked, f"{record.name}: {record.getMessage()!r} leaks {leaked}"
