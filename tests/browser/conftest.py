@@ -38,6 +38,14 @@ def site(aws_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
 
 
 @pytest.fixture(scope="session")
+def localhost_site(aws_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """The site as ``http://localhost:<port>``: passkeys need a host name as RP ID."""
+    log = tmp_path_factory.mktemp("localhost-site") / "site.log"
+    with running_site(aws_endpoint, log, name="browser-localhost", host="localhost") as served:
+        yield served
+
+
+@pytest.fixture(scope="session")
 def chromium() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 

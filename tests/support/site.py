@@ -109,6 +109,7 @@ class Site:
         models = bind_models(TableBinding(self.table_name, os.environ.get("AWS_REGION", "eu-west-1"), self.endpoint))
         DynamoOidcClientRepository(models, cache_seconds=0).create(client)
         return client.client_id, secret
+
     def second_factor_passed(self, access_token: str, method: str = "otp") -> None:
         """Record on the token's session that it passed a second factor (as enrolling one
         in it would): staff in tests that are not about second factors reach the admin
@@ -127,12 +128,16 @@ class Site:
 
 
 @contextmanager
-def running_site(aws_endpoint: str, log: Path, *, name: str, demo: bool = False) -> Iterator[Site]:
+def running_site(
+    aws_endpoint: str, log: Path, *, name: str, demo: bool = False, host: str = "127.0.0.1"
+) -> Iterator[Site]:
     """``python -m devtools.run`` on free ports until the block ends; its output goes to
-    ``log``. ``name`` keeps its AWS resources apart from other sites on the emulator."""
+    ``log``. ``name`` keeps its AWS resources apart from other sites on the emulator.
+    ``host`` is the public URL's host: ``localhost`` for passkeys (browsers refuse an IP
+    address as a WebAuthn RP ID); the site listens on 127.0.0.1 either way."""
     port, gsis_port, eulogin_port = free_port(), free_port(), free_port()
     demo_port = free_port() if demo else 0
-    url = f"http://127.0.0.1:{port}"
+    url = f"http://{host}:{port}"
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     env = {
         key: value
