@@ -12,12 +12,13 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 
-from bench import cold_import, expiry_sweep, login, memory, oidc, provisioning
+from bench import cold_import, expiry_sweep, login, login_totp, memory, oidc, provisioning
 from bench.common import Result
 
 BENCHMARKS: tuple[tuple[str, Callable[[], list[Result]]], ...] = (
     ("cold import app / boto3", cold_import.run),
     ("login / argon2id verify", login.run),
+    ("login with TOTP / argon2id verify", login_totp.run),
     ("OpenID Provider: SSO hop, code exchange, refresh / argon2id verify", oidc.run),
     ("peak RSS, one login", memory.run),
     ("provisioning, 10 000 and 20 000 rows", provisioning.run),

@@ -41,6 +41,10 @@ HEAVY_MODULES = (
     "requests",
     "aws_xray_sdk",
     "moto",
+    "webauthn",
+    "cbor2",
+    "segno",
+    "pyotp",
 )
 """Libraries whose presence after ``import app`` is worth seeing (loaded ≠ wrong)."""
 

@@ -53,7 +53,7 @@ def test_eiep_register_activate_from_the_mailbox_and_sign_in(site: Site, page: A
     page.goto(site.realm("eiep", "/login"))
     page.get_by_label(re.compile("^Email")).fill(email)
     page.get_by_label(re.compile("^Κωδικός πρόσβασης")).fill(PASSWORD)
-    page.get_by_role("button", name="Είσοδος").click()
+    page.get_by_role("button", name="Είσοδος", exact=True).click()
 
     # Then their profile shows who they are
     page.wait_for_url(re.compile(r"/realms/eiep/home"))
@@ -161,7 +161,7 @@ def test_a_secretariat_uploads_a_sheet_follows_the_job_and_downloads_the_report(
     page.goto(site.realm("ntua", "/login"))
     page.get_by_label(re.compile("^Όνομα χρήστη")).fill("sec.browser")
     page.get_by_label(re.compile("^Κωδικός πρόσβασης")).fill(passphrase)
-    page.get_by_role("button", name="Είσοδος").click()
+    page.get_by_role("button", name="Είσοδος", exact=True).click()
     page.wait_for_url("**/account/security")  # the role needs a second factor: enrolment first
     session = next(c["value"] for c in page.context.cookies() if c["name"] == "mitroo_session")
     site.second_factor_passed(session)  # as enrolling one would (tests/browser/test_mfa.py does it for real)
@@ -230,7 +230,7 @@ def test_eiep_forgot_password_through_gsis(site: Site, page: Any) -> None:
     page.get_by_role("link", name="Συνέχεια").click()
     page.get_by_label(re.compile("^Email")).fill(email)
     page.get_by_label(re.compile("^Κωδικός πρόσβασης")).fill("N3os!Kodikos")
-    page.get_by_role("button", name="Είσοδος").click()
+    page.get_by_role("button", name="Είσοδος", exact=True).click()
     page.wait_for_url(re.compile(r"/realms/eiep/home"))
 
 
