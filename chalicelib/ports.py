@@ -280,12 +280,19 @@ class FlowRepository(Protocol):
 
 
 class TicketRepository(Protocol):
-    def save(self, ticket: Ticket) -> None: ...
+    def save(self, ticket: Ticket, *, clear_attempts: Sequence[str] = ()) -> None:
+        """Store a new ticket; in the same write, forget the attempts of ``clear_attempts``
+        (a right password whose sign-in goes on to a second step)."""
+        ...
 
     def get(self, ticket_hash: str) -> Ticket | None: ...
 
     def take(self, ticket_hash: str) -> Ticket | None:
         """Remove and return the ticket: a second call for the same hash returns None."""
+        ...
+
+    def spend(self, ticket_hash: str) -> bool:
+        """Remove a ticket the caller has read: True for exactly one caller."""
         ...
 
 

@@ -431,11 +431,13 @@ class InMemoryTicketRepository:
     def __init__(self, store: InMemoryStore | None = None) -> None:
         self.store = store or InMemoryStore()
 
-    def save(self, ticket: Ticket) -> None:
+    def save(self, ticket: Ticket, *, clear_attempts: Sequence[str] = ()) -> None:
         with self.store.lock:
             if ticket.ticket_hash in self.store.tickets:
                 raise RuntimeError("ticket already stored")
             self.store.tickets[ticket.ticket_hash] = dataclasses.replace(ticket, data=dict(ticket.data))
+            for key in clear_attempts:
+                self.store.attempts.pop(key, None)
 
     def get(self, ticket_hash: str) -> Ticket | None:
         with self.store.lock:
@@ -445,6 +447,10 @@ class InMemoryTicketRepository:
     def take(self, ticket_hash: str) -> Ticket | None:
         with self.store.lock:
             return self.store.tickets.pop(ticket_hash, None)
+
+    def spend(self, ticket_hash: str) -> bool:
+        with self.store.lock:
+            return self.store.tickets.pop(ticket_hash, None) is not None
 
 
 class InMemoryFlowRepository:

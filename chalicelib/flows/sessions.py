@@ -171,12 +171,8 @@ class Sessions:
             raise
         if login.second_factors > 0:
             log.info("password right, second step follows", extra={"realm": realm.id, "account_id": login.account_id})
-            # The password was right: its attempts are settled now (a second step abandoned is
-            # no wrong password); wrong codes count on the account's second-factor back-off.
-            self.throttle.settle(limits.settled_by_success)
-            raise self.second_step.demand(
-                realm, FirstStep(login.account_id, login.roles, "pwd", username, device), browser
-            )
+            first = FirstStep(login.account_id, login.roles, "pwd", username, device, limits.settled_by_success)
+            raise self.second_step.demand(realm, first, browser)
         log.info("login succeeded", extra={"realm": realm.id, "account_id": login.account_id})
         pair = self.open(realm, login.account_id, login.roles, settle=limits.settled_by_success)
         return replace(

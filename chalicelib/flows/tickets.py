@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -16,11 +17,21 @@ class Tickets:
     clock: Clock
     secrets: SecretSource
 
-    def issue(self, realm: str, kind: TicketKind, lifetime: timedelta, data: dict[str, str]) -> str:
-        """Store a new ticket; returns its id (shown once, stored only as a hash)."""
+    def issue(
+        self,
+        realm: str,
+        kind: TicketKind,
+        lifetime: timedelta,
+        data: dict[str, str],
+        *,
+        clear_attempts: Sequence[str] = (),
+    ) -> str:
+        """Store a new ticket (forgetting the attempts of ``clear_attempts`` in the same
+        write); returns its id (shown once, stored only as a hash)."""
         ticket_id = self.secrets.token()
         now = self.clock.now()
-        self.repository.save(Ticket(fingerprint(ticket_id), kind, realm, now, now + lifetime, dict(data)))
+        ticket = Ticket(fingerprint(ticket_id), kind, realm, now, now + lifetime, dict(data))
+        self.repository.save(ticket, clear_attempts=clear_attempts)
         return ticket_id
 
     def live(self, ticket_hash: str, kind: TicketKind, realm: str) -> Ticket | None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist
+from pynamodb.exceptions import DeleteError, DoesNotExist
 
-from chalicelib.adapters.dynamodb.common import load, plain_map, store, take
+from chalicelib.adapters.dynamodb.attempts import attempt_key
+from chalicelib.adapters.dynamodb.common import conditional_failed, load, plain_map, store, take
 from chalicelib.adapters.dynamodb.models import BoundModels
 from chalicelib.domain.tickets import Ticket, TicketKind
 
@@ -15,11 +17,19 @@ class DynamoTicketRepository:
     def __init__(self, models: BoundModels) -> None:
         self._m = models
 
-    def save(self, ticket: Ticket) -> None:
+    def save(self, ticket: Ticket, *, clear_attempts: Sequence[str] = ()) -> None:
         item = self._m.TicketItem(f"TICKET#{ticket.ticket_hash}", "TICKET")
         store(item, ticket, skip=("ticket_hash", "kind"), purge_at=ticket.expires_at)
         item.ticket_kind = str(ticket.kind)
-        item.save(condition=self._m.Item.pk.does_not_exist())
+        if not clear_attempts:
+            item.save(condition=self._m.Item.pk.does_not_exist())
+            return
+        # One BatchWriteItem: the ticket's key is the hash of a fresh 256-bit secret, so it
+        # needs no condition, and the attempts it settles go in the same round trip.
+        with self._m.Item.batch_write() as batch:
+            batch.save(item)
+            for key in clear_attempts:
+                batch.delete(self._m.AttemptItem(*attempt_key(key)))
 
     def get(self, ticket_hash: str) -> Ticket | None:
         try:
@@ -31,6 +41,15 @@ class DynamoTicketRepository:
     def take(self, ticket_hash: str) -> Ticket | None:
         item = take(self._m.TicketItem, f"TICKET#{ticket_hash}", "TICKET")
         return None if item is None else self._ticket(ticket_hash, item)
+
+    def spend(self, ticket_hash: str) -> bool:
+        try:
+            self._m.TicketItem(f"TICKET#{ticket_hash}", "TICKET").delete(condition=self._m.Item.pk.exists())
+        except DeleteError as exc:
+            if conditional_failed(exc):
+                return False
+            raise
+        return True
 
     @staticmethod
     def _ticket(ticket_hash: str, item: Any) -> Ticket:

@@ -37,7 +37,7 @@ class FirstStep:
     device: str | None = None
     """The browser's device id for this account, to renew its device cookie afterwards."""
     settle: tuple[str, ...] = ()
-    """Attempt keys the whole sign-in's success clears (the username's back-off…)."""
+    """Attempt keys the first step's success clears (the username's back-off…)."""
 
 
 @dataclass(frozen=True)
@@ -54,10 +54,12 @@ class SecondStepGate:
             "method": first.method,
             "username": first.username,
             "device": first.device or "",
-            "settle": SEPARATOR.join(first.settle),
             "browser": fingerprint(browser) if browser else "",
         }
-        token = self.tickets.issue(realm.id, TicketKind.MFA, MFA_TOKEN_LIFETIME, data)
+        # The first step was right: its attempts are settled in the token's own write (an
+        # abandoned second step is no wrong password); wrong codes count on the account's
+        # second-factor back-off instead.
+        token = self.tickets.issue(realm.id, TicketKind.MFA, MFA_TOKEN_LIFETIME, data, clear_attempts=first.settle)
         return MfaRequired(extra={"mfa_token": token, "factors": self.offered(realm, first.account_id)})
 
     def offered(self, realm: RealmConfig, account_id: str) -> list[str]:

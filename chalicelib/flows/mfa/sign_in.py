@@ -103,10 +103,9 @@ class SecondFactorSignIn:
             method = self.verifier.assertion(realm, account_id, credential, factors, challenge).amr
         else:
             raise InvalidInput(errors={"totp": ["give the code of your authenticator app, or a recovery code"]})
-        if self.tickets.repository.take(ticket.ticket_hash) is None:
+        if not self.tickets.repository.spend(ticket.ticket_hash):
             raise TokenInvalid("This sign-in was finished already.")
-        settle = [key for key in ticket.data.get("settle", "").split(SEPARATOR) if key]
-        settle.append(self.verifier.throttle.second_factor_claim(realm, account_id).key)
+        settle = [self.verifier.throttle.second_factor_claim(realm, account_id).key]
         roles = tuple(role for role in ticket.data.get("roles", "").split(SEPARATOR) if role)
         first = ticket.data.get("method") or "pwd"
         log.info("second step passed", extra={"realm": realm.id, "account_id": account_id, "method": method})
