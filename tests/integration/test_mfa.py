@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
 from chalicelib.container import services
 from tests.support.arrange import account_in
@@ -471,3 +472,28 @@ def test_an_eu_login_sign_in_is_the_first_step_when_the_account_has_a_factor(bro
     )
     assert second.status == 201, second.text
     assert claims(second.json["access_token"])["amr"] == ["fed", "otp"]
+
+
+def test_the_second_step_continues_to_the_page_the_sign_in_was_for(browser: Browser) -> None:
+    # Given a browser whose password step was for a page of this realm (an application's
+    # authorization request sends people to sign in with next)
+    username, _ = person(browser)
+    _, secret, codes = enrol_totp(browser)
+    signed_out(browser)
+    browser.get(f"/realms/{REALM}/login", html=True)
+    wanted = f"/realms/{REALM}/oidc/authorize?client_id=x&state=y"
+    posted = browser.post(f"{API}/sessions", form=form(browser, username=username, password=PASSPHRASE), html=True)
+    page = browser.get(f"/realms/{REALM}/login/second-step?next={quote(wanted)}", html=True)
+    assert posted.status == 303 and 'name="next"' in page.text
+
+    # When the second step is posted with it, the browser goes on there; a foreign one is ignored
+    done = browser.post(
+        f"{API}/sessions/mfa", form=form(browser, totp=code(secret, steps_ahead=1), next=wanted), html=True
+    )
+    assert done.status == 303 and done.location == wanted
+    signed_out(browser)
+    posted = browser.post(f"{API}/sessions", form=form(browser, username=username, password=PASSPHRASE), html=True)
+    foreign = browser.post(
+        f"{API}/sessions/mfa", form=form(browser, recovery_code=codes[0], next="//evil.example/x"), html=True
+    )
+    assert foreign.status == 303 and foreign.location.endswith(f"/realms/{REALM}/home")

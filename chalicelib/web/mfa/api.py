@@ -37,7 +37,7 @@ from chalicelib.web.mfa.schemas import (
     WebAuthnRegistrationInput,
 )
 from chalicelib.web.schemas import TokenOutput
-from chalicelib.web.sessions import MFA_COOKIE, authenticate, token_reply
+from chalicelib.web.sessions import MFA_COOKIE, authenticate, continue_to, token_reply
 
 bp = Blueprint(__name__)
 
@@ -289,6 +289,7 @@ def second_step(ctx: Ctx) -> Reply:
     count("LoginSucceeded")
     reply = token_reply(ctx, pair, 201)
     reply.cookies.append(expire_cookie(MFA_COOKIE))
+    reply.next_page = continue_to(ctx, body.next) or reply.next_page
     return reply
 
 

@@ -21,7 +21,7 @@ from chalicelib.web.binding import browser_binding
 from chalicelib.web.endpoints import Ctx, Reply, page
 from chalicelib.web.html import redirect
 from chalicelib.web.pages import form_page
-from chalicelib.web.sessions import MFA_COOKIE, authenticate
+from chalicelib.web.sessions import MFA_COOKIE, authenticate, continue_to
 
 bp = Blueprint(__name__)
 
@@ -93,5 +93,6 @@ def second_step(ctx: Ctx) -> Response:
     offered = ctx.flows.mfa_sign_in.offered(ctx.realm, ctx.cookie(MFA_COOKIE) or "", browser_binding(ctx))
     if offered is None:
         return redirect(f"/realms/{ctx.realm.id}/login")
-    context: dict[str, Any] = {"offered": offered, "webauthn_script": "webauthn" in offered}
+    next_url = continue_to(ctx, ctx.query("next")) or ""
+    context: dict[str, Any] = {"offered": offered, "webauthn_script": "webauthn" in offered, "next_url": next_url}
     return form_page(ctx, "mfa_step.html", **context)

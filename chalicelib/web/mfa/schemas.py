@@ -86,6 +86,9 @@ class SecondStepInput(_Input):
     mfa_token: Annotated[
         str | None, Field(None, max_length=256, description="From mfa_required; browsers send it as a cookie.")
     ] = None
+    next: Annotated[
+        str | None, Field(None, max_length=4096, description="A page of this realm to continue to (browsers).")
+    ] = None
     totp: Code | None = None
     recovery_code: Code | None = None
     webauthn: Credential | None = None

@@ -65,9 +65,12 @@
     if (error) { error.textContent = message; error.hidden = false; }
   }
 
-  function signedIn(data) {
-    location.assign(data.mfa_enrolment_required ? location.pathname.replace(/\/[^/]*(\/second-step)?$/, "/account/security")
-      : location.pathname.replace(/\/login(\/second-step)?$/, "/home"));
+  function signedIn(data, doneUrl) {
+    if (data.mfa_enrolment_required) {
+      location.assign(location.pathname.replace(/\/[^/]*(\/second-step)?$/, "/account/security"));
+    } else {
+      location.assign(doneUrl || location.pathname.replace(/\/login(\/second-step)?$/, "/home"));
+    }
   }
 
   // Security page: add a passkey.
@@ -93,7 +96,7 @@
       }).then(function (credential) {
         return post(button.dataset.verifyUrl, { webauthn: asJson(credential) });
       }).then(function (data) {
-        if (button.dataset.webauthn === "second-step") signedIn(data); else location.reload();
+        if (button.dataset.webauthn === "second-step") signedIn(data, button.dataset.doneUrl); else location.reload();
       }).catch(function (error) { fail(button.parentNode, button.dataset.failed + " " + (error.message || "")); });
     });
   });
@@ -112,7 +115,7 @@
         return navigator.credentials.get(request);
       }).then(function (credential) {
         return post(button.dataset.verifyUrl, { credential: asJson(credential) });
-      }).then(signedIn).catch(function (error) {
+      }).then(function (data) { signedIn(data); }).catch(function (error) {
         if (error && error.name === "AbortError") return;
         fail(button.parentNode, button.dataset.failed);
       });
