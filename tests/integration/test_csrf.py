@@ -15,7 +15,7 @@ from __future__ import annotations
 import pytest
 
 from tests.integration.test_registrar_api import PASSPHRASE
-from tests.support.arrange import account_in
+from tests.support.arrange import account_in, second_factor_passed
 from tests.support.browser import Browser, unique_email
 
 PUBLIC = "http://127.0.0.1:8000"
@@ -35,6 +35,8 @@ def _signed_in_by_cookie(browser: Browser, roles: tuple[str, ...] = ()) -> None:
     username = _ntua_account(browser, roles)
     login = browser.post(f"{NTUA}/sessions", json={"username": username, "password": PASSPHRASE})
     assert login.status == 201 and "mitroo_session" in browser.jar, login.text
+    if roles:  # staff roles need a second factor (SPEC §2.9): as enrolling one in this session would
+        second_factor_passed(browser.jar["mitroo_session"])
 
 
 @pytest.mark.parametrize(
@@ -87,6 +89,7 @@ def test_api_clients_keep_working(browser: Browser) -> None:
     login = browser.post(f"{NTUA}/sessions", form={"username": username, "password": PASSPHRASE})
     assert scripted.status == 202 and login.status == 201, (scripted.text, login.text)
     token = login.json["access_token"]
+    second_factor_passed(token)  # staff roles need a second factor (SPEC §2.9)
     browser.jar.clear()
     prepared = browser.post(
         f"{NTUA}/admin/provisioning-jobs",

@@ -23,13 +23,14 @@ PASSPHRASE = "a long passphrase for the secretariat"
 
 def _staff(browser: Browser, role: str) -> tuple[str, str]:
     """(account id, access token) of a new staff member of ntua with ``role``."""
-    from tests.support.arrange import account_in
+    from tests.support.arrange import account_in, second_factor_passed
 
     email = unique_email("staff")
     username = "staff" + email.split(".")[1].split("@")[0]
     account_id = account_in("ntua", username=username, email=email, password=PASSPHRASE, roles=(role,))
     login = browser.post("/api/v1/realms/ntua/sessions", json={"username": username, "password": PASSPHRASE})
     assert login.status == 201, login.text
+    second_factor_passed(login.json["access_token"])  # staff roles need a second factor (SPEC §2.9)
     return account_id, str(login.json["access_token"])
 
 

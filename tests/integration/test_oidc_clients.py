@@ -20,7 +20,7 @@ import pytest
 from chalicelib.container import services
 from tests.integration.test_cli import run_cli
 from tests.support import oidc
-from tests.support.arrange import account_in
+from tests.support.arrange import account_in, second_factor_passed
 from tests.support.browser import Browser
 
 PASSPHRASE = "correct horse battery staple clients"
@@ -150,6 +150,7 @@ def test_the_admin_api_manages_clients_for_admins_only(browser: Browser) -> None
         username = f"{role[:3]}{__import__('secrets').token_hex(4)}"
         account_in("ntua", username=username, email=f"{username}@example.org", password=PASSPHRASE, roles=(role,))
         signed = browser.post("/api/v1/realms/ntua/sessions", json={"username": username, "password": PASSPHRASE})
+        second_factor_passed(signed.json["access_token"])  # SPEC §2.9: staff sessions pass a factor
         tokens[role] = {"Authorization": f"Bearer {signed.json['access_token']}"}
     base = "/api/v1/realms/ntua/admin/oidc-clients"
     body = {"name": "Library", "redirect_uris": ["https://library.example/cb"], "scopes": ["affiliation"]}

@@ -26,7 +26,7 @@ from chalicelib.domain.identity import GsisIdentity
 from chalicelib.realms import get_realm
 from standins.gsis import make_afm
 from tests.support import oidc
-from tests.support.arrange import account_in
+from tests.support.arrange import account_in, second_factor_passed
 from tests.support.browser import STRONG_PASSWORD, Browser, unique_email
 from tests.support.logout_receiver import Receiver, logout_receiver
 
@@ -155,6 +155,7 @@ def test_graduation_ends_the_graduates_sessions(browser: Browser, receiver: Rece
     account_in("ntua", username=secretary, email=email, password=PASSPHRASE, roles=("secretariat",))
     staff = Browser(browser.client, browser.gsis, browser.pump, browser.eulogin)
     staff_token = staff.post("/api/v1/realms/ntua/sessions", json={"username": secretary, "password": PASSPHRASE}).json
+    second_factor_passed(staff_token["access_token"])  # SPEC §2.9: staff sessions pass a factor
     bearer = {"Authorization": f"Bearer {staff_token['access_token']}"}
     number, username = f"U{next(_seeds)}", f"papadopoulos{next(_seeds)}"
     body = _body(kind="undergraduate", username=username, registry_number=number)
@@ -237,6 +238,7 @@ def test_a_role_change_revokes_the_sessions_that_carry_the_old_roles(browser: Br
         "ntua", username=username, email=f"{username}@example.org", password=PASSPHRASE, roles=("admin",)
     )
     token = browser.post("/api/v1/realms/ntua/sessions", json={"username": username, "password": PASSPHRASE}).json
+    second_factor_passed(token["access_token"])  # SPEC §2.9: staff sessions pass a factor
     bearer = {"Authorization": f"Bearer {token['access_token']}"}
     assert browser.get("/api/v1/realms/ntua/admin/oidc-clients", headers=bearer).status == 200
 
@@ -247,10 +249,11 @@ def test_a_role_change_revokes_the_sessions_that_carry_the_old_roles(browser: Br
     assert ended == 1
     assert browser.get("/api/v1/realms/ntua/admin/oidc-clients", headers=bearer).status == 401
     again = browser.post("/api/v1/realms/ntua/sessions", json={"username": username, "password": PASSPHRASE}).json
+    second_factor_passed(again["access_token"])
     refused = browser.get(
         "/api/v1/realms/ntua/admin/oidc-clients", headers={"Authorization": f"Bearer {again['access_token']}"}
     )
-    assert refused.status == 403
+    assert refused.status == 403 and refused.json["code"] == "forbidden"
 
 
 def test_signing_in_again_links_the_earlier_session_which_then_ends_with_the_new_one(
