@@ -92,6 +92,10 @@ class InMemoryOidcGrantRepository:
             return False
         if account is None or account.status is not AccountStatus.ACTIVE or account.is_past_expiry(expect.today):
             return False
+        if expect.single_factor_roles is not None and (
+            account.second_factors > 0 or set(account.roles) & set(expect.single_factor_roles)
+        ):
+            return False
         if expect.consent_scopes is None:
             return True
         consent = self.consents.get(grant.realm, grant.account_id, grant.client_id) if self.consents else None

@@ -151,14 +151,17 @@ class Expectations:
     """What a code issued straight from the SSO cookie (no read first) checks in its own
     transaction: the session still records this ``auth_time``, ``amr`` and end, the account is
     active and not past its expiry day, and (unless the client is trusted) the person
-    allowed ``consent_scopes`` before. Any of them false: no code, and the caller reads
-    and decides the slow way."""
+    allowed ``consent_scopes`` before. When the session passed no second factor,
+    ``single_factor_roles`` is set: the account must then have no second factor and none
+    of these roles (those the realm requires a factor of, SPEC §2.9). Any of them false:
+    no code, and the caller reads and decides the slow way."""
 
     auth_time: datetime
     expires_at: datetime
     amr: tuple[str, ...]
     today: date
     consent_scopes: tuple[str, ...] | None
+    single_factor_roles: tuple[str, ...] | None = None
 
 
 class EndReason(enum.StrEnum):

@@ -23,6 +23,7 @@ from chalicelib.domain.secrets import fingerprint
 from chalicelib.domain.tickets import TicketKind
 from chalicelib.domain.tokens import (
     ACCESS_TOKEN_AUDIENCE,
+    MULTI_FACTOR_METHODS,
     RefreshToken,
     RotationOutcome,
     SessionFamily,
@@ -365,6 +366,7 @@ class Sessions:
             "realm": realm.id,
             "roles": list(roles),
             "amr": list(amr),
+            "acr": "2" if set(amr) & MULTI_FACTOR_METHODS else "1",
         }
         return TokenPair(
             access_token=self.signer.sign(claims),

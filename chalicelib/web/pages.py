@@ -20,7 +20,7 @@ from chalicelib.web.binding import browser_binding
 from chalicelib.web.endpoints import Ctx, page
 from chalicelib.web.esep import pages as esep_pages
 from chalicelib.web.html import redirect, render_page
-from chalicelib.web.oidc.browser import browser_session, safe_next
+from chalicelib.web.oidc.browser import browser_session, continuation_targets, safe_next
 from chalicelib.web.sessions import authenticate, signed_out_cookies
 
 bp = Blueprint(__name__)
@@ -94,12 +94,14 @@ def login(ctx: Ctx) -> Response:
     """``next``: where to go once signed in (an authorization request of this realm);
     ``login_hint``: the username an application suggests."""
     hint = (ctx.query("login_hint") or "")[:254]
+    next_url = safe_next(ctx.realm, ctx.query("next"))
     return form_page(
         ctx,
         "login.html",
-        next_url=safe_next(ctx.realm, ctx.query("next")) or "",
+        next_url=next_url or "",
         login_hint=hint,
         webauthn_script=ctx.realm.identity_source != "eulogin",
+        form_targets=continuation_targets(ctx.flows, ctx.realm, next_url),
     )
 
 

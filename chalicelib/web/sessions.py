@@ -82,19 +82,6 @@ MFA_COOKIE = "mitroo_mfa"
 """A browser's ``mfa_token`` between the password page and the second step's page."""
 
 
-def continue_to(ctx: Ctx, requested: str | None) -> str | None:
-    """Where a sign-in goes on to once finished: ``requested`` if it is a path of this
-    realm's pages (an authorization request of its OpenID Provider, which sends people to
-    the sign-in page with ``next``), else None. The one place the second step's pages and
-    ``POST /sessions/mfa`` ask; the provider's own check of ``next`` belongs here."""
-    prefix = f"/realms/{ctx.realm.id}/"
-    if not requested or len(requested) > 4096 or not requested.startswith(prefix):
-        return None
-    if any(ord(character) < 0x20 or character == "\\" for character in requested) or "//" in requested:
-        return None
-    return requested if "/../" not in requested else None
-
-
 def second_step_reply(ctx: Ctx, required: MfaRequired, next_url: str | None = None) -> Reply:
     """``mfa_required``: a JSON client gets the 401 problem with its ``mfa_token``; a
     browser goes to the second step's page, the token in an HttpOnly cookie (never in a
@@ -103,7 +90,7 @@ def second_step_reply(ctx: Ctx, required: MfaRequired, next_url: str | None = No
         raise required
     token = str(required.extra.get("mfa_token", ""))
     cookie = build_cookie(MFA_COOKIE, token, max_age=int(MFA_TOKEN_LIFETIME.total_seconds()))
-    kept = continue_to(ctx, next_url)
+    kept = safe_next(ctx.realm, next_url)
     page = ctx.flows.links.page(ctx.realm.id, "login/second-step", **({"next": kept} if kept else {}))
     return Reply(status=401, cookies=[cookie], next_page=page)
 

@@ -19,9 +19,9 @@ import pytest
 
 from chalicelib.domain.accounts import Account, AccountStatus
 from chalicelib.domain.audit import audit
-from chalicelib.domain.oidc import Consent, OidcClient, OidcGrant
+from chalicelib.domain.oidc import Consent, Expectations, OidcClient, OidcGrant
 from chalicelib.domain.secrets import fingerprint
-from tests.contract.builders import NOW, REALM, refresh_token, session_family, unique, unique_email
+from tests.contract.builders import NOW, REALM, account, refresh_token, session_family, unique, unique_email
 from tests.fakes import InMemoryAccountRepository, InMemorySessionRepository, InMemoryStore, race
 
 LATER = NOW + timedelta(seconds=10)
@@ -54,7 +54,7 @@ class OidcContract:
     accounts: Any
 
     def _session(self, **changes: Any) -> Any:
-        family = session_family(browser_hash=BROWSER, auth_time=NOW, amr=("pwd",), **changes)
+        family = session_family(**{"browser_hash": BROWSER, "auth_time": NOW, "amr": ("pwd",), **changes})
         self.sessions.start(family, refresh_token(family))
         return family
 
@@ -111,6 +111,26 @@ class OidcContract:
         self.sessions.revoke_family(REALM, family.account_id, family.family_id, NOW)
         assert not self.grants.issue(grant, browser_hash=BROWSER, now=NOW)
         assert self.grants.get(grant.grant_id) is None
+
+    def test_a_code_from_the_cookie_alone_checks_the_account_for_second_factors_in_its_write(self) -> None:
+        # Given sessions that passed a password alone: of a plain account, of an
+        # administrator without a factor, and of an account that has a factor
+        def issued(amr: tuple[str, ...], roles_refused: tuple[str, ...] | None, **changes: Any) -> bool:
+            family = self._session(amr=amr)
+            person = account(account_id=family.account_id, status=AccountStatus.ACTIVE, **changes)
+            self.accounts.create(person, audit=audit(REALM, person.account_id, "account_created", actor="t", at=NOW))
+            expect = Expectations(NOW, family.expires_at, amr, NOW.date(), None, roles_refused)
+            grant, _ = self._grant(family, amr=amr)
+            return bool(self.grants.issue(grant, browser_hash=BROWSER, now=NOW, expect=expect))
+
+        # When a code is issued straight from the cookie, naming the roles that need a factor
+        refused = ("admin", "secretariat")
+
+        # Then only the plain account gets one; a session that passed a factor gets it too
+        assert issued(("pwd",), refused) is True
+        assert issued(("pwd",), refused, roles=("secretariat", "teacher")) is False
+        assert issued(("pwd",), refused, second_factors=1) is False
+        assert issued(("pwd", "otp"), None, second_factors=1, roles=("admin",)) is True
 
     def test_revoking_a_session_answers_the_clients_and_grants_it_named(self) -> None:
         grant, _, family = self._issued()

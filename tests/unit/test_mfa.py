@@ -91,7 +91,7 @@ def test_changes_wait_for_a_recent_authentication(kit: Kit, maria: GsisIdentity)
     kit.clock.advance(minutes=5, seconds=1)
     with pytest.raises(ReauthenticationRequired):
         kit.flows.mfa_enrolment.start_totp(kit.realm, principal)
-    assert kit.flows.reauthentication.reauthenticate(kit.realm, principal, password=PASSWORD) == "pwd"
+    assert kit.flows.reauthentication.reauthenticate(kit.realm, principal, password=PASSWORD).method == "pwd"
     fresh = kit.sessions.authenticate(kit.realm, kit.sessions.login(kit.realm, EMAIL, PASSWORD).access_token)
     kit.flows.mfa_enrolment.start_totp(kit.realm, fresh)
 

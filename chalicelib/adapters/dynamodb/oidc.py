@@ -201,16 +201,18 @@ class DynamoOidcGrantRepository:
         return True
 
     def _expectations(self, transaction: TransactWrite, grant: OidcGrant, expect: Expectations) -> None:
-        """The account may sign in (active, not past its last day) and, for a client
+        """The account may sign in (active, not past its last day; after a password
+        alone, it has no second factor and no role that needs one) and, for a client
         that is not trusted, the person allowed every scope before."""
         m = self._m
-        transaction.condition_check(
-            m.Account,
-            account_pk(grant.realm, grant.account_id),
-            "PROFILE",
-            condition=(m.Account.status == "active")
-            & (m.Account.expires_on.does_not_exist() | (m.Account.expires_on >= expect.today.isoformat())),
+        account = (m.Account.status == "active") & (
+            m.Account.expires_on.does_not_exist() | (m.Account.expires_on >= expect.today.isoformat())
         )
+        if expect.single_factor_roles is not None:
+            account &= m.Account.second_factors.does_not_exist() | (m.Account.second_factors == 0)
+            for role in expect.single_factor_roles:
+                account &= ~m.Account.roles.contains(role)
+        transaction.condition_check(m.Account, account_pk(grant.realm, grant.account_id), "PROFILE", condition=account)
         if expect.consent_scopes is not None:
             consent = m.Item.pk.exists()
             for scope in expect.consent_scopes:

@@ -7,7 +7,8 @@ rest, and counts only once a first code proves the person's app holds it; a WebA
 credential counts once its attestation verifies against a challenge this session asked
 for. The first factor brings ten recovery codes, shown once (only their fingerprints are
 kept); asking for a new set voids the old one. Confirming a factor also records it on
-the current session (``amr``), so an administrator who enrols is allowed in at once.
+the current session (``amr``), so an administrator who enrols is allowed in at once (and
+the realm's applications sign them in: the SSO cookie is written again with it).
 Every change is audited in its own write and mailed to the person.
 """
 
@@ -32,6 +33,7 @@ from chalicelib.domain.mfa import (
     user_handle,
 )
 from chalicelib.domain.tasks import Task
+from chalicelib.domain.tokens import SessionFamily
 from chalicelib.errors import (
     DuplicateValue,
     Forbidden,
@@ -69,6 +71,8 @@ class Enrolled:
     factor: Factor
     recovery_codes: tuple[str, ...] = ()
     """The account's first recovery codes, when this factor brought them (shown once)."""
+    session: SessionFamily | None = None
+    """The current session, which has now passed this factor (None if it ended meanwhile)."""
 
 
 @dataclass(frozen=True)
@@ -282,14 +286,16 @@ class Enrolment:
         self, realm: RealmConfig, principal: Principal, factor: Factor, codes: tuple[str, ...], change: str
     ) -> Enrolled:
         # The person just proved they hold the factor: this session has passed it.
-        now: datetime = self.clock.now()
-        self.sessions.add_authentication(realm.id, principal.account_id, principal.session_id, factor.amr, now)
+        now: datetime = self.clock.now().replace(microsecond=0)  # as the SSO cookie carries it
+        session = self.sessions.add_authentication(
+            realm.id, principal.account_id, principal.session_id, factor.amr, now
+        )
         self._mail(realm, principal.account_id, change, str(factor.kind))
         log.info(
             "second factor added", extra={"realm": realm.id, "account_id": principal.account_id, "kind": factor.kind}
         )
         stored = self.factors.get(realm.id, principal.account_id, factor.factor_id) or factor
-        return Enrolled(stored, codes if self._codes_kept(realm, principal.account_id, codes) else ())
+        return Enrolled(stored, codes if self._codes_kept(realm, principal.account_id, codes) else (), session)
 
     def _codes_kept(self, realm: RealmConfig, account_id: str, codes: tuple[str, ...]) -> bool:
         """The codes generated with the first factor are the account's (a racing first

@@ -5,7 +5,8 @@ sign-in, a second factor, a re-authentication). Changes to factors, password, e-
 export and deletion call :meth:`Reauthentication.require_recent`; past five minutes the
 client asks again (``POST /me/reauthenticate`` with the password, a TOTP code or a
 WebAuthn assertion), which moves ``auth_time`` and adds the method to the session's
-``amr``. A password typed here reserves its attempt on the username's back-off, as a
+``amr`` (to the second: the SSO cookie, which carries both, is written again with them).
+A password typed here reserves its attempt on the username's back-off, as a
 login does: a stolen session cookie is no faster way to guess the password.
 """
 
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.domain.mfa import RECENT_AUTHENTICATION, FactorKind
+from chalicelib.domain.tokens import SessionFamily
 from chalicelib.errors import InvalidCredentials, InvalidInput, ReauthenticationRequired, Unauthorized
 from chalicelib.flows.mfa.verification import Verifier, as_credential
 from chalicelib.flows.mfa.webauthn_rp import RelyingParty, client_challenge
@@ -24,6 +26,14 @@ from chalicelib.ports import AccountRepository, Clock, FactorRepository, Passwor
 from chalicelib.realms import RealmConfig
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Reauthenticated:
+    method: str
+    """The RFC 8176 method just proved (``pwd``, ``otp``, ``hwk``, ``swk``)."""
+    session: SessionFamily
+    """The session as it now stands (its ``amr`` and ``auth_time`` moved)."""
 
 
 @dataclass(frozen=True)
@@ -63,8 +73,8 @@ class Reauthentication:
         password: str | None = None,
         totp: str | None = None,
         webauthn: Any = None,
-    ) -> str:
-        """Check one of the three and record it on the session; the ``amr`` method.
+    ) -> Reauthenticated:
+        """Check one of the three and record it on the session.
 
         Raises InvalidCredentials (password), MfaInvalid (code or assertion),
         TooManyAttempts, InvalidInput (none given).
@@ -88,15 +98,12 @@ class Reauthentication:
             method = factor.amr
         else:
             raise InvalidInput(errors={"password": ["give the password, a code, or use a security key"]})
-        if (
-            self.sessions.add_authentication(
-                realm.id, account.account_id, principal.session_id, method, self.clock.now()
-            )
-            is None
-        ):
+        now = self.clock.now().replace(microsecond=0)  # as the SSO cookie carries it
+        session = self.sessions.add_authentication(realm.id, account.account_id, principal.session_id, method, now)
+        if session is None:
             raise Unauthorized("The session has ended.")
         log.info("reauthenticated", extra={"realm": realm.id, "account_id": account.account_id, "method": method})
-        return method
+        return Reauthenticated(method, session)
 
     def _password(self, realm: RealmConfig, username: str, stored: str | None, password: str) -> str:
         limits = self.verifier.throttle.login_claims(realm, username.casefold(), "", None)

@@ -9,6 +9,12 @@ whether the application was allowed before. A code is issued in one transaction 
 also records the application on the session, and only while the session is still live
 and still this browser's: a logout racing the request leaves no code behind, and ending
 the session later finds every application to tell.
+
+Second factors (SPEC §2.9): a code is issued only under a session as strong as the
+account. An account with a factor whose session passed none (it was opened before the
+factor was added elsewhere) signs in again, both steps; an account whose role needs a
+factor and that has none gets no code at all, and the page says to enrol one first. The
+code records how the session was made (``amr``) and ``acr`` ``2`` after a second factor.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ from chalicelib.domain.tokens import (
     parse_browser_cookie,
     parse_browser_session,
 )
-from chalicelib.errors import AccountDisabled, AccountExpired, FlowError, NotActivated
+from chalicelib.errors import AccountDisabled, AccountExpired, FlowError, MfaEnrolmentRequired, NotActivated
 from chalicelib.ports import (
     Clock,
     ConsentRepository,
@@ -134,11 +140,13 @@ class Authorization:
             return None
         return BrowserSignIn(family, account, consent)
 
-    def refusal(self, sign_in: BrowserSignIn | CookieSignIn) -> FlowError | None:
+    def refusal(self, realm: RealmConfig, sign_in: BrowserSignIn | CookieSignIn) -> FlowError | None:
         """Why this account may not sign in to an application now (the page says it);
         None when it may. Ending sessions on every such change makes this rare; the
-        expiry day that passed before the nightly sweep is the common case. (For a
-        :class:`CookieSignIn` the code's own write checks it.)"""
+        expiry day that passed before the nightly sweep is the common case. A role that
+        needs a second factor, on an account without one, may sign in only to enrol one:
+        no application gets a code for it. (For a :class:`CookieSignIn` the code's own
+        write checks all of it.)"""
         if isinstance(sign_in, CookieSignIn):
             return None
         account = sign_in.account
@@ -148,7 +156,19 @@ class Authorization:
             return AccountDisabled()
         if account.status is AccountStatus.EXPIRED or account.is_past_expiry(self.clock.now().date()):
             return AccountExpired()
+        if realm.requires_second_factor(account.roles) and not passed_second_factor(sign_in.family.amr):
+            return MfaEnrolmentRequired("Add a second factor on your account's Security page first.")
         return None
+
+    @staticmethod
+    def needs_second_factor(sign_in: BrowserSignIn | CookieSignIn) -> bool:
+        """The account has a second factor and this session never passed one (it was
+        opened by a password before the factor was added in another session): the person
+        signs in again, and the second step asks for it. (For a :class:`CookieSignIn` the
+        code's own write checks that the account has none.)"""
+        if isinstance(sign_in, CookieSignIn):
+            return False
+        return sign_in.account.second_factors > 0 and not passed_second_factor(sign_in.family.amr)
 
     def needs_reauthentication(self, sign_in: BrowserSignIn | CookieSignIn, max_age: int | None) -> bool:
         """``max_age`` seconds have passed since the person last proved who they are."""
@@ -193,7 +213,12 @@ class Authorization:
             session = (cookie.session_id, cookie.auth_time, cookie.expires_at, cookie.amr)
             browser_hash = fingerprint(cookie.secret)
             consent = None if request.client.trusted else request.scopes
-            expect = Expectations(cookie.auth_time, cookie.expires_at, cookie.amr, now.date(), consent)
+            single_factor: tuple[str, ...] | None = None
+            if not passed_second_factor(cookie.amr):
+                if realm.mfa_required_for_all:
+                    return None  # every account needs a factor: read and decide
+                single_factor = realm.mfa_required_roles
+            expect = Expectations(cookie.auth_time, cookie.expires_at, cookie.amr, now.date(), consent, single_factor)
         else:
             family = sign_in.family
             session = (family.family_id, family.auth_time or family.created_at, family.expires_at, family.amr)
@@ -215,7 +240,7 @@ class Authorization:
             code_hash=fingerprint(code),
             code_expires_at=now + CODE_LIFETIME,
             amr=amr,
-            acr="2" if set(amr) & MULTI_FACTOR_METHODS else "1",
+            acr="2" if passed_second_factor(amr) else "1",
             nonce=request.nonce,
             code_challenge=request.code_challenge,
             code_challenge_method=request.code_challenge_method,
@@ -224,3 +249,8 @@ class Authorization:
             log.info("no code from this sign-in", extra={"realm": realm.id, "session_id": session_id})
             return None
         return code
+
+
+def passed_second_factor(amr: tuple[str, ...]) -> bool:
+    """The session's person proved a second factor (``otp``, ``hwk`` or ``swk``)."""
+    return bool(set(amr) & MULTI_FACTOR_METHODS)

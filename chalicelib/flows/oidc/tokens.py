@@ -4,7 +4,8 @@ Access tokens are RS256 JWTs (``typ: at+jwt``, RFC 9068) signed with the realm k
 ``aud`` is the client, so they never pass as the API's own tokens (``aud: mitroo``), and
 they name their grant (``gid``), which userinfo and introspection check: a revoked grant
 (logout, a replayed code or refresh token, revocation) stops them at once. ID tokens
-(``typ: JWT``) carry who, when and how (``auth_time``, ``amr``, ``acr``), the session
+(``typ: JWT``) carry who, when and how (``auth_time``, ``amr``, ``acr``: ``2`` after a
+second factor; access tokens carry them too, RFC 9068 §2.2.1), the session
 (``sid``, for back-channel logout) and ``nonce``; the profile and e-mail claims come from
 userinfo (OIDC Core §5.4), which keeps the token exchange to one write.
 
@@ -196,6 +197,9 @@ class OidcTokens:
             "scope": " ".join(scopes or grant.scopes),
             "sid": grant.session_id,
             "gid": grant.grant_id,
+            "auth_time": int(grant.auth_time.timestamp()),
+            "acr": grant.acr,
+            "amr": list(grant.amr),
             "jti": self.secrets.identifier(),
             "iat": now,
             "exp": now + lifetime,

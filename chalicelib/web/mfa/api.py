@@ -36,8 +36,9 @@ from chalicelib.web.mfa.schemas import (
     TotpStartOutput,
     WebAuthnRegistrationInput,
 )
+from chalicelib.web.oidc.browser import renewed_sso_cookies, safe_next
 from chalicelib.web.schemas import TokenOutput
-from chalicelib.web.sessions import MFA_COOKIE, authenticate, continue_to, token_reply
+from chalicelib.web.sessions import MFA_COOKIE, authenticate, token_reply
 
 bp = Blueprint(__name__)
 
@@ -59,12 +60,15 @@ def factor_output(factor: Factor) -> FactorOutput:
 
 def _enrolled(ctx: Ctx, enrolled: Enrolled, status: int) -> Reply:
     count("SecondFactorAdded")
+    renewed = renewed_sso_cookies(ctx.request, ctx.realm, enrolled.session)
     if wants_html(ctx.request):
-        return pages.security_reply(ctx, recovery_codes=enrolled.recovery_codes, notice="done_added")
+        shown = pages.security_reply(ctx, recovery_codes=enrolled.recovery_codes, notice="done_added")
+        shown.cookies.extend(renewed)
+        return shown
     body = EnrolledOutput(
         **factor_output(enrolled.factor).model_dump(), recovery_codes=list(enrolled.recovery_codes) or None
     )
-    return Reply(status=status, body=body)
+    return Reply(status=status, body=body, cookies=renewed)
 
 
 def _back_to_security(ctx: Ctx, notice: str = "") -> str:
@@ -236,11 +240,15 @@ def remove_by_form(ctx: Ctx, factor_id: str) -> Reply:
 )
 def reauthenticate(ctx: Ctx) -> Reply:
     body: ReauthenticateInput = ctx.body
-    method = ctx.flows.reauthentication.reauthenticate(
+    done = ctx.flows.reauthentication.reauthenticate(
         ctx.realm, authenticate(ctx), password=body.password, totp=body.totp, webauthn=body.webauthn
     )
     valid_for = int(RECENT_AUTHENTICATION.total_seconds())
-    return Reply(body=ReauthenticatedOutput(method=method, valid_for=valid_for), next_page=_back_to_security(ctx))
+    return Reply(
+        body=ReauthenticatedOutput(method=done.method, valid_for=valid_for),
+        next_page=_back_to_security(ctx),
+        cookies=renewed_sso_cookies(ctx.request, ctx.realm, done.session),
+    )
 
 
 @api(
@@ -287,9 +295,8 @@ def second_step(ctx: Ctx) -> Reply:
         device_cookie=ctx.cookie(DEVICE_COOKIE),
     )
     count("LoginSucceeded")
-    reply = token_reply(ctx, pair, 201)
+    reply = token_reply(ctx, pair, 201, next_page=safe_next(ctx.realm, body.next))
     reply.cookies.append(expire_cookie(MFA_COOKIE))
-    reply.next_page = continue_to(ctx, body.next) or reply.next_page
     return reply
 
 

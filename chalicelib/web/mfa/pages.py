@@ -20,8 +20,9 @@ from chalicelib.flows.sessions import Principal
 from chalicelib.web.binding import browser_binding
 from chalicelib.web.endpoints import Ctx, Reply, page
 from chalicelib.web.html import redirect
+from chalicelib.web.oidc.browser import continuation_targets, safe_next
 from chalicelib.web.pages import form_page
-from chalicelib.web.sessions import MFA_COOKIE, authenticate, continue_to
+from chalicelib.web.sessions import MFA_COOKIE, authenticate
 
 bp = Blueprint(__name__)
 
@@ -93,6 +94,12 @@ def second_step(ctx: Ctx) -> Response:
     offered = ctx.flows.mfa_sign_in.offered(ctx.realm, ctx.cookie(MFA_COOKIE) or "", browser_binding(ctx))
     if offered is None:
         return redirect(f"/realms/{ctx.realm.id}/login")
-    next_url = continue_to(ctx, ctx.query("next")) or ""
-    context: dict[str, Any] = {"offered": offered, "webauthn_script": "webauthn" in offered, "next_url": next_url}
+    next_url = safe_next(ctx.realm, ctx.query("next"))
+    context: dict[str, Any] = {
+        "offered": offered,
+        "webauthn_script": "webauthn" in offered,
+        "next_url": next_url or "",
+        # the form's post may end at the application through the authorization endpoint
+        "form_targets": continuation_targets(ctx.flows, ctx.realm, next_url),
+    }
     return form_page(ctx, "mfa_step.html", **context)

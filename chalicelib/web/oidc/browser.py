@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
+from chalicelib.domain.tokens import SessionFamily, browser_session_value, parse_browser_cookie
 from chalicelib.flows.sessions import TokenPair
 from chalicelib.realms import RealmConfig
 from chalicelib.web.cookies import build_cookie, expire_cookie, read_cookie
@@ -37,6 +38,22 @@ def sso_cookies(realm: RealmConfig, pair: TokenPair) -> list[str]:
     if not pair.browser_session:
         return []
     return [build_cookie(SSO_COOKIE, pair.browser_session, path=sso_path(realm), max_age=pair.session_expires_in)]
+
+
+def renewed_sso_cookies(request: object, realm: RealmConfig, session: SessionFamily | None) -> list[str]:
+    """The SSO cookie again, after ``session`` passed one more factor in this browser (a
+    second factor enrolled, a re-authentication): the cookie carries the session's
+    ``auth_time`` and ``amr``, and an application's code is issued in one write only while
+    they are the session's. Same secret; only when the browser's cookie names this very
+    session (an API client's bearer session leaves the browser's cookie alone)."""
+    cookie = parse_browser_cookie(browser_session(request, realm))
+    if session is None or cookie is None or session.auth_time is None:
+        return []
+    if (cookie.account_id, cookie.session_id) != (session.account_id, session.family_id):
+        return []
+    value = browser_session_value(cookie.account_id, cookie.session_id, cookie.secret, session)
+    max_age = int((session.expires_at - session.auth_time).total_seconds())  # auth_time is now
+    return [build_cookie(SSO_COOKIE, value, path=sso_path(realm), max_age=max_age)] if max_age > 0 else []
 
 
 def clear_sso_cookie(realm: RealmConfig) -> str:

@@ -275,14 +275,17 @@ def _decide_authorization(
         sign_in is None
         or "login" in prompts
         or oidc.authorization.needs_reauthentication(sign_in, max_age)
+        or oidc.authorization.needs_second_factor(sign_in)
         or (hinted is not None and hinted != sign_in.account_id)
     )
     if needs_sign_in:
         if "none" in prompts:
             return back("login_required", "The person is not signed in.")
         return _to_sign_in(ctx, pairs)
-    refusal = oidc.authorization.refusal(sign_in)
+    refusal = oidc.authorization.refusal(realm, sign_in)
     if refusal is not None:
+        if "none" in prompts and refusal.code == "mfa_enrolment_required":
+            return back("interaction_required", "The account must enrol a second factor first.")
         if "none" in prompts:
             return back("login_required", "The account may not sign in now.")
         count(f"OidcRefused.{refusal.code}")

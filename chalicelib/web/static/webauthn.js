@@ -115,7 +115,7 @@
         return navigator.credentials.get(request);
       }).then(function (credential) {
         return post(button.dataset.verifyUrl, { credential: asJson(credential) });
-      }).then(function (data) { signedIn(data); }).catch(function (error) {
+      }).then(function (data) { signedIn(data, button.dataset.doneUrl); }).catch(function (error) {
         if (error && error.name === "AbortError") return;
         fail(button.parentNode, button.dataset.failed);
       });
