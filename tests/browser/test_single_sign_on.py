@@ -4,15 +4,19 @@ A teacher opens the demo application, signs in with Mitroo (the e-IEP login page
 the consent page naming the application and what it receives) and is back, signed in,
 the ID token's claims on the page. The second demo application then signs them in
 without a password (consent only). Signing out of one ends the realm session, and the
-realm's back-channel logout signs the other one out too.
+realm's back-channel logout signs the other one out too. With an authenticator app, the
+first application's sign-in asks for its code after the password, and the second
+application asks for neither.
 """
 
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from typing import Any
 
+import pyotp
 import pytest
 
 from chalicelib.domain.identity import GsisIdentity
@@ -46,7 +50,7 @@ def test_demo_application_login_consent_sso_and_back_channel_logout(demo_site: S
     page.wait_for_url(re.compile(r"/realms/eiep/login\?"))
     page.get_by_label(re.compile("^Email")).fill(email)
     page.get_by_label(re.compile("^Κωδικός πρόσβασης")).fill(PASSWORD)
-    page.get_by_role("button", name="Είσοδος").click()
+    page.get_by_role("button", name="Είσοδος", exact=True).click()
 
     # Then the consent page names the application and each thing it will receive
     page.wait_for_url(re.compile(r"/realms/eiep/oidc/authorize"))
@@ -84,3 +88,51 @@ def test_demo_application_login_consent_sso_and_back_channel_logout(demo_site: S
     # And a new sign-in asks for the password again
     _app(page, "b").get_by_role("link", name="Sign in with Mitroo").click()
     page.wait_for_url(re.compile(r"/realms/eiep/login\?"))
+
+
+def test_an_authenticator_app_is_asked_once_for_both_applications(demo_site: Site, page: Any) -> None:
+    # Given an NTUA person who set up an authenticator app on the Security page
+    username = "sso.totp"
+    demo_site.account("ntua", username=username, email="sso.totp@example.gr", password=PASSWORD)
+    page.goto(demo_site.realm("ntua", "/login"))
+    page.get_by_label(re.compile("^Όνομα χρήστη")).fill(username)
+    page.get_by_label(re.compile("^Κωδικός πρόσβασης")).fill(PASSWORD)
+    page.get_by_role("button", name="Είσοδος", exact=True).click()
+    page.wait_for_url("**/realms/ntua/home")
+    page.goto(demo_site.realm("ntua", "/account/security"))
+    page.get_by_role("button", name="Ρύθμιση εφαρμογής ταυτοποίησης").click()
+    secret = page.locator("[data-field='totp-secret']").inner_text()
+    page.get_by_label(re.compile("^Ο εξαψήφιος κωδικός")).fill(pyotp.TOTP(secret).now())
+    page.get_by_role("button", name="Επιβεβαίωση").click()
+    assert page.locator("li[data-kind='totp']").count() == 1
+    page.goto(demo_site.realm("ntua", "/home"))
+    page.get_by_role("button", name="Αποσύνδεση").click()
+    page.wait_for_url(re.compile(r"/realms/ntua$"))
+
+    # When the demo application sends them to sign in: the password, then the app's code
+    page.goto(demo_site.demo_url)
+    app = page.locator("section#ntua-a")
+    app.get_by_role("link", name="Sign in with Mitroo").click()
+    page.wait_for_url(re.compile(r"/realms/ntua/login\?"))
+    page.get_by_label(re.compile("^Όνομα χρήστη")).fill(username)
+    page.get_by_label(re.compile("^Κωδικός πρόσβασης")).fill(PASSWORD)
+    page.get_by_role("button", name="Είσοδος", exact=True).click()
+    page.wait_for_url(re.compile(r"/realms/ntua/login/second-step\?next="))
+    page.get_by_label("Κωδικός από την εφαρμογή ταυτοποίησης").fill(pyotp.TOTP(secret).at(time.time() + 30))
+    page.get_by_role("button", name="Συνέχεια", exact=True).click()
+    page.wait_for_url(re.compile(r"/realms/ntua/oidc/authorize"))
+    page.get_by_role("button", name="Να επιτραπεί").click()
+
+    # Then the application has them signed in, its ID token saying password and one-time code
+    page.wait_for_url(demo_site.demo_url + "/")
+    assert app.locator("[data-state='signed-in']").count() == 1
+    assert '["pwd", "otp"]' in app.inner_text() and '"2"' in app.inner_text()
+
+    # And the second application asks for neither the password nor the code, only consent
+    second = page.locator("section#ntua-b")
+    second.get_by_role("link", name="Sign in with Mitroo").click()
+    page.wait_for_url(re.compile(r"/realms/ntua/oidc/authorize"))
+    assert page.get_by_label(re.compile("^Κωδικός")).count() == 0
+    page.get_by_role("button", name="Να επιτραπεί").click()
+    page.wait_for_url(demo_site.demo_url + "/")
+    assert second.locator("[data-state='signed-in']").count() == 1 and '["pwd", "otp"]' in second.inner_text()
