@@ -63,16 +63,24 @@ class Result:
 
     name: str
     measured: str
-    budget: float
+    budget: float | None
+    """The largest ratio allowed; None for a figure SPEC §5 asks to be printed, not held to."""
     ratio: float | None
     budget_label: str = ""
     notes: list[str] = field(default_factory=list)
 
     @property
     def verdict(self) -> str:
+        if self.budget is None:
+            return "shown"
         if self.ratio is None:
             return "NOT MEASURED"
         return "OK" if self.ratio <= self.budget else "OVER BUDGET"
+
+    @property
+    def missed(self) -> bool:
+        """A budget this run did not meet (over it, or not measured at all)."""
+        return self.verdict in ("OVER BUDGET", "NOT MEASURED")
 
 
 # --- timing -----------------------------------------------------------------------------
