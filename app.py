@@ -8,13 +8,10 @@ from chalice import Chalice
 
 from chalicelib.web import (
     activation,
-    admin,
-    admin_pages,
     certification,
     eulogin,
     fallback,
     gsis,
-    jobs,
     pages,
     recovery,
     registration,
@@ -24,6 +21,7 @@ from chalicelib.web import (
     system,
     workers,
 )
+from chalicelib.web.admin import jobs, jobs_pages, legacy, registrar
 from chalicelib.web.esep import api as esep
 from chalicelib.web.esep import desk_pages as esep_desk_pages
 from chalicelib.web.esep import member_pages as esep_member_pages
@@ -59,11 +57,12 @@ for blueprint in (
     esep,
     oidc,
     oidc_admin,
-    admin,
+    legacy,
+    registrar,
     jobs,
     pages,
     mfa_pages,
-    admin_pages,
+    jobs_pages,
     esep_member_pages,
     esep_desk_pages,
     workers,

@@ -25,7 +25,7 @@ from chalicelib.flows.esep.rules import ETWINNING_COUNTRIES
 from chalicelib.flows.esep.validation import NSO_ROLE
 from chalicelib.flows.sessions import Principal
 from chalicelib.web import csrf
-from chalicelib.web.admin_access import sign_in_page
+from chalicelib.web.admin.access import sign_in_page
 from chalicelib.web.endpoints import Ctx, FormState, page
 from chalicelib.web.esep.names import country_choices, country_name, language_choices, language_name
 from chalicelib.web.esep.pages import NAVIGATION

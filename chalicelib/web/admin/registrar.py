@@ -1,72 +1,23 @@
-"""Realm administration over the API; every operation checks the caller's roles here,
-in our code (API Gateway authorizers are not exercised by ``chalice local`` or tests)."""
+"""The registrar over the API (SPEC §2.6): one account at a time, and the student registry.
+
+Roles are checked by ``web/admin/access.py`` (the one gate of every console route)."""
 
 from __future__ import annotations
 
 from chalice import Blueprint
 
 from chalicelib.domain.registry import RegistryStatus
-from chalicelib.errors import Forbidden
-from chalicelib.flows.mfa.policy import require_second_factor
 from chalicelib.flows.registrar import Actor, NewAccount
-from chalicelib.flows.sessions import Principal
+from chalicelib.web.admin.access import require_role
 from chalicelib.web.endpoints import Ctx, Reply, api
 from chalicelib.web.schemas import (
     AdminAccountInput,
     AdminAccountOutput,
-    LegacyImportInput,
-    LegacyImportOutput,
-    LegacyRowOutput,
     RegistryInput,
     RegistryOutput,
 )
-from chalicelib.web.sessions import authenticate
 
 bp = Blueprint(__name__)
-
-
-def require_role(ctx: Ctx, *roles: str) -> Principal:
-    """The caller, if signed in to this realm with one of ``roles``.
-
-    Raises
-    ------
-    Unauthorized
-        no valid token for this realm (401).
-    Forbidden
-        signed in, but without any of the roles (403).
-    MfaEnrolmentRequired
-        the role needs a second factor and this session has not passed one (403).
-    """
-    principal = authenticate(ctx)
-    if not set(roles) & set(principal.roles):
-        raise Forbidden("This needs the role " + " or ".join(roles) + ".")
-    require_second_factor(ctx.realm, principal)
-    return principal
-
-
-@api(
-    bp,
-    "/api/v1/realms/{realm}/admin/legacy-accounts",
-    method="POST",
-    summary="Load legacy accounts (JSON lines or CSV text); role admin",
-    body=LegacyImportInput,
-    responses={200: LegacyImportOutput},
-    problems=["unauthorized", "forbidden", "invalid_input", "not_found"],
-    tags=["admin"],
-    auth=True,
-)
-def load_legacy(ctx: Ctx) -> Reply:
-    from chalicelib.flows.legacy import read_legacy_rows  # the csv/json readers: not at cold start
-
-    admin = require_role(ctx, "admin")
-    body: LegacyImportInput = ctx.body
-    report = ctx.flows.legacy.load(ctx.realm, read_legacy_rows(body.content, body.format), actor=admin.account_id)
-    problems = [LegacyRowOutput(line=row.line, status=row.status, reason=row.reason) for row in report.problems]
-    return Reply(
-        body=LegacyImportOutput(
-            created=report.created, duplicates=report.duplicates, rejected=report.rejected, problems=problems
-        )
-    )
 
 
 @api(

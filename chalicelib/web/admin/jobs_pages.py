@@ -11,7 +11,7 @@ from chalicelib.errors import FlowError, NotFound
 from chalicelib.flows.jobs import MAX_DIRECT_BYTES
 from chalicelib.flows.sessions import Principal
 from chalicelib.web import csrf
-from chalicelib.web.admin_access import admin_principal
+from chalicelib.web.admin.access import admin_principal
 from chalicelib.web.endpoints import Ctx, FormState, page
 from chalicelib.web.html import redirect
 from chalicelib.web.inputs import MULTIPART, UploadedFile, read_multipart

@@ -14,7 +14,7 @@ from chalice import Blueprint
 from chalicelib.domain.accounts import AFFILIATIONS
 from chalicelib.domain.jobs import XLSX, Job, JobKind, JobStatus, Reader
 from chalicelib.errors import InvalidInput
-from chalicelib.web.admin import require_role
+from chalicelib.web.admin.access import require_role
 from chalicelib.web.endpoints import Ctx, Reply, api
 from chalicelib.web.schemas import JobAccepted, JobOutput, JobUploadInput
 
