@@ -107,8 +107,10 @@ def _ports(settings: Settings, clients: Mapping[str, Any]) -> Ports:
     from chalicelib.adapters.dynamodb.attempts import DynamoAttemptLedger
     from chalicelib.adapters.dynamodb.audit import DynamoAuditLog
     from chalicelib.adapters.dynamodb.counters import DynamoCounters
+    from chalicelib.adapters.dynamodb.directory import DynamoAccountDirectory
     from chalicelib.adapters.dynamodb.esep import DynamoEsepRepository
     from chalicelib.adapters.dynamodb.factors import DynamoFactorRepository
+    from chalicelib.adapters.dynamodb.helpdesk import DynamoHelpdeskRepository
     from chalicelib.adapters.dynamodb.jobs import DynamoJobRepository
     from chalicelib.adapters.dynamodb.login_gate import DynamoLoginGate
     from chalicelib.adapters.dynamodb.models import TableBinding, bind_models
@@ -148,6 +150,7 @@ def _ports(settings: Settings, clients: Mapping[str, Any]) -> Ports:
         TableBinding(settings.table_name, settings.aws_region, settings.aws_endpoint_url, settings.aws_max_attempts)
     )
     clock, counters, attempts = SystemClock(), DynamoCounters(models), DynamoAttemptLedger(models)
+    audit = DynamoAuditLog(models)
     signing_key = _signing_key(jwt_private_key)
     return Ports(
         clock=clock,
@@ -165,7 +168,7 @@ def _ports(settings: Settings, clients: Mapping[str, Any]) -> Ports:
         challenges=DynamoChallengeRepository(models),
         sessions=DynamoSessionRepository(models),
         tickets=DynamoTicketRepository(models),
-        audit=DynamoAuditLog(models),
+        audit=audit,
         registry=DynamoRegistryRepository(models),
         counters=counters,
         mailer=PacedMailer(
@@ -204,6 +207,9 @@ def _ports(settings: Settings, clients: Mapping[str, Any]) -> Ports:
         oidc_lookup=DynamoOidcLookup(models),
         outbound=GuardedHttp(allow_loopback=settings.is_local, timeout=settings.outbound_timeout_seconds),
         factors=DynamoFactorRepository(models),
+        directory=DynamoAccountDirectory(models),
+        audit_search=audit,
+        helpdesk=DynamoHelpdeskRepository(models),
     )
 
 

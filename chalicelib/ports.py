@@ -13,9 +13,11 @@ from typing import Any, Protocol
 
 from chalicelib.domain.accounts import Account, AccountStatus, LoginRecord, UniqueKind
 from chalicelib.domain.attempts import Claim, Reservation
-from chalicelib.domain.audit import AuditEntry
+from chalicelib.domain.audit import AuditEntry, AuditPage, AuditQuery
+from chalicelib.domain.directory import DirectoryPage
 from chalicelib.domain.esep import EuLoginIdentity, LegacyMember, Member, Organisation, Project
 from chalicelib.domain.flows import IdentityFlow, OAuthState
+from chalicelib.domain.helpdesk import SupportTicket, TicketPage, TicketReply, TicketStatus
 from chalicelib.domain.identity import GsisIdentity
 from chalicelib.domain.jobs import Job, JobStatus, RowOutcome
 from chalicelib.domain.mail import MailMessage
@@ -795,4 +797,62 @@ class FactorRepository(Protocol):
 
     def use_recovery_code(self, realm: str, account_id: str, code_hash: str, *, audit: AuditEntry) -> bool:
         """Spend one recovery code: True for exactly one caller while it is unused."""
+
+
+class AccountDirectory(Protocol):
+    """Finding accounts for the administration consoles (``domain/directory.py``):
+    index queries only, never a scan. Each page reads at most ``limit`` index entries
+    and then the accounts they name in one batched read, so a page costs at most
+    ``2 × limit`` items whatever the realm holds. Entries are written by the
+    AccountRepository with the account; hits are returned as read (the caller checks
+    them against the account, which may have changed since)."""
+
+    def search(self, realm: str, prefix: str, *, limit: int, after: str | None = None) -> DirectoryPage:
+        """Entries whose folded key starts with ``prefix`` (already folded, non-empty),
+        in key order, from ``after`` (a page's ``after``)."""
+        ...
+
+    def with_role(self, realm: str, role: str, *, limit: int, after: str | None = None) -> DirectoryPage:
+        """The accounts listed under ``role``, in username order."""
+        ...
+
+
+class AuditSearch(Protocol):
+    """Reading the audit log by account, actor or action (each an index), newest first."""
+
+    def search(self, realm: str, query: AuditQuery, *, limit: int, after: str | None = None) -> AuditPage:
+        """At most ``limit`` entries *examined* from ``after``: entries of the index the
+        query names first (account, else actor, else action) within its period, the
+        other criteria applied to them, so a page may hold fewer than it examined and
+        still have an ``after``. Raises ValueError for a query naming none of the three."""
+        ...
+
+
+class HelpdeskRepository(Protocol):
+    """Support tickets as the helpdesk's queue (``domain/helpdesk.py``)."""
+
+    def open(self, ticket: SupportTicket) -> None:
+        """Store a new ticket (refused if its hash exists)."""
+        ...
+
+    def get(self, realm: str, ticket_hash: str) -> SupportTicket | None:
+        """The ticket of ``realm`` with its replies, oldest first (expired or not: the
+        caller checks)."""
+        ...
+
+    def queue(self, realm: str, status: TicketStatus, *, limit: int, after: str | None = None) -> TicketPage:
+        """Tickets in ``status``, oldest first (without their replies)."""
+        ...
+
+    def reply(
+        self, realm: str, ticket_hash: str, reply: TicketReply, status: TicketStatus, *, audit: AuditEntry
+    ) -> bool:
+        """Keep ``reply`` on the ticket and move it to ``status``, audited in the same
+        write; False (nothing written) for an unknown or closed ticket."""
+        ...
+
+    def set_status(
+        self, realm: str, ticket_hash: str, status: TicketStatus, *, now: datetime, audit: AuditEntry
+    ) -> bool:
+        """Move the ticket to ``status``, audited in the same write; False for an unknown ticket."""
         ...

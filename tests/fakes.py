@@ -1042,6 +1042,7 @@ def build_flows(realm: str = "eiep", *, now: datetime = START) -> Kit:
     accounts = InMemoryAccountRepository(store)
     attempts = InMemoryAttemptLedger(store)
     flow_repository = InMemoryFlowRepository(store)
+    from tests.fakes_admin import InMemoryAccountDirectory, InMemoryAuditSearch, InMemoryHelpdeskRepository
     from tests.fakes_esep import FakeEsepRepository  # it builds on the fakes above
     from tests.fakes_mfa import InMemoryFactorRepository
     from tests.fakes_oidc import oidc_fakes
@@ -1073,6 +1074,9 @@ def build_flows(realm: str = "eiep", *, now: datetime = START) -> Kit:
         esep=esep,
         **oidc_fakes(store, accounts, esep),
         factors=InMemoryFactorRepository(store),
+        directory=InMemoryAccountDirectory(store),
+        audit_search=InMemoryAuditSearch(store),
+        helpdesk=InMemoryHelpdeskRepository(store),
     )
     flows = assemble(ports, Links(PUBLIC_URL))
     tasks.runner = flows.tasks

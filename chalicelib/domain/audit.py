@@ -53,3 +53,25 @@ def origin(address: str) -> Iterator[None]:
         yield
     finally:
         _ORIGIN.reset(token)
+
+
+@dataclass(frozen=True)
+class AuditQuery:
+    """Which entries an administrator asks for (SPEC §2.11): an account's, an actor's or
+    an action's — each an index, so a query reads only what it lists — within a period
+    (``start`` inclusive, ``end`` exclusive); the other two of account, actor and
+    action narrow further."""
+
+    account: str | None = None
+    actor: str | None = None
+    action: str | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    entries: list[AuditEntry]
+    """Newest first."""
+    after: str | None
+    """Where the next page starts, None after the last page."""

@@ -1,8 +1,10 @@
 """Helpdesk tickets (seed 000 §6): a request to the realm's support mailbox and an
 acknowledgement with the ticket id to the person who asked.
 
-The ticket is stored first; the two mails go through the task queue (retried, never
-lost). The AFM the person may give is kept for the helpdesk but never logged.
+The ticket is stored first, in the helpdesk's queue (``domain/helpdesk.py``: status
+``open``, the id only as its hash and sealed); the two mails go through the task queue
+(retried, never lost). The AFM the person may give is kept for the helpdesk but never
+logged. The helpdesk answers from the console (``flows/admin/helpdesk.py``).
 """
 
 from __future__ import annotations
@@ -10,31 +12,30 @@ from __future__ import annotations
 import dataclasses
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
 
 from chalicelib.domain.emails import valid_email
+from chalicelib.domain.helpdesk import SupportTicket, TicketStatus
 from chalicelib.domain.identity import is_valid_afm, mask_afm
 from chalicelib.domain.mail import MailMessage
 from chalicelib.domain.secrets import fingerprint
 from chalicelib.domain.tasks import Task
-from chalicelib.domain.tickets import TicketKind
 from chalicelib.errors import InvalidInput, NotFound
-from chalicelib.flows.tickets import Tickets
-from chalicelib.ports import Mailer, TaskQueue
+from chalicelib.ports import Clock, HelpdeskRepository, Mailer, Sealer, SecretSource, TaskQueue
 from chalicelib.realms import RealmConfig, get_realm
 
 log = logging.getLogger(__name__)
 
 NOTIFY = "support_ticket.notify"
 ACKNOWLEDGE = "support_ticket.acknowledge"
-RETENTION = timedelta(days=365)
-"""How long a ticket is kept (then DynamoDB's TTL removes it)."""
 DESCRIPTION_LENGTH = (10, 5000)
 
 
 @dataclass(frozen=True)
 class Support:
-    tickets: Tickets
+    helpdesk: HelpdeskRepository
+    sealer: Sealer
+    secrets: SecretSource
+    clock: Clock
     mailer: Mailer
     tasks: TaskQueue
 
@@ -67,8 +68,23 @@ class Support:
             language = realm.default_language
         if errors:
             raise InvalidInput(errors=errors)
-        data = {"topic": topic, "email": address, "afm": afm, "description": text, "language": language}
-        ticket_id = self.tickets.issue(realm.id, TicketKind.SUPPORT, RETENTION, data)
+        ticket_id = self.secrets.token()
+        now = self.clock.now()
+        self.helpdesk.open(
+            SupportTicket(
+                ticket_hash=fingerprint(ticket_id),
+                realm=realm.id,
+                topic=topic,
+                email=address,
+                description=text,
+                language=language,
+                status=TicketStatus.OPEN,
+                created_at=now,
+                updated_at=now,
+                sealed_id=self.sealer.seal(ticket_id.encode("utf-8")),
+                afm=afm,
+            )
+        )
         # The worker needs the id itself (it goes into both mails): it is a reference the
         # person is given anyway, not a key that opens anything.
         # One task per mail: a retry of one never sends the other twice.
@@ -99,10 +115,11 @@ class Support:
 
     def _load(self, payload: dict[str, str]) -> tuple[RealmConfig, dict[str, str], dict[str, object]] | None:
         realm = get_realm(payload["realm"])
-        ticket = self.tickets.live(fingerprint(payload["ticket"]), TicketKind.SUPPORT, realm.id)
-        if ticket is None or realm.support is None:
+        ticket = self.helpdesk.get(realm.id, fingerprint(payload["ticket"]))
+        if ticket is None or ticket.is_expired(self.clock.now()) or realm.support is None:
             return None
-        data = ticket.data
+        data = {"email": ticket.email, "language": ticket.language, "topic": ticket.topic}
+        data.update(afm=ticket.afm, description=ticket.description)
         language = data.get("language", realm.default_language)
         context: dict[str, object] = {
             "realm_name": getattr(realm.name, language),

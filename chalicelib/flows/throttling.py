@@ -86,6 +86,11 @@ class Throttle:
             )
         return LoginClaims(tuple(claims), (user,))
 
+    def account_keys(self, realm: RealmConfig, username: str, account_id: str) -> list[str]:
+        """The attempt keys that lock an account's own sign-in: its username's back-off
+        and its second step's (an administrator's «unlock» forgets them)."""
+        return [_key(realm, "login-user", username.strip().casefold()), _key(realm, "second-factor", account_id)]
+
     def second_factor_claim(self, realm: RealmConfig, account_id: str) -> Claim:
         """The back-off of an account's second step (wrong codes count like wrong passwords)."""
         return Claim(_key(realm, "second-factor", account_id), self.backoff(realm))

@@ -14,6 +14,12 @@ from chalicelib.flows import jobs as job_tasks
 from chalicelib.flows import passwords as password_tasks
 from chalicelib.flows import support as support_tasks
 from chalicelib.flows.activation import Activation
+from chalicelib.flows.admin import accounts as admin_account_tasks
+from chalicelib.flows.admin import helpdesk as helpdesk_tasks
+from chalicelib.flows.admin.accounts import AccountAdministration
+from chalicelib.flows.admin.audit_log import AuditLogReader
+from chalicelib.flows.admin.directory import AccountFinder
+from chalicelib.flows.admin.helpdesk import Helpdesk
 from chalicelib.flows.certification import Certification
 from chalicelib.flows.challenges import Challenges
 from chalicelib.flows.devices import DeviceTrust
@@ -58,9 +64,11 @@ from chalicelib.flows.tasks import TaskRunner
 from chalicelib.flows.throttling import Throttle
 from chalicelib.flows.tickets import Tickets
 from chalicelib.ports import (
+    AccountDirectory,
     AccountRepository,
     AttemptLedger,
     AuditLog,
+    AuditSearch,
     ChallengeRepository,
     Clock,
     ConsentRepository,
@@ -71,6 +79,7 @@ from chalicelib.ports import (
     FileStore,
     FlowRepository,
     GsisProvider,
+    HelpdeskRepository,
     JobRepository,
     LoginGate,
     Mailer,
@@ -121,6 +130,9 @@ class Ports:
     oidc_lookup: OidcLookup
     outbound: OutboundHttp
     factors: FactorRepository
+    directory: AccountDirectory
+    audit_search: AuditSearch
+    helpdesk: HelpdeskRepository
 
 
 @dataclass(frozen=True)
@@ -154,6 +166,10 @@ class Flows:
     mfa_enrolment: Enrolment
     mfa_sign_in: SecondFactorSignIn
     reauthentication: Reauthentication
+    admin_accounts: AccountAdministration
+    admin_directory: AccountFinder
+    admin_audit: AuditLogReader
+    helpdesk: Helpdesk
 
 
 def assemble(ports: Ports, links: Links) -> Flows:
@@ -234,7 +250,14 @@ def assemble(ports: Ports, links: Links) -> Flows:
     certification = Certification(
         signin=signin, accounts=accounts, tickets=tickets, sessions=sessions, clock=clock, links=links
     )
-    support = Support(tickets=tickets, mailer=ports.mailer, tasks=ports.tasks)
+    support = Support(
+        helpdesk=ports.helpdesk,
+        sealer=ports.sealer,
+        secrets=secrets,
+        clock=clock,
+        mailer=ports.mailer,
+        tasks=ports.tasks,
+    )
     expiry = Expiry(
         accounts=accounts,
         audit=ports.audit,
@@ -283,9 +306,30 @@ def assemble(ports: Ports, links: Links) -> Flows:
         links=links,
     )
     oidc = _oidc(ports, links, ending)
+    admin_accounts = AccountAdministration(
+        accounts=accounts,
+        registry=ports.registry,
+        sessions=ports.sessions,
+        audit_log=ports.audit,
+        audit_search=ports.audit_search,
+        passwords=passwords,
+        activation=activation,
+        challenges=challenges,
+        throttle=throttle,
+        mailer=ports.mailer,
+        tasks=ports.tasks,
+        clock=clock,
+        links=links,
+    )
+    helpdesk = Helpdesk(
+        tickets=ports.helpdesk, sealer=ports.sealer, mailer=ports.mailer, tasks=ports.tasks, clock=clock
+    )
     runner = TaskRunner(
         {
             BACKCHANNEL_LOGOUT: oidc.backchannel.deliver,
+            admin_account_tasks.ADMIN_RESET_MAIL: admin_accounts.deliver_password_reset,
+            admin_account_tasks.FACTORS_REMOVED_MAIL: admin_accounts.deliver_factors_removed,
+            helpdesk_tasks.REPLY_MAIL: helpdesk.deliver_reply,
             esep_validation_tasks.DECISION_MAIL: esep_validation.deliver_decision,
             esep_project_tasks.INVITATION_MAIL: esep_projects.deliver_invitation,
             esep_project_tasks.ANSWER_MAIL: esep_projects.deliver_answer,
@@ -358,6 +402,10 @@ def assemble(ports: Ports, links: Links) -> Flows:
             clock=clock,
         ),
         reauthentication=reauthentication,
+        admin_accounts=admin_accounts,
+        admin_directory=AccountFinder(directory=ports.directory, accounts=accounts, sealer=ports.sealer),
+        admin_audit=AuditLogReader(search=ports.audit_search, accounts=accounts, sealer=ports.sealer),
+        helpdesk=helpdesk,
     )
 
 

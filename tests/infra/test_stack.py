@@ -79,7 +79,17 @@ def test_tables_follow_the_app_definitions_with_ttl_pitr_and_protection(stage: A
                             ],
                             "Projection": {"ProjectionType": "ALL"},
                         }
-                    )
+                    ),
+                    Match.object_like(
+                        {
+                            "IndexName": "GSI2",
+                            "KeySchema": [
+                                {"AttributeName": "GSI2PK", "KeyType": "HASH"},
+                                {"AttributeName": "GSI2SK", "KeyType": "RANGE"},
+                            ],
+                            "Projection": {"ProjectionType": "ALL"},
+                        }
+                    ),
                 ],
                 "TimeToLiveSpecification": {"AttributeName": MAIN_TABLE.ttl_attribute, "Enabled": True},
                 "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},

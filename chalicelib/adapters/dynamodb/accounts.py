@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -22,9 +23,11 @@ from chalicelib.adapters.dynamodb.common import (
     store,
     transact,
 )
+from chalicelib.adapters.dynamodb.directory import directory_entries, entry_count, role_entry, search_entry
 from chalicelib.adapters.dynamodb.models import BoundModels, account_pk
 from chalicelib.domain.accounts import REGISTRY_LINK, Account, AccountStatus, LoginRecord, UniqueKind
 from chalicelib.domain.audit import AuditEntry
+from chalicelib.domain.directory import role_keys, search_keys
 from chalicelib.domain.identity import GsisIdentity
 from chalicelib.domain.registry import RegistryStatus
 from chalicelib.domain.secrets import fingerprint
@@ -54,10 +57,16 @@ def registry_key(realm: str, registry_number: str) -> tuple[str, str]:
     return f"REGISTRY#{realm}#{registry_number}", "REGISTRY"
 
 
+def creation_puts(account: Account) -> int:
+    """Puts the creation of ``account`` sends (:meth:`DynamoAccountRepository.stage_create`):
+    the account, its guards, its audit entry and its directory entries."""
+    return 2 + len(account.unique_values()) + entry_count(account)
+
+
 def _items_of(account: Account) -> int:
-    """Items the creation of ``account`` puts in a transaction: the account, its guards,
-    its audit entry, and an undergraduate's registry link."""
-    return 2 + len(account.unique_values()) + (1 if account.undergraduate_registry_number() else 0)
+    """Items the creation of ``account`` puts in a transaction: its puts, and an
+    undergraduate's registry link."""
+    return creation_puts(account) + (1 if account.undergraduate_registry_number() else 0)
 
 
 def login_record(realm: str, guard: Any | None) -> LoginRecord | None:
@@ -113,9 +122,10 @@ class DynamoAccountRepository:
         now: datetime | None = None,
     ) -> None:
         """Add the creation of ``account`` to ``transaction``: the account and its guards
-        (``guards`` = its sorted unique values) as conditional puts, then its audit entry,
-        in that order, the update that marks ``consume_flow`` used, and for an
-        undergraduate the registry link (:meth:`stage_registry_link`).
+        (``guards`` = its sorted unique values) as conditional puts, then its audit entry
+        and its directory entries, in that order (:func:`creation_puts` of them), the
+        update that marks ``consume_flow`` used, and for an undergraduate the registry
+        link (:meth:`stage_registry_link`).
 
         pynamodb sends condition checks, then deletes, then puts, then updates; a caller
         that adds items of its own passes the resulting positions to :meth:`explain_create`.
@@ -125,6 +135,8 @@ class DynamoAccountRepository:
         for guard in self._guard_items(account, guards):
             transaction.save(guard, condition=m.Item.pk.does_not_exist())
         transaction.save(audit_item(m, audit))
+        for entry in directory_entries(m, account):
+            transaction.save(entry)
         if consume_flow is not None:
             flow = m.FlowItem(f"FLOW#{consume_flow}", "FLOW")
             transaction.update(
@@ -209,12 +221,16 @@ class DynamoAccountRepository:
                         positions.append((account, guard.unique_kind))
                     items.append(audit_item(m, audit_of[account.account_id]))
                     positions.append((account, "audit"))
+                    for entry in directory_entries(m, account):
+                        items.append(entry)
+                        positions.append((account, "directory"))
                 # The registry links are updates: DynamoDB gets them after every put.
                 linked = [account for account in group if account.undergraduate_registry_number()]
                 positions += [(account, REGISTRY_LINK) for account in linked]
 
                 def build(transaction: TransactWrite, items: list[Any] = items, linked: list[Account] = linked) -> None:
                     for item in items:
+                        # A directory entry is keyed by the account id: new with its account.
                         transaction.save(item, condition=m.Item.pk.does_not_exist())
                     for account in linked:
                         self.stage_registry_link(transaction, account)
@@ -281,13 +297,14 @@ class DynamoAccountRepository:
 
         ``account_position`` is where the account's put sat in the transaction (its guards
         follow it), ``flow_position`` where the flow's update sat (default: right after
-        the guards, as :meth:`create` sends them); the registry link, if any, follows it.
+        the creation's puts, as :meth:`create` sends them); the registry link, if any,
+        follows it.
         """
         if is_transient(exc):
             return  # throttled, or conflicts beyond the retries: nothing was decided
         failed = failed_positions(exc)
         if flow_position is None:
-            flow_position = account_position + len(guards) + 2  # after the guards and the audit entry
+            flow_position = account_position + creation_puts(account)  # after the guards, audit, entries
         registry_position = flow_position + (1 if consume_flow is not None else 0)
         if consume_flow is not None and flow_position in failed:
             raise FlowAlreadyUsed() from None  # a used flow explains every other conflict
@@ -402,6 +419,14 @@ class DynamoAccountRepository:
         audit: AuditEntry,
     ) -> None:
         m = self._m
+        try:
+            stored = self._from_item(m.Account.get(account_pk(realm, account_id), "PROFILE", consistent_read=True))
+        except DoesNotExist:
+            raise LookupError(f"no account {account_id} in {realm}") from None
+        # The role listings follow (directory): the roles dropped are taken out, the new put in.
+        before, after = role_keys(stored), role_keys(replace(stored, roles=tuple(roles)))
+        listed = [role_entry(m, realm, account_id, role, key) for role, key in after.items() if role not in before]
+        unlisted = [role_entry(m, realm, account_id, role, key) for role, key in before.items() if role not in after]
         actions = [m.Account.roles.set(list(roles)), m.Account.updated_at.set(now)]
         actions += [m.Account.extra[name].set(value) for name, value in extra.items()]
         try:
@@ -411,7 +436,9 @@ class DynamoAccountRepository:
                 actions,
                 [m.Guard.roles.set(list(roles))],
                 m.Item.pk.exists(),
-                puts=[audit_item(m, audit)],
+                puts=[audit_item(m, audit), *listed],
+                deletes=unlisted,
+                stored=stored,
             )
         except DoesNotExist:
             raise LookupError(f"no account {account_id} in {realm}") from None
@@ -502,16 +529,25 @@ class DynamoAccountRepository:
         m = self._m
         current = m.Account.get(account_pk(realm, account_id), "PROFILE", consistent_read=True)
         had_afm = bool(current.identity and current.identity.afm)
+        # GSIS's names replace the registry's: the directory follows (new keys in, old out).
+        stored = self._from_item(current)
+        before, after = search_keys(stored), search_keys(replace(stored, identity=identity))
+        filed = [search_entry(m, realm, account_id, key, fields) for key, fields in after.items() if key not in before]
+        unfiled = [search_entry(m, realm, account_id, key, ()) for key in before if key not in after]
         account = m.Account(account_pk(realm, account_id), "PROFILE")
         login = m.Guard(_guard_pk(realm, UniqueKind.USERNAME, current.username.casefold()), "UNIQUE")
         afm_guard = m.Guard(_guard_pk(realm, UniqueKind.AFM, identity.afm), "UNIQUE")
         afm_guard.account_id, afm_guard.unique_kind = account_id, str(UniqueKind.AFM)
 
         def build(transaction: TransactWrite) -> None:
-            # Order as pynamodb sends them: puts, then updates (positions matter below).
+            # Order as pynamodb sends them: deletes, puts, then updates (positions matter below).
+            for entry in unfiled:
+                transaction.delete(entry)
             if not had_afm:
                 transaction.save(afm_guard, condition=m.Item.pk.does_not_exist())
             transaction.save(audit_item(m, audit))
+            for entry in filed:
+                transaction.save(entry)
             transaction.update(
                 account,
                 actions=[
@@ -534,7 +570,7 @@ class DynamoAccountRepository:
             transact(m, build)
         except TransactWriteError as exc:
             failed = failed_positions(exc)
-            if not had_afm and 0 in failed:
+            if not had_afm and len(unfiled) in failed:  # the AFM guard follows the deletes
                 raise DuplicateValue(str(UniqueKind.AFM)) from None
             if failed:
                 raise FlowAlreadyUsed() from None  # the flow, or the account, was certified already
@@ -550,13 +586,16 @@ class DynamoAccountRepository:
         *,
         username: str | None = None,
         puts: Sequence[Any] = (),
+        deletes: Sequence[Any] = (),
+        stored: Account | None = None,
     ) -> None:
         """Update the account and its login record together, or neither (and write the
-        items of ``puts`` in the same transaction).
+        items of ``puts``, delete those of ``deletes``, in the same transaction).
 
-        Without ``username`` the account is read first to find its login record (the
-        username's guard, or an EU Login account's subject guard). A wrong ``username``
-        changes nothing: the login record's condition names the account.
+        Without ``username`` or the ``stored`` account the account is read first to find
+        its login record (the username's guard, or an EU Login account's subject guard).
+        A wrong ``username`` changes nothing: the login record's condition names the
+        account.
 
         Raises ``DoesNotExist`` for an unknown account and ``TransactWriteError`` when
         ``condition`` (on the account) does not hold.
@@ -564,6 +603,8 @@ class DynamoAccountRepository:
         m = self._m
         if username is not None:
             kind, value = UniqueKind.USERNAME, username.casefold()
+        elif stored is not None:
+            kind, value = stored.login_key
         else:
             stored = self._from_item(m.Account.get(account_pk(realm, account_id), "PROFILE", consistent_read=True))
             kind, value = stored.login_key
@@ -575,6 +616,8 @@ class DynamoAccountRepository:
             transaction.update(login, actions=login_actions, condition=m.Guard.account_id == account_id)
             for item in puts:
                 transaction.save(item)
+            for item in deletes:
+                transaction.delete(item)
 
         transact(m, build)
 

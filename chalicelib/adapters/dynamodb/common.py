@@ -159,3 +159,31 @@ def together(*calls: Callable[[], T]) -> list[T]:
     pending = [_POOL.submit(call) for call in calls[1:]]
     first = calls[0]()
     return [first, *(future.result() for future in pending)]
+
+
+def one_page(results: Any, model: Any) -> tuple[list[Any], str | None]:
+    """The items of the *first* page of a pynamodb Query (``page_size`` = DynamoDB's
+    ``Limit``) and where the next page starts, as JSON (None after the last page).
+
+    pynamodb's own iteration would fetch further pages until its ``limit`` of *returned*
+    items is met; a console page must read one DynamoDB page and stop, so its cost is
+    ``Limit`` items whatever a filter keeps.
+    """
+    import json
+
+    page = next(results.page_iter)
+    items = [model.from_raw_data(raw) for raw in page.get("Items", [])]
+    last = page.get("LastEvaluatedKey")
+    return items, (json.dumps(last, sort_keys=True) if last else None)
+
+
+def start_key(after: str | None) -> Any:
+    """A page's ``after`` (from :func:`one_page`) back as DynamoDB's ExclusiveStartKey."""
+    import json
+
+    if not after:
+        return None
+    value = json.loads(after)
+    if not isinstance(value, dict):
+        raise ValueError("not a position of a page")
+    return value

@@ -29,7 +29,7 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.adapters.dynamodb.accounts import DynamoAccountRepository
+from chalicelib.adapters.dynamodb.accounts import DynamoAccountRepository, creation_puts
 from chalicelib.adapters.dynamodb.audit import audit_item
 from chalicelib.adapters.dynamodb.common import conditional_failed, failed_positions, load, plain_map, store, transact
 from chalicelib.adapters.dynamodb.models import BoundModels, account_pk
@@ -134,7 +134,7 @@ class DynamoEsepRepository:
 
         def build(transaction: TransactWrite) -> None:
             # Sent as: deletes (the legacy record), puts (account, guards, audit entry,
-            # member, marker), updates (the flow). The positions below follow that order.
+            # directory entries, member, marker), updates (the flow). The positions below follow that order.
             if legacy is not None:
                 transaction.delete(legacy, condition=m.Item.pk.exists())
             self._accounts.stage_create(transaction, account, guards, audit=audit, consume_flow=consume_flow, now=now)
@@ -146,7 +146,7 @@ class DynamoEsepRepository:
             transact(m, build)
         except TransactWriteError as exc:
             deletes = 1 if legacy is not None else 0
-            puts = 1 + len(guards) + 1 + 1 + (1 if marker is not None else 0)
+            puts = creation_puts(account) + 1 + (1 if marker is not None else 0)  # + the member, its marker
             self._accounts.explain_create(
                 exc, account, guards, consume_flow, account_position=deletes, flow_position=deletes + puts
             )

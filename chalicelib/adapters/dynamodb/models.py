@@ -19,7 +19,12 @@ challenge lookup       ``TOKEN#h``                  ``TOKEN``
 session family         ``ACCOUNT#r#<account_id>``   ``SESSION#<family_id>``
 refresh token          ``REFRESH#h``                ``REFRESH``
 ticket                 ``TICKET#h``                 ``TICKET``
-audit record           ``AUDIT#r#<account_id>``     ``<timestamp>#<random>``
+audit record           ``AUDIT#r#<account_id>``     ``<timestamp>#<random>``  (GSI1 ``AUDITBY#r#<actor>``,
+                                                                              GSI2 ``AUDITDO#r#<action>``)
+directory entry        ``FIND#r#<first character>`` ``<folded key>⇥<account_id>``
+role listing           ``ROLE#r#<role>``            ``<folded username>⇥<account_id>``
+support ticket         ``SUPPORT#r#h``              ``TICKET``  (GSI1: ``TICKETS#r#<status>``)
+ticket reply           ``SUPPORT#r#h``              ``REPLY#<timestamp>#<random>``
 job cursor             ``CURSOR#r#<job>``           ``CURSOR``
 registry entry         ``REGISTRY#r#<number>``      ``REGISTRY``
 spreadsheet job        ``JOB#r#<job_id>``           ``JOB``
@@ -80,6 +85,20 @@ deletes it in the same transaction without reading the old state first. A projec
 sits in the partition of each person of a project (owner, invited partner, members
 added later), written in the transaction that puts them in the project, so "my
 projects" and "my invitations" are one Query of the person's partition, never a scan.
+
+Administration (:mod:`chalicelib.adapters.dynamodb.directory`, ``.audit``, ``.helpdesk``):
+an account is filed in the directory under the folded form of its username, e-mail,
+registry number and surname (``domain/directory.py``), one entry per distinct key, in
+the partition of the key's first character and sorted by key (``⇥`` is a tab, as
+above), so a prefix search is one ``begins_with`` Query of one partition; and under each
+of its roles. The entries are written in the account's create transaction (and by
+``grant_roles``/``certify`` when roles or names change); an erasure of the account must
+delete them (``directory_entries(account)`` names them), they hold its e-mail and
+surname. Audit records carry two index keys, so the log is read by account (the
+table), by actor (GSI1) or by action (GSI2), each sorted by time; every audit item gets
+them from ``audit_item``, whichever transaction writes it. A support ticket and its
+replies share a partition (one Query reads the conversation); the ticket is filed by
+status on GSI1, oldest first, and carries its id only sealed (``domain/helpdesk.py``).
 
 Every short-lived item carries ``purge_at`` (DynamoDB TTL); code still checks its own
 ``expires_at`` because TTL deletion runs late and emulators never run it.
@@ -143,6 +162,9 @@ class BoundModels:
     CursorItem: Any
     AuditItem: Any
     TicketItem: Any
+    DirectoryEntryItem: Any
+    SupportTicketItem: Any
+    SupportReplyItem: Any
     CounterItem: Any
     AttemptItem: Any
     JobItem: Any
@@ -318,8 +340,39 @@ def bind_models(binding: TableBinding) -> BoundModels:
 
         value = UnicodeAttribute()
 
+    class ByGsi1(GlobalSecondaryIndex[Any]):
+        """GSI1 for the ESEP look-ups: search partitions and the NSO's pending list."""
+
+        class Meta:
+            index_name = "GSI1"
+            projection = AllProjection()
+
+        gsi1pk = UnicodeAttribute(hash_key=True, attr_name="GSI1PK")
+        gsi1sk = UnicodeAttribute(range_key=True, attr_name="GSI1SK")
+
+    class AuditByActor(GlobalSecondaryIndex[Any]):
+        """GSI1 as the audit log by actor: ``AUDITBY#r#<actor>`` / ``<timestamp>#<random>``."""
+
+        class Meta:
+            index_name = "GSI1"
+            projection = AllProjection()
+
+        gsi1pk = UnicodeAttribute(hash_key=True, attr_name="GSI1PK")
+        gsi1sk = UnicodeAttribute(range_key=True, attr_name="GSI1SK")
+
+    class AuditByAction(GlobalSecondaryIndex[Any]):
+        """GSI2 as the audit log by action: ``AUDITDO#r#<action>`` / ``<timestamp>#<random>``."""
+
+        class Meta:
+            index_name = "GSI2"
+            projection = AllProjection()
+
+        gsi2pk = UnicodeAttribute(hash_key=True, attr_name="GSI2PK")
+        gsi2sk = UnicodeAttribute(range_key=True, attr_name="GSI2SK")
+
     class AuditItem(Item, discriminator="audit"):
-        """One audit record: ``AUDIT#r#<account_id>`` / ``<timestamp>#<random>``."""
+        """One audit record: ``AUDIT#r#<account_id>`` / ``<timestamp>#<random>``, filed
+        by actor (GSI1) and by action (GSI2) under the same sort key."""
 
         realm = UnicodeAttribute()
         account_id = UnicodeAttribute()
@@ -328,6 +381,12 @@ def bind_models(binding: TableBinding) -> BoundModels:
         at = UTCDateTimeAttribute()
         address = UnicodeAttribute(default="")
         details = MapAttribute(default=dict)  # type: ignore[var-annotated]
+        gsi1pk = UnicodeAttribute(null=True, attr_name="GSI1PK")
+        gsi1sk = UnicodeAttribute(null=True, attr_name="GSI1SK")
+        gsi2pk = UnicodeAttribute(null=True, attr_name="GSI2PK")
+        gsi2sk = UnicodeAttribute(null=True, attr_name="GSI2SK")
+        by_actor = AuditByActor()
+        by_action = AuditByAction()
 
     class TicketItem(Item, discriminator="ticket"):
         """A reset request, certification ticket or support ticket (by the hash of its id)."""
@@ -337,6 +396,36 @@ def bind_models(binding: TableBinding) -> BoundModels:
         data = MapAttribute(default=dict)  # type: ignore[var-annotated]
         created_at = UTCDateTimeAttribute()
         expires_at = UTCDateTimeAttribute()
+
+    class DirectoryEntryItem(Item, discriminator="directory"):
+        """Files an account under one folded key (``FIND#…``) or one role (``ROLE#…``)."""
+
+        account_id = UnicodeAttribute()
+        fields = ListAttribute(of=UnicodeAttribute, null=True)  # which values made the key
+
+    class SupportTicketItem(Item, discriminator="support_ticket"):
+        """A helpdesk ticket (``SUPPORT#r#h`` / ``TICKET``), filed by status on GSI1."""
+
+        realm = UnicodeAttribute()
+        topic = UnicodeAttribute()
+        email = UnicodeAttribute()
+        afm = UnicodeAttribute(default="")
+        description = UnicodeAttribute()
+        language = UnicodeAttribute()
+        status = UnicodeAttribute()
+        created_at = UTCDateTimeAttribute()
+        updated_at = UTCDateTimeAttribute()
+        sealed_id = UnicodeAttribute(default="")
+        gsi1pk = UnicodeAttribute(null=True, attr_name="GSI1PK")
+        gsi1sk = UnicodeAttribute(null=True, attr_name="GSI1SK")
+        by_status = ByGsi1()
+
+    class SupportReplyItem(Item, discriminator="support_reply"):
+        """One reply of the helpdesk, kept with its ticket."""
+
+        at = UTCDateTimeAttribute()
+        author = UnicodeAttribute()
+        message = UnicodeAttribute()
 
     class CounterItem(Item, discriminator="counter"):
         """One fixed-window rate-limit counter."""
@@ -382,16 +471,6 @@ def bind_models(binding: TableBinding) -> BoundModels:
         """The outcomes of one chunk of rows, as compact JSON ``[[status, reason], …]``."""
 
         outcomes = UnicodeAttribute()
-
-    class ByGsi1(GlobalSecondaryIndex[Any]):
-        """GSI1 for the ESEP look-ups: search partitions and the NSO's pending list."""
-
-        class Meta:
-            index_name = "GSI1"
-            projection = AllProjection()
-
-        gsi1pk = UnicodeAttribute(hash_key=True, attr_name="GSI1PK")
-        gsi1sk = UnicodeAttribute(range_key=True, attr_name="GSI1SK")
 
     class EsepMemberItem(Item, discriminator="esep_member"):
         """What eTwinning knows about an ESEP account, in the account's partition."""
@@ -610,6 +689,9 @@ def bind_models(binding: TableBinding) -> BoundModels:
         CursorItem=CursorItem,
         AuditItem=AuditItem,
         TicketItem=TicketItem,
+        DirectoryEntryItem=DirectoryEntryItem,
+        SupportTicketItem=SupportTicketItem,
+        SupportReplyItem=SupportReplyItem,
         CounterItem=CounterItem,
         AttemptItem=AttemptItem,
         JobItem=JobItem,

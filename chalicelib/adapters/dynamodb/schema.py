@@ -1,8 +1,10 @@
 """Table definitions in one place: local start-up, tests and the CDK stack read these.
 
-The main table is a single-table design (PK/SK strings, one generic GSI, TTL attribute
-``purge_at``). The idempotency table follows Powertools' contract (``id`` key, TTL
-attribute ``expiration``). Both are on-demand.
+The main table is a single-table design (PK/SK strings, two generic GSIs, TTL attribute
+``purge_at``). GSI2 came after GSI1 (the audit log by action): DynamoDB creates one
+index per table update, so a deployed table gains it in one deployment. The
+idempotency table follows Powertools' contract (``id`` key, TTL attribute
+``expiration``). Both are on-demand.
 """
 
 from __future__ import annotations
@@ -63,7 +65,7 @@ MAIN_TABLE = TableSpec(
     partition_key="PK",
     sort_key="SK",
     ttl_attribute="purge_at",
-    indexes=(IndexSpec("GSI1", "GSI1PK", "GSI1SK"),),
+    indexes=(IndexSpec("GSI1", "GSI1PK", "GSI1SK"), IndexSpec("GSI2", "GSI2PK", "GSI2SK")),
 )
 
 IDEMPOTENCY_TABLE = TableSpec(
