@@ -21,7 +21,11 @@ from chalicelib.web import (
     system,
     workers,
 )
+from chalicelib.web.admin import accounts as admin_accounts
+from chalicelib.web.admin import audit as admin_audit
 from chalicelib.web.admin import jobs, jobs_pages, legacy, registrar
+from chalicelib.web.admin import pages as admin_pages
+from chalicelib.web.admin import tickets as admin_tickets
 from chalicelib.web.esep import api as esep
 from chalicelib.web.esep import desk_pages as esep_desk_pages
 from chalicelib.web.esep import member_pages as esep_member_pages
@@ -59,10 +63,14 @@ for blueprint in (
     oidc_admin,
     legacy,
     registrar,
+    admin_accounts,
+    admin_audit,
+    admin_tickets,
     jobs,
     pages,
     mfa_pages,
     jobs_pages,
+    admin_pages,
     esep_member_pages,
     esep_desk_pages,
     workers,

@@ -84,7 +84,12 @@ def request_reset(ctx: Ctx) -> Reply:
 def complete_reset(ctx: Ctx) -> Reply:
     body: PasswordResetCompletion = ctx.body
     realm = ctx.realm
-    if realm.recovery == "gsis":
+    if realm.recovery == "gsis" and body.token and not body.flow:
+        # A reset link in a GSIS realm exists only when an administrator mailed one
+        # (SPEC §2.11 «password-reset»): the person proves nothing to GSIS then, the
+        # single-use token mailed to the account's address is the proof.
+        ctx.flows.passwords.complete_reset(realm, body.token, body.password, body.password_confirmation)
+    elif realm.recovery == "gsis":
         if not body.flow:
             raise InvalidInput(errors={"flow": ["Field required"]})
         ctx.flows.recovery.complete(realm, body.flow, body.password, body.password_confirmation, browser_binding(ctx))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Short = Annotated[str, Field(max_length=256)]
 Secret = Annotated[str, Field(max_length=1024)]
@@ -240,6 +240,12 @@ class AdminAccountInput(_Input):
     postcode: Annotated[str | None, Field(None, max_length=16)] = None
     supervisor: Annotated[str | None, Field(None, max_length=200)] = None
     supervisor_email: Annotated[str | None, Field(None, max_length=254)] = None
+
+    @field_validator("expires_on", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        """A browser form sends an empty date field as an empty string."""
+        return None if value == "" else value
 
 
 class AdminAccountOutput(_Output):

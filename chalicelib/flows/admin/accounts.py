@@ -156,11 +156,15 @@ class AccountAdministration:
                 found.append(
                     Standing(
                         "disabled",
-                        {"reason": cause.details.get("reason", ""), "by": cause.actor, "at": cause.at.isoformat()},
+                        {
+                            "reason": cause.details.get("reason", ""),
+                            "by": cause.actor,
+                            "at": cause.at.isoformat()[:16].replace("T", " "),
+                        },
                     )
                 )
             else:
-                found.append(Standing("disabled", {}))
+                found.append(Standing("disabled_unexplained"))
         elif account.status is AccountStatus.EXPIRED or account.is_past_expiry(today):
             found.append(Standing("expired", {"on": account.expires_on.isoformat() if account.expires_on else ""}))
         elif account.status is AccountStatus.PENDING_ACTIVATION:

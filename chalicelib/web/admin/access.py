@@ -18,6 +18,8 @@ from collections.abc import Iterable
 from chalice import Response
 
 from chalicelib.errors import Forbidden, MfaEnrolmentRequired, Unauthorized
+from chalicelib.flows.admin.accounts import Staff
+from chalicelib.flows.admin.capabilities import Capability, require_available
 from chalicelib.flows.mfa.policy import require_second_factor
 from chalicelib.flows.sessions import Principal
 from chalicelib.realms import RealmConfig
@@ -50,6 +52,22 @@ def authorise(ctx: Ctx, roles: Iterable[str]) -> Principal:
 def require_role(ctx: Ctx, *roles: str) -> Principal:
     """:func:`authorise` for API operations (``require_role(ctx, "admin", "secretariat")``)."""
     return authorise(ctx, roles)
+
+
+def staff(ctx: Ctx, capability: Capability) -> Staff:
+    """The caller as a member of staff who may use ``capability`` here (:func:`authorise`
+    with the capability's roles). Raises NotFound when this realm has no such console."""
+    principal = authorise(ctx, require_available(ctx.realm, capability))
+    return Staff(principal.account_id, principal.roles)
+
+
+def staff_page(ctx: Ctx, capability: Capability) -> Staff | Response:
+    """:func:`staff` for pages: a person who is not signed in is sent to sign in."""
+    roles = require_available(ctx.realm, capability)
+    principal = admin_principal(ctx, roles)
+    if isinstance(principal, Response):
+        return principal
+    return Staff(principal.account_id, principal.roles)
 
 
 def sign_in_page(realm: RealmConfig) -> str:

@@ -65,6 +65,7 @@ def create_account(ctx: Ctx) -> Reply:
     outcome = ctx.flows.registrar.create(ctx.realm, new, Actor(principal.account_id, ctx.client_ip))
     account = outcome.account
     return Reply(
+        next_page=f"/realms/{ctx.realm.id}/admin/accounts/{account.account_id}?done=created",
         status=201,
         body=AdminAccountOutput(
             account_id=account.account_id,
