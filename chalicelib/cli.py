@@ -8,6 +8,7 @@
     grant-role --realm esep --subject SUB --role nso --country GR
     oidc-client add|list|show|rotate-secret|remove --realm R …   (chalicelib/cli_oidc.py)
     mfa-reset --realm R --username U
+    backfill-admin-indexes [--realm R] [--dry-run]
 
 It reads the same settings as the app (``chalicelib.container.services()``), so
 ``AWS_ENDPOINT_URL`` aims it at a local emulator and a deployed environment's variables at
@@ -137,6 +138,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="the account's username (the e-mail in e-mail realms, the EU Login sub in esep)",
     )
     reset.set_defaults(handler=mfa_reset)
+
+    backfill = commands.add_parser(
+        "backfill-admin-indexes",
+        help="once, after upgrading: file existing accounts, audit records and tickets in the consoles' indexes",
+        description="Accounts, audit records and support tickets stored before the administration consoles "
+        "existed are filed in their indexes (account search, audit log by actor and action, the helpdesk's "
+        "queue). Reads the whole table once; every write is idempotent, so it can be run again.",
+    )
+    backfill.add_argument("--realm", help="only this realm (default: all)")
+    backfill.add_argument("--dry-run", action="store_true", help="count what would be written; write nothing")
+    backfill.set_defaults(handler=backfill_admin_indexes)
 
     legacy = commands.add_parser(
         "load-legacy",
@@ -446,6 +458,35 @@ def mfa_reset(args: argparse.Namespace, console: Console) -> int:
         return EXIT_REFUSED
     removed = flows.mfa_enrolment.reset(realm, account, actor=OPERATOR)
     console.out(f"{account.account_id}: {removed} second factor(s) and the recovery codes removed; the person is told")
+    return EXIT_OK
+
+
+def backfill_admin_indexes(args: argparse.Namespace, console: Console) -> int:
+    """Put the consoles' index entries of items older than the consoles (idempotent)."""
+    realm = _realm(args.realm).id if args.realm else None
+    from chalicelib.adapters.dynamodb.backfill import DynamoIndexBackfill
+    from chalicelib.adapters.dynamodb.models import TableBinding, bind_models
+    from chalicelib.container import services
+
+    settings = services().settings
+    models = bind_models(
+        TableBinding(settings.table_name, settings.aws_region, settings.aws_endpoint_url, settings.aws_max_attempts)
+    )
+    drawing = _is_terminal(console.stderr)
+
+    def progress(scanned: int) -> None:
+        if drawing:
+            console.stderr.write(f"\rscanned {scanned} items")
+            console.stderr.flush()
+
+    report = DynamoIndexBackfill(models).run(realm=realm, dry_run=args.dry_run, progress=progress)
+    if drawing:
+        console.stderr.write("\n")
+    verb = "would file" if args.dry_run else "filed"
+    console.out(
+        f"scanned {report.scanned} items; {verb} {report.accounts} accounts ({report.entries} directory entries), "
+        f"{report.audit_records} audit records, {report.tickets} support tickets"
+    )
     return EXIT_OK
 
 
