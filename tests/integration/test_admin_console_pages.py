@@ -112,6 +112,9 @@ def test_a_helpdesk_replies_from_the_ticket_page(browser: Browser) -> None:
     )
     ticket_id = opened.json["ticket_id"]
     _sign_in(browser, "eiep", "helpdesk")
+    queue = browser.get("/realms/eiep/admin/tickets?status=open", html=True)
+    assert queue.status == 200 and email in queue.text
+    assert browser.get("/realms/eiep/admin/tickets?status=lost", html=True).status == 422
     found = browser.get(f"/realms/eiep/admin/tickets?ticket={ticket_id}", html=True)
     assert found.status == 303
     page = browser.get(found.location, html=True)

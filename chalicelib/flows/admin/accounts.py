@@ -221,9 +221,9 @@ class AccountAdministration:
         return self.account(realm, account_id)
 
     def enable(self, realm: RealmConfig, account_id: str, reason: str | None, staff: Staff) -> Account:
-        """Give a disabled account back its use: active if it was ever activated (pending
-        activation otherwise). An undergraduate account the registry retired (graduated)
-        stays retired: its username is never issued again (seed 004).
+        """Give a disabled account back the status it had before it was disabled (as its
+        audit entry recorded it). An undergraduate account the registry retired
+        (graduated) stays retired: its username is never issued again (seed 004).
 
         Raises NotFound, Forbidden, InvalidInput (not disabled).
         """
@@ -234,7 +234,7 @@ class AccountAdministration:
             raise InvalidInput(errors={"status": ["the account is not disabled"]})
         if self._retired(realm, account):
             raise Forbidden("The registry marks this undergraduate graduated: the account is retired for good.")
-        target = AccountStatus.ACTIVE if account.activated_at is not None else AccountStatus.PENDING_ACTIVATION
+        target = self._status_before_disabling(realm, account)
         now = self.clock.now()
         details = {"reason": text} if text else {}
         entry = audit(realm.id, account_id, "account_enabled", actor=staff.account_id, at=now, **details)
@@ -243,6 +243,21 @@ class AccountAdministration:
         ):
             raise InvalidInput(errors={"status": ["the account changed meanwhile: look again"]})
         return self.account(realm, account_id)
+
+    def _status_before_disabling(self, realm: RealmConfig, account: Account) -> AccountStatus:
+        """What the latest ``account_disabled`` entry says the account was; without one
+        (disabled by an older build, or long ago), active unless it never completed the
+        activation of a realm that activates by mail."""
+        query = AuditQuery(account=account.account_id, action="account_disabled")
+        for entry in self.audit_search.search(realm.id, query, limit=RECENT_AUDIT).entries:
+            try:
+                previous = AccountStatus(entry.details.get("previous", ""))
+            except ValueError:
+                break
+            if previous is not AccountStatus.DISABLED:
+                return previous
+        never_activated = realm.identity_source == "gsis" and account.activated_at is None
+        return AccountStatus.PENDING_ACTIVATION if never_activated else AccountStatus.ACTIVE
 
     def _retired(self, realm: RealmConfig, account: Account) -> bool:
         number = account.undergraduate_registry_number()

@@ -230,7 +230,7 @@ def tickets(ctx: Ctx) -> Response:
         caller.roles,
         "tickets",
         found=found,
-        status=status,
+        ticket_status=status,
         statuses=[s.value for s in TicketStatus],
         next_url=next_url,
     )
