@@ -5,7 +5,8 @@ case-insensitive, through index queries only. An account is filed under the *fol
 form (:func:`chalicelib.domain.transliteration.fold`: lower case, no tonos or
 dialytika, final ς as σ, single spaces) of each of those values and of its surname, so
 «παπαδοπ» finds «ΠΑΠΑΔΟΠΟΥΛΟΥ» and «Παπαδόπουλος» alike. Values that fold to the same
-key (an e-IEP username *is* the e-mail) are one entry naming both fields.
+key (an e-IEP username *is* the e-mail), or of which one begins the other (a username
+``gpapas`` and the e-mail ``gpapas@gmail.com``), are one entry naming both fields.
 
 A registry number equal to the account's AFM (e-IEP registers the AFM when the teacher
 gives no registry number) is not filed: that would make the AFM prefix-searchable,
@@ -71,6 +72,13 @@ def search_keys(account: Account) -> dict[str, tuple[str, ...]]:
         key = search_form(value or "")[:MAX_KEY]
         if key:
             keys[key] = (*keys.get(key, ()), field)
+    # A key that begins another (a username that begins the e-mail) adds nothing to a
+    # prefix search: every prefix of it is a prefix of the longer key. Filed once, under
+    # the longer key naming both fields, the account is one row of a page, not two.
+    for key in sorted(keys, key=len):
+        longer = next((other for other in keys if other != key and other.startswith(key)), None)
+        if longer is not None:
+            keys[longer] = (*keys.pop(key), *keys[longer])
     return keys
 
 

@@ -71,6 +71,12 @@ def test_a_greek_surname_typed_without_accents_finds_the_account(ntua: Kit) -> N
     assert found.rows[0].name == "Γιώργος Παπαδόπουλος"
 
 
+def test_a_username_that_begins_the_email_is_one_row_naming_both(ntua: Kit) -> None:
+    person = _account(ntua, "gpapas", email="gpapas@gmail.com")
+    found = ntua.flows.admin_directory.search(ntua.realm, text="gpap")
+    assert [(row.account_id, set(row.matched)) for row in found.rows] == [(person.account_id, {"username", "email"})]
+
+
 def test_usernames_emails_and_registry_numbers_are_prefixes(ntua: Kit) -> None:
     person = _account(ntua, "nkostas", registry_number="03119001", email="Nikos.K@Gmail.com")
     finder = ntua.flows.admin_directory
@@ -80,14 +86,14 @@ def test_usernames_emails_and_registry_numbers_are_prefixes(ntua: Kit) -> None:
 
 def test_pages_go_past_fifty_with_a_cursor_and_repeat_nobody(ntua: Kit) -> None:
     # Given 120 accounts whose usernames and e-mails share a prefix (240 index keys)
-    people = {_account(ntua, f"mass{n:03d}", email=f"mass{n:03d}@example.gr").account_id for n in range(120)}
+    people = {_account(ntua, f"mass{n:03d}", email=f"m.{n:03d}@mass.example.gr").account_id for n in range(120)}
     finder = ntua.flows.admin_directory
     seen: list[str] = []
     cursor = None
     pages = 0
     # When the pages are followed to the end
     while True:
-        result = finder.search(ntua.realm, text="mass", cursor=cursor)
+        result = finder.search(ntua.realm, text="m", cursor=cursor)
         assert result.examined <= 50 and len(result.rows) <= 50
         seen += [row.account_id for row in result.rows]
         pages += 1
