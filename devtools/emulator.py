@@ -223,6 +223,7 @@ def keyed_queries() -> None:
     if getattr(Table.query, "_keyed", False):
         return
     original_query, original_put, original_update = Table.query, Table.put_item, DynamoDBBackend.update_item
+    original_delete = Table.delete_item
 
     def gsi_hash_names(table: Any) -> list[str]:
         return [
@@ -284,8 +285,16 @@ def keyed_queries() -> None:
 
     def query(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
         index_name = args[6] if len(args) > 6 else kwargs.get("index_name")
-        narrowed = candidates(self, hash_key, index_name, kwargs.get("hash_key_conditions"))
         comparison, bounds = (args[0], args[1]) if len(args) > 1 else (None, None)
+        if not index_name and self.range_key_attr and len(kwargs.get("range_key_conditions") or []) <= 1:
+            window = sorted_window(self, hash_key, comparison, bounds, *args[2:5])
+            if window is not None:
+                self.all_items = lambda: window
+                try:
+                    return original_query(self, hash_key, *args, **kwargs)
+                finally:
+                    del self.all_items
+        narrowed = candidates(self, hash_key, index_name, kwargs.get("hash_key_conditions"))
         name = range_name(self, index_name) if len(kwargs.get("range_key_conditions") or []) <= 1 else None
         if comparison and name:
             # The sort-key condition, as moto applies it after sorting: DynamoDB reads only
@@ -304,7 +313,12 @@ def keyed_queries() -> None:
     def put_item(self: Any, *args: Any, **kwargs: Any) -> Any:
         item = original_put(self, *args, **kwargs)
         note(self, item)
+        self.__dict__.get("_sorted_ranges", {}).pop(item.hash_key, None)
         return item
+
+    def delete_item(self: Any, hash_value: Any, *args: Any, **kwargs: Any) -> Any:
+        self.__dict__.get("_sorted_ranges", {}).pop(hash_value, None)
+        return original_delete(self, hash_value, *args, **kwargs)
 
     def update_item(self: Any, table_name: str, *args: Any, **kwargs: Any) -> Any:
         item = original_update(self, table_name, *args, **kwargs)
@@ -314,7 +328,75 @@ def keyed_queries() -> None:
     query._keyed = True  # type: ignore[attr-defined]
     Table.query = query  # type: ignore[method-assign]
     Table.put_item = put_item  # type: ignore[method-assign]
+    Table.delete_item = delete_item  # type: ignore[method-assign,assignment]
     DynamoDBBackend.update_item = update_item  # type: ignore[method-assign]
+
+
+SORTED_WINDOW_MIN = 128
+"""Partitions at least this large are read through their sorted keys (smaller ones are
+cheap to scan, and keep moto's own path)."""
+
+
+def sorted_window(
+    table: Any, hash_key: Any, comparison: str | None, bounds: Any, limit: Any, start_key: Any, forward: Any
+) -> list[Any] | None:
+    """The items a table Query can reach, found as DynamoDB finds them: by binary search in
+    the partition's sorted sort keys (the sort-key condition and ExclusiveStartKey), then
+    only ``Limit`` + 1 of them (one more, so moto still sees that the page is not the
+    last). moto would otherwise sort and test the whole partition on every Query, so a
+    prefix search in a partition of 30 000 entries would cost what the partition holds,
+    not what the page reads. None when the query is not one this can narrow (moto's own
+    path answers it); the results are moto's either way, only its candidates are fewer.
+
+    The sorted keys of a partition are cached until a put or delete touches it (or the
+    partition's size or identity changes: a restored table, a rolled-back transaction).
+    """
+    import bisect
+
+    from moto.dynamodb.models import DynamoType
+
+    partition = table.items.get(hash_key)
+    if not isinstance(partition, dict) or len(partition) < SORTED_WINDOW_MIN:
+        return None
+    cache = table.__dict__.setdefault("_sorted_ranges", {})
+    cached = cache.get(hash_key)
+    if cached is None or cached[0] is not partition or cached[1] != len(partition):
+        cached = (partition, len(partition), sorted(partition))
+        cache[hash_key] = cached
+    keys: list[Any] = cached[2]
+    low, high = 0, len(keys)
+    operator = (comparison or "").upper()
+    values = list(bounds or [])
+    if operator in ("EQ", "="):
+        low, high = bisect.bisect_left(keys, values[0]), bisect.bisect_right(keys, values[0])
+    elif operator in ("LT", "<"):
+        high = bisect.bisect_left(keys, values[0])
+    elif operator in ("LE", "<="):
+        high = bisect.bisect_right(keys, values[0])
+    elif operator in ("GT", ">"):
+        low = bisect.bisect_right(keys, values[0])
+    elif operator in ("GE", ">="):
+        low = bisect.bisect_left(keys, values[0])
+    elif operator == "BETWEEN":
+        low, high = bisect.bisect_left(keys, values[0]), bisect.bisect_right(keys, values[1])
+    elif operator == "BEGINS_WITH" and values and values[0].type == "S":
+        prefix = values[0].value
+        low = bisect.bisect_left(keys, values[0])
+        high = bisect.bisect_left(keys, DynamoType({"S": prefix + "\U0010ffff"}))
+    elif operator:
+        return None
+    if start_key and table.range_key_attr in start_key:
+        start = DynamoType(start_key[table.range_key_attr])
+        if forward is False:
+            high = min(high, bisect.bisect_left(keys, start, low, high))
+        else:
+            low = max(low, bisect.bisect_right(keys, start, low, high))
+    if isinstance(limit, int) and limit > 0 and high - low > limit + 1:
+        if forward is False:
+            low = high - (limit + 1)
+        else:
+            high = low + limit + 1
+    return [partition[key] for key in keys[low:high]]
 
 
 def cheap_sqs_sends() -> None:

@@ -110,3 +110,46 @@ def test_index_queries_follow_puts_updates_deletes_and_cancelled_transactions(ta
     client.delete_item(TableName=name, Key={"PK": {"S": "a"}, "SK": {"S": "1"}})
     assert _by_index(client, name, "march") == []
     assert _by_index(client, name, "april") == []
+
+
+def _page(client: Any, name: str, **options: Any) -> tuple[list[str], Any]:
+    answer = client.query(TableName=name, **options)
+    return [item["SK"]["S"] for item in answer["Items"]], answer.get("LastEvaluatedKey")
+
+
+def test_large_partitions_answer_as_small_ones_by_prefix_range_page_and_direction(table: tuple[Any, str]) -> None:
+    # Given a partition big enough for the sorted path, with keys in random order
+    client, name = table
+    import random
+
+    keys = [f"{prefix}{n:03d}" for prefix in ("ab", "abc", "b", "ba") for n in range(60)]
+    for sk in random.sample(keys, len(keys)):
+        client.put_item(TableName=name, Item=_item("big", sk))
+    expected = sorted(keys)
+
+    # Then a prefix, a range and an equality read exactly what they name, in order
+    def everything(**options: Any) -> list[str]:
+        found, start = [], None
+        while True:
+            extra = {"ExclusiveStartKey": start} if start else {}
+            items, start = _page(client, name, Limit=7, **options, **extra)
+            found += items
+            if start is None:
+                return found
+
+    prefix = {"KeyConditionExpression": "PK = :p AND begins_with(SK, :s)"}
+    values = {":p": {"S": "big"}, ":s": {"S": "abc"}}
+    assert everything(**prefix, ExpressionAttributeValues=values) == [k for k in expected if k.startswith("abc")]
+    backwards = everything(**prefix, ExpressionAttributeValues=values, ScanIndexForward=False)
+    assert backwards == [k for k in reversed(expected) if k.startswith("abc")]
+    between = {"KeyConditionExpression": "PK = :p AND SK BETWEEN :a AND :b"}
+    bounds = {":p": {"S": "big"}, ":a": {"S": "ab010"}, ":b": {"S": "b005"}}
+    assert everything(**between, ExpressionAttributeValues=bounds) == [k for k in expected if "ab010" <= k <= "b005"]
+    whole = {"KeyConditionExpression": "PK = :p", "ExpressionAttributeValues": {":p": {"S": "big"}}}
+    assert everything(**whole) == expected
+
+    # And it follows deletes and puts made after it was read
+    client.delete_item(TableName=name, Key={"PK": {"S": "big"}, "SK": {"S": "abc000"}})
+    client.put_item(TableName=name, Item=_item("big", "abc999"))
+    after = everything(**prefix, ExpressionAttributeValues=values)
+    assert after[0] == "abc001" and after[-1] == "abc999"
