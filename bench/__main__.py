@@ -14,7 +14,7 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 
-from bench import cold_import, expiry_sweep, login, login_totp, memory, oidc, package, provisioning
+from bench import account_search, cold_import, expiry_sweep, login, login_totp, memory, oidc, package, provisioning
 from bench.common import Result
 
 BENCHMARKS: tuple[tuple[str, Callable[[], list[Result]]], ...] = (
@@ -25,6 +25,7 @@ BENCHMARKS: tuple[tuple[str, Callable[[], list[Result]]], ...] = (
     ("peak RSS, one login", memory.run),
     ("provisioning, 10 000 and 20 000 rows", provisioning.run),
     ("expiry sweep, 5 000 and 50 000 accounts", expiry_sweep.run),
+    ("account search, 10 000 and 100 000 accounts", account_search.run),
     ("deployment package", package.run),
 )
 
