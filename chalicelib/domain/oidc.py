@@ -174,6 +174,7 @@ class EndReason(enum.StrEnum):
     ACCOUNT_EXPIRED = "account_expired"
     ACCOUNT_RETIRED = "account_retired"
     ACCOUNT_DELETED = "account_deleted"
+    FACTORS_REMOVED = "factors_removed"
     REFRESH_REUSED = "refresh_reused"
     SESSION_EXPIRED = "session_expired"
 

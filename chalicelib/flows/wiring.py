@@ -310,6 +310,7 @@ def assemble(ports: Ports, links: Links) -> Flows:
         accounts=accounts,
         registry=ports.registry,
         sessions=ports.sessions,
+        ending=ending,
         audit_log=ports.audit,
         audit_search=ports.audit_search,
         passwords=passwords,

@@ -180,10 +180,15 @@ def test_disabling_stops_the_person_s_next_request_and_enabling_gives_the_accoun
     assert enabled.status == 200 and enabled.json["status"] == "active"
     again = browser.post("/api/v1/realms/ntua/sessions", json={"username": student.username, "password": PASSPHRASE})
     assert again.status == 201
-    entries = _audit(browser, "ntua", headers, account=student.account_id)
+    entries = [
+        e for e in _audit(browser, "ntua", headers, account=student.account_id) if e["action"] != "session.ended"
+    ]
     assert [e["action"] for e in entries[:2]] == ["account_enabled", "account_disabled"]
     assert entries[1]["actor"] == secretariat.account_id and entries[1]["details"]["reason"] == "stolen laptop"
     assert entries[1]["address"] == browser.address
+    # And the session's end is audited too, by the same actor, with its reason
+    [ended] = _audit(browser, "ntua", headers, account=student.account_id, action="session.ended")
+    assert ended["actor"] == secretariat.account_id and ended["details"]["reason"] == "account_disabled"
 
 
 def test_staff_accounts_are_an_admin_s_and_nobody_disables_themselves(browser: Browser) -> None:

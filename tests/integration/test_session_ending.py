@@ -22,6 +22,7 @@ import pytest
 from joserfc.jwk import KeySet
 
 from chalicelib.container import services
+from chalicelib.domain.accounts import UniqueKind
 from chalicelib.domain.identity import GsisIdentity
 from chalicelib.realms import get_realm
 from standins.gsis import make_afm
@@ -331,3 +332,32 @@ def test_a_name_that_resolves_to_a_private_address_is_refused(monkeypatch: pytes
     # Then the post is refused before any connection
     with pytest.raises(OutboundRefused):
         GuardedHttp(allow_loopback=True).post_form("https://rp.example/logout", {"logout_token": "t"})
+
+
+def test_an_administrator_s_disable_tells_the_person_s_applications(browser: Browser, receiver: Receiver) -> None:
+    # Given a person signed in to a client through the realm, and an e-IEP administrator
+    client = _client(receiver)
+    email = _eiep_person()
+    tokens = _signed_in_with_client(browser, client, email, STRONG_PASSWORD)
+    sid = _sid(tokens)
+    person = services().ports.accounts.find_by_unique("eiep", UniqueKind.EMAIL, email)
+    assert person is not None
+    admin = f"adm{next(_seeds)}@example.gr"
+    account_in("eiep", username=admin, email=admin, password=STRONG_PASSWORD, identity=None, roles=("admin",))
+    admin_token = browser.post("/api/v1/realms/eiep/sessions", json={"username": admin, "password": STRONG_PASSWORD})
+    bearer = {"Authorization": f"Bearer {admin_token.json['access_token']}"}
+
+    # When the administrator disables the account from the console
+    answer = browser.post(
+        f"/api/v1/realms/eiep/admin/accounts/{person.account_id}/disable",
+        json={"reason": "compromised"},
+        headers=bearer,
+    )
+    assert answer.status == 200, answer.text
+
+    # Then the client gets one valid logout token for that session, and its tokens are dead
+    delivered = _delivered(browser, receiver)
+    assert receiver.refused == [] and len(delivered) == 1 and delivered[0]["sid"] == sid
+    assert oidc.userinfo(browser, "eiep", tokens["oidc"]["access_token"]).status == 401
+    user_bearer = {"Authorization": f"Bearer {tokens['api']['access_token']}"}
+    assert browser.get("/api/v1/realms/eiep/me", headers=user_bearer).status == 401

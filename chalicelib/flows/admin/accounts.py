@@ -3,9 +3,11 @@
 Every action names its actor and, where it takes something away, its reason; each is
 audited — a change in the very write that makes it (``audit=`` of the repositories),
 an action that changes nothing stored (a mail sent, attempts forgotten) as it is taken.
-Authority that is taken away goes at once: disabling an account and changing its roles
-end every session the person has (:meth:`AccountAdministration.end_sessions`), so no
-access token or refresh token issued before keeps working for a moment longer.
+Authority that is taken away goes at once: disabling an account, changing its roles and
+removing its second factors end every session the person has, through the one place
+sessions end (``flows/session_ending.py``: revocation, the applications' grants revoked,
+back-channel logout to each of them), so no access, refresh or application token issued
+before keeps working for a moment longer.
 
 Staff act on the people of their realm: only an admin acts on a member of staff, and
 nobody disables or re-roles their own account (``capabilities.require_authority_over``).
@@ -22,6 +24,7 @@ from typing import Protocol
 from chalicelib.domain.accounts import Account, AccountStatus
 from chalicelib.domain.audit import AuditEntry, AuditQuery, audit
 from chalicelib.domain.mail import MailMessage
+from chalicelib.domain.oidc import EndReason
 from chalicelib.domain.registry import RegistryStatus
 from chalicelib.domain.tasks import Task
 from chalicelib.domain.tokens import Purpose, SessionFamily
@@ -33,6 +36,7 @@ from chalicelib.flows.challenges import Challenges
 from chalicelib.flows.esep.rules import clean_country
 from chalicelib.flows.links import Links
 from chalicelib.flows.passwords import Passwords
+from chalicelib.flows.session_ending import SessionEnding
 from chalicelib.flows.throttling import Throttle
 from chalicelib.ports import (
     AccountRepository,
@@ -107,6 +111,7 @@ class AccountAdministration:
     accounts: AccountRepository
     registry: RegistryRepository
     sessions: SessionRepository
+    ending: SessionEnding
     audit_log: AuditLog
     audit_search: AuditSearch
     passwords: Passwords
@@ -217,7 +222,7 @@ class AccountAdministration:
             ):
                 break
             account = self.account(realm, account_id)
-        self.end_sessions(realm, account_id, "account_disabled", staff)
+        self.end_sessions(realm, account_id, EndReason.ACCOUNT_DISABLED, staff)
         return self.account(realm, account_id)
 
     def enable(self, realm: RealmConfig, account_id: str, reason: str | None, staff: Staff) -> Account:
@@ -382,7 +387,7 @@ class AccountAdministration:
         now = self.clock.now()
         entry = audit(realm.id, account_id, "factors_removed", actor=staff.account_id, at=now, reason=text)
         removed = self.factors.remove_all(realm.id, account_id, audit=entry)
-        self.end_sessions(realm, account_id, "factors_removed", staff)
+        self.end_sessions(realm, account_id, EndReason.FACTORS_REMOVED, staff)
         self.tasks.enqueue(Task(FACTORS_REMOVED_MAIL, {"realm": realm.id, "account_id": account_id}))
         return removed
 
@@ -451,7 +456,7 @@ class AccountAdministration:
             **extra,
         )
         self.accounts.grant_roles(realm.id, account_id, new_roles, extra, now, audit=entry)
-        self.end_sessions(realm, account_id, "roles_changed", staff)
+        self.end_sessions(realm, account_id, EndReason.ROLES_CHANGED, staff)
         return self.account(realm, account_id)
 
     def set_expiry(
@@ -488,18 +493,14 @@ class AccountAdministration:
 
     # -- ending sessions ----------------------------------------------------------------------
 
-    def end_sessions(self, realm: RealmConfig, account_id: str, reason: str, staff: Staff) -> int:
-        """End every session of the account now: the one call site of the consoles.
-
-        Its refresh tokens stop working and its access tokens fail their next request
-        (every request checks its session, ``Sessions.authenticate``). When the OpenID
-        Provider's ``flows/session_ending.py`` is in the build, this becomes
-        ``SessionEnding.end_all(realm, account_id, EndReason.<reason>, actor=…)``, which
-        also revokes the applications' grants and sends back-channel logouts.
-        """
-        ended = self.sessions.revoke_all(realm.id, account_id, self.clock.now())
+    def end_sessions(self, realm: RealmConfig, account_id: str, reason: EndReason, staff: Staff) -> int:
+        """End every session of the account now, as ``staff`` (audited per session by
+        ``SessionEnding``): its refresh tokens stop working, its access tokens fail their
+        next request (every request checks its session), its applications' grants are
+        revoked and each application gets a back-channel logout. How many ended."""
+        ended = self.ending.end_all(realm.id, account_id, reason, actor=staff.account_id)
         log.info(
             "sessions ended by an administrator",
-            extra={"realm": realm.id, "account_id": account_id, "reason": reason, "sessions": ended},
+            extra={"realm": realm.id, "account_id": account_id, "reason": str(reason), "sessions": ended},
         )
         return ended

@@ -107,6 +107,8 @@ def details_output(details: AccountDetails) -> AccountDetailsOutput:
                 session_id=family.family_id,
                 started_at=family.created_at.isoformat(),
                 expires_at=family.expires_at.isoformat(),
+                methods=list(family.amr),
+                applications=list(family.clients),
             )
             for family in details.sessions
         ],

@@ -87,6 +87,8 @@ class SessionOutput(_Output):
     session_id: str
     started_at: str
     expires_at: str
+    methods: list[str] = Field(default_factory=list, description="How the person signed in (RFC 8176 amr).")
+    applications: list[str] = Field(default_factory=list, description="Clients signed in through it.")
 
 
 class AuditEntryOutput(_Output):
