@@ -421,3 +421,44 @@ def test_bad_ticket_references_and_messages(eiep: Kit) -> None:
     for message in ("", "x", "y" * 5001):
         with pytest.raises(InvalidInput):
             helpdesk.reply(eiep.realm, ticket_id, message, HELPDESK)
+
+
+class _Factors:
+    """A factor store as the console sees it (the real one comes with second factors)."""
+
+    def __init__(self, kit: Kit) -> None:
+        self.kit = kit
+        self.held: dict[str, list[dict[str, str]]] = {}
+        self.login_keys: list[Any] = []
+
+    def describe(self, realm: str, account_id: str) -> list[dict[str, str]]:
+        return list(self.held.get(account_id, []))
+
+    def remove_all(self, realm: str, account_id: str, *, login_key: Any, audit: Any) -> int:
+        self.login_keys.append(login_key)
+        self.kit.store.audit.append(audit)
+        return len(self.held.pop(account_id, []))
+
+
+def test_removing_factors_ends_sessions_mails_the_owner_and_is_audited(ntua: Kit) -> None:
+    import dataclasses
+
+    # Given a person with two factors, signed in
+    person = _account(ntua, "lostphone")
+    token = _signed_in(ntua, person)
+    factors = _Factors(ntua)
+    factors.held[person.account_id] = [{"kind": "totp", "label": "phone"}, {"kind": "webauthn", "label": "key"}]
+    admin = dataclasses.replace(ntua.flows.admin_accounts, factors=factors)
+    assert [f["kind"] for f in admin.details(ntua.realm, person.account_id).factors] == ["totp", "webauthn"]
+    # When an admin removes them with a reason
+    removed = admin.remove_factors(ntua.realm, person.account_id, "lost the phone", ADMIN)
+    # Then both are gone, the session ended, the owner is told, and the entry names the reason
+    assert removed == 2 and factors.login_keys == [person.login_key]
+    with pytest.raises(Exception):
+        ntua.sessions.authenticate(ntua.realm, token)
+    assert [m.template for m in ntua.mailer.to(person.email)] == ["factors_removed"]
+    [entry] = [e for e in ntua.store.audit if e.action == "factors_removed"]
+    assert (entry.actor, entry.details["reason"]) == ("admin-1", "lost the phone")
+    # And nobody strips their own factors, nor a colleague's without being an admin
+    with pytest.raises(Forbidden):
+        admin.remove_factors(ntua.realm, person.account_id, "again", Staff(person.account_id, ("admin",)))

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Protocol
 
-from chalicelib.domain.accounts import Account, AccountStatus
+from chalicelib.domain.accounts import Account, AccountStatus, UniqueKind
 from chalicelib.domain.audit import AuditEntry, AuditQuery, audit
 from chalicelib.domain.mail import MailMessage
 from chalicelib.domain.oidc import EndReason
@@ -66,8 +66,9 @@ class SecondFactors(Protocol):
         """The account's factors without secrets: kind, label, when added."""
         ...
 
-    def remove_all(self, realm: str, account_id: str, *, audit: AuditEntry) -> int:
-        """Remove every factor (and recovery code), audited in the same write; how many."""
+    def remove_all(self, realm: str, account_id: str, *, login_key: tuple[UniqueKind, str], audit: AuditEntry) -> int:
+        """Remove every factor (and recovery code) and the login record's mark of them,
+        audited in the same write; how many (the signature of the factor repository's)."""
         ...
 
 
@@ -386,7 +387,7 @@ class AccountAdministration:
             raise NotFound("Second factors are not stored by this build yet.")
         now = self.clock.now()
         entry = audit(realm.id, account_id, "factors_removed", actor=staff.account_id, at=now, reason=text)
-        removed = self.factors.remove_all(realm.id, account_id, audit=entry)
+        removed = self.factors.remove_all(realm.id, account_id, login_key=account.login_key, audit=entry)
         self.end_sessions(realm, account_id, EndReason.FACTORS_REMOVED, staff)
         self.tasks.enqueue(Task(FACTORS_REMOVED_MAIL, {"realm": realm.id, "account_id": account_id}))
         return removed
