@@ -321,6 +321,7 @@ def assemble(ports: Ports, links: Links) -> Flows:
         tasks=ports.tasks,
         clock=clock,
         links=links,
+        factors=ports.factors,
     )
     helpdesk = Helpdesk(
         tickets=ports.helpdesk, sealer=ports.sealer, mailer=ports.mailer, tasks=ports.tasks, clock=clock
@@ -329,7 +330,6 @@ def assemble(ports: Ports, links: Links) -> Flows:
         {
             BACKCHANNEL_LOGOUT: oidc.backchannel.deliver,
             admin_account_tasks.ADMIN_RESET_MAIL: admin_accounts.deliver_password_reset,
-            admin_account_tasks.FACTORS_REMOVED_MAIL: admin_accounts.deliver_factors_removed,
             helpdesk_tasks.REPLY_MAIL: helpdesk.deliver_reply,
             esep_validation_tasks.DECISION_MAIL: esep_validation.deliver_decision,
             esep_project_tasks.INVITATION_MAIL: esep_projects.deliver_invitation,

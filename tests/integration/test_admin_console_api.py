@@ -53,6 +53,33 @@ def test_who_may_search_accounts(browser: Browser, realm: str, role: str, status
         assert answer.json["code"] == "forbidden"
 
 
+def test_every_console_route_needs_a_session_that_passed_a_second_factor(browser: Browser) -> None:
+    # Given staff of each console whose session has not passed a second factor
+    student = person("ntua")
+    cases = [
+        ("ntua", ("secretariat",), "GET", f"{_api('ntua')}/accounts?q=a", None),
+        ("ntua", ("secretariat",), "GET", f"{_api('ntua')}/accounts/{student.account_id}", None),
+        ("ntua", ("admin",), "POST", f"{_api('ntua')}/accounts/{student.account_id}/disable", {"reason": "test"}),
+        ("ntua", ("admin",), "PUT", f"{_api('ntua')}/accounts/{student.account_id}/roles", {"roles": ["admin"]}),
+        ("ntua", ("secretariat",), "GET", f"{_api('ntua')}/audit?action=x", None),
+        ("eiep", ("helpdesk",), "GET", f"{_api('eiep')}/tickets", None),
+        (
+            "ntua",
+            ("secretariat",),
+            "PUT",
+            f"{_api('ntua')}/registry/031{tag('')}",
+            {"level": "staff", "status": "enrolled"},
+        ),
+        ("esep", ("nso",), "GET", "/api/v1/realms/esep/admin/pending", None),
+    ]
+    for realm, roles, method, url, body in cases:
+        _, headers = staff(realm, *roles, second_factor=False, password_hash=None)
+        # When they call the route, Then it answers 403 mfa_enrolment_required and does nothing
+        answer = browser.request(method, url, json=body, headers=headers)
+        assert answer.status == 403 and answer.json["code"] == "mfa_enrolment_required", (url, answer.text)
+    assert person_again(student).status.value == "active"
+
+
 def test_no_session_is_401_and_another_realm_s_token_opens_nothing(browser: Browser) -> None:
     assert browser.get(f"{_api('ntua')}/accounts?q=a").status == 401
     _, ntua_admin = staff("ntua", "admin")
@@ -288,7 +315,11 @@ def test_roles_are_the_admin_s_and_end_the_person_s_sessions(browser: Browser) -
     assert changed.status == 200 and changed.json["roles"] == ["nso"], changed.text
     assert browser.get("/api/v1/realms/esep/me", headers=member_headers).status == 401
     # The new NSO's fresh session reaches the desk's API
-    fresh = {"Authorization": f"Bearer {signed_in(person_again(member))}"}
+    from tests.support.arrange import second_factor_passed
+
+    fresh_token = signed_in(person_again(member))
+    second_factor_passed(fresh_token)  # an NSO's role needs a second factor (SPEC §2.9)
+    fresh = {"Authorization": f"Bearer {fresh_token}"}
     assert browser.get("/api/v1/realms/esep/admin/pending", headers=fresh).status == 200
     _, ntua_secretariat = staff("ntua", "secretariat")
     student = person("ntua")
@@ -316,13 +347,30 @@ def test_expiry_renews_within_two_years(browser: Browser) -> None:
     assert answer.status == 200 and answer.json["expires_on"] == fine
 
 
-def test_factor_removal_is_not_found_until_the_build_stores_factors(browser: Browser) -> None:
+def test_an_admin_removes_a_person_s_factors_and_their_sessions_end(browser: Browser) -> None:
+    from chalicelib.container import services
+    from chalicelib.domain.mfa import Factor, FactorKind
+    from tests.fakes import arranged
+
+    # Given a signed-in person with an authenticator app
     student = person("ntua")
-    _, headers = staff("ntua", "admin")
-    answer = browser.delete(
-        f"{_api('ntua')}/accounts/{student.account_id}/mfa", json={"reason": "lost phone"}, headers=headers
+    factor = Factor(
+        "ntua", student.account_id, tag("f"), FactorKind.WEBAUTHN, "key", student.created_at, credential_id=tag("cred")
     )
-    assert answer.status == 404
+    services().ports.factors.add(factor, login_key=student.login_key, audit=arranged("ntua", student.account_id))
+    student_headers = {"Authorization": f"Bearer {signed_in(student)}"}
+    _, admin = staff("ntua", "admin")
+    _, secretariat = staff("ntua", "secretariat")
+    url = f"{_api('ntua')}/accounts/{student.account_id}"
+    assert [f["kind"] for f in browser.get(url, headers=admin).json["factors"]] == ["webauthn"]
+    # When an admin removes them (a reason is required; a secretariat may too, for a student)
+    assert browser.delete(f"{url}/mfa", json={}, headers=admin).status == 422
+    answer = browser.delete(f"{url}/mfa", json={"reason": "lost the phone"}, headers=admin)
+    # Then the factor is gone, the person's session too, and they are told by mail
+    assert answer.status == 200 and answer.json["removed"] == 1, answer.text
+    assert browser.get(url, headers=secretariat).json["factors"] == []
+    assert browser.get("/api/v1/realms/ntua/me", headers=student_headers).status == 401
+    assert browser.mail_to(student.email)
 
 
 # --- the audit log ---------------------------------------------------------------------------------

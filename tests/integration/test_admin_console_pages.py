@@ -18,6 +18,10 @@ def _sign_in(browser: Browser, realm: str, *roles: str) -> str:
     form = {"csrf_token": browser.jar["mitroo_csrf"], "username": account.username, "password": PASSPHRASE}
     answer = browser.post(f"/api/v1/realms/{realm}/sessions", form=form, html=True)
     assert answer.status == 303, answer.text
+    if roles:  # staff roles need a second factor (SPEC §2.9): as passing one in this session would
+        from tests.support.arrange import second_factor_passed
+
+        second_factor_passed(browser.jar["mitroo_session"])
     return account.account_id
 
 
@@ -51,6 +55,17 @@ def test_each_role_s_start_page_shows_what_it_may_do(browser: Browser) -> None:
     nobody = Browser(browser.client, browser.gsis, browser.pump, browser.eulogin)
     _sign_in(nobody, "ntua")
     assert nobody.get("/realms/ntua/admin", html=True).status == 403
+
+
+def test_staff_without_a_second_factor_are_sent_to_enrol_one(browser: Browser) -> None:
+    account = person("ntua", roles=("secretariat",))
+    browser.get("/realms/ntua/login", html=True)
+    form = {"csrf_token": browser.jar["mitroo_csrf"], "username": account.username, "password": PASSPHRASE}
+    login = browser.post("/api/v1/realms/ntua/sessions", form=form, html=True)
+    assert login.status == 303 and login.location.endswith("/realms/ntua/account/security")
+    for path in ("/realms/ntua/admin", "/realms/ntua/admin/accounts", "/realms/ntua/admin/audit?action=x"):
+        answer = browser.get(path, html=True)
+        assert answer.status == 303 and answer.location.endswith("/account/security"), path
 
 
 def test_search_then_disable_with_a_refusal_kept_next_to_its_form(browser: Browser) -> None:
@@ -191,3 +206,24 @@ def test_renewal_from_the_account_page(browser: Browser) -> None:
     )
     assert renewed.status == 303, renewed.text
     assert new_day in browser.get(renewed.location, html=True).text
+
+
+def test_the_account_page_lists_factors_and_removes_them(browser: Browser) -> None:
+    from chalicelib.container import services
+    from chalicelib.domain.mfa import Factor, FactorKind
+    from tests.fakes import arranged
+
+    student = person("ntua")
+    factor = Factor("ntua", student.account_id, tag("f"), FactorKind.WEBAUTHN, "YubiKey", student.created_at)
+    factor = Factor(**{**factor.__dict__, "credential_id": tag("cred")})
+    services().ports.factors.add(factor, login_key=student.login_key, audit=arranged("ntua", student.account_id))
+    _sign_in(browser, "ntua", "admin")
+    page = browser.get(f"/realms/ntua/admin/accounts/{student.account_id}", html=True)
+    assert "YubiKey" in page.text and 'data-form="factors"' in page.text
+    removed = browser.post(
+        f"/api/v1/realms/ntua/admin/accounts/{student.account_id}/mfa/remove",
+        form={"csrf_token": _token(page), "form_page": _form_page(page, "factors"), "reason": "lost the key"},
+        html=True,
+    )
+    assert removed.status == 303 and removed.location.endswith("?done=factors_removed")
+    assert "YubiKey" not in browser.get(removed.location, html=True).text

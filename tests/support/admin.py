@@ -54,7 +54,14 @@ def signed_in(account: Account) -> str:
     return pair.access_token
 
 
-def staff(realm: str, *roles: str, **changes: Any) -> tuple[Account, dict[str, str]]:
-    """A member of staff of ``realm`` and the headers of their API requests."""
+def staff(realm: str, *roles: str, second_factor: bool = True, **changes: Any) -> tuple[Account, dict[str, str]]:
+    """A member of staff of ``realm`` and the headers of their API requests; their session
+    has passed a second factor (SPEC §2.9), as a sign-in's second step would record,
+    unless ``second_factor`` is False."""
+    from tests.support.arrange import second_factor_passed
+
     account = person(realm, roles=roles, **changes)
-    return account, {"Authorization": f"Bearer {signed_in(account)}"}
+    token = signed_in(account)
+    if second_factor:
+        second_factor_passed(token)
+    return account, {"Authorization": f"Bearer {token}"}

@@ -19,9 +19,8 @@ import logging
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Protocol
 
-from chalicelib.domain.accounts import Account, AccountStatus, UniqueKind
+from chalicelib.domain.accounts import Account, AccountStatus
 from chalicelib.domain.audit import AuditEntry, AuditQuery, audit
 from chalicelib.domain.mail import MailMessage
 from chalicelib.domain.oidc import EndReason
@@ -35,6 +34,7 @@ from chalicelib.flows.admin.capabilities import NSO, STAFF_ROLES, assignable_rol
 from chalicelib.flows.challenges import Challenges
 from chalicelib.flows.esep.rules import clean_country
 from chalicelib.flows.links import Links
+from chalicelib.flows.mfa.enrolment import CHANGED_MAIL as FACTORS_CHANGED_MAIL
 from chalicelib.flows.passwords import Passwords
 from chalicelib.flows.session_ending import SessionEnding
 from chalicelib.flows.throttling import Throttle
@@ -43,6 +43,7 @@ from chalicelib.ports import (
     AuditLog,
     AuditSearch,
     Clock,
+    FactorRepository,
     Mailer,
     RegistryRepository,
     SessionRepository,
@@ -55,21 +56,7 @@ log = logging.getLogger(__name__)
 REASON_LENGTH = (3, 500)
 RECENT_AUDIT = 20
 ADMIN_RESET_MAIL = "admin.password_reset"
-FACTORS_REMOVED_MAIL = "admin.factors_removed"
 _ACCOUNT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
-
-
-class SecondFactors(Protocol):
-    """What the console needs of the second-factor store (SPEC §2.9), once it exists."""
-
-    def describe(self, realm: str, account_id: str) -> list[dict[str, str]]:
-        """The account's factors without secrets: kind, label, when added."""
-        ...
-
-    def remove_all(self, realm: str, account_id: str, *, login_key: tuple[UniqueKind, str], audit: AuditEntry) -> int:
-        """Remove every factor (and recovery code) and the login record's mark of them,
-        audited in the same write; how many (the signature of the factor repository's)."""
-        ...
 
 
 @dataclass(frozen=True)
@@ -94,7 +81,8 @@ class AccountDetails:
     standing: list[Standing]
     sessions: list[SessionFamily]
     factors: list[dict[str, str]]
-    """Second factors, without secrets (kind, label, added): empty until factors exist."""
+    """Second factors, without secrets: kind, label, when added and last used; and how
+    many unused recovery codes are left."""
     audit: list[AuditEntry]
     """The latest entries, newest first."""
 
@@ -123,9 +111,7 @@ class AccountAdministration:
     tasks: TaskQueue
     clock: Clock
     links: Links
-    factors: SecondFactors | None = None
-    """The second-factor store, once the build has one; without it the account page
-    lists no factors and :meth:`remove_factors` answers NotFound."""
+    factors: FactorRepository
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -189,9 +175,23 @@ class AccountAdministration:
         return self.sessions.live_families(realm.id, account_id, self.clock.now())
 
     def _factors(self, realm: RealmConfig, account_id: str) -> list[dict[str, str]]:
-        if self.factors is None:
-            return []
-        return self.factors.describe(realm.id, account_id)
+        factors, codes = self.factors.overview(realm.id, account_id)
+        listed = [
+            {
+                "factor_id": factor.factor_id,
+                "kind": str(factor.kind),
+                "label": factor.label,
+                "added": factor.created_at.isoformat(),
+                "last_used": factor.last_used_at.isoformat() if factor.last_used_at else "",
+            }
+            for factor in factors
+            if factor.confirmed
+        ]
+        if codes is not None and codes.hashes:
+            listed.append(
+                {"kind": "recovery_codes", "label": str(len(codes.hashes)), "added": codes.created_at.isoformat()}
+            )
+        return listed
 
     # -- status ----------------------------------------------------------------------------
 
@@ -374,44 +374,24 @@ class AccountAdministration:
     # -- second factors -------------------------------------------------------------------
 
     def remove_factors(self, realm: RealmConfig, account_id: str, reason: str | None, staff: Staff) -> int:
-        """Remove every second factor (a person who lost them all, SPEC §2.9), end the
-        sessions, mail the owner. Returns how many were removed.
+        """Remove every second factor and recovery code (a person who lost them all,
+        SPEC §2.9), end the sessions, tell the owner by mail (the second factors' own
+        notice, as for an operator's ``mfa-reset``). Returns how many factors there were.
 
-        Raises NotFound (also while this build stores no second factors), Forbidden
-        (own account, or staff by a non-admin), InvalidInput (no reason).
+        Raises NotFound, Forbidden (own account, or staff by a non-admin), InvalidInput
+        (no reason).
         """
         text = clean_reason(reason)
         account = self.account(realm, account_id)
         require_authority_over(staff.account_id, staff.roles, account.account_id, account.roles, self_allowed=False)
-        if self.factors is None:
-            raise NotFound("Second factors are not stored by this build yet.")
         now = self.clock.now()
-        entry = audit(realm.id, account_id, "factors_removed", actor=staff.account_id, at=now, reason=text)
+        entry = audit(realm.id, account_id, "mfa_reset", actor=staff.account_id, at=now, reason=text)
         removed = self.factors.remove_all(realm.id, account_id, login_key=account.login_key, audit=entry)
         self.end_sessions(realm, account_id, EndReason.FACTORS_REMOVED, staff)
-        self.tasks.enqueue(Task(FACTORS_REMOVED_MAIL, {"realm": realm.id, "account_id": account_id}))
-        return removed
-
-    def deliver_factors_removed(self, payload: dict[str, str]) -> None:
-        """Task: tell the owner an administrator removed their second factors."""
-        realm = get_realm(payload["realm"])
-        account = self.accounts.get(realm.id, payload["account_id"])
-        if account is None:
-            return
-        language = account.language if account.language in realm.languages else realm.default_language
-        self.mailer.send(
-            MailMessage(
-                template="factors_removed",
-                to=account.email,
-                language=language,
-                context={
-                    "realm_name": getattr(realm.name, language),
-                    "first_name": account.identity.first_name if account.identity else "",
-                    "username": account.username,
-                    "login_url": self.links.page(realm.id, "login"),
-                },
-            )
+        self.tasks.enqueue(
+            Task(FACTORS_CHANGED_MAIL, {"realm": realm.id, "account_id": account_id, "change": "reset", "kind": ""})
         )
+        return removed
 
     # -- roles and expiry -------------------------------------------------------------------
 

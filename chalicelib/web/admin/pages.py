@@ -195,7 +195,7 @@ KNOWN_ACTIONS = (
     "password_reset_sent",
     "password_set",
     "mail_resent",
-    "factors_removed",
+    "mfa_reset",
     "ticket_replied",
     "ticket_status",
 )
