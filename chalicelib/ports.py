@@ -9,15 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from chalicelib.domain.accounts import Account, AccountStatus, LoginRecord, UniqueKind
 from chalicelib.domain.attempts import Claim, Reservation
 from chalicelib.domain.audit import AuditEntry, AuditPage, AuditQuery
-from chalicelib.domain.directory import DirectoryPage
 from chalicelib.domain.esep import EuLoginIdentity, LegacyMember, Member, Organisation, Project
 from chalicelib.domain.flows import IdentityFlow, OAuthState
-from chalicelib.domain.helpdesk import SupportTicket, TicketPage, TicketReply, TicketStatus
 from chalicelib.domain.identity import GsisIdentity
 from chalicelib.domain.jobs import Job, JobStatus, RowOutcome
 from chalicelib.domain.mail import MailMessage
@@ -27,6 +25,10 @@ from chalicelib.domain.registry import RegistryEntry
 from chalicelib.domain.tasks import Task
 from chalicelib.domain.tickets import Ticket
 from chalicelib.domain.tokens import Challenge, Purpose, RefreshToken, RotationOutcome, SessionFamily
+
+if TYPE_CHECKING:  # the consoles' values, loaded with the consoles, not at cold start
+    from chalicelib.domain.directory import DirectoryPage
+    from chalicelib.domain.helpdesk import SupportTicket, TicketPage, TicketReply, TicketStatus
 
 
 class Clock(Protocol):

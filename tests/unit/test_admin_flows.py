@@ -18,7 +18,7 @@ from chalicelib.domain.helpdesk import TicketStatus
 from chalicelib.domain.identity import GsisIdentity
 from chalicelib.domain.registry import RegistryStatus
 from chalicelib.errors import Forbidden, InvalidInput, NotFound, TooManyAttempts
-from chalicelib.flows.admin.accounts import Staff
+from chalicelib.flows.admin.capabilities import Staff
 from chalicelib.realms import get_realm
 from tests.fakes import Kit, arranged, build_flows
 

@@ -30,7 +30,13 @@ from chalicelib.domain.tokens import Purpose, SessionFamily
 from chalicelib.errors import Forbidden, InvalidInput, MailDeliveryError, NotFound
 from chalicelib.flows.activation import SEND as ACTIVATION_MAIL
 from chalicelib.flows.activation import Activation
-from chalicelib.flows.admin.capabilities import NSO, STAFF_ROLES, assignable_roles, require_authority_over
+from chalicelib.flows.admin.capabilities import (
+    NSO,
+    STAFF_ROLES,
+    Staff,
+    assignable_roles,
+    require_authority_over,
+)
 from chalicelib.flows.challenges import Challenges
 from chalicelib.flows.esep.rules import clean_country
 from chalicelib.flows.links import Links
@@ -57,14 +63,6 @@ REASON_LENGTH = (3, 500)
 RECENT_AUDIT = 20
 ADMIN_RESET_MAIL = "admin.password_reset"
 _ACCOUNT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
-
-
-@dataclass(frozen=True)
-class Staff:
-    """The member of staff acting (from their verified session)."""
-
-    account_id: str
-    roles: tuple[str, ...]
 
 
 @dataclass(frozen=True)

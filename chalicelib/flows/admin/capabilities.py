@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from chalicelib.errors import Forbidden, NotFound
 from chalicelib.realms import RealmConfig
@@ -26,6 +27,14 @@ SECRETARIAT = "secretariat"
 HELPDESK = "helpdesk"
 NSO = "nso"
 STAFF_ROLES = (ADMIN, SECRETARIAT, HELPDESK, NSO)
+
+
+@dataclass(frozen=True)
+class Staff:
+    """The member of staff acting (from their verified session)."""
+
+    account_id: str
+    roles: tuple[str, ...]
 
 
 class Capability(enum.StrEnum):

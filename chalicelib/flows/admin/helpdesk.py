@@ -24,7 +24,8 @@ from chalicelib.domain.mail import MailMessage
 from chalicelib.domain.secrets import fingerprint
 from chalicelib.domain.tasks import Task
 from chalicelib.errors import InvalidInput, NotFound
-from chalicelib.flows.admin.accounts import Staff, clean_reason
+from chalicelib.flows.admin.accounts import clean_reason
+from chalicelib.flows.admin.capabilities import Staff
 from chalicelib.flows.admin.cursors import open_cursor, seal_cursor
 from chalicelib.ports import Clock, HelpdeskRepository, Mailer, Sealer, TaskQueue
 from chalicelib.realms import RealmConfig, get_realm

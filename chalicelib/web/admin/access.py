@@ -18,8 +18,7 @@ from collections.abc import Iterable
 from chalice import Response
 
 from chalicelib.errors import Forbidden, MfaEnrolmentRequired, Unauthorized
-from chalicelib.flows.admin.accounts import Staff
-from chalicelib.flows.admin.capabilities import Capability, require_available
+from chalicelib.flows.admin.capabilities import Capability, Staff, require_available
 from chalicelib.flows.mfa.policy import require_second_factor
 from chalicelib.flows.sessions import Principal
 from chalicelib.realms import RealmConfig

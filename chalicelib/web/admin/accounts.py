@@ -8,13 +8,11 @@ the values kept (``form_page``).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice import Blueprint
 
-from chalicelib.domain.accounts import Account
-from chalicelib.domain.audit import AuditEntry
-from chalicelib.flows.admin.accounts import AccountDetails
 from chalicelib.flows.admin.capabilities import Capability
-from chalicelib.flows.admin.directory import AccountRow
 from chalicelib.web.admin.access import staff
 from chalicelib.web.admin.schemas import (
     AccountActionOutput,
@@ -31,6 +29,12 @@ from chalicelib.web.admin.schemas import (
     StandingOutput,
 )
 from chalicelib.web.endpoints import Ctx, Reply, api, count
+
+if TYPE_CHECKING:  # the flows load with the first console request, not at cold start
+    from chalicelib.domain.accounts import Account
+    from chalicelib.domain.audit import AuditEntry
+    from chalicelib.flows.admin.accounts import AccountDetails
+    from chalicelib.flows.admin.directory import AccountRow
 
 bp = Blueprint(__name__)
 

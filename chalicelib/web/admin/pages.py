@@ -17,7 +17,6 @@ from urllib.parse import urlencode
 from chalice import Blueprint, Response
 
 from chalicelib.domain.accounts import AFFILIATIONS, AccountStatus
-from chalicelib.domain.helpdesk import TicketStatus
 from chalicelib.domain.registry import RegistryStatus
 from chalicelib.errors import FlowError, Forbidden
 from chalicelib.flows.admin.capabilities import STAFF_ROLES, Capability, assignable_roles, capabilities_of
@@ -210,6 +209,8 @@ def tickets(ctx: Ctx) -> Response:
     caller = staff_page(ctx, Capability.TICKETS)
     if isinstance(caller, Response):
         return caller
+    from chalicelib.domain.helpdesk import TicketStatus
+
     status = ctx.query("status") or str(TicketStatus.OPEN)
     reference = (ctx.query("ticket") or "").strip()
     if reference:  # «find a ticket by the id the person quotes»

@@ -1,4 +1,4 @@
-"""Request and response models of the consoles' API (SPEC §2.11)."""
+"""Request and response models of the consoles' API (SPEC §2.11), built on first use."""
 
 from __future__ import annotations
 
@@ -11,11 +11,12 @@ Reason = Annotated[str | None, Field(None, max_length=1000, description="Why (ke
 
 
 class _Input(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # Built on first use, not at import: the consoles' models must not lengthen a cold start.
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class _Output(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
 
 
 class ReasonInput(_Input):

@@ -6,9 +6,10 @@ A ticket is named by the SHA-256 of its id (what the queue lists) or by the id i
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice import Blueprint
 
-from chalicelib.domain.helpdesk import SupportTicket
 from chalicelib.flows.admin.capabilities import Capability
 from chalicelib.web.admin.access import staff
 from chalicelib.web.admin.schemas import (
@@ -19,6 +20,9 @@ from chalicelib.web.admin.schemas import (
     TicketStatusInput,
 )
 from chalicelib.web.endpoints import Ctx, Reply, api
+
+if TYPE_CHECKING:
+    from chalicelib.domain.helpdesk import SupportTicket
 
 bp = Blueprint(__name__)
 
