@@ -165,7 +165,7 @@ class Sessions:
             self.require_usable(login.status)
             if login.expires_on is not None and login.expires_on < self.clock.now().date():
                 raise AccountExpired()  # the daily sweep may not have run yet: check here too
-            if realm.identity_source == "gsis" and not login.gsis_verified:
+            if realm.identity_source == "gsis" and not login.gsis_verified and not self._staff(realm, login.roles):
                 raise self._certification_required(realm, login.account_id)
         except FlowError:
             self.throttle.settle(limits.settled_by_success)  # the password was right all the same
@@ -287,6 +287,14 @@ class Sessions:
             raise AccountDisabled()
         if status is AccountStatus.EXPIRED:
             raise AccountExpired()
+
+    @staticmethod
+    def _staff(realm: RealmConfig, roles: tuple[str, ...]) -> bool:
+        """Staff made by an operator (``create-admin``) or given their role by an
+        administrator are not legacy accounts: in a GSIS realm they sign in without the
+        one-time certification, their second factor being their proof (SPEC §2.11) — the
+        roles that need one (``mfa_required_roles``) are exactly these."""
+        return bool(set(roles) & set(realm.mfa_required_roles))
 
     def _certification_required(self, realm: RealmConfig, account_id: str) -> CertificationRequired:
         """A legacy account's right password earns a certification ticket, not a session."""

@@ -463,3 +463,19 @@ def test_who_may_answer_tickets(browser: Browser) -> None:
     for bad in ("nope", "0" * 64):
         assert browser.get(f"{_api('eiep')}/tickets/{bad}", headers=helpdesk).status == 404
     assert browser.get(f"{_api('eiep')}/tickets?status=lost", headers=helpdesk).status == 422
+
+
+def test_an_eiep_administrator_made_by_an_operator_signs_in_without_gsis(browser: Browser) -> None:
+    # Given an e-IEP administrator made by create-admin (never certified through GSIS) and
+    # a legacy teacher who never certified either
+    address = f"{tag('adm')}@example.gr"
+    person("eiep", username=address, email=address, identity=None, gsis_verified=False, roles=("admin",))
+    legacy = f"{tag('old')}@example.gr"
+    person("eiep", username=legacy, email=legacy, gsis_verified=False)
+    # When each signs in with the right password
+    admin = browser.post("/api/v1/realms/eiep/sessions", json={"username": address, "password": PASSPHRASE})
+    teacher = browser.post("/api/v1/realms/eiep/sessions", json={"username": legacy, "password": PASSPHRASE})
+    # Then the administrator gets a session (to enrol a second factor: their proof), the
+    # teacher is sent to certify through GSIS
+    assert admin.status == 201 and admin.json.get("mfa_enrolment_required") is True, admin.text
+    assert teacher.status == 403 and teacher.json["code"] == "certification_required"
