@@ -48,7 +48,7 @@ def _listening(port: int) -> bool:
 def test_one_signal_to_the_python_process_stops_everything_it_started(
     aws_endpoint: str, tmp_path: Path, started_as: Callable[[], None] | None, signum: int
 ) -> None:
-    port, gsis_port, eulogin_port = free_port(), free_port(), free_port()
+    port, gsis_port, eulogin_port, demo_port = free_port(), free_port(), free_port(), free_port()
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     env = {key: value for key, value in os.environ.items() if not key.startswith(("MITROO_", "PYTEST_"))}
     env.update(
@@ -63,14 +63,17 @@ def test_one_signal_to_the_python_process_stops_everything_it_started(
     )
     log = tmp_path / "run.log"
     argv = [sys.executable, "-m", "devtools.run", "--gsis-port", str(gsis_port), "--eulogin-port", str(eulogin_port)]
+    # The demo application on a port of its own: its default (8003) is shared by every
+    # worker running this test at the same time.
+    argv += ["--demo-port", str(demo_port)]
     with log.open("wb") as output:
         process = subprocess.Popen(
             argv, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT, preexec_fn=started_as
         )
     try:
-        # Given make run serving the app and both stand-ins
+        # Given make run serving the app, both stand-ins and the demo application
         wait_until_up(f"http://127.0.0.1:{port}", process, log, timeout=90)
-        assert all(_listening(p) for p in (port, gsis_port, eulogin_port))
+        assert all(_listening(p) for p in (port, gsis_port, eulogin_port, demo_port))
 
         # When its Python process alone gets the signal
         process.send_signal(signum)
@@ -81,7 +84,7 @@ def test_one_signal_to_the_python_process_stops_everything_it_started(
         except subprocess.TimeoutExpired:
             pytest.fail(f"still running 20 s after {signal.Signals(signum).name}:\n{log.read_text()[-2000:]}")
         assert code == 0, log.read_text()[-2000:]
-        assert [p for p in (port, gsis_port, eulogin_port) if _listening(p)] == []
+        assert [p for p in (port, gsis_port, eulogin_port, demo_port) if _listening(p)] == []
     finally:
         if process.poll() is None:
             process.kill()
