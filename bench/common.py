@@ -231,6 +231,11 @@ class ExternalEmulator:
         self._wait_until_ready(timeout=60)
         return self
 
+    @property
+    def pid(self) -> int | None:
+        """The emulator's process id while it runs (``make load`` reads its CPU time)."""
+        return self._process.pid if self._process is not None else None
+
     def _wait_until_ready(self, timeout: float) -> None:
         """The emulator prints its banner once the tables exist; then the port must answer."""
         assert self._process is not None and self._process.stdout is not None

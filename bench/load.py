@@ -1,5 +1,11 @@
 """``make load``: a short, fixed-count load run against ``chalice local`` over loopback HTTP.
 
+It measures the password login, the API's refresh, ``/me``, and the OpenID Provider's
+hot paths (the authorization endpoint's single sign-on hop, the token endpoint's
+``authorization_code`` and ``refresh_token`` grants, userinfo): requests per second,
+p50/p99 latency, the server time per request, and the CPU time the app and the emulator
+spent per request, set beside Keycloak's published sizing.
+
 What runs where:
 
 * the AWS emulator (``python -m devtools.emulator``: moto, every request serialised) in a
@@ -32,7 +38,7 @@ does not do that, so each worker sets ``TCP_QUICKACK`` on its socket after sendi
 request (the headers are acknowledged at once); where that option does not exist, each
 request gets a fresh connection instead (a few ms more, and one more server thread).
 
-After one untimed login, refresh and ``/me`` (the server's cold start), three phases,
+After one untimed login, refresh and ``/me`` (the server's cold start), seven phases,
 one after the other, each timed on its own wall clock (throughput =
 requests / wall time of that phase); latencies are per request, from sending it to
 having read the whole answer (p99 is nearest-rank):
@@ -42,7 +48,26 @@ having read the whole answer (p99 is nearest-rank):
 2. refresh, ``POST …/sessions/refresh`` (expects 200): each worker rotates its own
    refresh token, starting from the pair its last login returned (reusing a rotated token
    would revoke the family, so no two workers ever share one);
-3. ``GET /api/v1/realms/eiep/me`` with ``Authorization: Bearer`` (expects 200).
+3. ``GET /api/v1/realms/eiep/me`` with ``Authorization: Bearer`` (expects 200);
+4. the authorization endpoint, ``GET /realms/eiep/oidc/authorize`` with the browser's
+   single sign-on cookie from its login (expects 302 to the application with a code):
+   a second application signing a person in without a password;
+5. the token endpoint's ``authorization_code`` grant (``client_secret_basic``), each
+   worker exchanging the codes it got in phase 4 (expects 200);
+6. the token endpoint's ``refresh_token`` grant, each worker rotating its own (200);
+7. ``GET /realms/eiep/oidc/userinfo`` with the provider's access token (expects 200).
+
+The application is a trusted confidential client registered for the run (no consent page).
+
+Server time and CPU: with one request at a time, the server time per request is the
+phase's wall time / requests. The CPU seconds each process used during a phase (from
+``/proc``, :mod:`bench.cpu_time`) divide the same way: the app's CPU per request is what
+a Lambda function's vCPU spends on it; the emulator's stands for DynamoDB's work, which
+is not on that vCPU; the load generator's is shown so the sum can be checked against the
+two cores. "app req/s per vCPU" = 1 / the app's CPU seconds per request: what one vCPU
+running only the app would serve. Keycloak's sizing guide (keycloak.org, "Concepts for
+sizing CPU and memory resources") allocates one vCPU per 15 password logins/s and per
+120 refresh-token grants/s; the report sets those beside the login and refresh rows.
 
 Any other status (or a broken connection) is a failure: counted, the first few printed,
 and the command exits 1.
@@ -57,12 +82,14 @@ figure comparable to SPEC §5's login / verify ratio. All of it is indicative on
 shared two-core machine: the emulator, the server and the load generator compete for
 the same cores.
 
-    python -m bench.load [--logins N] [--refreshes N] [--me N] [--workers N]
+    python -m bench.load [--logins N] [--refreshes N] [--me N] [--codes N]
+                         [--oidc-refreshes N] [--userinfo N] [--workers N]
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import http.client
 import json
 import math
@@ -76,6 +103,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from bench.common import (
     BENCH_PASSWORD,
@@ -91,11 +119,15 @@ from bench.common import (
     sample_seconds,
     use_external_backend,
 )
+from bench.cpu_time import CpuSample
 from devtools import site_process
 
 DEFAULT_LOGINS = 200
 DEFAULT_REFRESHES = 200
 DEFAULT_ME = 400
+DEFAULT_CODES = 200
+DEFAULT_OIDC_REFRESHES = 200
+DEFAULT_USERINFO = 400
 DEFAULT_WORKERS = 8
 ARGON2_REPEAT = 7
 FAILURES_SHOWN = 5
@@ -103,6 +135,11 @@ REQUEST_TIMEOUT = 60.0
 
 REFRESH_PATH = f"/api/v1/realms/{BENCH_REALM}/sessions/refresh"
 ME_PATH = f"/api/v1/realms/{BENCH_REALM}/me"
+OIDC_PATH = f"/realms/{BENCH_REALM}/oidc"
+REDIRECT_URI = "https://second.example/cb"
+KEYCLOAK_PER_VCPU = {"login": 15.0, "oidc refresh_token": 120.0, "refresh": 120.0}
+"""Keycloak's sizing guide: requests per second one vCPU serves (password logins;
+refresh-token grants)."""
 
 QUICKACK: int | None = getattr(socket, "TCP_QUICKACK", None)
 """Linux's TCP_QUICKACK, set on the client socket after each request (see the docstring)."""
@@ -116,9 +153,38 @@ CONNECTIONS = (
 # --- the served app ---------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Application:
+    """The confidential client registered for the run."""
+
+    client_id: str
+    secret: str
+
+    @property
+    def basic(self) -> str:
+        return "Basic " + base64.b64encode(f"{self.client_id}:{self.secret}".encode()).decode()
+
+
+def register_application() -> Application:
+    """A trusted confidential client of the benchmark realm, straight into the table (the
+    served app reads it from there)."""
+    from chalicelib.container import services
+    from chalicelib.flows.oidc.clients import ClientRequest
+    from chalicelib.realms import get_realm
+
+    registered = services().flows.oidc.clients.register(
+        get_realm(BENCH_REALM),
+        ClientRequest(name="Load application", redirect_uris=[REDIRECT_URI], trusted=True),
+        actor="bench",
+    )
+    assert registered.secret is not None
+    return Application(registered.client.client_id, registered.secret)
+
+
 @contextmanager
-def served_app(endpoint_url: str) -> Iterator[str]:
-    """``python -m devtools.run`` in a child process on free ports; yields its base URL."""
+def served_app(endpoint_url: str) -> Iterator[tuple[str, int]]:
+    """``python -m devtools.run`` in a child process on free ports; yields its base URL
+    and process id."""
     port, gsis_port, eulogin_port = free_port(), free_port(), free_port()
     url = f"http://127.0.0.1:{port}"
     env = child_env(**backend_env(endpoint_url), MITROO_PUBLIC_URL=url)
@@ -126,8 +192,8 @@ def served_app(endpoint_url: str) -> Iterator[str]:
         log = Path(directory) / "server.log"
         with site_process.running(
             log, env, base_url=url, gsis_port=gsis_port, eulogin_port=eulogin_port, timeout=90, what="the server"
-        ):
-            yield url
+        ) as process:
+            yield url, process.pid
 
 
 # --- the load generator -----------------------------------------------------------------
@@ -139,42 +205,58 @@ class Worker:
 
     host: str
     port: int
+    application: Application | None = None
     access_token: str | None = None
     refresh_token: str | None = None
-    device_cookie: str | None = None
-    """The device cookie its first login left: later logins are a returning browser's, as
-    a person's are (a browser without it is held to the address's window: every worker
-    here shares 127.0.0.1)."""
+    cookies: dict[str, str] = field(default_factory=dict)
+    """The device cookie its first login left (later logins are a returning browser's, as
+    a person's are: a browser without it is held to the address's window, and every
+    worker here shares 127.0.0.1) and the single sign-on cookie of its last login."""
+    codes: list[str] = field(default_factory=list)
+    """Authorization codes phase 4 got and phase 5 exchanges."""
+    oidc_access_token: str | None = None
+    oidc_refresh_token: str | None = None
     _connection: http.client.HTTPConnection | None = None
 
     def send(
-        self, method: str, path: str, body: dict[str, str] | None = None, *, bearer: str | None = None
-    ) -> tuple[int, bytes]:
-        """One request on this worker's keep-alive connection; (status, body).
+        self,
+        method: str,
+        path: str,
+        body: dict[str, str] | None = None,
+        *,
+        bearer: str | None = None,
+        form: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, bytes, http.client.HTTPResponse]:
+        """One request on this worker's keep-alive connection; (status, body, response).
 
         Never retried: a replayed refresh would revoke the family. A broken connection is
         dropped (the next request opens a new one) and the error propagates.
         """
-        headers = {"Accept": "application/json"}
+        sent = {"Accept": "application/json", **(headers or {})}
         payload = None
         if body is not None:
             payload = json.dumps(body).encode()
-            headers["Content-Type"] = "application/json"
+            sent["Content-Type"] = "application/json"
+        if form is not None:
+            payload = urlencode(form).encode()
+            sent["Content-Type"] = "application/x-www-form-urlencoded"
         if bearer is not None:
-            headers["Authorization"] = f"Bearer {bearer}"
-        if self.device_cookie is not None:
-            headers["Cookie"] = f"mitroo_device={self.device_cookie}"
+            sent["Authorization"] = f"Bearer {bearer}"
+        if self.cookies:
+            sent["Cookie"] = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
         if self._connection is None:
             self._connection = http.client.HTTPConnection(self.host, self.port, timeout=REQUEST_TIMEOUT)
         try:
-            self._connection.request(method, path, body=payload, headers=headers)
+            self._connection.request(method, path, body=payload, headers=sent)
             if QUICKACK is not None and self._connection.sock is not None:
                 self._connection.sock.setsockopt(socket.IPPROTO_TCP, QUICKACK, 1)
             response = self._connection.getresponse()
-            answer = response.status, response.read()
+            answer = response.status, response.read(), response
             for cookie in response.headers.get_all("Set-Cookie") or ():
-                if cookie.startswith("mitroo_device="):
-                    self.device_cookie = cookie.split(";", 1)[0].partition("=")[2]
+                name, _, value = cookie.split(";", 1)[0].partition("=")
+                if name in KEPT_COOKIES and value:
+                    self.cookies[name] = value
         except (OSError, http.client.HTTPException):
             self.close()
             raise
@@ -201,27 +283,82 @@ class Operation:
     """Sends the request; updates the worker's tokens when the answer carries a new pair."""
 
 
+KEPT_COOKIES = ("mitroo_device", "mitroo_sso")
+
+
 def _login(worker: Worker) -> tuple[int, bytes]:
-    status, answer = worker.send("POST", LOGIN_PATH, {"username": BENCH_USERNAME, "password": BENCH_PASSWORD})
+    status, answer, _ = worker.send("POST", LOGIN_PATH, {"username": BENCH_USERNAME, "password": BENCH_PASSWORD})
     if status == 201:
         worker.keep_tokens(answer)
     return status, answer
 
 
 def _refresh(worker: Worker) -> tuple[int, bytes]:
-    status, answer = worker.send("POST", REFRESH_PATH, {"refresh_token": worker.refresh_token or ""})
+    status, answer, _ = worker.send("POST", REFRESH_PATH, {"refresh_token": worker.refresh_token or ""})
     if status == 200:
         worker.keep_tokens(answer)
     return status, answer
 
 
 def _me(worker: Worker) -> tuple[int, bytes]:
-    return worker.send("GET", ME_PATH, bearer=worker.access_token or "")
+    status, answer, _ = worker.send("GET", ME_PATH, bearer=worker.access_token or "")
+    return status, answer
+
+
+def _authorize(worker: Worker) -> tuple[int, bytes]:
+    """The single sign-on hop: a code for the application from the browser's session."""
+    assert worker.application is not None
+    query = urlencode(
+        {
+            "response_type": "code",
+            "client_id": worker.application.client_id,
+            "redirect_uri": REDIRECT_URI,
+            "scope": "openid email",
+        }
+    )
+    status, answer, response = worker.send("GET", f"{OIDC_PATH}/authorize?{query}", headers={"Accept": "text/html"})
+    location = response.headers.get("Location", "")
+    if status == 302:
+        codes = parse_qs(urlsplit(location).query).get("code")
+        if not location.startswith(REDIRECT_URI) or not codes:
+            return 0, f"302 to {location[:200]}".encode()
+        worker.codes.append(codes[0])
+    return status, answer
+
+
+def _token(worker: Worker, form: dict[str, str]) -> tuple[int, bytes]:
+    assert worker.application is not None
+    status, answer, _ = worker.send(
+        "POST", f"{OIDC_PATH}/token", form=form, headers={"Authorization": worker.application.basic}
+    )
+    if status == 200:
+        tokens = json.loads(answer)
+        worker.oidc_access_token = tokens["access_token"]
+        worker.oidc_refresh_token = tokens.get("refresh_token", worker.oidc_refresh_token)
+    return status, answer
+
+
+def _exchange(worker: Worker) -> tuple[int, bytes]:
+    code = worker.codes.pop() if worker.codes else ""
+    return _token(worker, {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI})
+
+
+def _oidc_refresh(worker: Worker) -> tuple[int, bytes]:
+    return _token(worker, {"grant_type": "refresh_token", "refresh_token": worker.oidc_refresh_token or ""})
+
+
+def _userinfo(worker: Worker) -> tuple[int, bytes]:
+    status, answer, _ = worker.send("GET", f"{OIDC_PATH}/userinfo", bearer=worker.oidc_access_token or "")
+    return status, answer
 
 
 LOGIN = Operation("login", 201, _login)
 REFRESH = Operation("refresh", 200, _refresh)
 ME = Operation("GET /me", 200, _me)
+AUTHORIZE = Operation("oidc authorize (SSO)", 302, _authorize)
+EXCHANGE = Operation("oidc authorization_code", 200, _exchange)
+OIDC_REFRESH = Operation("oidc refresh_token", 200, _oidc_refresh)
+USERINFO = Operation("oidc userinfo", 200, _userinfo)
 
 
 @dataclass
@@ -232,6 +369,8 @@ class Phase:
     latencies: list[float] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     wall: float = 0.0
+    cpu: CpuSample | None = None
+    """CPU seconds the app, the emulator and the load generator used during the phase."""
 
     @property
     def count(self) -> int:
@@ -240,6 +379,9 @@ class Phase:
     @property
     def throughput(self) -> float:
         return self.count / self.wall if self.wall else 0.0
+
+    def per_request(self, seconds: float | None) -> float | None:
+        return seconds / self.count if seconds is not None and self.count else None
 
 
 def percentile(samples: Sequence[float], share: float) -> float:
@@ -271,9 +413,17 @@ def _run_share(operation: Operation, worker: Worker, count: int) -> tuple[list[f
     return latencies, failures
 
 
-def run_phase(pool: ThreadPoolExecutor, operation: Operation, workers: Sequence[Worker], count: int) -> Phase:
-    """``count`` requests of ``operation``, shared among ``workers``, all at once."""
+def run_phase(
+    pool: ThreadPoolExecutor,
+    operation: Operation,
+    workers: Sequence[Worker],
+    count: int,
+    pids: tuple[int | None, int | None] = (None, None),
+) -> Phase:
+    """``count`` requests of ``operation``, shared among ``workers``, all at once; the CPU
+    time of the processes ``pids`` (app, emulator) is sampled around it."""
     phase = Phase(operation)
+    before = CpuSample.take(*pids)
     started = time.perf_counter()
     futures = [
         pool.submit(_run_share, operation, worker, share)
@@ -285,6 +435,7 @@ def run_phase(pool: ThreadPoolExecutor, operation: Operation, workers: Sequence[
         phase.latencies.extend(latencies)
         phase.failures.extend(failures)
     phase.wall = time.perf_counter() - started
+    phase.cpu = CpuSample.take(*pids).since(before)
     return phase
 
 
@@ -305,6 +456,17 @@ def seed_tokens(workers: Sequence[Worker]) -> None:
             status, answer = _login(worker)
             if status != LOGIN.expected:
                 raise RuntimeError(f"set-up login answered {status}: {answer[:300]!r}")
+
+
+def seed_oidc_tokens(workers: Sequence[Worker]) -> None:
+    """An untimed code and exchange for every worker that has no provider tokens yet
+    (fewer exchanges than workers), so each rotates a refresh token of its own."""
+    for worker in workers:
+        if worker.oidc_refresh_token is None:
+            for operation in (AUTHORIZE, EXCHANGE):
+                status, answer = operation.call(worker)
+                if status != operation.expected:
+                    raise RuntimeError(f"set-up {operation.name} answered {status}: {answer[:300]!r}")
 
 
 # --- argon2 and the report --------------------------------------------------------------
@@ -337,7 +499,22 @@ def measure_argon2(stored_hash: str) -> Argon2Reference:
     return Argon2Reference(seconds, cost)
 
 
-_COLUMNS = ("operation", "requests", "failed", "req/s", "p50 ms", "p99 ms")
+_COLUMNS = (
+    "operation",
+    "requests",
+    "failed",
+    "req/s",
+    "p50 ms",
+    "p99 ms",
+    "server ms/req",
+    "app CPU ms/req",
+    "emulator CPU ms/req",
+    "app req/s per vCPU",
+)
+
+
+def _ms(seconds: float | None) -> str:
+    return f"{seconds * 1000:.1f}" if seconds is not None else "—"
 
 
 def _row(phase: Phase) -> tuple[str, ...]:
@@ -346,6 +523,8 @@ def _row(phase: Phase) -> tuple[str, ...]:
         p99 = f"{percentile(phase.latencies, 0.99) * 1000:.1f}"
     else:
         p50 = p99 = "—"
+    app = phase.per_request(phase.cpu.app if phase.cpu else None)
+    emulator = phase.per_request(phase.cpu.emulator if phase.cpu else None)
     return (
         phase.operation.name,
         str(phase.count),
@@ -353,6 +532,10 @@ def _row(phase: Phase) -> tuple[str, ...]:
         f"{phase.throughput:.1f}",
         p50,
         p99,
+        _ms(phase.wall / phase.count if phase.count else None),
+        _ms(app),
+        _ms(emulator),
+        f"{1 / app:.0f}" if app else "—",
     )
 
 
@@ -361,6 +544,35 @@ def format_table(phases: Sequence[Phase]) -> str:
     widths = [max(len(row[column]) for row in rows) for column in range(len(_COLUMNS))]
     lines = ["   ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
     return "\n".join(lines)
+
+
+def sizing_notes(phases: Sequence[Phase]) -> list[str]:
+    """Keycloak's published sizing beside what the app's CPU time per request implies."""
+    notes = [
+        "Keycloak sizing (keycloak.org, concepts for sizing CPU): 1 vCPU per 15 password logins/s "
+        "and per 120 refresh-token grants/s."
+    ]
+    for phase in phases:
+        reference = KEYCLOAK_PER_VCPU.get(phase.operation.name)
+        app = phase.per_request(phase.cpu.app if phase.cpu else None)
+        if reference is None or not app:
+            continue
+        notes.append(
+            f"  {phase.operation.name}: the app alone would serve {1 / app:.0f}/s per vCPU "
+            f"(Keycloak: {reference:.0f}/s; DynamoDB's work is not on the function's vCPU)"
+        )
+    cpu = [phase.cpu for phase in phases if phase.cpu is not None]
+    wall = sum(phase.wall for phase in phases)
+    if cpu and wall and all(sample.app is not None and sample.emulator is not None for sample in cpu):
+        app = sum(sample.app or 0.0 for sample in cpu)
+        emulator = sum(sample.emulator or 0.0 for sample in cpu)
+        generator = sum(sample.generator for sample in cpu)
+        notes.append(
+            f"CPU over the timed phases ({wall:.1f} s wall on {os.cpu_count()} cores): app {app:.1f} s, "
+            f"emulator {emulator:.1f} s, load generator {generator:.1f} s "
+            f"({(app + emulator + generator) / wall:.2f} cores busy on average)"
+        )
+    return notes
 
 
 def argon2_notes(login: Phase, argon2: Argon2Reference, workers: int) -> list[str]:
@@ -382,21 +594,40 @@ def argon2_notes(login: Phase, argon2: Argon2Reference, workers: int) -> list[st
 # --- the command ------------------------------------------------------------------------
 
 
-def run(logins: int, refreshes: int, me: int, workers: int) -> tuple[list[Phase], Argon2Reference]:
+@dataclass(frozen=True)
+class Counts:
+    """Requests per phase."""
+
+    logins: int = DEFAULT_LOGINS
+    refreshes: int = DEFAULT_REFRESHES
+    me: int = DEFAULT_ME
+    codes: int = DEFAULT_CODES
+    oidc_refreshes: int = DEFAULT_OIDC_REFRESHES
+    userinfo: int = DEFAULT_USERINFO
+
+
+def run(counts: Counts, workers: int) -> tuple[list[Phase], Argon2Reference]:
     with ExternalEmulator() as emulator:
         use_external_backend(emulator.endpoint_url)
         stored_hash = create_bench_account()
+        application = register_application()
         argon2 = measure_argon2(stored_hash)
-        with served_app(emulator.endpoint_url) as url:
+        with served_app(emulator.endpoint_url) as (url, app_pid):
             address = url.removeprefix("http://").split(":")
-            crew = [Worker(address[0], int(address[1])) for _ in range(workers)]
+            crew = [Worker(address[0], int(address[1]), application) for _ in range(workers)]
+            pids = (app_pid, emulator.pid)
             try:
                 warm_up(crew[0])
                 with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="load") as pool:
-                    phases = [run_phase(pool, LOGIN, crew, logins)]
+                    phases = [run_phase(pool, LOGIN, crew, counts.logins, pids)]
                     seed_tokens(crew)
-                    phases.append(run_phase(pool, REFRESH, crew, refreshes))
-                    phases.append(run_phase(pool, ME, crew, me))
+                    phases.append(run_phase(pool, REFRESH, crew, counts.refreshes, pids))
+                    phases.append(run_phase(pool, ME, crew, counts.me, pids))
+                    phases.append(run_phase(pool, AUTHORIZE, crew, counts.codes, pids))
+                    phases.append(run_phase(pool, EXCHANGE, crew, counts.codes, pids))
+                    seed_oidc_tokens(crew)
+                    phases.append(run_phase(pool, OIDC_REFRESH, crew, counts.oidc_refreshes, pids))
+                    phases.append(run_phase(pool, USERINFO, crew, counts.userinfo, pids))
             finally:
                 for worker in crew:
                     worker.close()
@@ -408,18 +639,33 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--logins", type=_count, default=DEFAULT_LOGINS, help=f"default {DEFAULT_LOGINS}")
     parser.add_argument("--refreshes", type=_count, default=DEFAULT_REFRESHES, help=f"default {DEFAULT_REFRESHES}")
     parser.add_argument("--me", type=_count, default=DEFAULT_ME, help=f"GET /me requests (default {DEFAULT_ME})")
+    parser.add_argument(
+        "--codes", type=_count, default=DEFAULT_CODES, help=f"SSO hops and code exchanges (default {DEFAULT_CODES})"
+    )
+    parser.add_argument(
+        "--oidc-refreshes",
+        type=_count,
+        default=DEFAULT_OIDC_REFRESHES,
+        help=f"refresh_token grants at the token endpoint (default {DEFAULT_OIDC_REFRESHES})",
+    )
+    parser.add_argument(
+        "--userinfo", type=_count, default=DEFAULT_USERINFO, help=f"userinfo requests (default {DEFAULT_USERINFO})"
+    )
     parser.add_argument("--workers", type=_positive, default=DEFAULT_WORKERS, help=f"default {DEFAULT_WORKERS}")
     args = parser.parse_args(argv)
     print(
-        f"load: {args.logins} logins, {args.refreshes} refreshes, {args.me} GET /me, {_workers(args.workers)} "
-        "against `chalice local` (python -m devtools.run) …",
+        f"load: {args.logins} logins, {args.refreshes} refreshes, {args.me} GET /me, {args.codes} SSO hops and "
+        f"code exchanges, {args.oidc_refreshes} refresh_token grants, {args.userinfo} userinfo, "
+        f"{_workers(args.workers)} against `chalice local` (python -m devtools.run) …",
         file=sys.stderr,
         flush=True,
     )
-    phases, argon2 = run(args.logins, args.refreshes, args.me, args.workers)
+    counts = Counts(args.logins, args.refreshes, args.me, args.codes, args.oidc_refreshes, args.userinfo)
+    phases, argon2 = run(counts, args.workers)
     print(format_table(phases))
     print()
     print("\n".join(argon2_notes(phases[0], argon2, args.workers)))
+    print("\n".join(sizing_notes(phases)))
     print(f"{_workers(args.workers)} over loopback, {CONNECTIONS}; the app serves one request at a time")
     failures = [failure for phase in phases for failure in phase.failures]
     if failures:
