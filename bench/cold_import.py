@@ -8,10 +8,12 @@ counted. One untimed round first writes the bytecode caches (the figure is "fres
 process, warm disk"). The child also lists which heavy libraries the import pulled in,
 so a new module-level import shows up here before it shows up in cold-start graphs.
 
-A third case, reported as a note, imports ``app`` with ``LAMBDA_TASK_ROOT`` set, as in a
-deployed function: that switches Powertools' Tracer on (X-Ray patches libraries at
-import) and makes the X-Ray SDK pick its Lambda sampler instead of the default one,
-which builds botocore X-Ray clients at import.
+A third case, reported as a note, imports ``app`` with ``LAMBDA_TASK_ROOT`` and
+``AWS_LAMBDA_FUNCTION_NAME`` set, as in a deployed function. Powertools switches its
+Tracer on there, but the app builds the Tracer on the first request
+(``chalicelib.observability.tracer``), so this import should load no more modules than
+the first case: the note shows it does not (a module-level ``Tracer()`` would bring
+``aws_xray_sdk`` and its patching back into the cold import).
 
     python -m bench.cold_import
 """
@@ -117,7 +119,7 @@ def run() -> list[Result]:
                 f"median of {ROUNDS} fresh processes each, cases alternated; "
                 f"{app_report['modules']} modules after `import app`, {boto3_report['modules']} after `import boto3`",
                 f"heavy modules loaded by `import app`: {_heavy(app_report)}",
-                f"as in Lambda (LAMBDA_TASK_ROOT set, so Powertools Tracer is on and X-Ray patches at import): "
+                f"with Lambda's variables set (the Tracer is built on the first request, not at import): "
                 f"{lambda_seconds:.2f} s, ratio {lambda_seconds / boto3_seconds:.2f}, "
                 f"{lambda_report['modules']} modules; heavy: {_heavy(lambda_report)}",
             ],
