@@ -177,6 +177,9 @@ class EndReason(enum.StrEnum):
     FACTORS_REMOVED = "factors_removed"
     REFRESH_REUSED = "refresh_reused"
     SESSION_EXPIRED = "session_expired"
+    EMAIL_CHANGE_CANCELLED = "email_change_cancelled"
+    """The owner cancelled an e-mail change from the old address: whoever asked for it
+    may hold one of the sessions."""
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,10 @@ class Purpose(enum.StrEnum):
     ACTIVATION = "activation"
     PASSWORD_RESET = "password_reset"
     PASSWORD_SETUP = "password_setup"
+    EMAIL_CHANGE = "email_change"
+    """The link mailed to a new address: following it (a POST) applies the change."""
+    EMAIL_CHANGE_CANCEL = "email_change_cancel"
+    """The link mailed to the old address: following it cancels the pending change."""
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,9 @@ class Challenge:
     code_hash: str
     created_at: datetime
     expires_at: datetime
+    subject: str | None = None
+    """What the challenge is about beyond its account, when that matters: an e-mail
+    change's requested address (the link applies that address and no other)."""
 
     def is_expired(self, now: datetime) -> bool:
         return now >= self.expires_at

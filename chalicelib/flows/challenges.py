@@ -43,8 +43,11 @@ class Challenges:
     clock: Clock
     secrets: SecretSource
 
-    def issue(self, account: Account, purpose: Purpose, lifetime: timedelta) -> IssuedChallenge:
-        """A fresh token and code for ``account``; any older challenge stops working."""
+    def issue(
+        self, account: Account, purpose: Purpose, lifetime: timedelta, *, subject: str | None = None
+    ) -> IssuedChallenge:
+        """A fresh token and code for ``account`` (about ``subject``, e.g. the address an
+        e-mail change asks for); any older challenge of ``purpose`` stops working."""
         previous = self.repository.find_for_account(account.realm, account.account_id, purpose)
         token, code = self.secrets.token(), self.secrets.code()
         token_hash = fingerprint(token)
@@ -57,6 +60,7 @@ class Challenges:
             code_hash=code_fingerprint(code, salt=token_hash),
             created_at=now,
             expires_at=now + lifetime,
+            subject=subject,
         )
         self.repository.replace(challenge)
         self.attempts.clear([_code_key(challenge)])  # a new mail, a new allowance of typed codes
@@ -68,6 +72,14 @@ class Challenges:
             self.repository.replace(issued.previous)
         else:
             self.repository.discard(issued.challenge)
+
+    def drop(self, realm: str, account_id: str, purpose: Purpose) -> Challenge | None:
+        """Discard the account's live challenge of ``purpose`` (its link stops working);
+        the one discarded, or None."""
+        challenge = self.repository.find_for_account(realm, account_id, purpose)
+        if challenge is not None:
+            self.repository.discard(challenge)
+        return challenge
 
     def peek_token(self, realm: str, purpose: Purpose, token: str) -> Challenge:
         """The live challenge behind ``token``, not consumed (checks before a consuming step).

@@ -81,6 +81,8 @@ class Lifetimes(_Strict):
     activation: timedelta = timedelta(hours=24)
     password_reset: timedelta = timedelta(hours=1)
     password_setup: timedelta = timedelta(days=7)
+    email_change: timedelta = timedelta(hours=24)
+    """The links of an e-mail change: confirm (to the new address) and cancel (to the old)."""
     access_token: timedelta = timedelta(minutes=15)
     refresh_token: timedelta = timedelta(days=14)
     session_max: timedelta = timedelta(days=30)
@@ -136,6 +138,16 @@ class RegistrarConfig(_Strict):
     """How far ahead a renewal may move an expiry (seed 004: at most two years)."""
 
 
+class AccountCentreConfig(_Strict):
+    """What a person may change themselves in the account centre (SPEC §2.10)."""
+
+    email_change: Literal["self", "secretariat", "eulogin"] = "self"
+    """``self``: the person changes it, confirmed from the new address (eiep);
+    ``secretariat``: only the registrar's secretariat does (ntua, seed 004: the external
+    e-mail is where recovery links go); ``eulogin``: the address is EU Login's, changed in
+    the person's EU Login account (esep)."""
+
+
 class SupportConfig(_Strict):
     mailbox: str
     url: str
@@ -158,6 +170,7 @@ class RealmConfig(_Strict):
     throttling: Throttling = Throttling()
     support: SupportConfig | None = None
     registrar: RegistrarConfig | None = None
+    account_centre: AccountCentreConfig = AccountCentreConfig()
     mfa_required_roles: tuple[str, ...] = ("admin", "secretariat", "nso", "helpdesk")
     """SPEC §2.9: accounts with one of these roles must have a second factor; without one
     they sign in only to enrol one (admin endpoints answer ``mfa_enrolment_required``)."""

@@ -45,7 +45,7 @@ class DynamoChallengeRepository:
             )
         except DoesNotExist:
             return None
-        return load(Challenge, item, purpose=Purpose(item.purpose))
+        return load(Challenge, item, purpose=Purpose(item.purpose), subject=item.subject or None)
 
     def _key(self, challenge: Challenge) -> Any:
         return self._m.ChallengeItem(

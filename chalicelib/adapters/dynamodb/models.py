@@ -281,6 +281,7 @@ def bind_models(binding: TableBinding) -> BoundModels:
         code_hash = UnicodeAttribute()
         created_at = UTCDateTimeAttribute()
         expires_at = UTCDateTimeAttribute()
+        subject = UnicodeAttribute(null=True)  # an e-mail change's requested address
 
     class ChallengeLookup(Item, discriminator="challenge_lookup"):
         realm = UnicodeAttribute()
