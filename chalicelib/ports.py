@@ -139,6 +139,20 @@ class AccountRepository(Protocol):
         write); raises for an unknown account."""
         ...
 
+    def change_email(
+        self, account: Account, email: str, *, move_username: bool, now: datetime, audit: AuditEntry
+    ) -> Account:
+        """Give ``account`` (as read) the address ``email`` in one all-or-nothing write: the
+        e-mail guard moves (the old one released, the new one taken on condition nobody
+        holds it), with ``move_username`` the username and its login record too (realms
+        whose username is the e-mail), the directory entries follow, and ``audit`` is
+        written. Returns the account as stored after.
+
+        Raises ``DuplicateValue`` when another account holds the address (nothing
+        changes), ``LookupError`` when the account is gone or its e-mail is no longer the
+        one read (changed meanwhile)."""
+        ...
+
     def grant_roles(
         self,
         realm: str,

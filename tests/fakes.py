@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from chalicelib.adapters.fernet_sealer import FernetSealer, derive_key
-from chalicelib.domain.accounts import REGISTRY_LINK, Account, AccountStatus, LoginRecord, UniqueKind
+from chalicelib.domain.accounts import REGISTRY_LINK, Account, AccountStatus, LoginRecord, UniqueKind, normalise_email
 from chalicelib.domain.attempts import Backoff, Claim, RateWindow, Reservation, seconds_until
 from chalicelib.domain.audit import AuditEntry
 from chalicelib.domain.esep import EuLoginIdentity
@@ -292,6 +292,31 @@ class InMemoryAccountRepository:
                 account, password_hash=password_hash, updated_at=now
             )
             self._audited(audit)
+
+    def change_email(
+        self, account: Account, email: str, *, move_username: bool, now: datetime, audit: AuditEntry
+    ) -> Account:
+        """As DynamoAccountRepository: the guards move (the new ones only if free), the
+        account changes and the audit entry is written, all under one lock."""
+        s, realm = self.store, account.realm
+        with s.lock:
+            stored = s.accounts.get((realm, account.account_id))
+            if stored is None or stored.email != account.email:
+                raise LookupError("no such account, or its e-mail changed meanwhile")
+            username = email.casefold() if move_username else stored.username
+            moves = [(UniqueKind.EMAIL, normalise_email(stored.email), normalise_email(email))]
+            if move_username:
+                moves.append((UniqueKind.USERNAME, stored.username.casefold(), username))
+            for kind, _, new in moves:
+                if s.guards.get((realm, str(kind), new), stored.account_id) != stored.account_id:
+                    raise DuplicateValue(str(UniqueKind.EMAIL))
+            for kind, old, new in moves:
+                s.guards.pop((realm, str(kind), old), None)
+                s.guards[(realm, str(kind), new)] = stored.account_id
+            changed = dataclasses.replace(stored, email=email, username=username, updated_at=now)
+            s.accounts[(realm, stored.account_id)] = changed
+            self._audited(audit)
+            return _copy_account(changed)
 
     def grant_roles(
         self,

@@ -408,6 +408,13 @@ class DynamoAccountRepository:
             puts=[audit_item(m, audit)],
         )
 
+    def change_email(
+        self, account: Account, email: str, *, move_username: bool, now: datetime, audit: AuditEntry
+    ) -> Account:
+        from chalicelib.adapters.dynamodb.email_move import move_email
+
+        return move_email(self._m, self._from_item, account, email, move_username=move_username, now=now, audit=audit)
+
     def grant_roles(
         self,
         realm: str,
