@@ -21,6 +21,7 @@ from chalicelib.web import (
     system,
     workers,
 )
+from chalicelib.web.account import email as account_email
 from chalicelib.web.admin import accounts as admin_accounts
 from chalicelib.web.admin import audit as admin_audit
 from chalicelib.web.admin import jobs, jobs_pages, legacy, registrar
@@ -69,6 +70,7 @@ for blueprint in (
     jobs,
     pages,
     mfa_pages,
+    account_email,
     jobs_pages,
     admin_pages,
     esep_member_pages,

@@ -39,6 +39,7 @@ IDEMPOTENCY_WINDOWS = {
     "registration": 15 * 60,  # as long as a flow lives: a retried submit gets the same answer
     "activation-resend": 60,  # a second click within a minute sends no second mail
     "password-reset": 60,  # likewise for the reset mail
+    "email-change": 60,  # a double-clicked e-mail change mails once
     "support-ticket": 10 * 60,  # a retried submit opens one ticket
     "task": 60 * 60,  # an SQS message delivered twice runs once
     "esep-organisation": 15 * 60,  # as long as a flow lives: a retried sign-up submit finds its school

@@ -13,6 +13,8 @@ from chalicelib.flows import expiry as expiry_tasks
 from chalicelib.flows import jobs as job_tasks
 from chalicelib.flows import passwords as password_tasks
 from chalicelib.flows import support as support_tasks
+from chalicelib.flows.account import email_change as email_change_tasks
+from chalicelib.flows.account.email_change import EmailChange
 from chalicelib.flows.activation import Activation
 from chalicelib.flows.admin import accounts as admin_account_tasks
 from chalicelib.flows.admin import helpdesk as helpdesk_tasks
@@ -170,6 +172,7 @@ class Flows:
     admin_directory: AccountFinder
     admin_audit: AuditLogReader
     helpdesk: Helpdesk
+    email_change: EmailChange
 
 
 def assemble(ports: Ports, links: Links) -> Flows:
@@ -326,8 +329,22 @@ def assemble(ports: Ports, links: Links) -> Flows:
     helpdesk = Helpdesk(
         tickets=ports.helpdesk, sealer=ports.sealer, mailer=ports.mailer, tasks=ports.tasks, clock=clock
     )
+    email_change = EmailChange(
+        accounts=accounts,
+        challenges=challenges,
+        reauthentication=reauthentication,
+        ending=ending,
+        throttle=throttle,
+        audit=ports.audit,
+        mailer=ports.mailer,
+        tasks=ports.tasks,
+        clock=clock,
+        links=links,
+    )
     runner = TaskRunner(
         {
+            email_change_tasks.SEND: email_change.deliver,
+            email_change_tasks.APPLIED: email_change.deliver_applied,
             BACKCHANNEL_LOGOUT: oidc.backchannel.deliver,
             admin_account_tasks.ADMIN_RESET_MAIL: admin_accounts.deliver_password_reset,
             helpdesk_tasks.REPLY_MAIL: helpdesk.deliver_reply,
@@ -407,6 +424,7 @@ def assemble(ports: Ports, links: Links) -> Flows:
         admin_directory=AccountFinder(directory=ports.directory, accounts=accounts, sealer=ports.sealer),
         admin_audit=AuditLogReader(search=ports.audit_search, accounts=accounts, sealer=ports.sealer),
         helpdesk=helpdesk,
+        email_change=email_change,
     )
 
 

@@ -246,7 +246,8 @@ def reauthenticate(ctx: Ctx) -> Reply:
     valid_for = int(RECENT_AUTHENTICATION.total_seconds())
     return Reply(
         body=ReauthenticatedOutput(method=done.method, valid_for=valid_for),
-        next_page=_back_to_security(ctx),
+        # a page that asked inline (the account centre's) names itself; else Security
+        next_page=safe_next(ctx.realm, body.next) or _back_to_security(ctx),
         cookies=renewed_sso_cookies(ctx.request, ctx.realm, done.session),
     )
 

@@ -69,6 +69,10 @@ class ReauthenticateInput(_Input):
     password: Annotated[str | None, Field(None, max_length=1024)] = None
     totp: Code | None = None
     webauthn: Credential | None = None
+    next: Annotated[
+        str | None,
+        Field(None, max_length=2048, description="A page of this realm to go back to (browser forms)."),
+    ] = None
 
     @model_validator(mode="after")
     def _one(self) -> ReauthenticateInput:
