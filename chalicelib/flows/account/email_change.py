@@ -68,7 +68,7 @@ RULE_EXPLANATIONS = {
     ),
     "eulogin": (
         "Your e-mail address comes from your EU Login account. Change it in your EU Login "
-        "account; it is not changed here."
+        "account; Mitroo takes the new address the next time you sign in."
     ),
 }
 

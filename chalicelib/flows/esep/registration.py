@@ -35,6 +35,7 @@ from chalicelib.errors import (
     StaleRecord,
     UsernameTaken,
 )
+from chalicelib.flows.esep.eulogin_email import follow_eulogin_email
 from chalicelib.flows.esep.rules import clean_country, clean_list
 from chalicelib.flows.eulogin_signin import EuLoginSignIn
 from chalicelib.flows.mfa.gate import FirstStep
@@ -192,6 +193,7 @@ class EsepRegistration:
         if not self.flows.mark_flow_used(flow.flow_hash, self.clock.now()):
             raise FlowUsed()
         self.sessions.require_usable(account.status)
+        account = follow_eulogin_email(self.sessions.accounts, self.esep, account, flow.eulogin.email, self.clock.now())
         if account.second_factors > 0:  # EU Login was the first step; the factor follows
             raise self.sessions.second_step.demand(
                 realm, FirstStep(account.account_id, account.roles, "fed"), browser_binding
