@@ -688,7 +688,9 @@ class ConsentRepository(Protocol):
 
     def list(self, realm: str, account_id: str) -> list[Consent]: ...
 
-    def revoke(self, realm: str, account_id: str, client_id: str) -> bool: ...
+    def revoke(self, realm: str, account_id: str, client_id: str, *, audit: AuditEntry | None = None) -> bool:
+        """Forget the consent (False if there was none); ``audit`` goes in the same write."""
+        ...
 
 
 class OidcLookup(Protocol):

@@ -588,7 +588,8 @@ class InMemorySessionRepository:
             family = self.store.families.get(self._family_key(old.realm, old.account_id, old.family_id))
             stored_old = self.store.tokens.get(old.token_hash)
             if (
-                (family is not None and family.revoked_at is not None)
+                family is None
+                or family.revoked_at is not None
                 or stored_old is None
                 or stored_old.rotated_at is not None
                 or new.token_hash in self.store.tokens
@@ -596,6 +597,8 @@ class InMemorySessionRepository:
                 return RotationOutcome.REUSED
             self.store.tokens[old.token_hash] = dataclasses.replace(stored_old, rotated_at=now)
             self.store.tokens[new.token_hash] = new
+            key = self._family_key(old.realm, old.account_id, old.family_id)
+            self.store.families[key] = dataclasses.replace(family, last_used_at=now)
             return RotationOutcome.ROTATED
 
     def revoke_family(self, realm: str, account_id: str, family_id: str, now: datetime) -> SessionFamily | None:

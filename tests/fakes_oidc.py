@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.domain.accounts import Account, AccountStatus
+from chalicelib.domain.audit import AuditEntry
 from chalicelib.domain.esep import Member
 from chalicelib.domain.oidc import Consent, Expectations, OidcClient, OidcGrant
 from chalicelib.domain.tokens import SessionFamily
@@ -211,9 +212,12 @@ class InMemoryConsentRepository:
         with self.store.lock:
             return [c for (r, a, _), c in sorted(self.consents.items()) if r == realm and a == account_id]
 
-    def revoke(self, realm: str, account_id: str, client_id: str) -> bool:
+    def revoke(self, realm: str, account_id: str, client_id: str, *, audit: AuditEntry | None = None) -> bool:
         with self.store.lock:
-            return self.consents.pop((realm, account_id, client_id), None) is not None
+            gone = self.consents.pop((realm, account_id, client_id), None) is not None
+            if gone and audit is not None:
+                self.store.audit.append(audit)
+            return gone
 
 
 class InMemoryOidcLookup:

@@ -24,6 +24,7 @@ OPERATOR = "operator:cli"
 """The actor of an operator's command line."""
 
 _ORIGIN: ContextVar[str] = ContextVar("mitroo_audit_origin", default="")
+_USER_AGENT: ContextVar[str] = ContextVar("mitroo_user_agent", default="")
 
 
 @dataclass(frozen=True)
@@ -46,13 +47,22 @@ def audit(realm: str, account_id: str, action: str, *, actor: str, at: datetime,
 
 
 @contextlib.contextmanager
-def origin(address: str) -> Iterator[None]:
-    """Changes audited inside come from ``address`` (a request's client, ``cli``, ``task``)."""
+def origin(address: str, user_agent: str = "") -> Iterator[None]:
+    """Changes audited inside come from ``address`` (a request's client, ``cli``, ``task``);
+    a session started inside records both (``Sessions.open``: every way of signing in
+    passes there, so none has to carry them along)."""
     token = _ORIGIN.set(address)
+    agent = _USER_AGENT.set(user_agent)
     try:
         yield
     finally:
+        _USER_AGENT.reset(agent)
         _ORIGIN.reset(token)
+
+
+def request_origin() -> tuple[str, str]:
+    """(client address, User-Agent) of the request being served; empty outside one."""
+    return _ORIGIN.get(), _USER_AGENT.get()
 
 
 @dataclass(frozen=True)

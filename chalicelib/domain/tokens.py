@@ -72,6 +72,10 @@ class SessionFamily:
     ending the session revokes those grants and tells each client (back-channel logout).
     ``linked`` are earlier sessions of the same person in the same browser, replaced by
     a new sign-in (``prompt=login``, ``max_age``): they end when this one ends.
+    ``user_agent`` and ``address`` say where the sign-in came from (the browser's
+    User-Agent, cut to :data:`USER_AGENT_LIMIT`, and the client address), written by the
+    write that starts the session; ``last_used_at`` moves with each refresh-token rotation,
+    in the rotation's own write: the person's Sessions page shows them (SPEC §2.10).
     """
 
     realm: str
@@ -86,6 +90,9 @@ class SessionFamily:
     clients: tuple[str, ...] = ()
     grants: tuple[str, ...] = ()
     linked: tuple[str, ...] = ()
+    user_agent: str = ""
+    address: str = ""
+    last_used_at: datetime | None = None
 
     def is_live(self, now: datetime) -> bool:
         return self.revoked_at is None and now < self.expires_at
@@ -95,6 +102,9 @@ class SessionFamily:
         """Authentication context class: ``2`` after a second factor, else ``1``."""
         return "2" if set(self.amr) & MULTI_FACTOR_METHODS else "1"
 
+
+USER_AGENT_LIMIT = 512
+"""Characters of a User-Agent kept with a session (enough for any real browser's)."""
 
 MULTI_FACTOR_METHODS = frozenset({"otp", "hwk", "swk"})
 """RFC 8176 methods that are a second factor on top of ``pwd``."""

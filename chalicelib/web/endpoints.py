@@ -141,6 +141,10 @@ class Ctx:
         identity = (self.request.context or {}).get("identity") or {}
         return str(identity.get("sourceIp") or "")
 
+    @property
+    def user_agent(self) -> str:
+        return str(self.request.headers.get("user-agent") or "")
+
 
 def wants_html(request: Any) -> bool:
     """A browser form post: form-encoded body and HTML accepted."""
@@ -198,7 +202,7 @@ def api(
                 model = alternatives.get(realm.identity_source, body) if realm is not None else body
                 parsed = parse_body(request, model) if model is not None and not raw else None
                 ctx = Ctx(request=request, realm_config=realm, body=parsed)
-                with origin(ctx.client_ip):  # where the changes this request makes are audited from
+                with origin(ctx.client_ip, ctx.user_agent):  # where the changes this request makes are audited from
                     reply = handler(ctx, **params)
             except UnknownRealm:
                 return _error(request, "not_found", detail="There is no such realm.")
@@ -383,7 +387,7 @@ def page(
                 realm = get_realm(params.pop("realm")) if "realm" in params else None
                 csrf.check(request)  # a no-op for GET
                 ctx = Ctx(request=request, realm_config=realm)
-                with origin(ctx.client_ip):
+                with origin(ctx.client_ip, ctx.user_agent):
                     return handler(ctx, **params)
             except UnknownRealm:
                 return html.error_page(problem_body("not_found", detail="There is no such realm."), request=request)

@@ -18,11 +18,11 @@ from typing import Any
 import pytest
 
 from chalicelib.domain.accounts import Account, AccountStatus
-from chalicelib.domain.audit import audit
+from chalicelib.domain.audit import AuditEntry, audit
 from chalicelib.domain.oidc import Consent, Expectations, OidcClient, OidcGrant
 from chalicelib.domain.secrets import fingerprint
 from tests.contract.builders import NOW, REALM, account, refresh_token, session_family, unique, unique_email
-from tests.fakes import InMemoryAccountRepository, InMemorySessionRepository, InMemoryStore, race
+from tests.fakes import InMemoryAccountRepository, InMemoryAuditLog, InMemorySessionRepository, InMemoryStore, race
 
 LATER = NOW + timedelta(seconds=10)
 BROWSER = fingerprint("browser-secret")
@@ -52,6 +52,7 @@ class OidcContract:
     consents: Any
     lookup: Any
     accounts: Any
+    audit: Any
 
     def _session(self, **changes: Any) -> Any:
         family = session_family(**{"browser_hash": BROWSER, "auth_time": NOW, "amr": ("pwd",), **changes})
@@ -241,6 +242,19 @@ class OidcContract:
         assert self.consents.revoke(REALM, account_id, "c") is True
         assert self.consents.get(REALM, account_id, "c") is None
 
+    def test_a_consent_withdrawn_with_an_audit_entry_leaves_that_entry_only_when_it_was_there(self) -> None:
+        # Given a person's consent to one client
+        account_id = unique()
+        self.consents.grant(Consent(REALM, account_id, "c", ("openid",), NOW))
+        entry = AuditEntry(REALM, account_id, "application.revoked", account_id, NOW, details={"client_id": "c"})
+        # When it is withdrawn with an audit entry, and withdrawn again
+        first = self.consents.revoke(REALM, account_id, "c", audit=entry)
+        again = self.consents.revoke(REALM, account_id, "c", audit=dataclasses.replace(entry, action="again"))
+        # Then the first write removed it and recorded the entry, the second neither
+        assert (first, again) == (True, False)
+        assert self.consents.get(REALM, account_id, "c") is None
+        assert [e.action for e in self.audit.entries(REALM, account_id)] == ["application.revoked"]
+
     # -- the hot reads --------------------------------------------------------------------
 
     def test_the_authorization_read_finds_session_account_and_consent(self) -> None:
@@ -315,11 +329,13 @@ class TestInMemoryOidc(EndedSessionsContract):
         fakes = oidc_fakes(store, self.accounts, FakeEsepRepository(self.accounts, InMemoryFlowRepository(store)))
         self.grants, self.clients = fakes["oidc_grants"], fakes["oidc_clients"]
         self.consents, self.lookup = fakes["consents"], fakes["oidc_lookup"]
+        self.audit = InMemoryAuditLog(store)
 
 
 class TestDynamoOidc(EndedSessionsContract):
     @pytest.fixture(autouse=True)
     def _repositories(self, dynamo_models: Any) -> None:
+        from chalicelib.adapters.dynamodb.audit import DynamoAuditLog
         from chalicelib.adapters.dynamodb.oidc import (
             DynamoConsentRepository,
             DynamoOidcClientRepository,
@@ -334,3 +350,4 @@ class TestDynamoOidc(EndedSessionsContract):
         self.clients = DynamoOidcClientRepository(dynamo_models, cache_seconds=0)
         self.consents = DynamoConsentRepository(dynamo_models)
         self.lookup = DynamoOidcLookup(dynamo_models)
+        self.audit = DynamoAuditLog(dynamo_models)

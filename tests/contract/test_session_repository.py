@@ -4,7 +4,8 @@ Proves: a started session's family and token read back; rotation succeeds once p
 token (a second rotation of the same token, or any rotation in a revoked family, is
 REUSED and stores nothing; under 20 concurrent rotations exactly one wins); revoking
 keeps the first revocation time; revoke_all counts and revokes only live families of
-that account.
+that account; where a session was opened (User-Agent, address) reads back, and a
+rotation moves the family's ``last_used_at`` in its own write.
 """
 
 from __future__ import annotations
@@ -36,6 +37,33 @@ class SessionRepositoryContract:
         family, token = self._started()
         assert self.repo.find_token(token.token_hash) == token
         assert self.repo.get_family(REALM, family.account_id, family.family_id) == family
+
+    def test_where_a_session_was_opened_reads_back(self) -> None:
+        # Given a session started from a browser at an address
+        family = session_family(user_agent="Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0", address="203.0.113.9")
+        family = dataclasses.replace(family, last_used_at=NOW)
+        self.repo.start(family, refresh_token(family))
+        # When it is read
+        found = self.repo.get_family(REALM, family.account_id, family.family_id)
+        # Then the device, address and last use are those written
+        assert found == family
+        assert self.repo.live_families(REALM, family.account_id, NOW) == [family]
+
+    def test_a_rotation_moves_the_last_use_of_its_session(self) -> None:
+        # Given a session last used when it started
+        family, old = self._started()
+        # When its refresh token is rotated later
+        assert self.repo.rotate(old, refresh_token(family, created_at=LATER), LATER) is RotationOutcome.ROTATED
+        # Then the session was last used at the rotation
+        found = self.repo.get_family(REALM, family.account_id, family.family_id)
+        assert found is not None and found.last_used_at == LATER
+
+    def test_a_token_of_a_family_that_is_gone_does_not_rotate(self) -> None:
+        # Given a token whose family was never stored
+        orphan = refresh_token(session_family())
+        # When it is rotated, Then it is refused and no family appears
+        assert self.repo.rotate(orphan, refresh_token(session_family()), LATER) is RotationOutcome.REUSED
+        assert self.repo.get_family(REALM, orphan.account_id, orphan.family_id) is None
 
     def test_unknown_tokens_and_families_are_none(self) -> None:
         assert self.repo.find_token(unique_hash()) is None

@@ -312,6 +312,9 @@ def bind_models(binding: TableBinding) -> BoundModels:
         clients = UnicodeSetAttribute(null=True)
         grants = UnicodeSetAttribute(null=True)
         linked = UnicodeSetAttribute(null=True)
+        user_agent = UnicodeAttribute(null=True)
+        address = UnicodeAttribute(null=True)
+        last_used_at = UTCDateTimeAttribute(null=True)
         # GSI1 (sparse): set when the first client gets a code, so the session's natural
         # end can be told to its clients (session_end_index_key).
         gsi1pk = UnicodeAttribute(null=True, attr_name="GSI1PK")

@@ -26,11 +26,13 @@ from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, Upda
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.adapters.dynamodb.accounts import DynamoAccountRepository
+from chalicelib.adapters.dynamodb.audit import audit_item
 from chalicelib.adapters.dynamodb.common import conditional_failed, failed_positions, load, plain_map, transact
 from chalicelib.adapters.dynamodb.esep import DynamoEsepRepository, member_key
 from chalicelib.adapters.dynamodb.models import BoundModels, account_pk, session_end_index_key
 from chalicelib.adapters.dynamodb.sessions import family_from, family_key
 from chalicelib.domain.accounts import Account
+from chalicelib.domain.audit import AuditEntry
 from chalicelib.domain.esep import Member
 from chalicelib.domain.oidc import Consent, Expectations, OidcClient, OidcGrant
 from chalicelib.domain.secrets import fingerprint
@@ -346,12 +348,23 @@ class DynamoConsentRepository:
         )
         return [consent_from(item) for item in items]
 
-    def revoke(self, realm: str, account_id: str, client_id: str) -> bool:
+    def revoke(self, realm: str, account_id: str, client_id: str, *, audit: AuditEntry | None = None) -> bool:
+        """A conditional delete; with ``audit``, one transaction with the audit record."""
         m = self._m
+        item = m.ConsentItem(*consent_key(realm, account_id, client_id))
         try:
-            m.ConsentItem(*consent_key(realm, account_id, client_id)).delete(condition=m.Item.pk.exists())
+            if audit is None:
+                item.delete(condition=m.Item.pk.exists())
+            else:
+                entry = audit_item(m, audit)
+
+                def build(transaction: TransactWrite) -> None:
+                    transaction.delete(item, condition=m.Item.pk.exists())
+                    transaction.save(entry)
+
+                transact(m, build)
         except Exception as exc:
-            if conditional_failed(exc):
+            if conditional_failed(exc) or (isinstance(exc, TransactWriteError) and failed_positions(exc)):
                 return False
             raise
         return True

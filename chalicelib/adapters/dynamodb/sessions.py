@@ -48,15 +48,18 @@ class DynamoSessionRepository:
 
     def rotate(self, old: RefreshToken, new: RefreshToken, now: datetime) -> RotationOutcome:
         """Mark ``old`` rotated and store ``new`` in one transaction, only while the family
-        is not revoked; any failed condition means the old token was spent (REUSED)."""
+        is not revoked (the same transaction moves the family's ``last_used_at``); any
+        failed condition means the old token was spent (REUSED)."""
         m = self._m
         old_item = m.RefreshTokenItem(f"REFRESH#{old.token_hash}", "REFRESH")
         new_item = self._token_item(new)
         family_key = (account_pk(old.realm, old.account_id), f"SESSION#{old.family_id}")
 
         def build(transaction: TransactWrite) -> None:
-            transaction.condition_check(
-                m.SessionFamilyItem, *family_key, condition=m.SessionFamilyItem.revoked_at.does_not_exist()
+            transaction.update(
+                m.SessionFamilyItem(*family_key),
+                actions=[m.SessionFamilyItem.last_used_at.set(now)],
+                condition=m.Item.pk.exists() & m.SessionFamilyItem.revoked_at.does_not_exist(),
             )
             transaction.save(new_item, condition=m.Item.pk.does_not_exist())
             transaction.update(
@@ -163,6 +166,8 @@ class DynamoSessionRepository:
     def _family_item(self, family: SessionFamily) -> Any:
         item = self._m.SessionFamilyItem(*family_key(family.realm, family.account_id, family.family_id))
         store(item, family, skip=("clients", "grants", "linked", "amr"), purge_at=family.expires_at)
+        item.user_agent = family.user_agent or None
+        item.address = family.address or None
         item.amr = list(family.amr) or None
         item.clients = set(family.clients) or None
         item.grants = set(family.grants) or None
@@ -186,8 +191,6 @@ def family_from(item: Any) -> SessionFamily:
         clients=tuple(sorted(item.clients or ())),
         grants=tuple(sorted(item.grants or ())),
         linked=tuple(sorted(item.linked or ())),
+        user_agent=item.user_agent or "",
+        address=item.address or "",
     )
-
-    def _token_item(self, token: RefreshToken) -> Any:
-        item = self._m.RefreshTokenItem(f"REFRESH#{token.token_hash}", "REFRESH")
-        return store(item, token, skip=("token_hash",), purge_at=token.expires_at)
