@@ -101,7 +101,9 @@ class Passwords:
         realm = get_realm(payload["realm"])
         account = self.accounts.get(realm.id, payload["account_id"])
         if account is not None:
-            self.mailer.send(self._message("password_changed", realm, account, {}))
+            # "self": changed from the account page, where the session asking stays signed in
+            by_self = payload.get("via") == "self"
+            self.mailer.send(self._message("password_changed", realm, account, {"by_self": by_self}))
 
     # -- reset by mailed link (realms with recovery = "mail") ----------------------------
 

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.domain.accounts import AccountStatus
-from chalicelib.domain.audit import audit
+from chalicelib.domain.audit import audit, request_origin
 from chalicelib.domain.flows import Intent
 from chalicelib.domain.oidc import EndReason
 from chalicelib.domain.secrets import fingerprint
@@ -24,6 +24,7 @@ from chalicelib.domain.tickets import TicketKind
 from chalicelib.domain.tokens import (
     ACCESS_TOKEN_AUDIENCE,
     MULTI_FACTOR_METHODS,
+    USER_AGENT_LIMIT,
     RefreshToken,
     RotationOutcome,
     SessionFamily,
@@ -40,6 +41,7 @@ from chalicelib.errors import (
     TokenInvalid,
     Unauthorized,
 )
+from chalicelib.flows.account.new_device import NewDeviceNotices
 from chalicelib.flows.devices import DeviceTrust
 from chalicelib.flows.links import Links
 from chalicelib.flows.mfa.gate import FirstStep, SecondStepGate
@@ -73,6 +75,8 @@ class TokenPair:
     """The single sign-on cookie's value (``web/oidc/browser.py``): which session, and
     the secret whose hash the session keeps. Empty when no session was opened."""
     session_expires_in: int = 0
+    session_id: str = ""
+    """The session opened (its family id, the tokens' ``sid``)."""
     mfa_enrolment_required: bool = False
     """The realm requires a second factor of this account and it has none: the session
     may enrol one, and admin endpoints refuse it until then (SPEC §2.9)."""
@@ -107,6 +111,8 @@ class Sessions:
     devices: DeviceTrust
     ending: SessionEnding
     second_step: SecondStepGate
+    new_device: NewDeviceNotices
+    """A sign-in from a browser without this account's device cookie mails a notice."""
 
     def login(
         self,
@@ -176,6 +182,8 @@ class Sessions:
             raise self.second_step.demand(realm, first, browser)
         log.info("login succeeded", extra={"realm": realm.id, "account_id": login.account_id})
         pair = self.open(realm, login.account_id, login.roles, settle=limits.settled_by_success)
+        if device is None:
+            self.new_device.queue(realm.id, login.account_id, pair.session_id)
         return replace(
             pair,
             device_cookie=self.devices.remember(realm, username, device_cookie, device),
@@ -319,9 +327,12 @@ class Sessions:
         The session is also the browser's single sign-on session at the realm's OpenID
         Provider: it records when and how the person proved who they are (``auth_time``,
         ``amr``: ``fed`` for realms that sign in elsewhere, else ``pwd`` unless given) and
-        the hash of a browser secret that the SSO cookie carries.
+        the hash of a browser secret that the SSO cookie carries. Where the sign-in came
+        from (the request's address and User-Agent, ``domain.audit.origin``) is written
+        with it, for the person's Sessions page.
         """
         now = self.clock.now()
+        address, user_agent = request_origin()
         browser_secret = self.secrets.token()
         second = now.replace(microsecond=0)  # the SSO cookie carries times to the second
         family = SessionFamily(
@@ -333,6 +344,9 @@ class Sessions:
             auth_time=second,
             amr=amr or (("fed",) if realm.identity_source == "eulogin" else ("pwd",)),
             browser_hash=fingerprint(browser_secret),
+            user_agent=user_agent[:USER_AGENT_LIMIT],
+            address=address,
+            last_used_at=now,
         )
         secret = self.secrets.token()
         token = RefreshToken(
@@ -349,6 +363,7 @@ class Sessions:
             pair,
             browser_session=browser_session_value(account_id, family.family_id, browser_secret, family),
             session_expires_in=int((family.expires_at - now).total_seconds()),
+            session_id=family.family_id,
         )
 
     def _pair(

@@ -15,6 +15,11 @@ from chalicelib.flows import passwords as password_tasks
 from chalicelib.flows import support as support_tasks
 from chalicelib.flows.account import email_change as email_change_tasks
 from chalicelib.flows.account.email_change import EmailChange
+from chalicelib.flows.account import new_device as new_device_tasks
+from chalicelib.flows.account.applications import AccountApplications
+from chalicelib.flows.account.new_device import NewDeviceNotices
+from chalicelib.flows.account.password_change import PasswordChange
+from chalicelib.flows.account.sessions import AccountSessions
 from chalicelib.flows.activation import Activation
 from chalicelib.flows.admin import accounts as admin_account_tasks
 from chalicelib.flows.admin import helpdesk as helpdesk_tasks
@@ -173,6 +178,9 @@ class Flows:
     admin_audit: AuditLogReader
     helpdesk: Helpdesk
     email_change: EmailChange
+    account_sessions: AccountSessions
+    account_applications: AccountApplications
+    password_change: PasswordChange
 
 
 def assemble(ports: Ports, links: Links) -> Flows:
@@ -211,6 +219,9 @@ def assemble(ports: Ports, links: Links) -> Flows:
         devices=DeviceTrust(sealer=ports.sealer, clock=clock, secrets=secrets),
         ending=ending,
         second_step=SecondStepGate(tickets=tickets, factors=ports.factors),
+        new_device=NewDeviceNotices(
+            accounts=accounts, sessions=ports.sessions, mailer=ports.mailer, tasks=ports.tasks, links=links
+        ),
     )
     relying_party = RelyingParty(links.base_url)
     verifier = Verifier(
@@ -361,6 +372,7 @@ def assemble(ports: Ports, links: Links) -> Flows:
             expiry_tasks.WARNING_MAIL: expiry.deliver_warning,
             job_tasks.RUN: jobs.run_task,
             mfa_tasks.CHANGED_MAIL: FactorNotices(accounts=accounts, mailer=ports.mailer, links=links).deliver,
+            new_device_tasks.NEW_DEVICE_MAIL: sessions.new_device.deliver,
         }
     )
     return Flows(
@@ -425,6 +437,27 @@ def assemble(ports: Ports, links: Links) -> Flows:
         admin_audit=AuditLogReader(search=ports.audit_search, accounts=accounts, sealer=ports.sealer),
         helpdesk=helpdesk,
         email_change=email_change,
+        account_sessions=AccountSessions(
+            sessions=ports.sessions, clients=ports.oidc_clients, ending=ending, clock=clock
+        ),
+        account_applications=AccountApplications(
+            consents=ports.consents,
+            clients=ports.oidc_clients,
+            grants=ports.oidc_grants,
+            sessions=ports.sessions,
+            tasks=ports.tasks,
+            clock=clock,
+        ),
+        password_change=PasswordChange(
+            accounts=accounts,
+            passwords=passwords,
+            reauthentication=reauthentication,
+            throttle=throttle,
+            hasher=ports.hasher,
+            ending=ending,
+            tasks=ports.tasks,
+            clock=clock,
+        ),
     )
 
 

@@ -113,6 +113,8 @@ class SecondFactorSignIn:
         username, device = ticket.data.get("username", ""), ticket.data.get("device") or None
         if not username:
             return pair
+        if device is None:  # the password step came from a browser new to this account
+            self.sessions.new_device.queue(realm.id, account_id, pair.session_id)
         return replace(pair, device_cookie=self.devices.remember(realm, username, device_cookie, device))
 
     def _ticket(self, realm: RealmConfig, mfa_token: str, browser: str | None) -> Ticket:
