@@ -22,6 +22,8 @@ from chalicelib.web import (
     workers,
 )
 from chalicelib.web.account import email as account_email
+from chalicelib.web.account import api as account
+from chalicelib.web.account import pages as account_pages
 from chalicelib.web.admin import accounts as admin_accounts
 from chalicelib.web.admin import audit as admin_audit
 from chalicelib.web.admin import jobs, jobs_pages, legacy, registrar
@@ -58,6 +60,7 @@ for blueprint in (
     certification,
     sessions,
     mfa,
+    account,
     support,
     esep,
     oidc,
@@ -71,6 +74,7 @@ for blueprint in (
     pages,
     mfa_pages,
     account_email,
+    account_pages,
     jobs_pages,
     admin_pages,
     esep_member_pages,

@@ -13,6 +13,7 @@ from typing import Any
 
 from chalice import Response
 
+from chalicelib.web.cookies import read_cookie
 from chalicelib.web.field_messages import localise
 from chalicelib.web.i18n import LANGUAGES, Translator, choose_language, switch_url
 
@@ -103,6 +104,12 @@ def render_page(
         context.get("errors") or {},
         violations=tuple(problem.get("violations", ())),
         policy=getattr(realm, "password_policy", None),
+    )
+    # The header links to the account centre when the browser holds a session cookie
+    # (``web/sessions.py``: SESSION_COOKIE); a cookie that no longer works only leads to
+    # the sign-in page, so no read is spent on every page to check it.
+    context.setdefault(
+        "signed_in", realm is not None and request is not None and bool(read_cookie(request, "mitroo_session"))
     )
     body = (
         _environment().get_template(template).render(t=translate, lang=language, switch=switch, realm=realm, **context)

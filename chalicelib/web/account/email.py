@@ -154,7 +154,7 @@ def email_page(ctx: Ctx) -> Response:
     return form_page(
         ctx,
         "account_email.html",
-        account_tab="profile",
+        tab="account",
         current_email=account.email,
         rule=ctx.realm.account_centre.email_change,
         recent=recent,

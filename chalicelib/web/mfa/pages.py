@@ -57,6 +57,7 @@ def _security(
         notice=notice if notice in ("done_added", "done_removed") else "",
         has_key=has_key,
         webauthn_script=True,
+        tab="security",
     )
 
 
