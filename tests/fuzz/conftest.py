@@ -35,6 +35,7 @@ class Realms:
     site: Site
     eulogin_sub: str = "n00a1b2c"  # a default identity of the EU Login stand-in (GR)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _browsers: dict[str, Any] = field(default_factory=dict)
 
     def prepare(self) -> None:
         self.site.account(
@@ -84,7 +85,15 @@ class Realms:
         return dict(answer.json())
 
     def _password_sign_in(self, realm: str, username: str, password: str) -> str:
-        token = str(self._post(realm, "sessions", {"username": username, "password": password})["access_token"])
+        # As the owner's known browser (its device cookie, flows/devices.py): the fuzzer's
+        # wrong current passwords at POST /me/password count toward the username's
+        # lockout, as they must (SPEC §2.10), and must not stop the owner signing in.
+        browser = self._browsers.setdefault(realm, requests.Session())
+        token = str(
+            self._post(realm, "sessions", {"username": username, "password": password}, browser)["access_token"]
+        )
+        for name in [cookie.name for cookie in browser.cookies if cookie.name != "mitroo_device"]:
+            browser.cookies.set(name, None)  # only the device cookie goes along: the bearer token is the session
         self.site.second_factor_passed(token)  # the registrar's role needs a second factor (SPEC §2.9)
         return token
 
