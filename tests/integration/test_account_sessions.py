@@ -16,7 +16,7 @@ from joserfc.jwk import KeySet
 
 from chalicelib.container import services
 from chalicelib.domain.oidc import Consent
-from tests.integration.test_mfa import age_session
+from tests.integration.test_mfa import age_session, form
 from tests.support import oidc
 from tests.support.arrange import account_in
 from tests.support.browser import Browser
@@ -324,3 +324,27 @@ def test_the_new_device_notice_is_mailed_once_per_new_browser(browser: Browser) 
     # Then one notice, naming the device
     assert len(first) == 1 and len(again) == 1
     assert "Firefox 120" in str(first[0])
+
+
+def test_a_wrong_current_password_in_the_profile_form_is_shown_on_that_field(browser: Browser) -> None:
+    # Given a person on their Profile page, just signed in
+    username, _ = _person()
+    _login(browser, username)
+    assert browser.get(f"/realms/{REALM}/account", html=True).status == 200
+
+    # When the form is sent with a wrong current password
+    answer = browser.post(
+        f"{API}/me/password",
+        form=form(
+            browser,
+            current_password="wrong",
+            password=NEW_PASSPHRASE,
+            password_confirmation=NEW_PASSPHRASE,
+            form_page=f"/realms/{REALM}/account",
+        ),
+        html=True,
+    )
+
+    # Then the Profile page comes back with the error on the current-password field
+    assert answer.status == 401, answer.text[:300]
+    assert 'id="current_password-error"' in answer.text
