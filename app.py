@@ -21,8 +21,8 @@ from chalicelib.web import (
     system,
     workers,
 )
-from chalicelib.web.account import email as account_email
 from chalicelib.web.account import api as account
+from chalicelib.web.account import email as account_email
 from chalicelib.web.account import pages as account_pages
 from chalicelib.web.admin import accounts as admin_accounts
 from chalicelib.web.admin import audit as admin_audit

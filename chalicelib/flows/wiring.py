@@ -14,9 +14,9 @@ from chalicelib.flows import jobs as job_tasks
 from chalicelib.flows import passwords as password_tasks
 from chalicelib.flows import support as support_tasks
 from chalicelib.flows.account import email_change as email_change_tasks
-from chalicelib.flows.account.email_change import EmailChange
 from chalicelib.flows.account import new_device as new_device_tasks
 from chalicelib.flows.account.applications import AccountApplications
+from chalicelib.flows.account.email_change import EmailChange
 from chalicelib.flows.account.new_device import NewDeviceNotices
 from chalicelib.flows.account.password_change import PasswordChange
 from chalicelib.flows.account.sessions import AccountSessions
