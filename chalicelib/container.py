@@ -109,6 +109,7 @@ def _ports(settings: Settings, clients: Mapping[str, Any]) -> Ports:
     from chalicelib.adapters.dynamodb.audit import DynamoAuditLog
     from chalicelib.adapters.dynamodb.counters import DynamoCounters
     from chalicelib.adapters.dynamodb.directory import DynamoAccountDirectory
+    from chalicelib.adapters.dynamodb.erasure import DynamoPersonalDataRepository
     from chalicelib.adapters.dynamodb.esep import DynamoEsepRepository
     from chalicelib.adapters.dynamodb.factors import DynamoFactorRepository
     from chalicelib.adapters.dynamodb.helpdesk import DynamoHelpdeskRepository
@@ -211,6 +212,7 @@ def _ports(settings: Settings, clients: Mapping[str, Any]) -> Ports:
         directory=DynamoAccountDirectory(models),
         audit_search=audit,
         helpdesk=DynamoHelpdeskRepository(models),
+        personal_data=DynamoPersonalDataRepository(models),
     )
 
 

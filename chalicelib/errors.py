@@ -237,6 +237,13 @@ class ReauthenticationRequired(FlowError):
     title = "Please confirm it is you (password or second factor) and try again."
 
 
+class DeletionScheduled(FlowError):
+    """The account's deletion is scheduled already (SPEC §2.10): the first request stands."""
+
+    code = "deletion_scheduled"
+    title = "The deletion of this account is already scheduled."
+
+
 class DuplicateValue(Exception):
     """Raised by repositories: another account already holds a unique value."""
 

@@ -874,3 +874,44 @@ class HelpdeskRepository(Protocol):
     ) -> bool:
         """Move the ticket to ``status``, audited in the same write; False for an unknown ticket."""
         ...
+
+    def sent_from(self, realm: str, email: str) -> list[SupportTicket]:
+        """The tickets of ``realm`` sent from ``email`` (compared as ``normalise_email``
+        does), each with its replies: the person's own data (export, erasure). Read
+        through an index by the address's fingerprint, never a scan."""
+        ...
+
+
+class PersonalDataRepository(Protocol):
+    """A person's scheduled deletion and the erasure of their data (SPEC §2.10)."""
+
+    def schedule_deletion(self, realm: str, account_id: str, due: date, *, audit: AuditEntry) -> date | None:
+        """Record ``due`` on the account and file it in the index of deletions by day,
+        with ``audit``, in one write. None when scheduled now; the day already set (and
+        nothing written) when a deletion was scheduled before. LookupError for an unknown
+        account."""
+        ...
+
+    def cancel_deletion(self, realm: str, account_id: str, *, audit: AuditEntry) -> bool:
+        """Take the account out of the index and forget ``deletion_due``, with ``audit``,
+        in one write; False (nothing written) when no deletion is scheduled or the erasure
+        has begun."""
+        ...
+
+    def deletions_due(self, realm: str, as_of: date) -> list[tuple[str, date]]:
+        """(account id, due day) of the deletions of ``realm`` due on ``as_of`` or before,
+        oldest first: read from the index, never the table."""
+        ...
+
+    def erase(self, realm: str, account_id: str, *, as_of: date, tombstone: AuditEntry) -> bool:
+        """Erase the person's data if the account's deletion is due by ``as_of``: the
+        account, its uniqueness guards (released) and login record, second factors and
+        credentials, consents, sessions, challenges, directory entries, the audit entries
+        about it, the support tickets sent from its address, its eTwinning member record,
+        project links and legacy record; then write ``tombstone`` (no personal data).
+
+        True when this call finished the erasure; False when there was nothing to erase
+        (no such account, no deletion due, erased by a concurrent call). Safe to repeat
+        after a failure part-way: every step deletes what is still there. Once started,
+        the deletion can no longer be cancelled."""
+        ...

@@ -1070,12 +1070,15 @@ def build_flows(realm: str = "eiep", *, now: datetime = START) -> Kit:
     accounts = InMemoryAccountRepository(store)
     attempts = InMemoryAttemptLedger(store)
     flow_repository = InMemoryFlowRepository(store)
+    from tests.fakes_account import InMemoryPersonalData
     from tests.fakes_admin import InMemoryAccountDirectory, InMemoryAuditSearch, InMemoryHelpdeskRepository
     from tests.fakes_esep import FakeEsepRepository  # it builds on the fakes above
     from tests.fakes_mfa import InMemoryFactorRepository
     from tests.fakes_oidc import oidc_fakes
 
     esep = FakeEsepRepository(accounts, flow_repository)
+    oidc = oidc_fakes(store, accounts, esep)
+    factors, helpdesk = InMemoryFactorRepository(store), InMemoryHelpdeskRepository(store)
 
     ports = Ports(
         clock=clock,
@@ -1100,11 +1103,19 @@ def build_flows(realm: str = "eiep", *, now: datetime = START) -> Kit:
         files=InMemoryFileStore(),
         eulogin=FakeEuLogin(),
         esep=esep,
-        **oidc_fakes(store, accounts, esep),
-        factors=InMemoryFactorRepository(store),
+        **oidc,
+        factors=factors,
         directory=InMemoryAccountDirectory(store),
         audit_search=InMemoryAuditSearch(store),
-        helpdesk=InMemoryHelpdeskRepository(store),
+        helpdesk=helpdesk,
+        personal_data=InMemoryPersonalData(
+            accounts,
+            factors=factors,
+            consents=oidc["consents"],
+            helpdesk=helpdesk,
+            esep=esep,
+            grants=oidc["oidc_grants"],
+        ),
     )
     flows = assemble(ports, Links(PUBLIC_URL))
     tasks.runner = flows.tasks

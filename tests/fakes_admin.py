@@ -9,6 +9,7 @@ import dataclasses
 import json
 from datetime import datetime
 
+from chalicelib.domain.accounts import normalise_email
 from chalicelib.domain.audit import AuditEntry, AuditPage, AuditQuery
 from chalicelib.domain.directory import SEPARATOR, DirectoryHit, DirectoryPage, role_keys, search_keys
 from chalicelib.domain.helpdesk import SupportTicket, TicketPage, TicketReply, TicketStatus
@@ -161,3 +162,9 @@ class InMemoryHelpdeskRepository:
             self.tickets[(realm, ticket_hash)] = dataclasses.replace(ticket, status=status, updated_at=now)
             self.store.audit.append(audit)
             return True
+
+    def sent_from(self, realm: str, email: str) -> list[SupportTicket]:
+        wanted = normalise_email(email)
+        with self.store.lock:
+            found = [t for (r, _), t in self.tickets.items() if r == realm and normalise_email(t.email) == wanted]
+        return sorted(found, key=lambda ticket: ticket.created_at)

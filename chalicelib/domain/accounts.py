@@ -74,6 +74,10 @@ class Account:
     second_factors: int = 0
     """Confirmed second factors (TOTP, WebAuthn): a sign-in with more than none has a
     second step (SPEC §2.9). Kept by the factor repository, never written from here."""
+    deletion_due: date | None = None
+    """The day the person asked their account to be erased on (SPEC §2.10): the sweep of
+    that day erases it unless a sign-in cancels it first. Kept by the personal-data
+    repository (``ports.PersonalDataRepository``), never written from here."""
 
     def is_past_expiry(self, today: date) -> bool:
         return self.expires_on is not None and self.expires_on < today

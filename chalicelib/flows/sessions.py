@@ -285,6 +285,7 @@ class Sessions:
             "language": account.language,
             "roles": list(account.roles),
             "created_at": account.created_at.isoformat(),
+            "deletion_due": account.deletion_due.isoformat() if account.deletion_due else None,
         }
 
     @staticmethod

@@ -20,6 +20,10 @@ from chalicelib.flows.account.email_change import EmailChange
 from chalicelib.flows.account.new_device import NewDeviceNotices
 from chalicelib.flows.account.password_change import PasswordChange
 from chalicelib.flows.account.sessions import AccountSessions
+from chalicelib.flows.account import deletion as deletion_tasks
+from chalicelib.flows.account.deletion import AccountDeletion
+from chalicelib.flows.account.deletion_sweep import DeletionSweep
+from chalicelib.flows.account.export import DataExport
 from chalicelib.flows.activation import Activation
 from chalicelib.flows.admin import accounts as admin_account_tasks
 from chalicelib.flows.admin import helpdesk as helpdesk_tasks
@@ -95,6 +99,7 @@ from chalicelib.ports import (
     OidcLookup,
     OutboundHttp,
     PasswordHasher,
+    PersonalDataRepository,
     RegistryRepository,
     Sealer,
     SecretSource,
@@ -140,6 +145,7 @@ class Ports:
     directory: AccountDirectory
     audit_search: AuditSearch
     helpdesk: HelpdeskRepository
+    personal_data: PersonalDataRepository
 
 
 @dataclass(frozen=True)
@@ -181,6 +187,9 @@ class Flows:
     account_sessions: AccountSessions
     account_applications: AccountApplications
     password_change: PasswordChange
+    data_export: DataExport
+    account_deletion: AccountDeletion
+    deletion_sweep: DeletionSweep
 
 
 def assemble(ports: Ports, links: Links) -> Flows:
@@ -352,10 +361,20 @@ def assemble(ports: Ports, links: Links) -> Flows:
         clock=clock,
         links=links,
     )
+    account_deletion = AccountDeletion(
+        accounts=accounts,
+        personal_data=ports.personal_data,
+        reauthentication=reauthentication,
+        tasks=ports.tasks,
+        mailer=ports.mailer,
+        clock=clock,
+        links=links,
+    )
     runner = TaskRunner(
         {
             email_change_tasks.SEND: email_change.deliver,
             email_change_tasks.APPLIED: email_change.deliver_applied,
+            deletion_tasks.NOTICE_MAIL: account_deletion.deliver_notice,
             BACKCHANNEL_LOGOUT: oidc.backchannel.deliver,
             admin_account_tasks.ADMIN_RESET_MAIL: admin_accounts.deliver_password_reset,
             helpdesk_tasks.REPLY_MAIL: helpdesk.deliver_reply,
@@ -458,6 +477,19 @@ def assemble(ports: Ports, links: Links) -> Flows:
             tasks=ports.tasks,
             clock=clock,
         ),
+        data_export=DataExport(
+            accounts=accounts,
+            factors=ports.factors,
+            sessions=ports.sessions,
+            consents=ports.consents,
+            audit=ports.audit,
+            helpdesk=ports.helpdesk,
+            esep=ports.esep,
+            reauthentication=reauthentication,
+            clock=clock,
+        ),
+        account_deletion=account_deletion,
+        deletion_sweep=DeletionSweep(accounts=accounts, personal_data=ports.personal_data, ending=ending, clock=clock),
     )
 
 

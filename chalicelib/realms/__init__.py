@@ -139,13 +139,19 @@ class RegistrarConfig(_Strict):
 
 
 class AccountCentreConfig(_Strict):
-    """What a person may change themselves in the account centre (SPEC §2.10)."""
+    """What a person may do to their own account in the account centre (SPEC §2.10)."""
 
     email_change: Literal["self", "secretariat", "eulogin"] = "self"
     """``self``: the person changes it, confirmed from the new address (eiep);
     ``secretariat``: only the registrar's secretariat does (ntua, seed 004: the external
     e-mail is where recovery links go); ``eulogin``: the address is EU Login's, changed in
     the person's EU Login account (esep)."""
+
+    grace_days: Annotated[int, Field(ge=1, le=365)] = 14
+    """Days between a requested deletion and the sweep that erases the account: a sign-in
+    meanwhile can still cancel it."""
+    self_deletion: bool = True
+    """False where accounts are not the person's to delete (ntua: the registrar's)."""
 
 
 class SupportConfig(_Strict):

@@ -50,6 +50,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "mfa_invalid": 401,
     "mfa_enrolment_required": 403,
     "reauthentication_required": 401,
+    "deletion_scheduled": 409,
     "unsupported_media_type": 415,
     "method_not_allowed": 405,
     "internal_error": 500,

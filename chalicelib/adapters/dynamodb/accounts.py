@@ -646,4 +646,5 @@ class DynamoAccountRepository:
             expires_on=day(item.expires_on),
             extra=plain_map(item.extra),
             second_factors=int(item.second_factors or 0),
+            deletion_due=day(item.deletion_due),
         )

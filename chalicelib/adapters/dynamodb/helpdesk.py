@@ -13,8 +13,10 @@ from chalicelib.adapters.aws_errors import is_transient
 from chalicelib.adapters.dynamodb.audit import audit_item
 from chalicelib.adapters.dynamodb.common import one_page, start_key, transact
 from chalicelib.adapters.dynamodb.models import BoundModels
+from chalicelib.domain.accounts import normalise_email
 from chalicelib.domain.audit import AuditEntry
 from chalicelib.domain.helpdesk import SupportTicket, TicketPage, TicketReply, TicketStatus
+from chalicelib.domain.secrets import fingerprint
 
 SEPARATOR = "\t"
 
@@ -25,6 +27,12 @@ def ticket_pk(realm: str, ticket_hash: str) -> str:
 
 def queue_key(realm: str, status: TicketStatus) -> str:
     return f"TICKETS#{realm}#{status}"
+
+
+def sender_key(realm: str, email: str) -> str:
+    """GSI2 partition of the tickets sent from one address: the person's export and
+    erasure find them with one query (only the address's fingerprint is in the key)."""
+    return f"SUPPORTBY#{realm}#{fingerprint(normalise_email(email))}"
 
 
 class DynamoHelpdeskRepository:
@@ -41,6 +49,7 @@ class DynamoHelpdeskRepository:
         item.sealed_id = ticket.sealed_id
         item.status = str(ticket.status)
         item.gsi1pk, item.gsi1sk = queue_key(ticket.realm, ticket.status), self._queue_sort(ticket)
+        item.gsi2pk, item.gsi2sk = sender_key(ticket.realm, ticket.email), self._queue_sort(ticket)
         item.purge_at = ticket.expires_at
         item.save(condition=m.Item.pk.does_not_exist())
 
@@ -128,6 +137,12 @@ class DynamoHelpdeskRepository:
                 raise
             return False
         return True
+
+    def sent_from(self, realm: str, email: str) -> list[SupportTicket]:
+        """The tickets sent from ``email``, each with its replies (the person's own data)."""
+        cls = self._m.SupportTicketItem
+        hashes = [item.pk.rsplit("#", 1)[1] for item in cls.by_sender.query(sender_key(realm, email))]
+        return [ticket for ticket_hash in hashes if (ticket := self.get(realm, ticket_hash)) is not None]
 
     @staticmethod
     def _queue_sort(ticket: SupportTicket) -> str:

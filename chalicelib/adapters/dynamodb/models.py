@@ -10,7 +10,8 @@ Key patterns (``r`` = realm, ``h`` = SHA-256 hex of a secret or unique value):
 =====================  ===========================  ===================
 item                   PK                           SK
 =====================  ===========================  ===================
-account                ``ACCOUNT#r#<account_id>``   ``PROFILE``  (GSI1: ``EXPIRY#r#<month>``)
+account                ``ACCOUNT#r#<account_id>``   ``PROFILE``  (GSI1: ``EXPIRY#r#<month>``,
+                                                                  GSI2 while a deletion is due: ``DELETION#r``)
 uniqueness guard       ``UNIQUE#r#<kind>#h``        ``UNIQUE``  (username: also the login record)
 OAuth state            ``OAUTHSTATE#h``             ``STATE``
 identity flow          ``FLOW#h``                   ``FLOW``
@@ -23,7 +24,8 @@ audit record           ``AUDIT#r#<account_id>``     ``<timestamp>#<random>``  (G
                                                                               GSI2 ``AUDITDO#r#<action>``)
 directory entry        ``FIND#r#<first character>`` ``<folded key>⇥<account_id>``
 role listing           ``ROLE#r#<role>``            ``<folded username>⇥<account_id>``
-support ticket         ``SUPPORT#r#h``              ``TICKET``  (GSI1: ``TICKETS#r#<status>``)
+support ticket         ``SUPPORT#r#h``              ``TICKET``  (GSI1: ``TICKETS#r#<status>``,
+                                                                  GSI2: ``SUPPORTBY#r#h(e-mail)``)
 ticket reply           ``SUPPORT#r#h``              ``REPLY#<timestamp>#<random>``
 job cursor             ``CURSOR#r#<job>``           ``CURSOR``
 registry entry         ``REGISTRY#r#<number>``      ``REGISTRY``
@@ -99,6 +101,13 @@ table), by actor (GSI1) or by action (GSI2), each sorted by time; every audit it
 them from ``audit_item``, whichever transaction writes it. A support ticket and its
 replies share a partition (one Query reads the conversation); the ticket is filed by
 status on GSI1, oldest first, and carries its id only sealed (``domain/helpdesk.py``).
+
+Self-deletion (:mod:`chalicelib.adapters.dynamodb.erasure`, SPEC §2.10): an account whose
+deletion is scheduled carries ``deletion_due`` and is filed on GSI2 under ``DELETION#r``
+sorted by ``<due day>#<account_id>`` (GSI1 already files it by expiry), so the daily sweep
+queries the days up to today and reads only the accounts due, never the table; a cancel
+removes both. A support ticket is filed on GSI2 under the fingerprint of its e-mail
+address, so the person's export and erasure find the tickets they opened in one query.
 
 Every short-lived item carries ``purge_at`` (DynamoDB TTL); code still checks its own
 ``expires_at`` because TTL deletion runs late and emulators never run it.
@@ -199,6 +208,16 @@ def bind_models(binding: TableBinding) -> BoundModels:
         gsi1pk = UnicodeAttribute(hash_key=True, attr_name="GSI1PK")
         gsi1sk = UnicodeAttribute(range_key=True, attr_name="GSI1SK")
 
+    class ByDeletion(GlobalSecondaryIndex[Any]):
+        """GSI2 as the index of scheduled deletions: ``DELETION#r`` / ``<yyyy-mm-dd>#<account_id>``."""
+
+        class Meta:
+            index_name = "GSI2"
+            projection = AllProjection()
+
+        gsi2pk = UnicodeAttribute(hash_key=True, attr_name="GSI2PK")
+        gsi2sk = UnicodeAttribute(range_key=True, attr_name="GSI2SK")
+
     class Item(Model):
         class Meta:
             table_name = binding.table_name
@@ -240,6 +259,12 @@ def bind_models(binding: TableBinding) -> BoundModels:
         gsi1pk = UnicodeAttribute(null=True, attr_name="GSI1PK")
         gsi1sk = UnicodeAttribute(null=True, attr_name="GSI1SK")
         by_expiry = ByExpiry()
+        # GSI2 (sparse): accounts whose deletion is due, by day (adapters/dynamodb/erasure.py).
+        deletion_due = UnicodeAttribute(null=True)  # ISO date
+        erasing_at = UTCDateTimeAttribute(null=True)
+        gsi2pk = UnicodeAttribute(null=True, attr_name="GSI2PK")
+        gsi2sk = UnicodeAttribute(null=True, attr_name="GSI2SK")
+        by_deletion = ByDeletion()
 
     class Guard(Item, discriminator="guard"):
         """Holds a unique value for one account; the username guard is also the login record."""
@@ -354,6 +379,16 @@ def bind_models(binding: TableBinding) -> BoundModels:
         gsi1pk = UnicodeAttribute(hash_key=True, attr_name="GSI1PK")
         gsi1sk = UnicodeAttribute(range_key=True, attr_name="GSI1SK")
 
+    class BySender(GlobalSecondaryIndex[Any]):
+        """GSI2 as the support tickets by sender: ``SUPPORTBY#r#h(e-mail)`` / ``<created_at>⇥h``."""
+
+        class Meta:
+            index_name = "GSI2"
+            projection = AllProjection()
+
+        gsi2pk = UnicodeAttribute(hash_key=True, attr_name="GSI2PK")
+        gsi2sk = UnicodeAttribute(range_key=True, attr_name="GSI2SK")
+
     class AuditByActor(GlobalSecondaryIndex[Any]):
         """GSI1 as the audit log by actor: ``AUDITBY#r#<actor>`` / ``<timestamp>#<random>``."""
 
@@ -423,6 +458,9 @@ def bind_models(binding: TableBinding) -> BoundModels:
         gsi1pk = UnicodeAttribute(null=True, attr_name="GSI1PK")
         gsi1sk = UnicodeAttribute(null=True, attr_name="GSI1SK")
         by_status = ByGsi1()
+        gsi2pk = UnicodeAttribute(null=True, attr_name="GSI2PK")
+        gsi2sk = UnicodeAttribute(null=True, attr_name="GSI2SK")
+        by_sender = BySender()
 
     class SupportReplyItem(Item, discriminator="support_reply"):
         """One reply of the helpdesk, kept with its ticket."""
