@@ -24,6 +24,7 @@ from chalicelib.web import (
 from chalicelib.web.account import api as account
 from chalicelib.web.account import email as account_email
 from chalicelib.web.account import pages as account_pages
+from chalicelib.web.account import data as account_data
 from chalicelib.web.admin import accounts as admin_accounts
 from chalicelib.web.admin import audit as admin_audit
 from chalicelib.web.admin import jobs, jobs_pages, legacy, registrar
@@ -75,6 +76,7 @@ for blueprint in (
     mfa_pages,
     account_email,
     account_pages,
+    account_data,
     jobs_pages,
     admin_pages,
     esep_member_pages,

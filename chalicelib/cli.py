@@ -3,6 +3,7 @@
     create-admin --realm ntua --username sec1 --email sec1@example.gr --role secretariat --password-stdin
     load-legacy --realm eiep|esep FILE.jsonl|FILE.csv
     expire-accounts [--as-of YYYY-MM-DD]
+    delete-accounts [--as-of YYYY-MM-DD] [--realm R]
     provision --realm ntua FILE.xlsx [--dry-run] [--kind doctoral] [--report REPORT.xlsx]
     renew --realm ntua FILE.xlsx [--dry-run] [--report REPORT.xlsx]
     grant-role --realm esep --subject SUB --role nso --country GR
@@ -179,6 +180,18 @@ def build_parser() -> argparse.ArgumentParser:
     expire.add_argument("--realm", help="only this realm (default: every registrar realm)")
     expire.set_defaults(handler=expire_accounts)
 
+    delete = commands.add_parser(
+        "delete-accounts",
+        help="run the daily erasure of accounts whose self-deletion fell due (SPEC §2.10)",
+        description="The scheduled deletion sweep, from the command line. Erased accounts are not read again; "
+        "an account that fails is reported and retried by the next run.",
+    )
+    delete.add_argument(
+        "--as-of", type=_iso_day, help="erase what is due on YYYY-MM-DD or before (default: today, UTC)", metavar="DATE"
+    )
+    delete.add_argument("--realm", help="only this realm (default: every realm)")
+    delete.set_defaults(handler=delete_accounts)
+
     for name, help_text in (
         ("provision", "create accounts from a secretariat's provisioning sheet (.xlsx)"),
         ("renew", "move the expiry of existing accounts from a renewal sheet (.xlsx)"),
@@ -275,6 +288,24 @@ def expire_accounts(args: argparse.Namespace, console: Console) -> int:
             f"examined {report.examined}"
         )
     return EXIT_OK
+
+
+# --- delete-accounts -----------------------------------------------------------------------
+
+
+def delete_accounts(args: argparse.Namespace, console: Console) -> int:
+    from chalicelib.container import services
+
+    flows = services().flows
+    as_of: date = args.as_of or flows.sessions.clock.now().date()
+    sweep = flows.deletion_sweep
+    reports = [sweep.sweep(_realm(args.realm), as_of)] if args.realm else sweep.sweep_all(as_of)
+    for report in reports:
+        console.out(
+            f"{report.realm}: as of {as_of.isoformat()}, due {report.due}, erased {report.erased}, "
+            f"failed {len(report.failed)}"
+        )
+    return EXIT_REFUSED if any(report.failed for report in reports) else EXIT_OK
 
 
 # --- provision / renew -----------------------------------------------------------------------

@@ -16,6 +16,7 @@ from chalicelib.domain.tokens import Purpose
 from chalicelib.errors import FlowUsed, NotFound, Unauthorized
 from chalicelib.realms import all_realms
 from chalicelib.web import csrf
+from chalicelib.web.account.notice import deletion_notice
 from chalicelib.web.binding import browser_binding
 from chalicelib.web.endpoints import Ctx, page
 from chalicelib.web.esep import pages as esep_pages
@@ -115,7 +116,7 @@ def home(ctx: Ctx) -> Response:
     except Unauthorized:
         return redirect(f"/realms/{ctx.realm.id}/login")
     etwinning = esep_pages.member_summary(ctx, profile["account_id"])
-    return form_page(ctx, "home.html", profile=profile, etwinning=etwinning)
+    return form_page(ctx, "home.html", profile=profile, etwinning=etwinning, deletion_due=deletion_notice(profile))
 
 
 @page(bp, "/realms/{realm}/logout", methods=["POST"], form=True)

@@ -1,5 +1,6 @@
-"""Scheduled functions (EventBridge rules): the daily expiry sweep, and the sweep of
-sessions that ran out (their clients are told)."""
+"""Scheduled functions (EventBridge rules): the daily expiry sweep with the erasure of
+accounts whose self-deletion fell due, and the sweep of sessions that ran out (their
+clients are told)."""
 
 from __future__ import annotations
 
@@ -15,14 +16,22 @@ bp = Blueprint(__name__)
 
 @bp.schedule(Cron(15, 2, "*", "*", "?", "*"), name="expire_accounts")
 def expire_accounts(event: Any) -> dict[str, Any]:
-    """Every day at 02:15 UTC: expire, warn and audit (SPEC §2.6); returns the counts."""
+    """Every day at 02:15 UTC: expire, warn and audit (SPEC §2.6), then erase the accounts
+    whose deletion fell due (SPEC §2.10); returns the counts. One rule for both: the
+    erasure needs no schedule of its own, and a failure of one account never stops it."""
     flows = services().flows
+    today = flows.sessions.clock.now().date()
     with origin("schedule"):
-        reports = flows.expiry.sweep_all(flows.sessions.clock.now().date())
-    return {
+        reports = flows.expiry.sweep_all(today)
+        deletions = flows.deletion_sweep.sweep_all(today)
+    counts: dict[str, Any] = {
         report.realm: {"expired": report.expired, "warned": report.warned, "examined": report.examined}
         for report in reports
     }
+    counts["deletions"] = {
+        report.realm: {"due": report.due, "erased": report.erased, "failed": len(report.failed)} for report in deletions
+    }
+    return counts
 
 
 @bp.schedule(Rate(15, unit=Rate.MINUTES), name="end_expired_sessions")

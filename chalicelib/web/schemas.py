@@ -123,6 +123,9 @@ class ProfileOutput(_Output):
     language: str
     roles: list[str]
     created_at: str
+    deletion_due: str | None = Field(
+        default=None, description="The day the account is due to be erased (SPEC §2.10); absent when none is scheduled."
+    )
 
 
 class HealthOutput(_Output):

@@ -17,7 +17,8 @@ from chalicelib.flows.devices import COOKIE as DEVICE_COOKIE
 from chalicelib.flows.mfa.enrolment import Enrolled
 from chalicelib.web.binding import binding_cookie, browser_binding
 from chalicelib.web.cookies import expire_cookie
-from chalicelib.web.endpoints import Ctx, Reply, api, count, wants_html
+from chalicelib.web.endpoints import FORM_PAGE_FIELD, Ctx, Reply, api, count, wants_html
+from chalicelib.web.inputs import raw_fields
 from chalicelib.web.mfa import pages
 from chalicelib.web.mfa.schemas import (
     EmptyInput,
@@ -37,6 +38,7 @@ from chalicelib.web.mfa.schemas import (
     WebAuthnRegistrationInput,
 )
 from chalicelib.web.oidc.browser import renewed_sso_cookies, safe_next
+from chalicelib.web.problems import InputProblem
 from chalicelib.web.schemas import TokenOutput
 from chalicelib.web.sessions import MFA_COOKIE, authenticate, token_reply
 
@@ -73,6 +75,20 @@ def _enrolled(ctx: Ctx, enrolled: Enrolled, status: int) -> Reply:
 
 def _back_to_security(ctx: Ctx, notice: str = "") -> str:
     return ctx.flows.links.page(ctx.realm.id, "account/security") + (f"?done={notice}" if notice else "")
+
+
+def _back_to_asking_page(ctx: Ctx) -> str:
+    """Where a browser goes after re-authenticating: the account-centre page whose inline
+    form asked (Your data, Profile…), so the person carries on there; else Security."""
+    try:
+        target = str(raw_fields(ctx.request).get(FORM_PAGE_FIELD) or "")
+    except InputProblem:
+        target = ""
+    centre = f"/realms/{ctx.realm.id}/account"
+    path = target.split("?", 1)[0]
+    if (path == centre or path.startswith(centre + "/")) and "//" not in target and "\\" not in target:
+        return target
+    return _back_to_security(ctx)
 
 
 # --- enrolment -------------------------------------------------------------------------------------
@@ -246,8 +262,8 @@ def reauthenticate(ctx: Ctx) -> Reply:
     valid_for = int(RECENT_AUTHENTICATION.total_seconds())
     return Reply(
         body=ReauthenticatedOutput(method=done.method, valid_for=valid_for),
-        # a page that asked inline (the account centre's) names itself; else Security
-        next_page=safe_next(ctx.realm, body.next) or _back_to_security(ctx),
+        # a page that asked inline names itself (``next``) or is the form's own page
+        next_page=safe_next(ctx.realm, body.next) or _back_to_asking_page(ctx),
         cookies=renewed_sso_cookies(ctx.request, ctx.realm, done.session),
     )
 
