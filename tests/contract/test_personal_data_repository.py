@@ -193,17 +193,15 @@ class TestInMemoryPersonalData(PersonalDataContract):
         self.helpdesk = InMemoryHelpdeskRepository(store)
         self.directory = InMemoryAccountDirectory(store)
 
-        class NoEsep:
-            members: dict[str, Any] = {}
-            project_links: dict[str, Any] = {}
-            legacy: dict[str, Any] = {}
+        from types import SimpleNamespace
 
+        no_esep = SimpleNamespace(members={}, project_links={}, legacy={})
         self.repo = InMemoryPersonalData(
             self.accounts,
             factors=self.factors,
             consents=self.consents,
             helpdesk=self.helpdesk,
-            esep=NoEsep(),
+            esep=no_esep,
             grants=InMemoryOidcGrantRepository(store),
         )
 
