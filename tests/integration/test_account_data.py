@@ -231,3 +231,46 @@ def test_the_cli_erases_as_of_a_given_day(browser: Browser, aws_endpoint: str) -
     assert result.returncode == 0, result.stderr
     assert re.match(rf"{REALM}: as of {as_of.isoformat()}, due \d+, erased [1-9]\d*, failed 0", result.stdout)
     assert services().ports.accounts.get(REALM, eleni["account_id"]) is None
+
+
+def _csrf(page_text: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page_text)
+    assert found, page_text
+    return found.group(1)
+
+
+def test_the_page_asks_again_inline_and_comes_back_to_itself(browser: Browser) -> None:
+    # Given a visitor who is not signed in, then a person whose session is not recent
+    assert browser.get(f"/realms/{REALM}/account/data", html=True).location == f"/realms/{REALM}/login"
+    person(browser)
+    stale(browser)
+
+    # When they open the tab, it offers no download yet but a password field
+    shown = browser.get(f"/realms/{REALM}/account/data", html=True)
+    assert shown.status == 200 and 'data-action="export"' not in shown.text
+    assert 'action="/api/v1/realms/eiep/me/reauthenticate"' in shown.text
+
+    # When they type the password there, they come back to the tab, which now offers both
+    back = browser.post(
+        f"{API}/me/reauthenticate",
+        form={"csrf_token": _csrf(shown.text), "form_page": f"/realms/{REALM}/account/data", "password": PASSWORD},
+        html=True,
+    )
+    assert back.status == 303 and back.location == f"/realms/{REALM}/account/data"
+    again = browser.get(f"/realms/{REALM}/account/data?confirm=1", html=True)
+    assert 'data-action="export"' in again.text and 'data-action="confirm-delete"' in again.text
+
+    # And the confirmation's form schedules the deletion
+    done = browser.post(
+        f"{API}/me/delete",
+        form={"csrf_token": _csrf(again.text), "form_page": f"/realms/{REALM}/account/data?confirm=1"},
+        html=True,
+    )
+    assert done.status == 303 and done.location.endswith("/account/data?done=scheduled")
+
+
+def test_the_registrar_realms_page_explains_instead_of_offering_deletion(browser: Browser) -> None:
+    # Given a person of ntua on the tab, then, when it shows, it explains and offers no deletion
+    person(browser, realm="ntua")
+    shown = browser.get("/realms/ntua/account/data", html=True)
+    assert 'data-field="no-self-deletion"' in shown.text and 'data-action="delete"' not in shown.text
