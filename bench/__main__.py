@@ -14,7 +14,18 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 
-from bench import account_search, cold_import, expiry_sweep, login, login_totp, memory, oidc, package, provisioning
+from bench import (
+    account_search,
+    cold_import,
+    deletion_sweep,
+    expiry_sweep,
+    login,
+    login_totp,
+    memory,
+    oidc,
+    package,
+    provisioning,
+)
 from bench.common import Result
 
 BENCHMARKS: tuple[tuple[str, Callable[[], list[Result]]], ...] = (
@@ -25,6 +36,7 @@ BENCHMARKS: tuple[tuple[str, Callable[[], list[Result]]], ...] = (
     ("peak RSS, one login", memory.run),
     ("provisioning, 10 000 and 20 000 rows", provisioning.run),
     ("expiry sweep, 5 000 and 50 000 accounts", expiry_sweep.run),
+    ("deletion sweep, 5 000 and 50 000 accounts", deletion_sweep.run),
     ("account search, 10 000 and 100 000 accounts", account_search.run),
     ("deployment package", package.run),
 )
