@@ -225,3 +225,49 @@ class _Wrapped:
 
     def __getattr__(self, name: str) -> object:
         return getattr(self._inner, name)
+
+
+def test_etwinning_data_is_exported_and_erased_with_the_account() -> None:
+    # Given an eTwinning teacher with a school and a project
+    from chalicelib.domain.accounts import Account, AccountStatus
+    from chalicelib.domain.esep import (
+        EsepRole,
+        Member,
+        MemberStatus,
+        Organisation,
+        OrganisationStatus,
+        Project,
+        ProjectStatus,
+    )
+    from tests.fakes import arranged, build_flows
+
+    kit = build_flows("esep")
+    now = kit.clock.now()
+    teacher = Account("t1", "esep", "sub-t1", "eleni@example.org", AccountStatus.ACTIVE, now, now, subject="sub-t1")
+    kit.accounts.create(teacher, audit=arranged("esep", "t1"))
+    esep = kit.flows.esep_network.esep
+    esep.create_organisation(
+        Organisation("s1", "Σχολείο Νάξου", "Νάξος", "GR", "school", True, OrganisationStatus.VALIDATED, "t1", now, now)
+    )
+    esep.members["t1"] = Member(  # type: ignore[attr-defined]
+        "t1", "sub-t1", "eleni@example.org", "Ελένη", "Νάξου", "GR", EsepRole.TEACHER, True, MemberStatus.ACTIVE,
+        now, now, organisation_ids=("s1",),
+    )  # fmt: skip
+    esep.create_project(
+        Project("p1", "t1", "s1", "t2", "Έργο", "Περιγραφή", "en", 20, 12, 14, ("Φυσική",), "Στόχοι", "Διαδικασία",
+                "Αποτελέσματα", ProjectStatus.ACCEPTED, "GR", now, now)
+    )  # fmt: skip
+    principal = Principal("esep", "t1", "session-1", (), ("fed",), now)
+
+    # When she exports her data, then deletes her account and the sweep comes
+    document = kit.flows.data_export.export(kit.realm, principal)
+    due = kit.flows.account_deletion.schedule(kit.realm, principal)
+    kit.flows.deletion_sweep.sweep(kit.realm, due)
+
+    # Then the export had her member record, school and project; the erasure took her
+    # member record and her project links, and left the school and the project to the others
+    assert document["etwinning"]["member"]["family_name"] == "Νάξου"
+    assert [school["name"] for school in document["etwinning"]["organisations"]] == ["Σχολείο Νάξου"]
+    assert [project["title"] for project in document["etwinning"]["projects"]] == ["Έργο"]
+    assert esep.get_member("t1") is None and esep.projects_of("t1") == []
+    assert esep.get_project("p1") is not None and esep.get_organisation("s1") is not None
