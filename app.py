@@ -22,9 +22,9 @@ from chalicelib.web import (
     workers,
 )
 from chalicelib.web.account import api as account
+from chalicelib.web.account import data as account_data
 from chalicelib.web.account import email as account_email
 from chalicelib.web.account import pages as account_pages
-from chalicelib.web.account import data as account_data
 from chalicelib.web.admin import accounts as admin_accounts
 from chalicelib.web.admin import audit as admin_audit
 from chalicelib.web.admin import jobs, jobs_pages, legacy, registrar

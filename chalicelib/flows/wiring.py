@@ -13,17 +13,17 @@ from chalicelib.flows import expiry as expiry_tasks
 from chalicelib.flows import jobs as job_tasks
 from chalicelib.flows import passwords as password_tasks
 from chalicelib.flows import support as support_tasks
+from chalicelib.flows.account import deletion as deletion_tasks
 from chalicelib.flows.account import email_change as email_change_tasks
 from chalicelib.flows.account import new_device as new_device_tasks
 from chalicelib.flows.account.applications import AccountApplications
+from chalicelib.flows.account.deletion import AccountDeletion
+from chalicelib.flows.account.deletion_sweep import DeletionSweep
 from chalicelib.flows.account.email_change import EmailChange
+from chalicelib.flows.account.export import DataExport
 from chalicelib.flows.account.new_device import NewDeviceNotices
 from chalicelib.flows.account.password_change import PasswordChange
 from chalicelib.flows.account.sessions import AccountSessions
-from chalicelib.flows.account import deletion as deletion_tasks
-from chalicelib.flows.account.deletion import AccountDeletion
-from chalicelib.flows.account.deletion_sweep import DeletionSweep
-from chalicelib.flows.account.export import DataExport
 from chalicelib.flows.activation import Activation
 from chalicelib.flows.admin import accounts as admin_account_tasks
 from chalicelib.flows.admin import helpdesk as helpdesk_tasks
