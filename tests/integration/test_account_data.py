@@ -102,6 +102,7 @@ def test_the_export_is_a_file_of_the_persons_data_without_secrets(browser: Brows
     assert document["account"]["identity"]["afm"] == eleni["afm"]
     assert [factor["kind"] for factor in document["second_factors"]["factors"]] == ["totp"]
     assert [session["current"] for session in document["sessions"]] == [True]
+    assert {"user_agent", "address", "started_at", "last_used_at"} <= set(document["sessions"][0])
     assert "mfa_factor_added" in [entry["action"] for entry in document["audit"]]
     [exported] = document["support_tickets"]
     assert exported["replies"][0]["message"] == "Ανανεώστε τη σελίδα."
