@@ -516,7 +516,8 @@ def backfill_admin_indexes(args: argparse.Namespace, console: Console) -> int:
     verb = "would file" if args.dry_run else "filed"
     console.out(
         f"scanned {report.scanned} items; {verb} {report.accounts} accounts ({report.entries} directory entries), "
-        f"{report.audit_records} audit records, {report.tickets} support tickets"
+        f"{report.audit_records} audit records, {report.tickets} support tickets, "
+        f"{report.senders} tickets under their sender"
     )
     return EXIT_OK
 

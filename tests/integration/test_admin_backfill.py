@@ -8,11 +8,12 @@ from __future__ import annotations
 import os
 from datetime import UTC, datetime, timedelta
 
+from chalicelib.adapters.dynamodb.helpdesk import DynamoHelpdeskRepository
 from chalicelib.adapters.dynamodb.models import TableBinding, bind_models
 from chalicelib.adapters.dynamodb.repositories import DynamoAccountRepository
 from chalicelib.domain.accounts import Account, AccountStatus
 from chalicelib.domain.audit import AuditQuery
-from chalicelib.domain.helpdesk import TicketStatus
+from chalicelib.domain.helpdesk import SupportTicket, TicketStatus
 from chalicelib.domain.identity import GsisIdentity
 from chalicelib.domain.secrets import fingerprint
 from tests.integration.test_cli import run_cli
@@ -67,7 +68,27 @@ def test_old_items_become_findable_and_a_rerun_is_harmless(browser: Browser) -> 
     }
     legacy_ticket.created_at, legacy_ticket.expires_at = now, now + timedelta(days=30)
     legacy_ticket.save()
+    # and a queued ticket opened before tickets were filed under their sender's address
+    sender = f"{tag('sender')}@example.gr"
+    queued_hash = fingerprint(tag("queued"))
+    DynamoHelpdeskRepository(m).open(  # type: ignore[arg-type]
+        SupportTicket(
+            ticket_hash=queued_hash,
+            realm="eiep",
+            topic="technical",
+            email=sender,
+            description="χωρίς αποστολέα",
+            language="el",
+            status=TicketStatus.OPEN,
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    m.SupportTicketItem(f"SUPPORT#eiep#{queued_hash}", "TICKET").update(  # type: ignore[attr-defined]
+        actions=[m.SupportTicketItem.gsi2pk.remove(), m.SupportTicketItem.gsi2sk.remove()]  # type: ignore[attr-defined]
+    )
     ports = services().ports
+    assert ports.helpdesk.sent_from("eiep", sender) == []
     assert ports.directory.search("ntua", surname.lower().replace("έ", "ε"), limit=5).hits == []
 
     # When the operator runs the backfill (first as a dry run)
@@ -85,6 +106,8 @@ def test_old_items_become_findable_and_a_rerun_is_harmless(browser: Browser) -> 
     assert ports.audit_search.search("ntua", AuditQuery(action="x_done"), limit=50).entries
     queued = ports.helpdesk.get("eiep", ticket_hash)
     assert queued is not None and queued.status is TicketStatus.OPEN and queued.description == "παλιό αίτημα"
+    # and the later ticket is found under its sender's address (export, erasure)
+    assert [ticket.ticket_hash for ticket in ports.helpdesk.sent_from("eiep", sender)] == [queued_hash]
     # And running it again finds nothing more to file for the audit record and the ticket
     second = run_cli("backfill-admin-indexes", "--realm", "eiep")
-    assert second.returncode == 0 and " 0 support tickets" in second.stdout, second.stdout
+    assert second.returncode == 0 and " 0 support tickets, 0 tickets under their sender" in second.stdout, second.stdout

@@ -6,8 +6,10 @@ helpdesk's queue. Items older than that are brought up to date here, once, by th
 operator (``python -m chalicelib.cli backfill-admin-indexes``): a paginated Scan of the
 table — the one place a scan is right, an operator's one-off over everything — that
 puts each account's directory entries, sets the index keys of each audit record that
-lacks them, and files each support ticket of the old store in the queue (``open``; its
-id was never kept, so replies quote the start of its hash instead).
+lacks them, files each support ticket of the old store in the queue (``open``; its
+id was never kept, so replies quote the start of its hash instead), and files each
+queued ticket opened before the account centre under its sender's address (GSI2
+``SUPPORTBY#``), where a person's export and erasure look for it.
 
 Every write is idempotent (the same entries, the same keys, a ticket only if absent),
 so the command can be stopped and run again; it changes no account and writes no audit
@@ -26,7 +28,7 @@ from chalicelib.adapters.dynamodb.accounts import DynamoAccountRepository
 from chalicelib.adapters.dynamodb.audit import action_index_key, actor_index_key
 from chalicelib.adapters.dynamodb.common import conditional_failed, plain_map
 from chalicelib.adapters.dynamodb.directory import directory_entries
-from chalicelib.adapters.dynamodb.helpdesk import DynamoHelpdeskRepository
+from chalicelib.adapters.dynamodb.helpdesk import DynamoHelpdeskRepository, sender_key
 from chalicelib.adapters.dynamodb.models import BoundModels
 from chalicelib.domain.helpdesk import SupportTicket, TicketStatus
 
@@ -38,6 +40,8 @@ class BackfillReport:
     entries: int = 0
     audit_records: int = 0
     tickets: int = 0
+    senders: int = 0
+    """Queued tickets filed under their sender's address."""
 
 
 class DynamoIndexBackfill:
@@ -49,7 +53,7 @@ class DynamoIndexBackfill:
     ) -> BackfillReport:
         m = self._m
         report = BackfillReport()
-        kinds = m.Item.kind.is_in(m.Account, m.AuditItem, m.TicketItem)
+        kinds = m.Item.kind.is_in(m.Account, m.AuditItem, m.TicketItem, m.SupportTicketItem)
         for item in m.Item.scan(filter_condition=kinds, page_size=500):
             report.scanned += 1
             if progress is not None and report.scanned % 500 == 0:
@@ -71,6 +75,10 @@ class DynamoIndexBackfill:
             elif isinstance(item, m.TicketItem) and item.ticket_kind == "support":
                 if self._queue_ticket(item, dry_run=dry_run):
                     report.tickets += 1
+            elif isinstance(item, m.SupportTicketItem) and item.gsi2pk is None:
+                report.senders += 1
+                if not dry_run:
+                    self._file_sender(item)
         if progress is not None:
             progress(report.scanned)
         return report
@@ -89,6 +97,17 @@ class DynamoIndexBackfill:
             )
         except UpdateError as exc:
             if not conditional_failed(exc):  # expired and removed meanwhile: nothing to index
+                raise
+
+    def _file_sender(self, item: Any) -> None:
+        cls = self._m.SupportTicketItem
+        try:
+            item.update(
+                actions=[cls.gsi2pk.set(sender_key(item.realm, item.email)), cls.gsi2sk.set(item.gsi1sk)],
+                condition=self._m.Item.pk.exists(),
+            )
+        except UpdateError as exc:
+            if not conditional_failed(exc):  # erased meanwhile: nothing to file
                 raise
 
     def _queue_ticket(self, item: Any, *, dry_run: bool) -> bool:
