@@ -67,6 +67,16 @@ def _assert_no_injection(browser: Browser, wire: Wire, allowed: set[str] | None 
     assert browser.mail_to(ATTACKER) == []
 
 
+def _staff_auth(browser: Browser, wire: Wire) -> dict[str, str]:
+    """A secretariat member's bearer header. Their sign-in from this new browser mails them
+    a notice (SPEC §2.10); it is sent and forgotten here, so the wire holds only the mail
+    the test is about."""
+    auth = {"Authorization": f"Bearer {_staff_token(browser)}"}
+    browser.run_tasks()
+    wire.clear()
+    return auth
+
+
 def test_registration_refuses_an_address_with_a_header_in_it(
     browser: Browser, written: Callable[[], Ledger], ses_wire: Wire
 ) -> None:
@@ -159,7 +169,7 @@ def test_ntua_accounts_refuse_injected_addresses(
     browser: Browser, written: Callable[[], Ledger], ses_wire: Wire, field: str
 ) -> None:
     # Given a secretariat member
-    auth = {"Authorization": f"Bearer {_staff_token(browser)}"}
+    auth = _staff_auth(browser, ses_wire)
     ledger = written()
 
     for email in _injected(unique_email("student")):
@@ -176,7 +186,7 @@ def test_ntua_accounts_refuse_injected_addresses(
 def test_line_breaks_in_names_never_reach_a_header(browser: Browser, ses_wire: Wire) -> None:
     # Given a secretariat member creating an account whose every name and detail
     # carries a header after a line break
-    auth = {"Authorization": f"Bearer {_staff_token(browser)}"}
+    auth = _staff_auth(browser, ses_wire)
     body = _body(
         first_name="Γιώργος\r\nBcc: " + ATTACKER,
         father_name="Νικόλαος\nSubject: free money",
