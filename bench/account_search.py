@@ -25,7 +25,6 @@ times after one warm-up each; figures are medians of the four searches' total ti
 
 from __future__ import annotations
 
-import os
 import random
 import sys
 import time
@@ -34,7 +33,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from bench.common import ExternalEmulator, Result, median, use_external_backend
+from bench.common import ExternalEmulator, Result, fresh_table, median
 from bench.expiry_sweep import Reads, ScanForbidden, counting
 
 POPULATIONS = (10_000, 100_000)
@@ -111,19 +110,9 @@ def _account(index: int, rng: random.Random, now: datetime) -> Any:
 def populate(size: int, endpoint_url: str) -> Population:
     """A fresh table of ``size`` ntua accounts filed in the directory, and its services."""
     from chalicelib.adapters.dynamodb.directory import directory_entries
-    from chalicelib.adapters.dynamodb.models import TableBinding, bind_models
-    from chalicelib.adapters.dynamodb.repositories import DynamoAccountRepository
-    from chalicelib.container import services
-    from chalicelib.settings import Settings
-    from devtools.emulator import prepare
 
-    use_external_backend(endpoint_url)
-    os.environ["MITROO_TABLE_NAME"] = f"{TABLE_PREFIX}-{size}"
-    settings = Settings.from_environ(os.environ)
-    prepare(settings)
-    built = services()
-    models = bind_models(TableBinding(settings.table_name, settings.aws_region, settings.aws_endpoint_url))
-    repository = DynamoAccountRepository(models)
+    table = fresh_table(endpoint_url, f"{TABLE_PREFIX}-{size}")
+    built, models, repository = table.services, table.models, table.accounts
     rng, now = random.Random(size), datetime.now(UTC)
     with models.Item.batch_write() as batch:
         for index in range(size):

@@ -264,6 +264,34 @@ class ExternalEmulator:
         self._process = None
 
 
+@dataclass(frozen=True)
+class FreshTable:
+    """A new main table on the external emulator, the app's services built on it, and the
+    models and account repository a benchmark fills it through."""
+
+    services: Any
+    models: Any
+    accounts: Any
+
+
+def fresh_table(endpoint_url: str, name: str) -> FreshTable:
+    """Point the app at the emulator and a new table ``name`` (created empty), and build
+    its services; the sweep and search benchmarks each fill one per population."""
+    from chalicelib.adapters.dynamodb.models import TableBinding, bind_models
+    from chalicelib.adapters.dynamodb.repositories import DynamoAccountRepository
+    from chalicelib.container import services
+    from chalicelib.settings import Settings
+    from devtools.emulator import prepare
+
+    use_external_backend(endpoint_url)  # sets the bench table name and forgets the services built
+    os.environ["MITROO_TABLE_NAME"] = name
+    settings = Settings.from_environ(os.environ)
+    prepare(settings)
+    built = services()
+    models = bind_models(TableBinding(settings.table_name, settings.aws_region, settings.aws_endpoint_url))
+    return FreshTable(built, models, DynamoAccountRepository(models))
+
+
 def _forget_services() -> None:
     from chalicelib.container import reset_services
 

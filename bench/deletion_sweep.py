@@ -23,7 +23,6 @@ A Scan of the table raises (the sweep must read the index, never the table).
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 import uuid
@@ -34,7 +33,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from bench.common import ExternalEmulator, Result, bench_audit, median, use_external_backend
+from bench.common import ExternalEmulator, Result, bench_audit, fresh_table, median
 from bench.expiry_sweep import ScanForbidden
 
 POPULATIONS = (5_000, 50_000)
@@ -126,19 +125,9 @@ def _account(index: int, now: datetime) -> Any:
 def populate(size: int, endpoint_url: str) -> Population:
     """A fresh table of ``size - DUE`` eiep accounts (one in ten scheduled for later)."""
     from chalicelib.adapters.dynamodb.erasure import deletion_index_key
-    from chalicelib.adapters.dynamodb.models import TableBinding, bind_models
-    from chalicelib.adapters.dynamodb.repositories import DynamoAccountRepository
-    from chalicelib.container import services
-    from chalicelib.settings import Settings
-    from devtools.emulator import prepare
 
-    use_external_backend(endpoint_url)
-    os.environ["MITROO_TABLE_NAME"] = f"{TABLE_PREFIX}-{size}"
-    settings = Settings.from_environ(os.environ)
-    prepare(settings)
-    built = services()
-    models = bind_models(TableBinding(settings.table_name, settings.aws_region, settings.aws_endpoint_url))
-    repository = DynamoAccountRepository(models)
+    table = fresh_table(endpoint_url, f"{TABLE_PREFIX}-{size}")
+    built, models, repository = table.services, table.models, table.accounts
     now = datetime.now(UTC)
     with models.Account.batch_write() as batch:
         for index in range(DUE, size):

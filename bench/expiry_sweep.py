@@ -32,7 +32,6 @@ TransactGetItems entry. A Scan stops the benchmark. Conditions checked by writes
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 import uuid
@@ -43,7 +42,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from bench.common import ExternalEmulator, Result, bench_audit, median, use_external_backend
+from bench.common import ExternalEmulator, Result, bench_audit, fresh_table, median
 
 POPULATIONS = (5_000, 50_000)
 EXPIRING = 100
@@ -185,20 +184,10 @@ def _account(index: int, expires_on: date, status: Any, now: datetime) -> Any:
 
 def populate(size: int, endpoint_url: str) -> Population:
     """A fresh table of ``size`` ntua accounts, and the services bound to it."""
-    from chalicelib.adapters.dynamodb.models import TableBinding, bind_models
-    from chalicelib.adapters.dynamodb.repositories import DynamoAccountRepository
-    from chalicelib.container import services
     from chalicelib.domain.accounts import AccountStatus
-    from chalicelib.settings import Settings
-    from devtools.emulator import prepare
 
-    use_external_backend(endpoint_url)  # sets the bench table name and forgets the services built
-    os.environ["MITROO_TABLE_NAME"] = f"{TABLE_PREFIX}-{size}"
-    settings = Settings.from_environ(os.environ)
-    prepare(settings)
-    built = services()
-    models = bind_models(TableBinding(settings.table_name, settings.aws_region, settings.aws_endpoint_url))
-    repository = DynamoAccountRepository(models)
+    table = fresh_table(endpoint_url, f"{TABLE_PREFIX}-{size}")
+    built, models, repository = table.services, table.models, table.accounts
     now = datetime.now(UTC)
     months: Counter[str] = Counter()
 
