@@ -90,7 +90,7 @@ synth: install infra-cli
 bench: install
 	$(PY) -m bench
 
-# A short load run (login, refresh, /me) against `chalice local`; counts: `python -m bench.load --help`.
+# A short load run (login, refresh, /me, the provider's token endpoint and userinfo) against `chalice local`; counts: `python -m bench.load --help`.
 .PHONY: load
 load: install
 	$(PY) -m bench.load
