@@ -15,6 +15,14 @@ from datetime import datetime
 
 from chalicelib.domain.identity import comparable
 
+NSO_ROLE = "nso"
+"""The role of a National Support Organisation's staff (validation, the desk)."""
+PUPIL_ROLE = "pupil"
+ORGANISATION_KINDS = ("school", "vocational_school", "university", "company", "association", "public_body", "other")
+IMAGE_MAX_BYTES = 2 * 1024 * 1024
+"""A project's image (PNG or JPEG). These values live in the domain, not in the flows, so
+the pages and routes that show them load no eTwinning flow at cold start."""
+
 
 @dataclass(frozen=True)
 class EuLoginIdentity:
@@ -199,3 +207,12 @@ class LegacyMember:
     declined_by: str | None = None
     """The ``sub`` that was offered the migration and declined it (offered once)."""
     extra: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who looks at a project: a member, a pupil, or an NSO administrator of a country."""
+
+    account_id: str
+    roles: tuple[str, ...]
+    nso_country: str | None = None

@@ -26,6 +26,12 @@ CHUNK_ROWS = 250
 RETENTION = timedelta(days=90)
 """How long a job, its outcomes and its files are kept (the report holds personal data)."""
 
+MAX_DIRECT_BYTES = 4 * 1024 * 1024
+"""Largest file taken in the request body: a Lambda request is at most 6 MB, and API
+Gateway base64-encodes binary bodies (4/3). Larger files go through a presigned upload.
+(A value here, not in ``flows/jobs``, so the jobs page reads it without loading the
+spreadsheet code into every cold start.)"""
+
 
 class JobKind(enum.StrEnum):
     PROVISIONING = "provisioning"

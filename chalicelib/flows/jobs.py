@@ -23,7 +23,16 @@ from datetime import timedelta
 
 from chalicelib.domain.accounts import AFFILIATIONS
 from chalicelib.domain.audit import audit
-from chalicelib.domain.jobs import CHUNK_ROWS, XLSX, Job, JobKind, JobStatus, Reader, RowOutcome
+from chalicelib.domain.jobs import (  # MAX_DIRECT_BYTES: the jobs API and page import it from here
+    CHUNK_ROWS,
+    MAX_DIRECT_BYTES,
+    XLSX,
+    Job,
+    JobKind,
+    JobStatus,
+    Reader,
+    RowOutcome,
+)
 from chalicelib.domain.tasks import Task
 from chalicelib.errors import (
     FileTooLarge,
@@ -50,9 +59,6 @@ from chalicelib.sheets import (
 log = logging.getLogger(__name__)
 
 RUN = "job.run"
-MAX_DIRECT_BYTES = 4 * 1024 * 1024
-"""Largest file taken in the request body: a Lambda request is at most 6 MB, and API
-Gateway base64-encodes binary bodies (4/3). Larger files go through a presigned upload."""
 MAX_FILE_BYTES = 50 * 1024 * 1024
 """Largest file a job reads (a 50 000-row sheet is about 3 MB)."""
 UPLOAD_URL_LIFETIME = timedelta(minutes=15)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
-from chalicelib.flows.certification import Cancelled
 from chalicelib.web.binding import browser_binding
 from chalicelib.web.endpoints import Ctx, Reply, api, count
 from chalicelib.web.schemas import CertificationCancelled, CertificationInput, TokenOutput
@@ -32,6 +31,8 @@ bp = Blueprint(__name__)
     tags=["certification"],
 )
 def decide(ctx: Ctx) -> Reply:
+    from chalicelib.flows.certification import Cancelled  # with the flow: not in the cold import
+
     body: CertificationInput = ctx.body
     outcome = ctx.flows.certification.decide(ctx.realm, body.flow, body.decision, browser_binding(ctx))
     if isinstance(outcome, Cancelled):

@@ -5,7 +5,6 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from chalicelib.errors import NotFound
-from chalicelib.flows.registration import RegistrationRequest
 from chalicelib.web.binding import browser_binding
 from chalicelib.web.endpoints import Ctx, Reply, api, count
 from chalicelib.web.esep.api import register_from_flow
@@ -43,6 +42,8 @@ def register(ctx: Ctx) -> Reply:
         return register_from_flow(ctx)
     if ctx.realm.identity_source != "gsis":
         raise NotFound("This realm does not register accounts this way.")
+    from chalicelib.flows.registration import RegistrationRequest  # with the flow, not at cold start
+
     body: RegistrationInput = ctx.body
     request = RegistrationRequest(**body.model_dump(), browser_binding=browser_binding(ctx), address=ctx.client_ip)
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from chalicelib.domain.esep import Member, Organisation, OrganisationStatus, search_key
+from chalicelib.domain.esep import ORGANISATION_KINDS, Member, Organisation, OrganisationStatus, search_key
 from chalicelib.errors import Forbidden, InvalidInput, NotFound, StaleRecord
 from chalicelib.flows.esep.rules import clean_country, clean_list, failed_rules
 from chalicelib.ports import Clock, EsepRepository, SecretSource
@@ -21,7 +21,6 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 RETRIES = 5
-ORGANISATION_KINDS = ("school", "vocational_school", "university", "company", "association", "public_body", "other")
 SEARCH_LIMIT = 50
 BIO_LENGTH = 2000
 

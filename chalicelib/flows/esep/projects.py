@@ -14,7 +14,7 @@ from typing import Any
 
 from chalicelib.domain.accounts import Account, AccountStatus
 from chalicelib.domain.audit import audit
-from chalicelib.domain.esep import Member, Project, ProjectStatus
+from chalicelib.domain.esep import IMAGE_MAX_BYTES, PUPIL_ROLE, Member, Project, ProjectStatus, Viewer
 from chalicelib.domain.mail import MailMessage
 from chalicelib.domain.tasks import Task
 from chalicelib.errors import DuplicateValue, Forbidden, InvalidInput, NotEligible, NotFound, PayloadTooLarge
@@ -37,9 +37,7 @@ log = logging.getLogger(__name__)
 
 INVITATION_MAIL = "esep.invitation_mail"
 ANSWER_MAIL = "esep.invitation_answer_mail"
-PUPIL_ROLE = "pupil"
 IMAGE_TYPES = {"image/png": b"\x89PNG\r\n\x1a\n", "image/jpeg": b"\xff\xd8\xff"}
-IMAGE_MAX_BYTES = 2 * 1024 * 1024
 PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 """No 0/o, 1/l/i: pupils copy these by hand."""
 TEXT_LIMITS = {
@@ -66,15 +64,6 @@ class ProjectDraft:
     process: str
     outcomes: str
     vocational_subjects: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Viewer:
-    """Who looks at a project: a member, a pupil, or an NSO administrator of a country."""
-
-    account_id: str
-    roles: tuple[str, ...]
-    nso_country: str | None = None
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.domain.audit import AuditEntry, audit
-from chalicelib.domain.esep import MemberStatus, OrganisationStatus, ProjectStatus
+from chalicelib.domain.esep import NSO_ROLE, MemberStatus, OrganisationStatus, ProjectStatus
 from chalicelib.domain.mail import MailMessage
 from chalicelib.domain.tasks import Task
 from chalicelib.errors import Forbidden, InvalidInput, NotFound
@@ -26,7 +26,6 @@ from chalicelib.realms import RealmConfig, get_realm
 log = logging.getLogger(__name__)
 
 DECISION_MAIL = "esep.decision_mail"
-NSO_ROLE = "nso"
 REASON_LENGTH = 1000
 
 

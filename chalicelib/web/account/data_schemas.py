@@ -10,11 +10,11 @@ from pydantic import BaseModel, ConfigDict, Field
 class DeleteInput(BaseModel):
     """The form's confirmation; a JSON ``DELETE`` sends no body."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class DeletionScheduledOutput(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
 
     deletion_due: Annotated[
         str, Field(description="The day (ISO date) the account is erased unless a sign-in cancels it before.")
@@ -25,7 +25,7 @@ class DeletionScheduledOutput(BaseModel):
 class ExportOutput(BaseModel):
     """The document (``mitroo-export/1``); every section is listed, empty when nothing is stored."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
 
     format: str
     realm: str

@@ -31,13 +31,13 @@ OUTCOMES = ("changed", "cancelled")
 
 
 class EmailChangeInput(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     email: Annotated[str, Field(min_length=1, max_length=254, description="The new address.")]
 
 
 class EmailChangeTokenInput(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     token: Annotated[str, Field(min_length=1, max_length=256, description="The token of the mailed link.")]
 

@@ -6,9 +6,8 @@ from __future__ import annotations
 from chalice import Blueprint, Response
 
 from chalicelib.domain.accounts import AFFILIATIONS
-from chalicelib.domain.jobs import JobKind, Reader
+from chalicelib.domain.jobs import MAX_DIRECT_BYTES, JobKind, Reader
 from chalicelib.errors import FlowError, NotFound
-from chalicelib.flows.jobs import MAX_DIRECT_BYTES
 from chalicelib.flows.sessions import Principal
 from chalicelib.web import csrf
 from chalicelib.web.admin.access import admin_principal

@@ -20,7 +20,6 @@ from chalicelib.domain.accounts import AFFILIATIONS, AccountStatus
 from chalicelib.domain.registry import RegistryStatus
 from chalicelib.errors import FlowError, Forbidden
 from chalicelib.flows.admin.capabilities import STAFF_ROLES, Capability, assignable_roles, capabilities_of
-from chalicelib.flows.registrar import Actor
 from chalicelib.web.admin.access import admin_principal, staff_page
 from chalicelib.web.admin.accounts import details_output
 from chalicelib.web.endpoints import Ctx, FormState, page
@@ -282,6 +281,7 @@ def graduate(ctx: Ctx) -> Response:
     caller = staff_page(ctx, Capability.REGISTRAR)
     if isinstance(caller, Response):
         return caller
+    from chalicelib.flows.registrar import Actor
     from chalicelib.web.inputs import raw_fields
 
     fields = {key: str(value) for key, value in raw_fields(ctx.request).items()}

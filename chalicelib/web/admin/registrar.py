@@ -7,7 +7,6 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from chalicelib.domain.registry import RegistryStatus
-from chalicelib.flows.registrar import Actor, NewAccount
 from chalicelib.web.admin.access import require_role
 from chalicelib.web.endpoints import Ctx, Reply, api
 from chalicelib.web.schemas import (
@@ -41,6 +40,8 @@ bp = Blueprint(__name__)
     auth=True,
 )
 def create_account(ctx: Ctx) -> Reply:
+    from chalicelib.flows.registrar import Actor, NewAccount  # with the flow, not at cold start
+
     principal = require_role(ctx, "admin", "secretariat")
     body: AdminAccountInput = ctx.body
     details = {
@@ -88,6 +89,8 @@ def create_account(ctx: Ctx) -> Reply:
     auth=True,
 )
 def set_registry(ctx: Ctx, registry_number: str) -> Reply:
+    from chalicelib.flows.registrar import Actor
+
     principal = require_role(ctx, "admin", "secretariat")
     body: RegistryInput = ctx.body
     entry = ctx.flows.registrar.set_registry(

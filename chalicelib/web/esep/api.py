@@ -7,19 +7,16 @@ test client and ``chalice local`` skip authorizers, and so does nothing here rel
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from chalice import Blueprint
 from pydantic import BaseModel, ConfigDict
 
+from chalicelib.domain.esep import NSO_ROLE, Organisation, Project, Viewer
 from chalicelib.domain.secrets import fingerprint
 from chalicelib.errors import FlowUsed, NotFound
 from chalicelib.flows.devices import COOKIE as DEVICE_COOKIE
-from chalicelib.flows.esep.network import organisation_view
-from chalicelib.flows.esep.projects import ProjectDraft, Viewer, project_view
-from chalicelib.flows.esep.registration import EsepRegistrationRequest
-from chalicelib.flows.esep.validation import NSO_ROLE, NsoDesk
 from chalicelib.flows.sessions import Principal
 from chalicelib.web.admin.access import require_role
 from chalicelib.web.binding import browser_binding
@@ -52,6 +49,25 @@ from chalicelib.web.schemas import LoginInput, TokenOutput
 from chalicelib.web.sessions import authenticate, token_reply
 
 bp = Blueprint(__name__)
+
+
+# The eTwinning flows load with the first eTwinning request, not with every cold start.
+if TYPE_CHECKING:
+    from chalicelib.flows.esep.projects import ProjectDraft
+    from chalicelib.flows.esep.validation import NsoDesk
+
+
+def organisation_view(organisation: Organisation) -> dict[str, Any]:
+    from chalicelib.flows.esep.network import organisation_view as view
+
+    return view(organisation)
+
+
+def project_view(project: Project) -> dict[str, Any]:
+    from chalicelib.flows.esep.projects import project_view as view
+
+    return view(project)
+
 
 BASE = "/api/v1/realms/{realm}"
 TAGS = ["esep"]
@@ -100,6 +116,8 @@ def page_of(ctx: Ctx, path: str) -> str:
 
 def register_from_flow(ctx: Ctx) -> Reply:
     """``POST /registrations`` of an EU Login realm (the route is shared with GSIS realms)."""
+    from chalicelib.flows.esep.registration import EsepRegistrationRequest
+
     body: EsepRegistrationInput = ctx.body
     request = EsepRegistrationRequest(**body.model_dump(), browser_binding=browser_binding(ctx))
     registered = ctx.flows.esep_registration.register(ctx.realm, request)
@@ -474,6 +492,8 @@ def create_project(ctx: Ctx) -> Reply:
 
 
 def _draft(body: ProjectInput) -> ProjectDraft:
+    from chalicelib.flows.esep.projects import ProjectDraft
+
     fields = body.model_dump()
     pupils = fields.pop("pupils")
     return ProjectDraft(
@@ -568,7 +588,7 @@ class ImageUploadInput(BaseModel):
     JPEG body. ``@api`` lets ``raw_types`` through Chalice's content-type check only for
     routes that declare a body, so the route needs one (without it every upload got 415)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 @api(

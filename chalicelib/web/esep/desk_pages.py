@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from chalice import Blueprint, Response
 
+from chalicelib.domain.esep import NSO_ROLE
 from chalicelib.errors import NotFound
-from chalicelib.flows.esep.validation import NSO_ROLE
 from chalicelib.web.admin.access import admin_principal
 from chalicelib.web.endpoints import Ctx, page
 from chalicelib.web.esep.member_pages import esep_page, member_or_none

@@ -17,12 +17,17 @@ from typing import Any
 
 from chalice import Blueprint, Response
 
-from chalicelib.domain.esep import Member, ProjectStatus
+from chalicelib.domain.esep import (
+    IMAGE_MAX_BYTES,
+    NSO_ROLE,
+    ORGANISATION_KINDS,
+    PUPIL_ROLE,
+    Member,
+    ProjectStatus,
+    Viewer,
+)
 from chalicelib.errors import FlowError, NotFound, Unauthorized
-from chalicelib.flows.esep.network import ORGANISATION_KINDS
-from chalicelib.flows.esep.projects import IMAGE_MAX_BYTES, PUPIL_ROLE, Viewer
 from chalicelib.flows.esep.rules import ETWINNING_COUNTRIES
-from chalicelib.flows.esep.validation import NSO_ROLE
 from chalicelib.flows.sessions import Principal
 from chalicelib.web import csrf
 from chalicelib.web.admin.access import sign_in_page

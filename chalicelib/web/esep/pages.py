@@ -12,10 +12,9 @@ from typing import Any
 
 from chalice import Response
 
+from chalicelib.domain.esep import NSO_ROLE, ORGANISATION_KINDS
 from chalicelib.errors import FlowUsed
-from chalicelib.flows.esep.network import ORGANISATION_KINDS
 from chalicelib.flows.esep.rules import ETWINNING_COUNTRIES
-from chalicelib.flows.esep.validation import NSO_ROLE
 from chalicelib.web.binding import browser_binding
 from chalicelib.web.endpoints import Ctx
 from chalicelib.web.esep.names import country_choices, country_name

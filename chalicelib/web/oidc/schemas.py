@@ -13,7 +13,7 @@ Uri = Annotated[str, Field(max_length=2000)]
 
 
 class OidcClientInput(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     name: Annotated[str, Field(min_length=1, max_length=100, description="Shown to people on the consent page.")]
     redirect_uris: Annotated[list[Uri], Field(min_length=1, max_length=20, description="Matched exactly.")]
@@ -34,7 +34,7 @@ class OidcClientInput(BaseModel):
 
 
 class OidcClientOutput(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
 
     client_id: str
     name: str
