@@ -10,6 +10,9 @@ second step spends no hash: the budget allows it a tenth of one.
 A code is accepted once (its time step only moves forward), so before each round, untimed,
 the benchmark winds the factor's last step back: every round then sends the current code.
 Medians of ``REPEAT`` rounds, each round a timed sign-in and a timed verify, alternated.
+Then each step's DynamoDB calls and the time spent inside them (as ``bench.oidc`` does
+for the provider): on this emulator a conditional write costs several milliseconds, so
+the calls, not the app's own work, decide how far the figure is from the budget.
 
     python -m bench.login_totp
 """
@@ -20,6 +23,7 @@ import base64
 import json
 import sys
 import time
+from collections import Counter
 from typing import Any
 
 from bench.common import (
@@ -66,22 +70,67 @@ def _enrol(client: Any) -> tuple[str, str, str]:
     return str(account_id), str(started["factor_id"]), str(started["secret"])
 
 
-def _sign_in(client: Any, secret: str) -> None:
-    import pyotp
-
+def _password_step(client: Any) -> str:
+    """The password step; the ``mfa_token`` it answers with."""
     from bench.common import BENCH_USERNAME
 
     first = _post(client, LOGIN_PATH, {"username": BENCH_USERNAME, "password": BENCH_PASSWORD})
     if first.status_code != 401:
         raise RuntimeError(f"the password step answered {first.status_code}: {first.body[:300]!r}")
-    token = json.loads(first.body)["mfa_token"]
+    return str(json.loads(first.body)["mfa_token"])
+
+
+def _second_step(client: Any, token: str, secret: str) -> None:
+    import pyotp
+
     second = _post(client, f"{LOGIN_PATH}/mfa", {"mfa_token": token, "totp": pyotp.TOTP(secret).now()})
     if second.status_code != 201:
         raise RuntimeError(f"the second step answered {second.status_code}: {second.body[:300]!r}")
 
 
-def measure() -> tuple[float, float, float]:
-    """Medians of (whole sign-in, its password step alone, one argon2id verify)."""
+def _sign_in(client: Any, secret: str) -> None:
+    _second_step(client, _password_step(client), secret)
+
+
+STEP_REPEAT = 15
+
+
+def _per_step(client: Any, secret: str, rewind: Any) -> list[str]:
+    """Each step's DynamoDB calls, by operation, and the median time of the step against
+    the time inside those calls."""
+    from bench.oidc import counted_calls
+
+    steps: dict[str, tuple[list[float], list[float], Counter[str]]] = {
+        "password step": ([], [], Counter()),
+        "second step": ([], [], Counter()),
+    }
+    for _ in range(STEP_REPEAT):
+        rewind()
+        token = ""
+        for label in ("password step", "second step"):
+            totals, inside, _counted = steps[label]
+            with counted_calls() as (calls, spent):
+                began = time.perf_counter()
+                if label == "password step":
+                    token = _password_step(client)
+                else:
+                    _second_step(client, token, secret)
+                totals.append(time.perf_counter() - began)
+            inside.append(sum(spent))
+            steps[label] = (totals, inside, calls)
+    lines = []
+    for label, (totals, inside, counted) in steps.items():
+        detail = ", ".join(f"{count} {name}" for name, count in sorted(counted.items())) or "none"
+        lines.append(
+            f"  {label:<14}{sum(counted.values())} call(s) ({detail}): {median(totals) * 1000:.1f} ms, of which "
+            f"{median(inside) * 1000:.1f} ms inside DynamoDB"
+        )
+    return lines
+
+
+def measure() -> tuple[float, float, float, list[str]]:
+    """Medians of (whole sign-in, its password step alone, one argon2id verify), and the
+    per-step DynamoDB breakdown."""
     import warnings
 
     warnings.filterwarnings("ignore", message="No application metrics to publish")
@@ -121,11 +170,12 @@ def measure() -> tuple[float, float, float]:
                     sign_ins.append(elapsed)
                     password_steps.append(password)
                     verifies.append(verify)
-    return median(sign_ins), median(password_steps), median(verifies)
+            steps = _per_step(client, secret, rewind)
+    return median(sign_ins), median(password_steps), median(verifies), steps
 
 
 def run() -> list[Result]:
-    sign_in, password_step, verify = measure()
+    sign_in, password_step, verify, steps = measure()
     return [
         Result(
             name="login with TOTP / argon2id verify",
@@ -137,6 +187,8 @@ def run() -> list[Result]:
                 f"password step alone (answers mfa_required): {password_step * 1000:.1f} ms; "
                 f"second step: {(sign_in - password_step) * 1000:.1f} ms (no hash spent)",
                 f"medians of {REPEAT}; the factor's last step is wound back, untimed, before each sign-in",
+                f"per step (medians of {STEP_REPEAT}): DynamoDB calls and the time inside them, against the step",
+                *steps,
             ],
         )
     ]
