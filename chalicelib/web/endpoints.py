@@ -166,11 +166,15 @@ def api(
     raw_types: Sequence[str] = (),
     produces: Sequence[str] = (),
     body_by_source: dict[str, type[BaseModel]] | None = None,
+    form_post: str = "",
+    form_body: type[BaseModel] | None = None,
 ) -> Callable[[Callable[..., Reply]], Callable[..., Reply]]:
     """Register ``handler`` as ``method path`` on ``blueprint`` and document it.
 
     With ``raw_types``, a body of one of those media types is not parsed: the handler
     reads ``ctx.request.raw_body`` (and ``ctx.body`` is None); JSON still goes to ``body``.
+    With ``form_post``, the same handler also answers ``POST path/form_post`` with a
+    ``form_body``: HTML forms cannot send ``DELETE``, so the pages post there instead.
     """
 
     def decorate(handler: Callable[..., Reply]) -> Callable[..., Reply]:
@@ -225,9 +229,45 @@ def api(
         if body is not None:
             route_options["content_types"] = [*BODY_TYPES, *raw_types]
         blueprint.route(path, **route_options)(view)
+        if form_post:
+            _form_twin(blueprint, path, method, summary, handler, form_post, form_body, responses, problems, tags, auth)
         return handler
 
     return decorate
+
+
+def _form_twin(
+    blueprint: Blueprint,
+    path: str,
+    method: str,
+    summary: str,
+    handler: Callable[..., Reply],
+    form_post: str,
+    form_body: type[BaseModel] | None,
+    responses: dict[int, type[BaseModel] | None],
+    problems: Sequence[str],
+    tags: Sequence[str],
+    auth: bool,
+) -> None:
+    """``POST path/form_post``: ``handler`` again, for the pages' forms."""
+
+    def by_form(ctx: Ctx, **params: str) -> Reply:
+        return handler(ctx, **params)
+
+    by_form.__name__ = by_form.__qualname__ = f"{handler.__name__}_by_form"
+    api(
+        blueprint,
+        f"{path}/{form_post}",
+        method="POST",
+        summary=f"{summary} (the same as {method}, for HTML forms)",
+        body=form_body,
+        responses=responses,
+        problems=[*problems, "invalid_input"]
+        if form_body is not None and "invalid_input" not in problems
+        else problems,
+        tags=tags,
+        auth=auth,
+    )(by_form)
 
 
 def _render(request: Any, reply: Reply) -> Response:

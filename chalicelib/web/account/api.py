@@ -64,11 +64,6 @@ def list_sessions(ctx: Ctx) -> Reply:
     )
 
 
-def _end_session(ctx: Ctx, session_id: str) -> Reply:
-    ctx.flows.account_sessions.end(ctx.realm, authenticate(ctx), session_id)
-    return Reply(status=204, next_page=_tab(ctx, "sessions", "ended"))
-
-
 @api(
     bp,
     f"{ME}/sessions/{{session_id}}",
@@ -77,30 +72,13 @@ def _end_session(ctx: Ctx, session_id: str) -> Reply:
     responses={204: None},
     problems=["unauthorized", "not_found"],
     tags=TAGS,
+    form_post="delete",
+    form_body=NoInput,
     auth=True,
 )
 def end_session(ctx: Ctx, session_id: str) -> Reply:
-    return _end_session(ctx, session_id)
-
-
-@api(
-    bp,
-    f"{ME}/sessions/{{session_id}}/delete",
-    method="POST",
-    summary="Sign one of your sessions out (the same as DELETE, for HTML forms)",
-    body=NoInput,
-    responses={204: None},
-    problems=["unauthorized", "not_found", "invalid_input"],
-    tags=TAGS,
-    auth=True,
-)
-def end_session_by_form(ctx: Ctx, session_id: str) -> Reply:
-    return _end_session(ctx, session_id)
-
-
-def _end_others(ctx: Ctx) -> Reply:
-    ended = ctx.flows.account_sessions.end_others(ctx.realm, authenticate(ctx))
-    return Reply(body=EndedOutput(ended=ended), next_page=_tab(ctx, "sessions", "others_ended"))
+    ctx.flows.account_sessions.end(ctx.realm, authenticate(ctx), session_id)
+    return Reply(status=204, next_page=_tab(ctx, "sessions", "ended"))
 
 
 @api(
@@ -111,25 +89,13 @@ def _end_others(ctx: Ctx) -> Reply:
     responses={200: EndedOutput},
     problems=["unauthorized", "not_found"],
     tags=TAGS,
+    form_post="delete",
+    form_body=NoInput,
     auth=True,
 )
 def end_other_sessions(ctx: Ctx) -> Reply:
-    return _end_others(ctx)
-
-
-@api(
-    bp,
-    f"{ME}/sessions/delete",
-    method="POST",
-    summary="Sign out everywhere else (the same as DELETE, for HTML forms)",
-    body=NoInput,
-    responses={200: EndedOutput},
-    problems=["unauthorized", "not_found", "invalid_input"],
-    tags=TAGS,
-    auth=True,
-)
-def end_other_sessions_by_form(ctx: Ctx) -> Reply:
-    return _end_others(ctx)
+    ended = ctx.flows.account_sessions.end_others(ctx.realm, authenticate(ctx))
+    return Reply(body=EndedOutput(ended=ended), next_page=_tab(ctx, "sessions", "others_ended"))
 
 
 # --- applications -------------------------------------------------------------------------------------
@@ -162,11 +128,6 @@ def list_applications(ctx: Ctx) -> Reply:
     )
 
 
-def _revoke(ctx: Ctx, client_id: str) -> Reply:
-    ctx.flows.account_applications.revoke(ctx.realm, authenticate(ctx), client_id)
-    return Reply(status=204, next_page=_tab(ctx, "applications", "revoked"))
-
-
 @api(
     bp,
     f"{ME}/applications/{{client_id}}",
@@ -175,25 +136,13 @@ def _revoke(ctx: Ctx, client_id: str) -> Reply:
     responses={204: None},
     problems=["unauthorized", "not_found"],
     tags=TAGS,
+    form_post="delete",
+    form_body=NoInput,
     auth=True,
 )
 def revoke_application(ctx: Ctx, client_id: str) -> Reply:
-    return _revoke(ctx, client_id)
-
-
-@api(
-    bp,
-    f"{ME}/applications/{{client_id}}/delete",
-    method="POST",
-    summary="Take back an application's access (the same as DELETE, for HTML forms)",
-    body=NoInput,
-    responses={204: None},
-    problems=["unauthorized", "not_found", "invalid_input"],
-    tags=TAGS,
-    auth=True,
-)
-def revoke_application_by_form(ctx: Ctx, client_id: str) -> Reply:
-    return _revoke(ctx, client_id)
+    ctx.flows.account_applications.revoke(ctx.realm, authenticate(ctx), client_id)
+    return Reply(status=204, next_page=_tab(ctx, "applications", "revoked"))
 
 
 # --- password -----------------------------------------------------------------------------------------

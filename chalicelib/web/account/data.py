@@ -53,12 +53,6 @@ def export(ctx: Ctx) -> Reply:
     )
 
 
-def _schedule(ctx: Ctx) -> Reply:
-    due = ctx.flows.account_deletion.schedule(ctx.realm, authenticate(ctx))
-    body = DeletionScheduledOutput(deletion_due=due.isoformat(), grace_days=ctx.realm.account_centre.grace_days)
-    return Reply(status=202, body=body, next_page=_data_page(ctx, "scheduled"))
-
-
 _DELETE_PROBLEMS = ["unauthorized", "reauthentication_required", "forbidden", "deletion_scheduled", "not_found"]
 
 
@@ -71,29 +65,13 @@ _DELETE_PROBLEMS = ["unauthorized", "reauthentication_required", "forbidden", "d
     problems=_DELETE_PROBLEMS,
     tags=TAGS,
     auth=True,
+    form_post="delete",
+    form_body=DeleteInput,
 )
 def delete_account(ctx: Ctx) -> Reply:
-    return _schedule(ctx)
-
-
-@api(
-    bp,
-    f"{ME}/delete",
-    method="POST",
-    summary="Delete my account (the same as DELETE /me, for HTML forms)",
-    body=DeleteInput,
-    responses={202: DeletionScheduledOutput},
-    problems=_DELETE_PROBLEMS,
-    tags=TAGS,
-    auth=True,
-)
-def delete_by_form(ctx: Ctx) -> Reply:
-    return _schedule(ctx)
-
-
-def _cancel(ctx: Ctx) -> Reply:
-    ctx.flows.account_deletion.cancel(ctx.realm, authenticate(ctx))
-    return Reply(status=204, next_page=_data_page(ctx, "kept"))
+    due = ctx.flows.account_deletion.schedule(ctx.realm, authenticate(ctx))
+    body = DeletionScheduledOutput(deletion_due=due.isoformat(), grace_days=ctx.realm.account_centre.grace_days)
+    return Reply(status=202, body=body, next_page=_data_page(ctx, "scheduled"))
 
 
 @api(
@@ -105,24 +83,12 @@ def _cancel(ctx: Ctx) -> Reply:
     problems=["unauthorized", "not_found"],
     tags=TAGS,
     auth=True,
+    form_post="cancel",
+    form_body=DeleteInput,
 )
 def cancel_deletion(ctx: Ctx) -> Reply:
-    return _cancel(ctx)
-
-
-@api(
-    bp,
-    f"{ME}/deletion/cancel",
-    method="POST",
-    summary="Keep my account (the same as DELETE /me/deletion, for HTML forms)",
-    body=DeleteInput,
-    responses={204: None},
-    problems=["unauthorized", "not_found"],
-    tags=TAGS,
-    auth=True,
-)
-def cancel_by_form(ctx: Ctx) -> Reply:
-    return _cancel(ctx)
+    ctx.flows.account_deletion.cancel(ctx.realm, authenticate(ctx))
+    return Reply(status=204, next_page=_data_page(ctx, "kept"))
 
 
 def _recent(ctx: Ctx, principal: Principal) -> bool:
