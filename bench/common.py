@@ -168,10 +168,9 @@ def last_json_line(stdout: str) -> dict[str, Any]:
 
 
 def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+    from devtools.site_process import free_port as free
+
+    return free()
 
 
 # --- the AWS emulator -------------------------------------------------------------------

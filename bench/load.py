@@ -114,7 +114,6 @@ from bench.common import (
     backend_env,
     child_env,
     create_bench_account,
-    free_port,
     median,
     sample_seconds,
     use_external_backend,
@@ -185,7 +184,7 @@ def register_application() -> Application:
 def served_app(endpoint_url: str) -> Iterator[tuple[str, int]]:
     """``python -m devtools.run`` in a child process on free ports; yields its base URL
     and process id."""
-    port, gsis_port, eulogin_port = free_port(), free_port(), free_port()
+    port, gsis_port, eulogin_port = site_process.free_ports(3)
     url = f"http://127.0.0.1:{port}"
     env = child_env(**backend_env(endpoint_url), MITROO_PUBLIC_URL=url)
     with tempfile.TemporaryDirectory(prefix="mitroo-load-") as directory:

@@ -28,9 +28,21 @@ LOG_TAIL = 3000
 
 def free_port() -> int:
     """A port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    return free_ports(1)[0]
+
+
+def free_ports(count: int) -> list[int]:
+    """``count`` different ports on 127.0.0.1 that were free a moment ago. They are taken
+    all at once (each probe held until the last is bound): asked one by one, the kernel
+    may hand the same port out twice, and the site and a stand-in then collide."""
+    probes = [socket.socket() for _ in range(count)]
+    try:
+        for probe in probes:
+            probe.bind(("127.0.0.1", 0))
+        return [int(probe.getsockname()[1]) for probe in probes]
+    finally:
+        for probe in probes:
+            probe.close()
 
 
 def launch(

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from devtools.site_process import free_port, wait_until_up
+from devtools.site_process import free_ports, wait_until_up
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -48,7 +48,7 @@ def _listening(port: int) -> bool:
 def test_one_signal_to_the_python_process_stops_everything_it_started(
     aws_endpoint: str, tmp_path: Path, started_as: Callable[[], None] | None, signum: int
 ) -> None:
-    port, gsis_port, eulogin_port, demo_port = free_port(), free_port(), free_port(), free_port()
+    port, gsis_port, eulogin_port, demo_port = free_ports(4)
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     env = {key: value for key, value in os.environ.items() if not key.startswith(("MITROO_", "PYTEST_"))}
     env.update(

@@ -43,7 +43,7 @@ import requests
 
 from devtools import site_process
 from devtools.local_gateway import TEST_ADDRESS_HEADER
-from devtools.site_process import free_port
+from devtools.site_process import free_ports
 from tests.support.site import Site
 
 CONTAINERS = 3
@@ -371,8 +371,7 @@ def start_cluster(aws_endpoint: str, logs: Path, *, name: str = "races") -> Iter
     from devtools.run import DEV_EULOGIN, DEV_GSIS
 
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    ports = [free_port() for _ in range(CONTAINERS)]
-    gsis_port, eulogin_port = free_port(), free_port()
+    *ports, gsis_port, eulogin_port = free_ports(CONTAINERS + 2)
     public_url = f"http://127.0.0.1:{ports[0]}"
     gsis_root, eulogin_root = f"http://127.0.0.1:{gsis_port}", f"http://127.0.0.1:{eulogin_port}"
     inherited = {

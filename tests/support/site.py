@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from devtools import site_process
-from devtools.site_process import free_port
+from devtools.site_process import free_ports
 
 
 @dataclass(frozen=True)
@@ -135,8 +135,8 @@ def running_site(
     ``log``. ``name`` keeps its AWS resources apart from other sites on the emulator.
     ``host`` is the public URL's host: ``localhost`` for passkeys (browsers refuse an IP
     address as a WebAuthn RP ID); the site listens on 127.0.0.1 either way."""
-    port, gsis_port, eulogin_port = free_port(), free_port(), free_port()
-    demo_port = free_port() if demo else 0
+    port, gsis_port, eulogin_port, demo_port = free_ports(4)
+    demo_port = demo_port if demo else 0
     url = f"http://{host}:{port}"
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     env = {
