@@ -21,6 +21,7 @@ from typing import Any
 
 from tests.browser.conftest import ARTIFACTS, ROOT, Site
 from tests.browser.test_accessibility import CONTRAST_SCRIPT, UNLABELLED_SCRIPT
+from tests.support.clicks import press
 
 ESEP = "/realms/esep"
 
@@ -82,7 +83,7 @@ def register(page: Any, site: Site, sub: str, given: str, family: str, *, school
     eulogin(page, site, sub, given, family)
     if school:
         page.get_by_label("Αναζήτηση σχολείου ή οργανισμού (όνομα ή πόλη)").fill(school)
-        page.get_by_role("button", name="Αναζήτηση").click()
+        press(page, page.get_by_role("button", name="Αναζήτηση"))
         if page.get_by_label(re.compile(re.escape(school))).count() == 0:
             page.get_by_label("Όνομα οργανισμού", exact=True).fill(school)
             page.get_by_label("Πόλη", exact=True).fill("Νάξος")
@@ -142,13 +143,6 @@ def shot(page: Any, name: str) -> None:
     """A picture of the page for people to look at (``tests/artifacts/``)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"esep_{name}.png"), full_page=True)
-
-
-def press(page: Any, button: Any) -> None:
-    """Click a form's button and wait for the page the post leads to (often the same
-    address again, which ``wait_for_url`` would not wait for)."""
-    with page.expect_navigation():
-        button.click()
 
 
 def tab_to(page: Any, selector: str, *, limit: int = 80) -> None:
@@ -221,7 +215,7 @@ def test_a_project_from_profile_to_pupil_in_the_browser(site: Site, chromium: An
         press(sofia, sofia.get_by_role("button", name="Προσθήκη στις επαφές"))
         assert sofia.get_by_text("Στις επαφές σας", exact=True).count() == 1
         audit(sofia)
-        sofia.get_by_role("link", name="Επαφές").click()
+        press(sofia, sofia.get_by_role("link", name="Επαφές"))
         assert sofia.get_by_role("heading", name=f"Νίκος Ραφαηλίδης {suffix}").count() == 1
         audit(sofia)
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import pyotp
 
+from tests.support.clicks import press
 from tests.support.site import Site
 
 PASSPHRASE = "correct horse battery staple of the browser"
@@ -123,11 +124,11 @@ def test_an_authenticator_app_is_set_up_from_the_page_and_asked_for_at_the_next_
     page.goto(site.realm("ntua", "/account/security"))
 
     # When they start an authenticator app, read the key off the page and type the app's code
-    page.get_by_role("button", name="Ρύθμιση εφαρμογής ταυτοποίησης").click()
+    press(page, page.get_by_role("button", name="Ρύθμιση εφαρμογής ταυτοποίησης"))
     assert page.locator(".qr svg").count() == 1
     secret = page.locator("[data-field='totp-secret']").inner_text()
     page.get_by_label(re.compile("^Ο εξαψήφιος κωδικός")).fill(pyotp.TOTP(secret).now())
-    page.get_by_role("button", name="Επιβεβαίωση").click()
+    press(page, page.get_by_role("button", name="Επιβεβαίωση"))
 
     # Then ten recovery codes are shown once, with a download, and the app is listed
     assert page.locator("[data-field='recovery-codes'] li").count() == 10

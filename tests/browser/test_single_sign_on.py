@@ -21,6 +21,7 @@ import pytest
 
 from chalicelib.domain.identity import GsisIdentity
 from standins.gsis import make_afm
+from tests.support.clicks import press
 from tests.support.site import Site, running_site
 
 PASSWORD = "Kal0s!Kodikos"
@@ -103,7 +104,7 @@ def test_an_authenticator_app_is_asked_once_for_both_applications(demo_site: Sit
     page.get_by_role("button", name="Ρύθμιση εφαρμογής ταυτοποίησης").click()
     secret = page.locator("[data-field='totp-secret']").inner_text()
     page.get_by_label(re.compile("^Ο εξαψήφιος κωδικός")).fill(pyotp.TOTP(secret).now())
-    page.get_by_role("button", name="Επιβεβαίωση").click()
+    press(page, page.get_by_role("button", name="Επιβεβαίωση"))
     assert page.locator("li[data-kind='totp']").count() == 1
     page.goto(demo_site.realm("ntua", "/home"))
     page.get_by_role("button", name="Αποσύνδεση").click()
