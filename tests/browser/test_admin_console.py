@@ -15,6 +15,7 @@ import pytest
 from chalicelib.domain.identity import GsisIdentity
 from tests.browser.conftest import Site
 from tests.browser.test_accessibility import CONTRAST_SCRIPT, UNLABELLED_SCRIPT
+from tests.support.clicks import press
 
 PASSPHRASE = "correct horse battery staple, at the console"
 EIEP_PASSWORD = "Kal0s!Kodikos"
@@ -198,7 +199,7 @@ def test_the_console_pages_are_readable_labelled_and_served_safely(site: Site, p
     )
     _sign_in(page, site, "eiep", eiep_admin, EIEP_PASSWORD)
     _check(page, f"{site.url}/realms/eiep/admin/tickets?lang={language}", language)
-    page.locator("table[data-tickets] tbody tr a").first.click()
+    press(page, page.locator("table[data-tickets] tbody tr a").first)
     _check(page, page.url, language)
     assert errors == []
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.browser.conftest import Site
+from tests.support.clicks import press
 
 PASSWORD = "Kal0s!Kodikos"
 
@@ -114,7 +115,7 @@ def test_switching_to_english_and_back_keeps_the_form(site: Site, page: Any) -> 
     # And the choice is remembered on the next page, until switched back
     page.goto(site.realm("eiep", "/login"))
     assert page.get_by_role("heading", level=1).inner_text() == "Sign in"
-    page.get_by_role("link", name="Ελληνικά").click()
+    press(page, page.get_by_role("link", name="Ελληνικά"))
     assert page.get_by_role("heading", level=1).inner_text() == "Είσοδος"
 
 
