@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -167,27 +168,131 @@ def package(output_dir: Path, stage: str, chalice_config: dict[str, Any] | None 
 
 
 _CHECK = """
-import sys
+import importlib, pkgutil, sys
 sys.path.insert(0, sys.argv[1])
 import boto3
-for service in sys.argv[2:]:
+for service in sys.argv[2].split(","):
     boto3.client(service, region_name="eu-west-1")
 import app
 assert "run_tasks" in app.app.handler_map and "expire_accounts" in app.app.handler_map
 from chalicelib.web.esep.names import country_name, language_name
 assert (country_name("GR", "el"), language_name("es", "en")) == ("Ελλάδα", "Spanish")
-print("ok:", len(app.app.routes), "routes")
+import chalicelib
+modules = [found.name for found in pkgutil.walk_packages(chalicelib.__path__, "chalicelib.")]
+for name in modules + sys.argv[3].split(","):
+    importlib.import_module(name)
+print("ok:", len(app.app.routes), "routes,", len(modules), "modules")
 """
 
 
+def missing_requirements(folder: Path) -> list[str]:
+    """What the distributions unpacked in ``folder`` require and the folder lacks (or
+    holds at a version the requirement excludes), for Lambda's Python on Linux.
+
+    Chalice leaves out, with a warning the build goes past, a dependency for which it
+    finds no wheel that runs on the Lambda runtime (cbor2 6 has ``manylinux_2_28`` wheels
+    only, newer than the ``python3.11`` runtime's glibc 2.26): the app still imports, and
+    the capability that needs it fails on its first use in production.
+    """
+    from importlib import metadata
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    present = {
+        canonicalize_name(dist.metadata["Name"]): dist.version for dist in metadata.distributions(path=[str(folder)])
+    }
+    missing: list[str] = []
+    for dist in metadata.distributions(path=[str(folder)]):
+        for line in dist.requires or []:
+            requirement = Requirement(line)
+            if requirement.marker is not None and not requirement.marker.evaluate({"extra": ""}):
+                continue  # an optional extra, or another platform's dependency
+            version = present.get(canonicalize_name(requirement.name))
+            if version is None or not requirement.specifier.contains(version, prereleases=True):
+                found = f"{version} in the package" if version else "not in the package"
+                missing.append(f"{dist.metadata['Name']} {dist.version} needs {requirement}: {found}")
+    return sorted(set(missing))
+
+
+def glibc_too_new(folder: Path, runtime: str = f"cp{sys.version_info.major}{sys.version_info.minor}") -> list[str]:
+    """The compiled files in ``folder`` that need a newer glibc than the Lambda runtime
+    of this Python has (Chalice's own table: 2.26 for ``python3.11`` on Amazon Linux 2,
+    2.34 from ``python3.12`` on AL2023), each with the version it needs.
+
+    Such a file imports here (Debian's glibc is newer) and fails in Lambda.
+    """
+    from chalice.deploy.packager import DependencyBuilder
+
+    limit = DependencyBuilder._RUNTIME_GLIBC.get(runtime, DependencyBuilder._DEFAULT_GLIBC)
+    too_new: list[str] = []
+    for library in sorted(folder.rglob("*.so*")):
+        if not library.is_file() or not (library.suffix == ".so" or ".so." in library.name):
+            continue
+        dump = subprocess.run(["objdump", "-T", str(library)], capture_output=True, text=True, check=False).stdout
+        needed = max(
+            (
+                tuple(int(part) for part in found.split("."))
+                for found in re.findall(r"GLIBC_(\d+\.\d+(?:\.\d+)?)", dump)
+            ),
+            default=(0,),
+        )
+        if needed[:2] > limit:
+            shown = ".".join(map(str, needed))
+            too_new.append(f"{library.relative_to(folder)} needs glibc {shown} (the runtime has {limit[0]}.{limit[1]})")
+    return too_new
+
+
+def direct_imports(folder: Path, requirements: Path = ROOT / "requirements.txt") -> list[str]:
+    """The top-level modules of every runtime requirement, as unpacked in ``folder``:
+    the check imports each, so a compiled part that cannot load is found at build time
+    (the app imports most of them only on a capability's first use)."""
+    from importlib import metadata
+
+    from packaging.requirements import Requirement
+
+    names: set[str] = set()
+    for line in requirements.read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        dist = next(iter(metadata.distributions(name=Requirement(line).name, path=[str(folder)])), None)
+        if dist is None:
+            continue  # reported by missing_requirements() when something needs it
+        top = dist.read_text("top_level.txt")
+        names |= set(top.split()) if top else {_top_module(path) for path in dist.files or []} - {""}
+    return sorted(
+        name
+        for name in names
+        if not name.startswith("_") and ((folder / name).is_dir() or (folder / f"{name}.py").is_file())
+    )
+
+
+def _top_module(path: Any) -> str:
+    first = str(path).split("/", 1)[0]
+    if first.endswith((".dist-info", ".data")) or first == "..":
+        return ""
+    return first.removesuffix(".py")
+
+
 def check(zip_path: Path) -> str:
-    """Unpack the package and, in an isolated interpreter that sees nothing else, import
-    the app and create a client for every kept service: what Lambda will do."""
+    """Unpack the package and prove it whole: every requirement of every distribution in
+    it present, then, in an interpreter that sees nothing but the package and the
+    standard library (``-I -S``: not even this virtualenv's site-packages), import the
+    app, every module of ``chalicelib`` and every runtime requirement, and create a
+    client for every kept service: what Lambda will do."""
     with tempfile.TemporaryDirectory() as folder:
         with zipfile.ZipFile(zip_path) as archive:
             archive.extractall(folder)
+        missing = missing_requirements(Path(folder))
+        if missing:
+            raise RuntimeError("the package lacks what its libraries need:\n" + "\n".join(missing))
+        too_new = glibc_too_new(Path(folder))
+        if too_new:
+            raise RuntimeError("the package has compiled parts Lambda cannot load:\n" + "\n".join(too_new))
+        imports = ",".join(direct_imports(Path(folder)))
         result = subprocess.run(
-            [sys.executable, "-I", "-c", _CHECK, folder, *sorted(SERVICES)],
+            [sys.executable, "-I", "-S", "-c", _CHECK, folder, ",".join(sorted(SERVICES)), imports],
             capture_output=True,
             text=True,
             env={"AWS_DEFAULT_REGION": "eu-west-1", "PATH": os.environ.get("PATH", "")},

@@ -1,7 +1,11 @@
-"""The packager survives what shared caches suffer: a damaged zip left in Chalice's cache."""
+"""The packager survives what shared caches suffer (a damaged zip left in Chalice's cache),
+and refuses a package Lambda could not run: a dependency left out, a compiled part
+needing a newer glibc than the runtime's."""
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 import zipfile
 from pathlib import Path
 
@@ -78,3 +82,68 @@ def test_pruning_keeps_babel_data_of_the_page_languages_only() -> None:
     # And the others go, while Babel's code and global data stay
     assert not packaging.keep("babel/locale-data/fr.dat") and not packaging.keep("babel/locale-data/ell.dat")
     assert packaging.keep("babel/global.dat") and packaging.keep("babel/core.py")
+
+
+def _distribution(folder: Path, name: str, version: str, *requires: str) -> None:
+    info = folder / f"{name}-{version}.dist-info"
+    info.mkdir(parents=True)
+    lines = [f"Name: {name}", f"Version: {version}", *(f"Requires-Dist: {line}" for line in requires)]
+    (info / "METADATA").write_text("Metadata-Version: 2.1\n" + "\n".join(lines) + "\n")
+
+
+def test_a_dependency_chalice_left_out_is_named_before_lambda_meets_it(tmp_path: Path) -> None:
+    # Given a package whose passkey library needs a CBOR library that is absent, one whose
+    # version is too old, and needs that are another platform's or an unused extra's
+    _distribution(tmp_path, "webauthn", "3.0.1", "cbor2>=6.1.2", "pyasn1>=0.6", "pywin32; sys_platform == 'win32'")
+    _distribution(tmp_path, "pyasn1", "0.5.0")
+    _distribution(tmp_path, "authlib", "1.9.9", "requests; extra == 'client'")
+
+    # When the package's requirements are checked
+    missing = packaging.missing_requirements(tmp_path)
+
+    # Then the absent and the too-old library are named, with who needs them; nothing else
+    assert missing == [
+        "webauthn 3.0.1 needs cbor2>=6.1.2: not in the package",
+        "webauthn 3.0.1 needs pyasn1>=0.6: 0.5.0 in the package",
+    ]
+
+
+@pytest.mark.skipif(shutil.which("gcc") is None or shutil.which("objdump") is None, reason="needs gcc and objdump")
+def test_a_compiled_library_needing_a_newer_glibc_than_lambdas_is_refused(tmp_path: Path) -> None:
+    # Given two compiled modules: one calling stat(), which Debian's glibc versions 2.33,
+    # one calling only memcpy()
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "new.c").write_text("#include <sys/stat.h>\nint f(const char *p){struct stat s;return stat(p,&s);}\n")
+    (source / "old.c").write_text("#include <string.h>\nvoid g(char *a,const char *b,size_t n){memcpy(a,b,n);}\n")
+    package = tmp_path / "package"
+    (package / "lib").mkdir(parents=True)
+    for name in ("new", "old"):
+        target = package / "lib" / f"_{name}.cpython-311-x86_64-linux-gnu.so"
+        subprocess.run(["gcc", "-shared", "-fPIC", "-o", str(target), str(source / f"{name}.c")], check=True)
+
+    # When the package is checked for the python3.11 runtime (Amazon Linux 2, glibc 2.26)
+    too_new = packaging.glibc_too_new(package, runtime="cp311")
+
+    # Then the module needing 2.33 is named, and the other passes; on AL2023 both would
+    assert too_new == ["lib/_new.cpython-311-x86_64-linux-gnu.so needs glibc 2.33 (the runtime has 2.26)"]
+    assert packaging.glibc_too_new(package, runtime="cp313") == []
+
+
+def test_the_package_carries_and_loads_every_library_its_capabilities_use(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the app packaged as the stacks package it
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    built = packaging.package(tmp_path, stage="dev")
+
+    # When it is checked as Lambda would load it (nothing but the zip and the stdlib)
+    report = packaging.check(built)
+
+    # Then every requirement is in it, every compiled part loads on the runtime's glibc,
+    # and the app, each chalicelib module and each runtime library (webauthn with its
+    # CBOR decoder, pyotp, segno, openpyxl, ua-parser…) import from it
+    assert report.startswith("ok:") and " modules" in report
+    with zipfile.ZipFile(built) as archive:
+        names = archive.namelist()
+    assert any(name.startswith("cbor2/") for name in names) and any(name.startswith("webauthn/") for name in names)
