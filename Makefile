@@ -96,8 +96,8 @@ load: install
 	$(PY) -m bench.load
 
 package: install
-	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-eu-west-1} $(PY) -m infra.packaging package dist/deployment.zip
-	$(PY) -m infra.packaging --check dist/deployment.zip
+	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-eu-west-1} $(PY) -m infra.deployment_package package dist/deployment.zip
+	$(PY) -m infra.deployment_package --check dist/deployment.zip
 	@ls -l dist/deployment.zip
 
 clean:

@@ -1,7 +1,7 @@
 """The deployment package against SPEC §5's 30 MB (zipped), built as the stack builds it.
 
 ``chalice package`` of a clean snapshot of the sources, pruned of the botocore models and
-Babel data the app never reads (``infra/packaging.py``), then checked the way Lambda
+Babel data the app never reads (``infra/deployment_package.py``), then checked the way Lambda
 will use it: unpacked, imported in an isolated interpreter. Every new runtime library
 (the provider's authlib server, webauthn with cbor2, segno, pyotp, ua-parser, Babel)
 counts here.
@@ -23,7 +23,7 @@ MB = 1024 * 1024
 
 
 def run() -> list[Result]:
-    from infra.packaging import check, package
+    from infra.deployment_package import check, package
 
     os.environ.setdefault("AWS_DEFAULT_REGION", "eu-west-1")
     with tempfile.TemporaryDirectory(prefix="mitroo-bench-package-") as folder:

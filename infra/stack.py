@@ -32,7 +32,7 @@ from chalice.cdk import Chalice
 from constructs import Construct
 
 from chalicelib.adapters.dynamodb.schema import IDEMPOTENCY_TABLE, MAIN_TABLE, TableSpec
-from infra.packaging import package
+from infra.deployment_package import check, package
 from infra.stages import Stage
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,10 +67,12 @@ TASK_MAX_RECEIVES = 5
 
 class PrunedChalice(Chalice):
     """Chalice's construct, packaging a clean snapshot of the sources one packager at a
-    time, with botocore's unused service models removed (:func:`infra.packaging.package`)."""
+    time, with botocore's unused service models removed (:func:`infra.deployment_package.package`),
+    and refusing to synthesize a package Lambda could not run (:func:`infra.deployment_package.check`:
+    a library Chalice left out, a compiled part needing a newer glibc)."""
 
     def _package_app(self) -> None:
-        package(Path(self._sam_package_dir), stage=self.stage_name, chalice_config=self.stage_config)
+        check(package(Path(self._sam_package_dir), stage=self.stage_name, chalice_config=self.stage_config))
 
 
 class MitrooStack(Stack):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from infra import packaging
+from infra import deployment_package
 
 pytestmark = pytest.mark.xdist_group("infra")
 
@@ -19,15 +19,15 @@ pytestmark = pytest.mark.xdist_group("infra")
 def test_a_damaged_cached_package_is_rebuilt_not_shipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Given a packaged app, and then its cached zip cut in half (a packager killed mid-write)
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
-    for stale in packaging.CACHE.glob("*.zip"):
+    for stale in deployment_package.CACHE.glob("*.zip"):
         stale.unlink()
-    packaging.package(tmp_path / "first", stage="dev")
-    (cached,) = list(packaging.CACHE.glob("*.zip"))
+    deployment_package.package(tmp_path / "first", stage="dev")
+    (cached,) = list(deployment_package.CACHE.glob("*.zip"))
     data = cached.read_bytes()
     cached.write_bytes(data[: len(data) // 2] + b"\0" * 64 + data[-2000:])
 
     # When the app is packaged again
-    built = packaging.package(tmp_path / "second", stage="dev")
+    built = deployment_package.package(tmp_path / "second", stage="dev")
 
     # Then the package is whole (every member reads back) and the cache was rebuilt
     with zipfile.ZipFile(built) as archive:
@@ -56,7 +56,7 @@ def test_the_snapshot_leaves_out_bytecode_and_shares_the_cache(tmp_path: Path) -
     # When the packaged sources are snapshotted
     snapshot = tmp_path / "snapshot"
     snapshot.mkdir()
-    packaging._snapshot(snapshot, root)
+    deployment_package._snapshot(snapshot, root)
 
     # Then the snapshot has the app, its package and the config, no bytecode, no tests,
     # and Chalice's cache is the tree's own
@@ -77,11 +77,13 @@ def test_pruning_keeps_babel_data_of_the_page_languages_only() -> None:
 
     # Then the pages' languages (with their regional variants) and the root stay
     for kept in ("babel/locale-data/root.dat", "babel/locale-data/el.dat", "babel/locale-data/en_GB.dat"):
-        assert packaging.keep(kept), kept
-    assert set(LANGUAGES) <= packaging.BABEL_LANGUAGES
+        assert deployment_package.keep(kept), kept
+    assert set(LANGUAGES) <= deployment_package.BABEL_LANGUAGES
     # And the others go, while Babel's code and global data stay
-    assert not packaging.keep("babel/locale-data/fr.dat") and not packaging.keep("babel/locale-data/ell.dat")
-    assert packaging.keep("babel/global.dat") and packaging.keep("babel/core.py")
+    assert not deployment_package.keep("babel/locale-data/fr.dat") and not deployment_package.keep(
+        "babel/locale-data/ell.dat"
+    )
+    assert deployment_package.keep("babel/global.dat") and deployment_package.keep("babel/core.py")
 
 
 def _distribution(folder: Path, name: str, version: str, *requires: str) -> None:
@@ -99,7 +101,7 @@ def test_a_dependency_chalice_left_out_is_named_before_lambda_meets_it(tmp_path:
     _distribution(tmp_path, "authlib", "1.9.9", "requests; extra == 'client'")
 
     # When the package's requirements are checked
-    missing = packaging.missing_requirements(tmp_path)
+    missing = deployment_package.missing_requirements(tmp_path)
 
     # Then the absent and the too-old library are named, with who needs them; nothing else
     assert missing == [
@@ -123,11 +125,11 @@ def test_a_compiled_library_needing_a_newer_glibc_than_lambdas_is_refused(tmp_pa
         subprocess.run(["gcc", "-shared", "-fPIC", "-o", str(target), str(source / f"{name}.c")], check=True)
 
     # When the package is checked for the python3.11 runtime (Amazon Linux 2, glibc 2.26)
-    too_new = packaging.glibc_too_new(package, runtime="cp311")
+    too_new = deployment_package.glibc_too_new(package, runtime="cp311")
 
     # Then the module needing 2.33 is named, and the other passes; on AL2023 both would
     assert too_new == ["lib/_new.cpython-311-x86_64-linux-gnu.so needs glibc 2.33 (the runtime has 2.26)"]
-    assert packaging.glibc_too_new(package, runtime="cp313") == []
+    assert deployment_package.glibc_too_new(package, runtime="cp313") == []
 
 
 def test_the_package_carries_and_loads_every_library_its_capabilities_use(
@@ -135,10 +137,10 @@ def test_the_package_carries_and_loads_every_library_its_capabilities_use(
 ) -> None:
     # Given the app packaged as the stacks package it
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
-    built = packaging.package(tmp_path, stage="dev")
+    built = deployment_package.package(tmp_path, stage="dev")
 
     # When it is checked as Lambda would load it (nothing but the zip and the stdlib)
-    report = packaging.check(built)
+    report = deployment_package.check(built)
 
     # Then every requirement is in it, every compiled part loads on the runtime's glibc,
     # and the app, each chalicelib module and each runtime library (webauthn with its

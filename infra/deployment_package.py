@@ -14,8 +14,8 @@ packagers (the CDK CLI, the test suite, ``make package``) meet, one can copy the
 other is still writing. So :func:`package` packages a clean snapshot of the sources,
 one packager at a time (a file lock beside the cache), and checks the zip it got.
 
-    python -m infra.packaging package dist/deployment.zip  # package the dev stage, pruned
-    python -m infra.packaging --check dist/deployment.zip  # prove it still works
+    python -m infra.deployment_package package dist/deployment.zip  # package the dev stage, pruned
+    python -m infra.deployment_package --check dist/deployment.zip  # prove it still works
 """
 
 from __future__ import annotations
