@@ -356,6 +356,21 @@ def test_a_registration_for_another_origin_is_refused(browser: Browser) -> None:
     assert browser.get(f"{API}/me/mfa").json["factors"] == []
 
 
+def test_a_passkey_offers_and_accepts_only_the_recommended_algorithms(browser: Browser) -> None:
+    # Given a person asking to register a passkey
+    person(browser)
+    options = browser.post(f"{API}/me/mfa/webauthn/registration-options", json={}).json
+
+    # Then the browser is offered EdDSA, ES256 and RS256, in that order
+    assert [param["alg"] for param in options["pubKeyCredParams"]] == [-8, -7, -257]
+
+    # And a credential made with ES512 (which the library alone would take) is refused
+    key = SoftAuthenticator(ORIGIN, algorithm=-36)
+    refused = browser.post(f"{API}/me/mfa/webauthn", json={"credential": key.create(options), "label": "x"})
+    assert refused.status == 401 and refused.json["code"] == "mfa_invalid"
+    assert browser.get(f"{API}/me/mfa").json["factors"] == []
+
+
 # --- the administrators' policy ---------------------------------------------------------------------
 
 

@@ -31,6 +31,13 @@ def unb64url(text: str) -> bytes:
 
 FLAG_UP, FLAG_UV, FLAG_BE, FLAG_BS, FLAG_AT = 0x01, 0x04, 0x08, 0x10, 0x40
 
+_CURVES: dict[int, tuple[ec.EllipticCurve, int, int]] = {
+    -7: (ec.SECP256R1(), 1, 32),
+    -35: (ec.SECP384R1(), 2, 48),
+    -36: (ec.SECP521R1(), 3, 66),
+}
+"""COSE algorithm → (curve, COSE ``crv``, coordinate bytes)."""
+
 
 @dataclass
 class Credential:
@@ -49,16 +56,20 @@ class SoftAuthenticator:
     backup_eligible: bool = False
     counter_step: int = 1
     """0 for an authenticator that keeps no counter (synced passkeys report 0)."""
+    algorithm: int = -7
+    """The new credential's COSE algorithm: -7 (ES256), -35 (ES384) or -36 (ES512)."""
     credentials: list[Credential] = field(default_factory=list)
 
     def create(self, options: dict[str, Any], *, rp_id: str | None = None, origin: str | None = None) -> dict[str, Any]:
         """``navigator.credentials.create(options)`` as JSON (a registration response)."""
         rp = rp_id or options["rp"]["id"]
-        key = ec.generate_private_key(ec.SECP256R1())
+        curve, crv, size = _CURVES[self.algorithm]
+        key = ec.generate_private_key(curve)
         credential = Credential(os.urandom(16), key, rp, unb64url(options["user"]["id"]), 0)
         self.credentials.append(credential)
         numbers = key.public_key().public_numbers()
-        cose = cbor2.dumps({1: 2, 3: -7, -1: 1, -2: numbers.x.to_bytes(32, "big"), -3: numbers.y.to_bytes(32, "big")})
+        x, y = numbers.x.to_bytes(size, "big"), numbers.y.to_bytes(size, "big")
+        cose = cbor2.dumps({1: 2, 3: self.algorithm, -1: crv, -2: x, -3: y})
         attested = b"\x00" * 16 + struct.pack(">H", len(credential.credential_id)) + credential.credential_id + cose
         auth_data = self._auth_data(rp, FLAG_AT, 0) + attested
         client_data = self._client_data("webauthn.create", options["challenge"], origin)

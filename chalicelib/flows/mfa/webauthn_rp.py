@@ -22,6 +22,11 @@ from urllib.parse import urlsplit
 
 from chalicelib.domain.mfa import Factor
 
+PUBLIC_KEY_ALGORITHMS = (-8, -7, -257)
+"""COSE algorithms a new credential may use, in order of preference: EdDSA, ES256 and
+RS256 (RS256 for Windows Hello), as WebAuthn Level 3 recommends and webauthn 3 offers by
+default; webauthn 2.8, pinned for the runtime, would also offer ES512, PSS and RS384/512."""
+
 
 class CeremonyFailed(Exception):
     """The credential or assertion did not verify (the reason is for logs, never for clients)."""
@@ -106,6 +111,7 @@ class RelyingParty:
         """Options for ``navigator.credentials.create()`` (JSON-ready) and their challenge."""
         from webauthn import generate_registration_options
         from webauthn.helpers import options_to_json_dict
+        from webauthn.helpers.cose import COSEAlgorithmIdentifier
         from webauthn.helpers.structs import (
             AuthenticatorSelectionCriteria,
             PublicKeyCredentialDescriptor,
@@ -124,11 +130,13 @@ class RelyingParty:
                 user_verification=UserVerificationRequirement.PREFERRED,
             ),
             exclude_credentials=[PublicKeyCredentialDescriptor(id=from_b64url(f.credential_id)) for f in exclude],
+            supported_pub_key_algs=[COSEAlgorithmIdentifier(alg) for alg in PUBLIC_KEY_ALGORITHMS],
         )
         return options_to_json_dict(options), b64url(options.challenge)
 
     def verify_registration(self, credential: Any, challenge: str) -> NewCredential:
         from webauthn import verify_registration_response
+        from webauthn.helpers.cose import COSEAlgorithmIdentifier
         from webauthn.helpers.structs import CredentialDeviceType
 
         try:
@@ -138,6 +146,7 @@ class RelyingParty:
                 expected_rp_id=self.rp_id,
                 expected_origin=self.origin,
                 require_user_verification=False,
+                supported_pub_key_algs=[COSEAlgorithmIdentifier(alg) for alg in PUBLIC_KEY_ALGORITHMS],
             )
         except Exception as exc:  # noqa: BLE001 - every defect of client input is a refusal
             raise CeremonyFailed(type(exc).__name__) from None
