@@ -179,15 +179,22 @@ from chalicelib.web.esep.names import country_name, language_name
 assert (country_name("GR", "el"), language_name("es", "en")) == ("Ελλάδα", "Spanish")
 import chalicelib
 modules = [found.name for found in pkgutil.walk_packages(chalicelib.__path__, "chalicelib.")]
-for name in modules + sys.argv[3].split(","):
+for name in modules + [name for name in sys.argv[3].split(",") if name]:
     importlib.import_module(name)
 print("ok:", len(app.app.routes), "routes,", len(modules), "modules")
 """
 
 
-def missing_requirements(folder: Path) -> list[str]:
-    """What the distributions unpacked in ``folder`` require and the folder lacks (or
-    holds at a version the requirement excludes), for Lambda's Python on Linux.
+def runtime_requirements(requirements: Path = ROOT / "requirements.txt") -> list[str]:
+    """The requirement lines of the runtime requirements file, comments left out."""
+    lines = (line.split("#", 1)[0].strip() for line in requirements.read_text().splitlines())
+    return [line for line in lines if line and not line.startswith("-")]
+
+
+def missing_requirements(folder: Path, requirements: Path = ROOT / "requirements.txt") -> list[str]:
+    """What ``requirements`` and the distributions unpacked in ``folder`` require and the
+    folder lacks (or holds at a version the requirement excludes), for Lambda's Python
+    on Linux.
 
     Chalice leaves out, with a warning the build goes past, a dependency for which it
     finds no wheel that runs on the Lambda runtime (cbor2 6 has ``manylinux_2_28`` wheels
@@ -202,16 +209,18 @@ def missing_requirements(folder: Path) -> list[str]:
     present = {
         canonicalize_name(dist.metadata["Name"]): dist.version for dist in metadata.distributions(path=[str(folder)])
     }
-    missing: list[str] = []
+    needs = [(requirements.name, line) for line in runtime_requirements(requirements)]
     for dist in metadata.distributions(path=[str(folder)]):
-        for line in dist.requires or []:
-            requirement = Requirement(line)
-            if requirement.marker is not None and not requirement.marker.evaluate({"extra": ""}):
-                continue  # an optional extra, or another platform's dependency
-            version = present.get(canonicalize_name(requirement.name))
-            if version is None or not requirement.specifier.contains(version, prereleases=True):
-                found = f"{version} in the package" if version else "not in the package"
-                missing.append(f"{dist.metadata['Name']} {dist.version} needs {requirement}: {found}")
+        needs += [(f"{dist.metadata['Name']} {dist.version}", line) for line in dist.requires or []]
+    missing: list[str] = []
+    for who, line in needs:
+        requirement = Requirement(line)
+        if requirement.marker is not None and not requirement.marker.evaluate({"extra": ""}):
+            continue  # an optional extra, or another platform's dependency
+        version = present.get(canonicalize_name(requirement.name))
+        if version is None or not requirement.specifier.contains(version, prereleases=True):
+            found = f"{version} in the package" if version else "not in the package"
+            missing.append(f"{who} needs {requirement}: {found}")
     return sorted(set(missing))
 
 
@@ -252,13 +261,10 @@ def direct_imports(folder: Path, requirements: Path = ROOT / "requirements.txt")
     from packaging.requirements import Requirement
 
     names: set[str] = set()
-    for line in requirements.read_text().splitlines():
-        line = line.split("#", 1)[0].strip()
-        if not line:
-            continue
+    for line in runtime_requirements(requirements):
         dist = next(iter(metadata.distributions(name=Requirement(line).name, path=[str(folder)])), None)
         if dist is None:
-            continue  # reported by missing_requirements() when something needs it
+            continue  # reported by missing_requirements()
         top = dist.read_text("top_level.txt")
         names |= set(top.split()) if top else {_top_module(path) for path in dist.files or []} - {""}
     return sorted(

@@ -99,15 +99,31 @@ def test_a_dependency_chalice_left_out_is_named_before_lambda_meets_it(tmp_path:
     _distribution(tmp_path, "webauthn", "3.0.1", "cbor2>=6.1.2", "pyasn1>=0.6", "pywin32; sys_platform == 'win32'")
     _distribution(tmp_path, "pyasn1", "0.5.0")
     _distribution(tmp_path, "authlib", "1.9.9", "requests; extra == 'client'")
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("webauthn==3.0.1  # passkeys\nauthlib==1.9.9\n")
 
     # When the package's requirements are checked
-    missing = deployment_package.missing_requirements(tmp_path)
+    missing = deployment_package.missing_requirements(tmp_path, requirements)
 
     # Then the absent and the too-old library are named, with who needs them; nothing else
     assert missing == [
         "webauthn 3.0.1 needs cbor2>=6.1.2: not in the package",
         "webauthn 3.0.1 needs pyasn1>=0.6: 0.5.0 in the package",
     ]
+
+
+def test_a_runtime_requirement_nothing_else_needs_is_named_when_left_out(tmp_path: Path) -> None:
+    # Given a package with the app's password library but not its strength meter, which no
+    # other library requires (the app imports it on first use only)
+    _distribution(tmp_path, "argon2-cffi", "25.1.0")
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("# runtime\nargon2-cffi==25.1.0\nzxcvbn==4.5.0  # the meter\n")
+
+    # When the package's requirements are checked
+    missing = deployment_package.missing_requirements(tmp_path, requirements)
+
+    # Then the requirements file's own need is named
+    assert missing == ["requirements.txt needs zxcvbn==4.5.0: not in the package"]
 
 
 @pytest.mark.skipif(shutil.which("gcc") is None or shutil.which("objdump") is None, reason="needs gcc and objdump")
