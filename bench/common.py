@@ -325,9 +325,15 @@ def create_bench_account() -> str:
 
 
 def make_client() -> Any:
-    """A Chalice test client on the app, as the tests use it (import ``app`` here)."""
+    """A Chalice test client on the app, as the tests use it (import ``app`` here),
+    through the same local-gateway patches: one of them lets ``login_once`` play a
+    client at another address (``X-Test-Source-Ip``); without it every request came
+    from 127.0.0.1."""
     from chalice.test import Client
 
+    from devtools.local_gateway import install
+
+    install()
     import app
 
     return Client(app.app, stage_name="test", project_dir=str(ROOT))
@@ -361,7 +367,8 @@ def login_once(client: Any, device_cookie: str | None = None, address: str | Non
     response = client.http.post(LOGIN_PATH, headers=headers, body=body)
     if response.status_code != 201:
         raise RuntimeError(f"login answered {response.status_code}: {response.body[:500]!r}")
-    cookies = response.headers.get("set-cookie") or []
+    # The test client's headers are a plain dict, spelt as the app wrote them ("Set-Cookie").
+    cookies = next((value for name, value in response.headers.items() if name.lower() == "set-cookie"), [])
     for cookie in [cookies] if isinstance(cookies, str) else cookies:
         if cookie.startswith("mitroo_device="):
             return str(cookie.split(";", 1)[0].partition("=")[2])
