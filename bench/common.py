@@ -56,6 +56,9 @@ _INHERITED = ("PATH", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT")
 
 MB = 1024 * 1024
 
+EMULATOR_BOUND = "EMULATOR-BOUND"
+"""The verdict of a hot path over its budget only by the time spent waiting on the emulator."""
+
 
 @dataclass
 class Result:
@@ -68,6 +71,9 @@ class Result:
     ratio: float | None
     budget_label: str = ""
     notes: list[str] = field(default_factory=list)
+    code_ratio: float | None = None
+    """For a hot path: the ratio without the time spent waiting on the emulator
+    (``bench.wire``), held to the same budget when the whole figure misses it."""
 
     @property
     def verdict(self) -> str:
@@ -75,11 +81,21 @@ class Result:
             return "shown"
         if self.ratio is None:
             return "NOT MEASURED"
-        return "OK" if self.ratio <= self.budget else "OVER BUDGET"
+        if self.ratio <= self.budget:
+            return "OK"
+        if self.code_ratio is not None and self.code_ratio <= self.budget:
+            return EMULATOR_BOUND
+        return "OVER BUDGET"
 
     @property
     def missed(self) -> bool:
-        """A budget this run did not meet (over it, or not measured at all)."""
+        """A budget this run did not meet (over it, or not measured at all).
+
+        A figure over its budget only by the emulator's time, its code's part within it,
+        counts as met, unless ``MITROO_BENCH_STRICT=1`` (for a run against DynamoDB
+        itself, where the whole figure is the one to hold)."""
+        if self.verdict == EMULATOR_BOUND:
+            return os.environ.get("MITROO_BENCH_STRICT") == "1"
         return self.verdict in ("OVER BUDGET", "NOT MEASURED")
 
 

@@ -26,10 +26,7 @@ import base64
 import json
 import os
 import sys
-import time
-from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, redirect_stdout
+from contextlib import redirect_stdout
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -47,6 +44,7 @@ from bench.common import (
     sample_interleaved,
     use_external_backend,
 )
+from bench.wire import Split, split_series
 
 REPEAT = 20
 HOP_BUDGET = 0.5
@@ -102,41 +100,12 @@ class Rp:
         self.userinfo(self.exchange(self.authorize())["access_token"])
 
 
-@contextmanager
-def counted_calls() -> Iterator[tuple[Counter[str], list[float]]]:
-    """DynamoDB operations the app makes, by name, and the seconds each took (request
-    sent to answer parsed), while the block runs."""
-    from chalicelib.container import services
-
-    calls: Counter[str] = Counter()
-    spent: list[float] = []
-    started: list[float] = []
-
-    def before(event_name: str, **_: Any) -> None:
-        calls[event_name.rsplit(".", 1)[-1]] += 1
-        started.append(time.perf_counter())
-
-    def after(**_: Any) -> None:
-        spent.append(time.perf_counter() - started.pop())
-
-    events = services().aws_clients["dynamodb"].meta.events
-    events.register("before-call.dynamodb", before)
-    events.register("after-call.dynamodb", after)
-    try:
-        yield calls, spent
-    finally:
-        events.unregister("before-call.dynamodb", before)
-        events.unregister("after-call.dynamodb", after)
-
-
 STEP_REPEAT = 15
 
 
-def _per_step(rp: Rp) -> list[str]:
-    """Each step of a hop, and a refresh: its DynamoDB calls, and the median time of the
-    step against the time inside those calls (the rest is the provider's own work and the
-    test client)."""
-    lines = []
+def _per_step(rp: Rp) -> dict[str, Split]:
+    """Each step of a hop, the hop whole, and a refresh: its AWS calls, its time, and the
+    part of it spent waiting on the emulator (medians of ``STEP_REPEAT``)."""
     state: dict[str, Any] = {}
 
     def authorize() -> None:
@@ -145,33 +114,18 @@ def _per_step(rp: Rp) -> list[str]:
     def exchange() -> None:
         state["tokens"] = rp.exchange(state["code"])
 
-    steps: list[tuple[str, Callable[[], object], Callable[[], object]]] = [
-        ("authorize (code from the SSO cookie)", authorize, lambda: None),
-        ("token: authorization_code", exchange, authorize),
-        ("userinfo", lambda: rp.userinfo(state["tokens"]["access_token"]), lambda: None),
-        ("token: refresh_token", rp.refresh, lambda: None),
-    ]
     authorize()
     exchange()
-    for label, step, prepare in steps:
-        totals, inside, counted = [], [], Counter[str]()
-        for _ in range(STEP_REPEAT):
-            prepare()
-            with counted_calls() as (calls, spent):
-                began = time.perf_counter()
-                step()
-                totals.append(time.perf_counter() - began)
-            inside.append(sum(spent))
-            counted = calls
-        detail = ", ".join(f"{count} {name}" for name, count in sorted(counted.items())) or "none"
-        lines.append(
-            f"  {label:<38}{sum(counted.values())} call(s) ({detail}): {median(totals) * 1000:.1f} ms, of which "
-            f"{median(inside) * 1000:.1f} ms inside DynamoDB"
-        )
-    return lines
+    return {
+        "authorize (code from the SSO cookie)": split_series(authorize, STEP_REPEAT),
+        "token: authorization_code": split_series(exchange, STEP_REPEAT, prepare=authorize),
+        "userinfo": split_series(lambda: rp.userinfo(state["tokens"]["access_token"]), STEP_REPEAT),
+        "token: refresh_token": split_series(rp.refresh, STEP_REPEAT),
+        "SSO hop": split_series(rp.hop, STEP_REPEAT),
+    }
 
 
-def measure() -> tuple[dict[str, float], list[str]]:
+def measure() -> tuple[dict[str, float], dict[str, Split]]:
     with ExternalEmulator() as emulator:
         use_external_backend(emulator.endpoint_url)
         stored_hash = create_bench_account()
@@ -217,33 +171,35 @@ def measure() -> tuple[dict[str, float], list[str]]:
             "refresh": median(refreshes),
             "verify": median(verifies + verifies_2 + verifies_3),
         }
-    notes = [
-        f"medians of {REPEAT}, each series alternated with argon2id verifies (moto in its own process)",
-        "per step (medians of 15): DynamoDB calls and the time inside them, against the step's time",
-        *steps,
-    ]
-    return figures, notes
+    return figures, steps
 
 
 def run() -> list[Result]:
-    figures, notes = measure()
+    figures, steps = measure()
     verify = figures["verify"]
 
-    def row(name: str, key: str, budget: float) -> Result:
+    def row(name: str, key: str, step: str, budget: float) -> Result:
         return Result(
             name=name,
             measured=f"{figures[key] * 1000:.1f} ms / {verify * 1000:.0f} ms",
             budget=budget,
             ratio=figures[key] / verify,
             budget_label=f"≤ {budget}",
+            code_ratio=steps[step].code / verify,
+            notes=[f"the code's part / argon2id verify: {steps[step].code / verify:.2f} (bench.wire)"],
         )
 
-    hop = row("SSO hop (authorize+token+userinfo) / argon2id verify", "hop", HOP_BUDGET)
-    hop.notes = notes
+    hop = row("SSO hop (authorize+token+userinfo) / argon2id verify", "hop", "SSO hop", HOP_BUDGET)
+    hop.notes = [
+        f"medians of {REPEAT}, each series alternated with argon2id verifies (moto in its own process)",
+        f"per step (medians of {STEP_REPEAT}): the AWS calls, and the time waiting on the emulator (bench.wire)",
+        *(f"  {split.line(label)}" for label, split in steps.items()),
+        *hop.notes,
+    ]
     return [
         hop,
-        row("token: authorization_code / argon2id verify", "exchange", TOKEN_BUDGET),
-        row("token: refresh_token / argon2id verify", "refresh", TOKEN_BUDGET),
+        row("token: authorization_code / argon2id verify", "exchange", "token: authorization_code", TOKEN_BUDGET),
+        row("token: refresh_token / argon2id verify", "refresh", "token: refresh_token", TOKEN_BUDGET),
     ]
 
 
