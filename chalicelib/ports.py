@@ -333,9 +333,18 @@ class ChallengeRepository(Protocol):
 
 
 class SessionRepository(Protocol):
-    def start(self, family: SessionFamily, token: RefreshToken, *, clear_attempts: Sequence[str] = ()) -> None:
+    def start(
+        self,
+        family: SessionFamily,
+        token: RefreshToken,
+        *,
+        clear_attempts: Sequence[str] = (),
+        spend_ticket: str | None = None,
+    ) -> bool:
         """Store the new session; in the same write, forget the attempts of
-        ``clear_attempts`` (the keys a successful login settles)."""
+        ``clear_attempts`` (the keys a successful login settles) and, when given, spend
+        the ticket ``spend_ticket`` (a second step's ``mfa_token``): False, and nothing
+        stored, when that ticket is gone (another second step spent it)."""
         ...
 
     def find_token(self, token_hash: str) -> RefreshToken | None: ...

@@ -565,15 +565,25 @@ class InMemorySessionRepository:
     def _family_key(realm: str, account_id: str, family_id: str) -> tuple[str, str, str]:
         return (realm, account_id, family_id)
 
-    def start(self, family: SessionFamily, token: RefreshToken, *, clear_attempts: Sequence[str] = ()) -> None:
+    def start(
+        self,
+        family: SessionFamily,
+        token: RefreshToken,
+        *,
+        clear_attempts: Sequence[str] = (),
+        spend_ticket: str | None = None,
+    ) -> bool:
         key = self._family_key(family.realm, family.account_id, family.family_id)
         with self.store.lock:
             if key in self.store.families or token.token_hash in self.store.tokens:
                 raise RuntimeError("session family or token already stored")
+            if spend_ticket is not None and self.store.tickets.pop(spend_ticket, None) is None:
+                return False
             self.store.families[key] = family
             self.store.tokens[token.token_hash] = token
             for attempt_key in clear_attempts:
                 self.store.attempts.pop(attempt_key, None)
+            return True
 
     def find_token(self, token_hash: str) -> RefreshToken | None:
         with self.store.lock:

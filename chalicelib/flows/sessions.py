@@ -321,9 +321,12 @@ class Sessions:
         *,
         settle: Sequence[str] = (),
         amr: tuple[str, ...] | None = None,
+        spend_ticket: str | None = None,
     ) -> TokenPair:
         """Start a session (a new refresh-token family) for a signed-in account; the
-        attempt keys in ``settle`` are cleared by the same write.
+        attempt keys in ``settle`` are cleared by the same write, and so is the ticket
+        ``spend_ticket`` spent (a second step's ``mfa_token``: TokenInvalid, and no
+        session, when another second step spent it first).
 
         The session is also the browser's single sign-on session at the realm's OpenID
         Provider: it records when and how the person proved who they are (``auth_time``,
@@ -358,7 +361,8 @@ class Sessions:
             created_at=now,
             expires_at=min(now + realm.lifetimes.refresh_token, family.expires_at),
         )
-        self.sessions.start(family, token, clear_attempts=settle)
+        if not self.sessions.start(family, token, clear_attempts=settle, spend_ticket=spend_ticket):
+            raise TokenInvalid("This sign-in was finished already.")
         pair = self._pair(realm, account_id, roles, family.family_id, secret, token.expires_at, family.amr)
         return replace(
             pair,

@@ -5,7 +5,9 @@ token (a second rotation of the same token, or any rotation in a revoked family,
 REUSED and stores nothing; under 20 concurrent rotations exactly one wins); revoking
 keeps the first revocation time; revoke_all counts and revokes only live families of
 that account; where a session was opened (User-Agent, address) reads back, and a
-rotation moves the family's ``last_used_at`` in its own write.
+rotation moves the family's ``last_used_at`` in its own write; a session that spends a
+ticket (a second step's ``mfa_token``) is stored with the ticket spent and its attempts
+settled, is not stored when the ticket is gone, and of 10 concurrent ones exactly one is.
 """
 
 from __future__ import annotations
@@ -16,16 +18,26 @@ from typing import Any
 
 import pytest
 
+from chalicelib.domain.attempts import Claim
 from chalicelib.domain.tokens import RotationOutcome
-from chalicelib.ports import SessionRepository
+from chalicelib.ports import AttemptLedger, SessionRepository, TicketRepository
 from tests.contract.builders import NOW, REALM, refresh_token, session_family, unique, unique_hash
-from tests.fakes import InMemorySessionRepository, race
+from tests.contract.test_ticket_repository import RULE, ticket
+from tests.fakes import (
+    InMemoryAttemptLedger,
+    InMemorySessionRepository,
+    InMemoryStore,
+    InMemoryTicketRepository,
+    race,
+)
 
 LATER = NOW + timedelta(minutes=20)
 
 
 class SessionRepositoryContract:
     repo: SessionRepository
+    tickets: TicketRepository
+    attempts: AttemptLedger
 
     def _started(self, account_id: str | None = None) -> tuple[Any, Any]:
         family = session_family(account_id)
@@ -148,16 +160,68 @@ class SessionRepositoryContract:
         assert outcomes.count(RotationOutcome.REUSED) == 19
         assert sum(self.repo.find_token(s.token_hash) is not None for s in successors) == 1
 
+    def test_a_session_spending_a_ticket_spends_it_and_settles_its_attempts(self) -> None:
+        # Given a second step's ticket, and a key that has used its one free attempt
+        spent = ticket()
+        self.tickets.save(spent)
+        key = f"{REALM}#test#{unique()}"
+        assert self.attempts.reserve(Claim(key, RULE), NOW).granted
+        # When a session is started spending the ticket and settling the key
+        family = session_family()
+        token = refresh_token(family)
+        assert self.repo.start(family, token, clear_attempts=[key], spend_ticket=spent.ticket_hash)
+        # Then the session is there, the ticket gone, and the key starts afresh
+        assert self.repo.find_token(token.token_hash) == token
+        assert self.tickets.get(spent.ticket_hash) is None
+        assert self.attempts.reserve(Claim(key, RULE), NOW).granted
+
+    def test_a_session_whose_ticket_is_gone_is_not_stored(self) -> None:
+        # Given a ticket already spent, and a key that has used its one free attempt
+        spent = ticket()
+        self.tickets.save(spent)
+        assert self.tickets.spend(spent.ticket_hash)
+        key = f"{REALM}#test#{unique()}"
+        assert self.attempts.reserve(Claim(key, RULE), NOW).granted
+        # When a session is started spending it
+        family = session_family()
+        token = refresh_token(family)
+        # Then nothing is stored: no session, and the key still refuses its next attempt
+        assert not self.repo.start(family, token, clear_attempts=[key], spend_ticket=spent.ticket_hash)
+        assert self.repo.find_token(token.token_hash) is None
+        assert self.repo.get_family(REALM, family.account_id, family.family_id) is None
+        assert not self.attempts.reserve(Claim(key, RULE), NOW).granted
+
+    @pytest.mark.slow
+    def test_of_10_concurrent_sessions_spending_one_ticket_exactly_one_is_stored(self) -> None:
+        # Given one ticket, and ten second steps of one account each opening its own session
+        spent = ticket()
+        self.tickets.save(spent)
+        account_id = unique()
+        families = [session_family(account_id) for _ in range(10)]
+        # When they start at once, each spending the ticket
+        outcomes = race(
+            10, lambda i: self.repo.start(families[i], refresh_token(families[i]), spend_ticket=spent.ticket_hash)
+        )
+        # Then exactly one session is stored
+        assert outcomes.count(True) == 1
+        assert len(self.repo.live_families(REALM, account_id, NOW)) == 1
+
 
 class TestInMemorySessionRepository(SessionRepositoryContract):
     @pytest.fixture(autouse=True)
     def _repository(self) -> None:
-        self.repo = InMemorySessionRepository()
+        store = InMemoryStore()
+        self.repo = InMemorySessionRepository(store)
+        self.tickets = InMemoryTicketRepository(store)
+        self.attempts = InMemoryAttemptLedger(store)
 
 
 class TestDynamoSessionRepository(SessionRepositoryContract):
     @pytest.fixture(autouse=True)
     def _repository(self, dynamo_models: Any) -> None:
-        from chalicelib.adapters.dynamodb.repositories import DynamoSessionRepository
+        from chalicelib.adapters.dynamodb.attempts import DynamoAttemptLedger
+        from chalicelib.adapters.dynamodb.repositories import DynamoSessionRepository, DynamoTicketRepository
 
         self.repo = DynamoSessionRepository(dynamo_models)
+        self.tickets = DynamoTicketRepository(dynamo_models)
+        self.attempts = DynamoAttemptLedger(dynamo_models)

@@ -98,3 +98,23 @@ def test_twenty_wrong_codes_at_once_get_five_comparisons(cluster: Cluster) -> No
         f"{API}/sessions/mfa", json={"mfa_token": token, "totp": pyotp.TOTP(secret).at(time.time() + 30)}
     )
     assert late.status_code == 429, late.text
+
+
+def test_one_sign_in_finished_at_once_with_five_good_codes_opens_one_session(cluster: Cluster) -> None:
+    # Given one sign-in waiting for its second step, and five unused recovery codes
+    person, username, _, codes = _with_totp(cluster)
+    [token] = _mfa_tokens(person, username, 1)
+
+    # When its mfa_token is sent with a different good code from five containers at once
+    answers = race(
+        [
+            person.call("POST", f"{API}/sessions/mfa", container=i, json={"mfa_token": token, "recovery_code": code})
+            for i, code in enumerate(codes[:5])
+        ]
+    )
+
+    # Then the token opened one session: it is spent in the session's own write, and the
+    # others are told this sign-in is finished (or were held back by the back-off)
+    assert len(winners(answers)) == 1, outcomes(answers)
+    refused = outcomes(answers) - Counter({"201": 1})
+    assert set(refused) <= {"400 token_invalid", "429 too_many_attempts"}, refused

@@ -12,6 +12,7 @@ from pynamodb.transactions import TransactWrite
 from chalicelib.adapters.dynamodb.attempts import attempt_key
 from chalicelib.adapters.dynamodb.common import conditional_failed, failed_positions, load, store, transact
 from chalicelib.adapters.dynamodb.models import BoundModels, account_pk, session_end_index_key
+from chalicelib.adapters.dynamodb.tickets import ticket_key
 from chalicelib.domain.tokens import RefreshToken, RotationOutcome, SessionFamily
 
 
@@ -19,16 +20,47 @@ class DynamoSessionRepository:
     def __init__(self, models: BoundModels) -> None:
         self._m = models
 
-    def start(self, family: SessionFamily, token: RefreshToken, *, clear_attempts: Sequence[str] = ()) -> None:
+    def start(
+        self,
+        family: SessionFamily,
+        token: RefreshToken,
+        *,
+        clear_attempts: Sequence[str] = (),
+        spend_ticket: str | None = None,
+    ) -> bool:
         """One BatchWriteItem: both keys are fresh random values, so no condition is needed,
         and a login (SPEC §5 budget) avoids a transaction; the attempt records the login
         settles are deleted in the same call. Should the call fail half-way, a family
-        without a token is inert and expires by TTL."""
-        with self._m.Item.batch_write() as batch:
-            batch.save(self._family_item(family))
-            batch.save(self._token_item(token))
+        without a token is inert and expires by TTL.
+
+        With ``spend_ticket`` (a second step's ``mfa_token``) one transaction instead: the
+        ticket deleted on condition that it is still there, with the session and the
+        settled attempts — one round trip fewer than spending it first, and no spent
+        token without its session. False, and nothing written, when it was gone."""
+        if spend_ticket is None:
+            with self._m.Item.batch_write() as batch:
+                batch.save(self._family_item(family))
+                batch.save(self._token_item(token))
+                for key in clear_attempts:
+                    batch.delete(self._m.AttemptItem(*attempt_key(key)))
+            return True
+        m = self._m
+
+        def build(transaction: TransactWrite) -> None:
+            transaction.delete(m.TicketItem(*ticket_key(spend_ticket)), condition=m.Item.pk.exists())
+            transaction.save(self._family_item(family))
+            transaction.save(self._token_item(token))
             for key in clear_attempts:
-                batch.delete(self._m.AttemptItem(*attempt_key(key)))
+                transaction.delete(m.AttemptItem(*attempt_key(key)))
+
+        try:
+            transact(m, build)
+        except TransactWriteError as exc:
+            cancelled = exc.cause_response_code == "TransactionCanceledException"
+            if failed_positions(exc) or (cancelled and not exc.cancellation_reasons):
+                return False  # the token was spent by another second step
+            raise
+        return True
 
     def find_token(self, token_hash: str) -> RefreshToken | None:
         try:

@@ -13,12 +13,18 @@ from chalicelib.adapters.dynamodb.models import BoundModels
 from chalicelib.domain.tickets import Ticket, TicketKind
 
 
+def ticket_key(ticket_hash: str) -> tuple[str, str]:
+    """The key of the ticket stored under ``ticket_hash`` (a session's write spends an
+    ``mfa_token``'s ticket in its own transaction)."""
+    return f"TICKET#{ticket_hash}", "TICKET"
+
+
 class DynamoTicketRepository:
     def __init__(self, models: BoundModels) -> None:
         self._m = models
 
     def save(self, ticket: Ticket, *, clear_attempts: Sequence[str] = ()) -> None:
-        item = self._m.TicketItem(f"TICKET#{ticket.ticket_hash}", "TICKET")
+        item = self._m.TicketItem(*ticket_key(ticket.ticket_hash))
         store(item, ticket, skip=("ticket_hash", "kind"), purge_at=ticket.expires_at)
         item.ticket_kind = str(ticket.kind)
         if not clear_attempts:
@@ -33,18 +39,18 @@ class DynamoTicketRepository:
 
     def get(self, ticket_hash: str) -> Ticket | None:
         try:
-            item = self._m.TicketItem.get(f"TICKET#{ticket_hash}", "TICKET", consistent_read=True)
+            item = self._m.TicketItem.get(*ticket_key(ticket_hash), consistent_read=True)
         except DoesNotExist:
             return None
         return self._ticket(ticket_hash, item)
 
     def take(self, ticket_hash: str) -> Ticket | None:
-        item = take(self._m.TicketItem, f"TICKET#{ticket_hash}", "TICKET")
+        item = take(self._m.TicketItem, *ticket_key(ticket_hash))
         return None if item is None else self._ticket(ticket_hash, item)
 
     def spend(self, ticket_hash: str) -> bool:
         try:
-            self._m.TicketItem(f"TICKET#{ticket_hash}", "TICKET").delete(condition=self._m.Item.pk.exists())
+            self._m.TicketItem(*ticket_key(ticket_hash)).delete(condition=self._m.Item.pk.exists())
         except DeleteError as exc:
             if conditional_failed(exc):
                 return False

@@ -3,8 +3,9 @@
 Second step: the ``mfa_token`` of the first step (``gate.py``) plus one proof — a TOTP
 code, a recovery code or a WebAuthn assertion over a challenge issued for that token.
 The proof is checked first (typed codes reserve their attempt before they are compared)
-and only then is the token spent, so a typo costs an attempt, not the password step; the
-token is spent by exactly one success, and so is the code. The session then records both
+and only then is the token spent — in the same transaction that opens the session — so
+a typo costs an attempt, not the password step; the token is spent by exactly one
+success, and so is the code. The session then records both
 methods (``pwd`` and ``otp``, ``hwk`` or ``swk``) in ``amr``.
 
 Passkey first: options for any discoverable credential of this RP, the challenge bound
@@ -103,13 +104,15 @@ class SecondFactorSignIn:
             method = self.verifier.assertion(realm, account_id, credential, factors, challenge).amr
         else:
             raise InvalidInput(errors={"totp": ["give the code of your authenticator app, or a recovery code"]})
-        if not self.tickets.repository.spend(ticket.ticket_hash):
-            raise TokenInvalid("This sign-in was finished already.")
         settle = [self.verifier.throttle.second_factor_claim(realm, account_id).key]
         roles = tuple(role for role in ticket.data.get("roles", "").split(SEPARATOR) if role)
         first = ticket.data.get("method") or "pwd"
+        # The token is spent in the session's own write: of parallel second steps with
+        # good proofs exactly one opens a session (TokenInvalid for the others).
+        pair = self.sessions.open(
+            realm, account_id, roles, settle=settle, amr=(first, method), spend_ticket=ticket.ticket_hash
+        )
         log.info("second step passed", extra={"realm": realm.id, "account_id": account_id, "method": method})
-        pair = self.sessions.open(realm, account_id, roles, settle=settle, amr=(first, method))
         username, device = ticket.data.get("username", ""), ticket.data.get("device") or None
         if not username:
             return pair
