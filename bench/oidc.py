@@ -44,7 +44,7 @@ from bench.common import (
     sample_interleaved,
     use_external_backend,
 )
-from bench.wire import Split, split_series
+from bench.wire import Split, hot_path_result, split_series
 
 REPEAT = 20
 HOP_BUDGET = 0.5
@@ -179,15 +179,7 @@ def run() -> list[Result]:
     verify = figures["verify"]
 
     def row(name: str, key: str, step: str, budget: float) -> Result:
-        return Result(
-            name=name,
-            measured=f"{figures[key] * 1000:.1f} ms / {verify * 1000:.0f} ms",
-            budget=budget,
-            ratio=figures[key] / verify,
-            budget_label=f"≤ {budget}",
-            code_ratio=steps[step].code / verify,
-            notes=[f"the code's part / argon2id verify: {steps[step].code / verify:.2f} (bench.wire)"],
-        )
+        return hot_path_result(name, figures[key], verify, budget, steps[step].code)
 
     hop = row("SSO hop (authorize+token+userinfo) / argon2id verify", "hop", "SSO hop", HOP_BUDGET)
     hop.notes = [

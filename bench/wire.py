@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench.common import median
+from bench.common import Result, median
 
 
 @dataclass
@@ -123,3 +123,19 @@ def split_series(action: Callable[[], object], repeat: int, prepare: Callable[[]
         codes.append(total - waiting)
         last = log
     return Split(median(totals), median(waits), median(codes), last)
+
+
+def hot_path_result(
+    name: str, seconds: float, verify: float, budget: float, code: float, notes: list[str] | None = None
+) -> Result:
+    """The report's row of a hot path: its median against one argon2id verify, and its
+    code's part (``code`` seconds) against the same verify, named in the last note."""
+    return Result(
+        name=name,
+        measured=f"{seconds * 1000:.1f} ms / {verify * 1000:.0f} ms",
+        budget=budget,
+        ratio=seconds / verify,
+        budget_label=f"≤ {budget}",
+        code_ratio=code / verify,
+        notes=[*(notes or []), f"the code's part / argon2id verify: {code / verify:.2f} (bench.wire)"],
+    )
