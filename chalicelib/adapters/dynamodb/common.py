@@ -56,6 +56,14 @@ def failed_positions(exc: TransactWriteError) -> set[int]:
     }
 
 
+def condition_refused(exc: TransactWriteError) -> bool:
+    """Whether a cancelled transaction was refused by a condition (or cancelled without
+    reasons, as some emulators answer): final, unlike throttling or a conflict, which
+    decided nothing."""
+    cancelled = exc.cause_response_code == "TransactionCanceledException"
+    return bool(failed_positions(exc)) or (cancelled and not exc.cancellation_reasons)
+
+
 def take(item_class: Any, pk: str, sk: str) -> Any | None:
     """Read an item and delete it with a condition: only one caller gets it."""
     try:

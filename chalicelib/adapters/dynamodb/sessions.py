@@ -10,7 +10,7 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.adapters.dynamodb.attempts import attempt_key
-from chalicelib.adapters.dynamodb.common import conditional_failed, failed_positions, load, store, transact
+from chalicelib.adapters.dynamodb.common import condition_refused, conditional_failed, load, store, transact
 from chalicelib.adapters.dynamodb.models import BoundModels, account_pk, session_end_index_key
 from chalicelib.adapters.dynamodb.tickets import ticket_key
 from chalicelib.domain.tokens import RefreshToken, RotationOutcome, SessionFamily
@@ -56,8 +56,7 @@ class DynamoSessionRepository:
         try:
             transact(m, build)
         except TransactWriteError as exc:
-            cancelled = exc.cause_response_code == "TransactionCanceledException"
-            if failed_positions(exc) or (cancelled and not exc.cancellation_reasons):
+            if condition_refused(exc):
                 return False  # the token was spent by another second step
             raise
         return True
@@ -106,8 +105,7 @@ class DynamoSessionRepository:
             # A failed condition (or a cancellation without reasons, as some emulators
             # answer) means the token was spent; throttling or a conflict decided nothing,
             # and must not revoke the session as a replay would.
-            cancelled = exc.cause_response_code == "TransactionCanceledException"
-            if failed_positions(exc) or (cancelled and not exc.cancellation_reasons):
+            if condition_refused(exc):
                 return RotationOutcome.REUSED
             raise
         return RotationOutcome.ROTATED
