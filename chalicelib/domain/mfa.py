@@ -90,6 +90,37 @@ class Factor:
 
 
 @dataclass(frozen=True)
+class TotpKey:
+    """What checking a TOTP code needs of a factor: the factor whose step a right code
+    spends, and its secret, still sealed. The ``mfa_token`` carries its account's keys
+    from the password step, so the second step reads no factor list."""
+
+    factor_id: str
+    sealed_secret: str
+
+
+def totp_keys(factors: list[Factor]) -> tuple[TotpKey, ...]:
+    """The keys of the confirmed TOTP factors among ``factors``."""
+    return tuple(
+        TotpKey(factor.factor_id, factor.sealed_secret)
+        for factor in factors
+        if factor.kind is FactorKind.TOTP and factor.confirmed
+    )
+
+
+def offered_proofs(factors: list[Factor], codes: RecoveryCodes | None) -> list[str]:
+    """The proofs an account with ``factors`` and ``codes`` can give at the second step,
+    in the order the pages offer them."""
+    kinds = {factor.kind for factor in factors if factor.confirmed}
+    offered = [str(SecondStep.TOTP)] if FactorKind.TOTP in kinds else []
+    if FactorKind.WEBAUTHN in kinds:
+        offered.append(str(SecondStep.WEBAUTHN))
+    if codes is not None and codes.hashes:
+        offered.append(str(SecondStep.RECOVERY_CODE))
+    return offered
+
+
+@dataclass(frozen=True)
 class RecoveryCodes:
     """The account's unused recovery codes, as fingerprints (:func:`recovery_code_hash`)."""
 

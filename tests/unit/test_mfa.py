@@ -132,3 +132,53 @@ def test_second_factors_log_no_secret(kit: Kit, maria: GsisIdentity, caplog: pyt
         text = record.getMessage() + " " + " ".join(str(value) for value in vars(record).values())
         leaked = [value for value in (secret, token, used, *codes) if value in text]
         assert not leaked, f"{record.name}: {record.getMessage()!r} leaks {leaked}"
+
+
+def test_the_second_step_with_a_code_reads_no_factor_list(
+    kit: Kit, maria: GsisIdentity, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given an account with an authenticator app, past its password step
+    _, secret, _ = with_totp(kit, maria)
+    kit.clock.advance(seconds=30)
+    token = second_step(kit)
+    factors = kit.flows.mfa_sign_in.factors
+    reads: list[str] = []
+    monkeypatch.setattr(factors, "overview", lambda realm, account_id: reads.append(account_id) or ([], None))
+    # When the app's code is given
+    pair = kit.flows.mfa_sign_in.complete(kit.realm, token, totp=code_at(kit, secret))
+    # Then the session opens from the keys the token's ticket carries, without a factor read
+    assert kit.sessions.authenticate(kit.realm, pair.access_token).amr == ("pwd", "otp")
+    assert reads == []
+
+
+def test_a_factor_removed_after_the_password_step_no_longer_signs_in(kit: Kit, maria: GsisIdentity) -> None:
+    # Given an account with an authenticator app, past its password step
+    principal, secret, _ = with_totp(kit, maria)
+    kit.clock.advance(seconds=30)
+    token = second_step(kit)
+    # When the app is removed (from a session elsewhere) and its current code then given
+    factor_id = next(iter(kit.flows.mfa_sign_in.factors.overview(kit.realm.id, principal.account_id)[0])).factor_id
+    kit.flows.mfa_enrolment.remove(kit.realm, principal, factor_id)
+    sessions_before = len(kit.store.families)
+    with pytest.raises(MfaInvalid) as refused:
+        kit.flows.mfa_sign_in.complete(kit.realm, token, totp=code_at(kit, secret))
+    # Then the code is refused as wrong, not as "used already", and no session opens
+    assert str(refused.value) == MfaInvalid.title
+    assert len(kit.store.families) == sessions_before
+
+
+def test_a_token_issued_before_its_ticket_carried_the_factors_still_signs_in(kit: Kit, maria: GsisIdentity) -> None:
+    # Given a password step whose ticket, as the code before this release wrote it, has
+    # neither the proofs offered nor the TOTP keys
+    _, secret, _ = with_totp(kit, maria)
+    kit.clock.advance(seconds=30)
+    token = second_step(kit)
+    for ticket in kit.store.tickets.values():
+        for copy in ("offered", "totp_keys"):
+            ticket.data.pop(copy, None)
+    # When the page asks what to offer and the code is given
+    offered = kit.flows.mfa_sign_in.offered(kit.realm, token, None)
+    pair = kit.flows.mfa_sign_in.complete(kit.realm, token, totp=code_at(kit, secret))
+    # Then both are served from the factor list, as they were before
+    assert offered == ["totp", "recovery_code"]
+    assert kit.sessions.authenticate(kit.realm, pair.access_token).amr == ("pwd", "otp")

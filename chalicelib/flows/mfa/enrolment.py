@@ -27,6 +27,7 @@ from chalicelib.domain.mfa import (
     Factor,
     FactorKind,
     RecoveryCodes,
+    TotpKey,
     recovery_code_from,
     recovery_code_hash,
     totp_secret_from,
@@ -139,7 +140,8 @@ class Enrolment:
         if pending is None or pending.kind is not FactorKind.TOTP or pending.confirmed or not pending.is_usable(now):
             raise NotFound("This authenticator enrolment has lapsed; start again.")
         self.verifier.throttle.reserve(realm, self.verifier.throttle.second_factor_claim(realm, account.account_id))
-        step = totp_codes.matching_step(self.verifier.secret(pending), code, now)
+        secret = self.verifier.secret(realm, TotpKey(pending.factor_id, pending.sealed_secret))
+        step = totp_codes.matching_step(secret, code, now)
         if step is None:
             raise MfaInvalid(errors={"code": ["this code is not the app's current one"]})
         codes, recovery = self._first_codes(realm, account)

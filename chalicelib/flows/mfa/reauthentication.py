@@ -16,7 +16,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.domain.mfa import RECENT_AUTHENTICATION, FactorKind
+from chalicelib.domain.mfa import RECENT_AUTHENTICATION, FactorKind, totp_keys
 from chalicelib.domain.tokens import SessionFamily
 from chalicelib.errors import InvalidCredentials, InvalidInput, ReauthenticationRequired, Unauthorized
 from chalicelib.flows.mfa.verification import Verifier, as_credential
@@ -86,7 +86,7 @@ class Reauthentication:
             method = self._password(realm, account.username, account.password_hash, password)
         elif totp:
             factors, _ = self.factors.overview(realm.id, account.account_id)
-            method = self.verifier.totp(realm, account.account_id, totp, factors).amr
+            method = self.verifier.totp(realm, account.account_id, totp, totp_keys(factors))
             self.verifier.throttle.settle([self.verifier.throttle.second_factor_claim(realm, account.account_id).key])
         elif webauthn:
             credential = as_credential(webauthn)

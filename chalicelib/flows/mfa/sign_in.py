@@ -53,7 +53,7 @@ class SecondFactorSignIn:
         """What the holder of ``mfa_token`` may offer (the second step's page), or None
         when the token is not live in this browser."""
         ticket = self._live(realm, mfa_token, browser)
-        return None if ticket is None else self.sessions.second_step.offered(realm, ticket.data["account_id"])
+        return None if ticket is None else self.sessions.second_step.offered(realm, ticket)
 
     def webauthn_options(self, realm: RealmConfig, mfa_token: str, browser: str | None) -> dict[str, Any]:
         """Assertion options over the account's credentials, the challenge bound to the token."""
@@ -91,9 +91,8 @@ class SecondFactorSignIn:
         """
         ticket = self._ticket(realm, mfa_token, browser)
         account_id = ticket.data["account_id"]
-        factors, _ = self.factors.overview(realm.id, account_id)
-        if totp:
-            method = self.verifier.totp(realm, account_id, totp, factors).amr
+        if totp:  # the keys the password step read: no factor list read here (gate.py)
+            method = self.verifier.totp(realm, account_id, totp, self.sessions.second_step.totp_keys(realm, ticket))
         elif recovery_code:
             self.verifier.recovery_code(realm, account_id, recovery_code)
             method = "otp"
@@ -101,6 +100,7 @@ class SecondFactorSignIn:
             credential = as_credential(webauthn)
             self.verifier.take_challenge(realm, credential, purpose="second_step", binding=mfa_token)
             challenge = client_challenge(credential) or ""
+            factors, _ = self.factors.overview(realm.id, account_id)
             method = self.verifier.assertion(realm, account_id, credential, factors, challenge).amr
         else:
             raise InvalidInput(errors={"totp": ["give the code of your authenticator app, or a recovery code"]})

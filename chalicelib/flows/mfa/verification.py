@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.domain.audit import audit
-from chalicelib.domain.mfa import WEBAUTHN_CHALLENGE_LIFETIME, Factor, FactorKind, recovery_code_hash
+from chalicelib.domain.mfa import WEBAUTHN_CHALLENGE_LIFETIME, Factor, FactorKind, TotpKey, recovery_code_hash
 from chalicelib.domain.secrets import fingerprint, same
 from chalicelib.domain.tickets import Ticket, TicketKind
 from chalicelib.errors import MfaInvalid
@@ -44,25 +45,31 @@ class Verifier:
     rp: RelyingParty
 
     # -- TOTP and recovery codes ----------------------------------------------------------------
-    def totp(self, realm: RealmConfig, account_id: str, code: str, factors: list[Factor]) -> Factor:
-        """The confirmed TOTP factor ``code`` belongs to, its step now spent.
+    def totp(self, realm: RealmConfig, account_id: str, code: str, keys: Iterable[TotpKey]) -> str:
+        """Spend the step of the factor among ``keys`` that ``code`` belongs to; its ``amr``.
 
-        Raises MfaInvalid (wrong, or replayed) and TooManyAttempts (before comparing).
+        Raises MfaInvalid (wrong, replayed, or of a factor removed since ``keys`` were
+        read) and TooManyAttempts (before comparing).
         """
         self.throttle.reserve(realm, self.throttle.second_factor_claim(realm, account_id))
         now = self.clock.now()
-        for factor in factors:
-            if factor.kind is not FactorKind.TOTP or not factor.confirmed:
-                continue
-            step = matching_step(self.secret(factor), code, now)
+        for key in keys:
+            step = matching_step(self.secret(realm, key), code, now)
             if step is None:
                 continue
-            if self.factors.use_totp_step(realm.id, account_id, factor.factor_id, step, now):
-                return factor
-            log.info("totp code replayed", extra={"realm": realm.id, "account_id": account_id})
-            raise MfaInvalid("This code was used already; wait for the next one.")
+            if self.factors.use_totp_step(realm.id, account_id, key.factor_id, step, now):
+                return "otp"
+            if self._still_confirmed(realm, account_id, key.factor_id):
+                log.info("totp code replayed", extra={"realm": realm.id, "account_id": account_id})
+                raise MfaInvalid("This code was used already; wait for the next one.")
+            break
         log.info("totp code refused", extra={"realm": realm.id, "account_id": account_id})
         raise MfaInvalid()
+
+    def _still_confirmed(self, realm: RealmConfig, account_id: str, factor_id: str) -> bool:
+        """Whether a factor whose step was refused still stands (then the code was replayed)."""
+        factor = self.factors.get(realm.id, account_id, factor_id)
+        return factor is not None and factor.confirmed
 
     def recovery_code(self, realm: RealmConfig, account_id: str, code: str) -> None:
         """Spend one of the account's recovery codes (audited in the same write)."""
@@ -75,10 +82,10 @@ class Verifier:
             log.info("recovery code refused", extra={"realm": realm.id, "account_id": account_id})
             raise MfaInvalid()
 
-    def secret(self, factor: Factor) -> str:
-        opened = self.sealer.open(factor.sealed_secret)
+    def secret(self, realm: RealmConfig, key: TotpKey) -> str:
+        opened = self.sealer.open(key.sealed_secret)
         if opened is None:  # sealed under a retired key: the factor cannot be used any more
-            log.warning("totp secret cannot be opened", extra={"realm": factor.realm, "factor_id": factor.factor_id})
+            log.warning("totp secret cannot be opened", extra={"realm": realm.id, "factor_id": key.factor_id})
             raise MfaInvalid()
         return opened.decode("utf-8")
 
