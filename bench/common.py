@@ -114,25 +114,6 @@ def sample_seconds(action: Callable[[], object], repeat: int, *, warmup: int = 1
     return samples
 
 
-def sample_interleaved(
-    first: Callable[[], object], second: Callable[[], object], repeat: int, *, warmup: int = 1
-) -> tuple[list[float], list[float]]:
-    """Like :func:`sample_seconds` for two actions, alternating them call by call.
-
-    The machine is shared (other test runs, two cores): alternating makes a burst of load
-    hit both series alike, so their ratio is steadier than either absolute figure.
-    """
-    firsts: list[float] = []
-    seconds: list[float] = []
-    for _ in range(warmup):
-        first()
-        second()
-    for _ in range(repeat):
-        firsts.extend(sample_seconds(first, 1, warmup=0))
-        seconds.extend(sample_seconds(second, 1, warmup=0))
-    return firsts, seconds
-
-
 def median(samples: list[float]) -> float:
     return statistics.median(samples)
 

@@ -11,8 +11,9 @@ A login makes the fewest calls it can: one read (the login record) and one batch
 (the session).
 
 Both figures are medians of ``REPEAT`` calls after one warm-up, the two series alternated
-call by call; the argon2 figure uses the very hasher the app built (m=19456 KiB, t=2,
-p=1 unless MITROO_ARGON2_* say otherwise).
+call by call, each login also timed on the wire for its code's part (``bench.wire``); the
+argon2 figure uses the very hasher the app built (m=19456 KiB, t=2, p=1 unless
+MITROO_ARGON2_* say otherwise).
 A second, instrumented series splits the non-argon2 part by wrapping the app's own
 adapters, so a regression names its culprit.
 
@@ -42,11 +43,10 @@ from bench.common import (
     make_client,
     median,
     mute_app_logs,
-    sample_interleaved,
     sample_seconds,
     use_external_backend,
 )
-from bench.wire import hot_path_result, split_series
+from bench.wire import hot_path_result, interleaved_split
 
 REPEAT = 20
 BUDGET = 1.5
@@ -153,11 +153,10 @@ def measure() -> tuple[Measured, Measured, list[str]]:
 
             results = []
             for login in (returning, new):
-                logins, verifies = sample_interleaved(login, lambda: _verify(hasher, stored_hash), REPEAT)
-                notes = breakdown(client, login, median(logins))
-                split = split_series(login, REPEAT)
+                split, verify = interleaved_split(login, lambda: _verify(hasher, stored_hash), REPEAT)
+                notes = breakdown(client, login, split.total)
                 notes.append(split.line("on the wire (bench.wire)"))
-                results.append(Measured(median(logins), median(verifies), notes, split.code))
+                results.append(Measured(split.total, verify, notes, split.code))
         floor = median(sample_seconds(_bare_get_item(), REPEAT))
         settings = services().settings
         cost = f"m={settings.argon2_memory_kib} KiB, t={settings.argon2_time_cost}, p={settings.argon2_parallelism}"

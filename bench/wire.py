@@ -109,20 +109,58 @@ class Split:
 def split_series(action: Callable[[], object], repeat: int, prepare: Callable[[], object] = lambda: None) -> Split:
     """Run ``action`` ``repeat`` times (each after an untimed ``prepare``), timing it whole
     and on the wire; the code's part is taken per run, then its median."""
-    totals, waits, codes = [], [], []
-    last = WireLog()
+    runs = []
     for _ in range(repeat):
         prepare()
-        with on_the_wire() as log:
-            started = time.perf_counter()
-            action()
-            total = time.perf_counter() - started
-        waiting = log.waiting()
-        totals.append(total)
-        waits.append(waiting)
-        codes.append(total - waiting)
-        last = log
-    return Split(median(totals), median(waits), median(codes), last)
+        runs.append(_timed_on_the_wire(action))
+    return _split(runs)
+
+
+def _timed_on_the_wire(action: Callable[[], object]) -> tuple[float, WireLog]:
+    """One run of ``action``: its seconds, and its requests on the wire."""
+    with on_the_wire() as log:
+        started = time.perf_counter()
+        action()
+        return time.perf_counter() - started, log
+
+
+def _split(runs: list[tuple[float, WireLog]]) -> Split:
+    """Medians of the runs; the code's part is taken per run, then its median."""
+    totals = [total for total, _ in runs]
+    waits = [log.waiting() for _, log in runs]
+    codes = [total - waiting for total, waiting in zip(totals, waits, strict=True)]
+    return Split(median(totals), median(waits), median(codes), runs[-1][1])
+
+
+def interleaved_split(
+    action: Callable[[], object],
+    verify: Callable[[], object],
+    repeat: int,
+    *,
+    prepare: Callable[[], object] = lambda: None,
+    warmup: int = 1,
+) -> tuple[Split, float]:
+    """``action`` (each after an untimed ``prepare``) and one argon2id ``verify``,
+    alternated ``repeat`` times after ``warmup`` rounds: the action's split and the
+    verify's median.
+
+    A hot path's figure and its code's part are both read against the verify timed in the
+    same rounds: this two-core machine's speed drifts by a tenth within a minute (other
+    work, frequency), and a code's part taken from a series of its own, minutes from the
+    verifies, moved its ratio by as much as the margin it is judged on.
+    """
+    for _ in range(warmup):
+        prepare()
+        action()
+        verify()
+    runs, verifies = [], []
+    for _ in range(repeat):
+        prepare()
+        runs.append(_timed_on_the_wire(action))
+        started = time.perf_counter()
+        verify()
+        verifies.append(time.perf_counter() - started)
+    return _split(runs), median(verifies)
 
 
 def hot_path_result(

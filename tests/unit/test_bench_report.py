@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from bench import wire
 from bench.__main__ import spec_table, verdict_line
 from bench.common import EMULATOR_BOUND, Result
 from bench.wire import WireLog
@@ -27,6 +28,42 @@ def test_calls_on_the_wire_at_once_count_once_and_the_gaps_between_them_not_at_a
     assert log.waiting() == pytest.approx(15.0)
     # And an empty log waited for nothing
     assert WireLog().waiting() == 0.0
+
+
+def test_a_hot_path_and_its_verify_are_timed_in_the_same_rounds(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a clock that moves only when told, a hot path of 30 ms of which 20 ms wait on
+    # the wire, and a verify of 25 ms
+    now, order, logs = [0.0], [], []
+    monkeypatch.setattr(wire.time, "perf_counter", lambda: now[0])
+
+    class _Wire:
+        def __enter__(self) -> WireLog:
+            logs.append(WireLog())
+            return logs[-1]
+
+        def __exit__(self, *_: object) -> None:
+            return None
+
+    monkeypatch.setattr(wire, "on_the_wire", _Wire)
+
+    def action() -> None:
+        order.append("action")
+        if logs:
+            logs[-1].intervals.append((now[0] + 0.005, now[0] + 0.025))
+        now[0] += 0.030
+
+    def verify() -> None:
+        order.append("verify")
+        now[0] += 0.025
+
+    # When three rounds are measured after one warm-up
+    split, verified = wire.interleaved_split(action, verify, 3, prepare=lambda: order.append("prepare"))
+
+    # Then each round prepares, runs the path and then the verify, the warm-up untimed
+    assert order == ["prepare", "action", "verify"] * 4 and len(logs) == 3
+    # And the path's code's part is its time less its time on the wire, beside the verify
+    assert (split.total, split.waiting, split.code) == pytest.approx((0.030, 0.020, 0.010))
+    assert verified == pytest.approx(0.025)
 
 
 def test_a_figure_over_budget_only_by_the_emulator_is_emulator_bound_and_met(monkeypatch: pytest.MonkeyPatch) -> None:
