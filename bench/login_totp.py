@@ -4,9 +4,8 @@ The whole sign-in of an account with a TOTP factor, through the Chalice test cli
 password step (the login record's read with the attempt reservations, the hash, the
 factor list's query, the ``mfa_token`` written with the TOTP keys still sealed) and the
 second step (the token read, the code's attempt reserved, the secret unsealed and the
-code compared, the step spent by a conditional write, then one transaction that spends
-the token and opens the session). The second step spends no hash: the budget allows it a
-tenth of one.
+code compared, then one transaction that spends the token and the code's time step and
+opens the session). The second step spends no hash: the budget allows it a tenth of one.
 
 A code is accepted once (its time step only moves forward), so before each round, untimed,
 the benchmark winds the factor's last step back: every round then sends the current code.

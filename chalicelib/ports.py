@@ -19,12 +19,12 @@ from chalicelib.domain.flows import IdentityFlow, OAuthState
 from chalicelib.domain.identity import GsisIdentity
 from chalicelib.domain.jobs import Job, JobStatus, RowOutcome
 from chalicelib.domain.mail import MailMessage
-from chalicelib.domain.mfa import Factor, RecoveryCodes
+from chalicelib.domain.mfa import Factor, RecoveryCodes, TotpStep
 from chalicelib.domain.oidc import Consent, Expectations, OidcClient, OidcGrant
 from chalicelib.domain.registry import RegistryEntry
 from chalicelib.domain.tasks import Task
 from chalicelib.domain.tickets import Ticket
-from chalicelib.domain.tokens import Challenge, Purpose, RefreshToken, RotationOutcome, SessionFamily
+from chalicelib.domain.tokens import Challenge, Purpose, RefreshToken, RotationOutcome, SessionFamily, SessionStart
 
 if TYPE_CHECKING:  # the consoles' values, loaded with the consoles, not at cold start
     from chalicelib.domain.directory import DirectoryPage
@@ -340,11 +340,14 @@ class SessionRepository(Protocol):
         *,
         clear_attempts: Sequence[str] = (),
         spend_ticket: str | None = None,
-    ) -> bool:
+        spend_step: TotpStep | None = None,
+    ) -> SessionStart:
         """Store the new session; in the same write, forget the attempts of
         ``clear_attempts`` (the keys a successful login settles) and, when given, spend
-        the ticket ``spend_ticket`` (a second step's ``mfa_token``): False, and nothing
-        stored, when that ticket is gone (another second step spent it)."""
+        the ticket ``spend_ticket`` (a second step's ``mfa_token``) and the TOTP step
+        ``spend_step`` (with a ticket only). Nothing is stored when the ticket is gone
+        (another second step spent it: ``TICKET_GONE``) or the step is not later than its
+        factor's last, or the factor is gone (``STEP_REFUSED``)."""
         ...
 
     def find_token(self, token_hash: str) -> RefreshToken | None: ...

@@ -30,10 +30,11 @@ from chalicelib.domain.flows import IdentityFlow, Intent, OAuthState
 from chalicelib.domain.identity import GsisIdentity
 from chalicelib.domain.jobs import Job, JobStatus, Progress, RowOutcome
 from chalicelib.domain.mail import MailMessage
+from chalicelib.domain.mfa import Factor, TotpStep
 from chalicelib.domain.registry import RegistryEntry, RegistryStatus
 from chalicelib.domain.tasks import Task
 from chalicelib.domain.tickets import Ticket
-from chalicelib.domain.tokens import Challenge, Purpose, RefreshToken, RotationOutcome, SessionFamily
+from chalicelib.domain.tokens import Challenge, Purpose, RefreshToken, RotationOutcome, SessionFamily, SessionStart
 from chalicelib.errors import (
     DuplicateValue,
     FileTooLarge,
@@ -153,6 +154,17 @@ class InMemoryStore:
         self.cursors: dict[str, date] = {}
         self.registry: dict[tuple[str, str], RegistryEntry] = {}
         self.attempts: dict[str, dict[str, float]] = {}
+        self.factors: dict[tuple[str, str, str], Factor] = {}
+
+    def spend_totp_step(self, step: TotpStep) -> bool:
+        """Spend ``step`` on its factor (caller holds the lock): only a later step than
+        the last, on a factor still there and confirmed — as DynamoDB's condition."""
+        key = (step.realm, step.account_id, step.factor_id)
+        stored = self.factors.get(key)
+        if stored is None or not stored.confirmed or stored.last_step >= step.step:
+            return False
+        self.factors[key] = dataclasses.replace(stored, last_step=step.step, last_used_at=step.at)
+        return True
 
 
 def _copy_account(account: Account) -> Account:
@@ -572,18 +584,23 @@ class InMemorySessionRepository:
         *,
         clear_attempts: Sequence[str] = (),
         spend_ticket: str | None = None,
-    ) -> bool:
+        spend_step: TotpStep | None = None,
+    ) -> SessionStart:
         key = self._family_key(family.realm, family.account_id, family.family_id)
         with self.store.lock:
             if key in self.store.families or token.token_hash in self.store.tokens:
                 raise RuntimeError("session family or token already stored")
-            if spend_ticket is not None and self.store.tickets.pop(spend_ticket, None) is None:
-                return False
+            if spend_ticket is not None:
+                if spend_ticket not in self.store.tickets:
+                    return SessionStart.TICKET_GONE
+                if spend_step is not None and not self.store.spend_totp_step(spend_step):
+                    return SessionStart.STEP_REFUSED
+                del self.store.tickets[spend_ticket]
             self.store.families[key] = family
             self.store.tokens[token.token_hash] = token
             for attempt_key in clear_attempts:
                 self.store.attempts.pop(attempt_key, None)
-            return True
+            return SessionStart.STARTED
 
     def find_token(self, token_hash: str) -> RefreshToken | None:
         with self.store.lock:

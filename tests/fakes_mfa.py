@@ -13,7 +13,7 @@ from datetime import datetime
 
 from chalicelib.domain.accounts import UniqueKind
 from chalicelib.domain.audit import AuditEntry
-from chalicelib.domain.mfa import Factor, RecoveryCodes
+from chalicelib.domain.mfa import Factor, RecoveryCodes, TotpStep
 from chalicelib.errors import DuplicateValue
 from tests.fakes import InMemoryStore
 
@@ -21,7 +21,7 @@ from tests.fakes import InMemoryStore
 class InMemoryFactorRepository:
     def __init__(self, store: InMemoryStore | None = None) -> None:
         self.store = store or InMemoryStore()
-        self.factors: dict[tuple[str, str, str], Factor] = {}
+        self.factors = self.store.factors  # the session fake spends a sign-in's TOTP step too
         self.recovery: dict[tuple[str, str], RecoveryCodes] = {}
         self.credentials: dict[str, tuple[str, str, str]] = {}
 
@@ -118,11 +118,7 @@ class InMemoryFactorRepository:
     # -- single use ---------------------------------------------------------------------------
     def use_totp_step(self, realm: str, account_id: str, factor_id: str, step: int, now: datetime) -> bool:
         with self.store.lock:
-            stored = self.factors.get((realm, account_id, factor_id))
-            if stored is None or not stored.confirmed or stored.last_step >= step:
-                return False
-            self.factors[(realm, account_id, factor_id)] = dataclasses.replace(stored, last_step=step, last_used_at=now)
-            return True
+            return self.store.spend_totp_step(TotpStep(realm, account_id, factor_id, step, now))
 
     def use_credential(
         self, realm: str, account_id: str, factor_id: str, *, seen_count: int, new_count: int, now: datetime

@@ -99,6 +99,18 @@ class TotpKey:
     sealed_secret: str
 
 
+@dataclass(frozen=True)
+class TotpStep:
+    """The RFC 6238 time step a right code matched, to be spent on its factor: a factor
+    accepts only a later step than its last, so each code works once."""
+
+    realm: str
+    account_id: str
+    factor_id: str
+    step: int
+    at: datetime
+
+
 def totp_keys(factors: list[Factor]) -> tuple[TotpKey, ...]:
     """The keys of the confirmed TOTP factors among ``factors``."""
     return tuple(

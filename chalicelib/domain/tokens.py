@@ -116,6 +116,17 @@ class RotationOutcome(enum.StrEnum):
     """The presented token had already been rotated: a replay, so the family is revoked."""
 
 
+class SessionStart(enum.StrEnum):
+    """What became of a session's first write (``SessionRepository.start``)."""
+
+    STARTED = "started"
+    TICKET_GONE = "ticket_gone"
+    """The ``mfa_token`` it was to spend was spent by another second step: nothing written."""
+    STEP_REFUSED = "step_refused"
+    """The TOTP step it was to spend was not later than its factor's last (a replayed
+    code), or the factor is gone: nothing written, the token still live."""
+
+
 @dataclass(frozen=True)
 class BrowserCookie:
     """What the SSO cookie says: which session, its secret, and (since they are checked

@@ -18,6 +18,7 @@ from typing import Any
 from chalicelib.domain.accounts import AccountStatus
 from chalicelib.domain.audit import audit, request_origin
 from chalicelib.domain.flows import Intent
+from chalicelib.domain.mfa import TotpStep
 from chalicelib.domain.oidc import EndReason
 from chalicelib.domain.secrets import fingerprint
 from chalicelib.domain.tickets import TicketKind
@@ -28,6 +29,7 @@ from chalicelib.domain.tokens import (
     RefreshToken,
     RotationOutcome,
     SessionFamily,
+    SessionStart,
     browser_session_value,
 )
 from chalicelib.errors import (
@@ -36,6 +38,7 @@ from chalicelib.errors import (
     CertificationRequired,
     FlowError,
     InvalidCredentials,
+    MfaInvalid,
     NotActivated,
     TokenExpired,
     TokenInvalid,
@@ -322,11 +325,14 @@ class Sessions:
         settle: Sequence[str] = (),
         amr: tuple[str, ...] | None = None,
         spend_ticket: str | None = None,
+        spend_step: TotpStep | None = None,
     ) -> TokenPair:
         """Start a session (a new refresh-token family) for a signed-in account; the
         attempt keys in ``settle`` are cleared by the same write, and so is the ticket
         ``spend_ticket`` spent (a second step's ``mfa_token``: TokenInvalid, and no
-        session, when another second step spent it first).
+        session, when another second step spent it first) and the TOTP step
+        ``spend_step`` (MfaInvalid, no session and the token still live, when that step
+        was spent already or its factor removed).
 
         The session is also the browser's single sign-on session at the realm's OpenID
         Provider: it records when and how the person proved who they are (``auth_time``,
@@ -361,8 +367,13 @@ class Sessions:
             created_at=now,
             expires_at=min(now + realm.lifetimes.refresh_token, family.expires_at),
         )
-        if not self.sessions.start(family, token, clear_attempts=settle, spend_ticket=spend_ticket):
+        started = self.sessions.start(
+            family, token, clear_attempts=settle, spend_ticket=spend_ticket, spend_step=spend_step
+        )
+        if started is SessionStart.TICKET_GONE:
             raise TokenInvalid("This sign-in was finished already.")
+        if started is SessionStart.STEP_REFUSED:
+            raise MfaInvalid()
         pair = self._pair(realm, account_id, roles, family.family_id, secret, token.expires_at, family.amr)
         return replace(
             pair,

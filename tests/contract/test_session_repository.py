@@ -7,7 +7,10 @@ keeps the first revocation time; revoke_all counts and revokes only live familie
 that account; where a session was opened (User-Agent, address) reads back, and a
 rotation moves the family's ``last_used_at`` in its own write; a session that spends a
 ticket (a second step's ``mfa_token``) is stored with the ticket spent and its attempts
-settled, is not stored when the ticket is gone, and of 10 concurrent ones exactly one is.
+settled, is not stored when the ticket is gone, and of 10 concurrent ones exactly one is;
+one that also spends a TOTP step spends it in the same write, stores nothing (the ticket
+left live) when the step was spent already, and of 10 second steps with their own tickets
+and one code exactly one is stored.
 """
 
 from __future__ import annotations
@@ -18,18 +21,24 @@ from typing import Any
 
 import pytest
 
+from chalicelib.domain.accounts import Account, AccountStatus
 from chalicelib.domain.attempts import Claim
-from chalicelib.domain.tokens import RotationOutcome
-from chalicelib.ports import AttemptLedger, SessionRepository, TicketRepository
-from tests.contract.builders import NOW, REALM, refresh_token, session_family, unique, unique_hash
+from chalicelib.domain.mfa import Factor, TotpStep
+from chalicelib.domain.tokens import RefreshToken, RotationOutcome, SessionFamily, SessionStart
+from chalicelib.ports import AccountRepository, AttemptLedger, FactorRepository, SessionRepository, TicketRepository
+from tests.contract.builders import NOW, REALM, account, refresh_token, session_family, unique, unique_hash
+from tests.contract.test_factor_repository import entry, totp
 from tests.contract.test_ticket_repository import RULE, ticket
 from tests.fakes import (
+    InMemoryAccountRepository,
     InMemoryAttemptLedger,
     InMemorySessionRepository,
     InMemoryStore,
     InMemoryTicketRepository,
+    arranged,
     race,
 )
+from tests.fakes_mfa import InMemoryFactorRepository
 
 LATER = NOW + timedelta(minutes=20)
 
@@ -38,6 +47,8 @@ class SessionRepositoryContract:
     repo: SessionRepository
     tickets: TicketRepository
     attempts: AttemptLedger
+    accounts: AccountRepository
+    factors: FactorRepository
 
     def _started(self, account_id: str | None = None) -> tuple[Any, Any]:
         family = session_family(account_id)
@@ -169,7 +180,8 @@ class SessionRepositoryContract:
         # When a session is started spending the ticket and settling the key
         family = session_family()
         token = refresh_token(family)
-        assert self.repo.start(family, token, clear_attempts=[key], spend_ticket=spent.ticket_hash)
+        started = self.repo.start(family, token, clear_attempts=[key], spend_ticket=spent.ticket_hash)
+        assert started is SessionStart.STARTED
         # Then the session is there, the ticket gone, and the key starts afresh
         assert self.repo.find_token(token.token_hash) == token
         assert self.tickets.get(spent.ticket_hash) is None
@@ -186,7 +198,8 @@ class SessionRepositoryContract:
         family = session_family()
         token = refresh_token(family)
         # Then nothing is stored: no session, and the key still refuses its next attempt
-        assert not self.repo.start(family, token, clear_attempts=[key], spend_ticket=spent.ticket_hash)
+        gone = self.repo.start(family, token, clear_attempts=[key], spend_ticket=spent.ticket_hash)
+        assert gone is SessionStart.TICKET_GONE
         assert self.repo.find_token(token.token_hash) is None
         assert self.repo.get_family(REALM, family.account_id, family.family_id) is None
         assert not self.attempts.reserve(Claim(key, RULE), NOW).granted
@@ -203,8 +216,66 @@ class SessionRepositoryContract:
             10, lambda i: self.repo.start(families[i], refresh_token(families[i]), spend_ticket=spent.ticket_hash)
         )
         # Then exactly one session is stored
-        assert outcomes.count(True) == 1
+        assert outcomes.count(SessionStart.STARTED) == 1
         assert len(self.repo.live_families(REALM, account_id, NOW)) == 1
+
+    def _totp_owner(self) -> tuple[Account, Factor]:
+        """An account with a confirmed TOTP factor whose last accepted step is 100."""
+        owner = account(status=AccountStatus.ACTIVE)
+        self.accounts.create(owner, audit=arranged(owner.realm, owner.account_id))
+        pending = totp(owner)
+        self.factors.add_pending(pending)
+        assert self.factors.confirm(pending, step=100, login_key=owner.login_key, now=NOW, audit=entry(owner, "x"))
+        return owner, pending
+
+    def _second_step(self, owner: Account) -> tuple[SessionFamily, RefreshToken, str]:
+        """A session of ``owner`` to start, and a live ticket (its mfa_token's) to spend."""
+        spent = ticket()
+        self.tickets.save(spent)
+        family = session_family(owner.account_id)
+        return family, refresh_token(family), spent.ticket_hash
+
+    def test_a_session_spending_a_totp_step_spends_it_in_the_same_write(self) -> None:
+        # Given an account whose app's last accepted step is 100, past its password step
+        owner, factor = self._totp_owner()
+        family, token, mfa_ticket = self._second_step(owner)
+        # When its session starts spending step 101 and the ticket
+        step = TotpStep(owner.realm, owner.account_id, factor.factor_id, 101, LATER)
+        # Then the session is stored, the ticket spent, and the factor's last step is 101
+        assert self.repo.start(family, token, spend_ticket=mfa_ticket, spend_step=step) is SessionStart.STARTED
+        assert self.repo.find_token(token.token_hash) == token
+        assert self.tickets.get(mfa_ticket) is None
+        stored = self.factors.get(owner.realm, owner.account_id, factor.factor_id)
+        assert stored is not None and stored.last_step == 101
+
+    def test_a_replayed_step_stores_nothing_and_leaves_the_ticket_live(self) -> None:
+        # Given an account whose app's last accepted step is 100, past its password step
+        owner, factor = self._totp_owner()
+        family, token, mfa_ticket = self._second_step(owner)
+        # When its session starts spending step 100 again
+        step = TotpStep(owner.realm, owner.account_id, factor.factor_id, 100, LATER)
+        started = self.repo.start(family, token, spend_ticket=mfa_ticket, spend_step=step)
+        # Then nothing is stored and the token is still live for the next code
+        assert started is SessionStart.STEP_REFUSED
+        assert self.repo.find_token(token.token_hash) is None
+        assert self.repo.get_family(REALM, owner.account_id, family.family_id) is None
+        assert self.tickets.get(mfa_ticket) is not None
+
+    @pytest.mark.slow
+    def test_of_10_second_steps_with_one_code_exactly_one_is_stored(self) -> None:
+        # Given ten password steps of one account (ten tickets) and one code seen by all
+        owner, factor = self._totp_owner()
+        steps = [self._second_step(owner) for _ in range(10)]
+        step = TotpStep(owner.realm, owner.account_id, factor.factor_id, 101, LATER)
+        # When their sessions start at once, each spending its ticket and the code's step
+        outcomes = race(
+            10, lambda i: self.repo.start(steps[i][0], steps[i][1], spend_ticket=steps[i][2], spend_step=step)
+        )
+        # Then exactly one session is stored, and the others' tickets stay live
+        assert outcomes.count(SessionStart.STARTED) == 1
+        assert outcomes.count(SessionStart.STEP_REFUSED) == 9
+        assert len(self.repo.live_families(REALM, owner.account_id, NOW)) == 1
+        assert sum(self.tickets.get(mfa_ticket) is not None for _, _, mfa_ticket in steps) == 9
 
 
 class TestInMemorySessionRepository(SessionRepositoryContract):
@@ -214,14 +285,23 @@ class TestInMemorySessionRepository(SessionRepositoryContract):
         self.repo = InMemorySessionRepository(store)
         self.tickets = InMemoryTicketRepository(store)
         self.attempts = InMemoryAttemptLedger(store)
+        self.accounts = InMemoryAccountRepository(store)
+        self.factors = InMemoryFactorRepository(store)
 
 
 class TestDynamoSessionRepository(SessionRepositoryContract):
     @pytest.fixture(autouse=True)
     def _repository(self, dynamo_models: Any) -> None:
         from chalicelib.adapters.dynamodb.attempts import DynamoAttemptLedger
-        from chalicelib.adapters.dynamodb.repositories import DynamoSessionRepository, DynamoTicketRepository
+        from chalicelib.adapters.dynamodb.factors import DynamoFactorRepository
+        from chalicelib.adapters.dynamodb.repositories import (
+            DynamoAccountRepository,
+            DynamoSessionRepository,
+            DynamoTicketRepository,
+        )
 
         self.repo = DynamoSessionRepository(dynamo_models)
         self.tickets = DynamoTicketRepository(dynamo_models)
         self.attempts = DynamoAttemptLedger(dynamo_models)
+        self.accounts = DynamoAccountRepository(dynamo_models)
+        self.factors = DynamoFactorRepository(dynamo_models)

@@ -182,3 +182,22 @@ def test_a_token_issued_before_its_ticket_carried_the_factors_still_signs_in(kit
     # Then both are served from the factor list, as they were before
     assert offered == ["totp", "recovery_code"]
     assert kit.sessions.authenticate(kit.realm, pair.access_token).amr == ("pwd", "otp")
+
+
+def test_a_replayed_code_is_told_as_used_and_the_token_takes_the_next_one(kit: Kit, maria: GsisIdentity) -> None:
+    # Given a sign-in finished with the app's current code, and a second password step
+    _, secret, _ = with_totp(kit, maria)
+    kit.clock.advance(seconds=30)
+    used = code_at(kit, secret)
+    kit.flows.mfa_sign_in.complete(kit.realm, second_step(kit), totp=used)
+    token = second_step(kit)
+    sessions_before = len(kit.store.families)
+    # When the same code is given again
+    with pytest.raises(MfaInvalid) as replayed:
+        kit.flows.mfa_sign_in.complete(kit.realm, token, totp=used)
+    # Then it is refused as used, no session opens, and the token takes the next code
+    assert "used already" in str(replayed.value)
+    assert len(kit.store.families) == sessions_before
+    kit.clock.advance(seconds=30)
+    pair = kit.flows.mfa_sign_in.complete(kit.realm, token, totp=code_at(kit, secret))
+    assert kit.sessions.authenticate(kit.realm, pair.access_token).amr == ("pwd", "otp")

@@ -23,7 +23,7 @@ from chalicelib.adapters.dynamodb.common import conditional_failed, failed_posit
 from chalicelib.adapters.dynamodb.models import BoundModels, account_pk
 from chalicelib.domain.accounts import UniqueKind
 from chalicelib.domain.audit import AuditEntry
-from chalicelib.domain.mfa import Factor, FactorKind, RecoveryCodes
+from chalicelib.domain.mfa import Factor, FactorKind, RecoveryCodes, TotpStep
 from chalicelib.domain.secrets import fingerprint
 from chalicelib.errors import DuplicateValue
 
@@ -37,6 +37,16 @@ def factor_sk(factor_id: str) -> str:
 
 def credential_pk(credential_id: str) -> str:
     return f"WEBAUTHN#{fingerprint(credential_id)}"
+
+
+def totp_step_write(m: BoundModels, step: TotpStep) -> tuple[Any, list[Any], Any]:
+    """The conditional update that spends ``step`` on its factor — item, actions,
+    condition — alone or in a sign-in's transaction: only a later step than the last,
+    on a factor still there and confirmed."""
+    item = m.FactorItem(account_pk(step.realm, step.account_id), factor_sk(step.factor_id))
+    actions = [m.FactorItem.last_step.set(step.step), m.FactorItem.last_used_at.set(step.at)]
+    condition = m.Item.pk.exists() & (m.FactorItem.confirmed == True) & (m.FactorItem.last_step < step.step)  # noqa: E712
+    return item, actions, condition
 
 
 class DynamoFactorRepository:
@@ -198,13 +208,8 @@ class DynamoFactorRepository:
 
     # -- single use ---------------------------------------------------------------------------
     def use_totp_step(self, realm: str, account_id: str, factor_id: str, step: int, now: datetime) -> bool:
-        m = self._m
-        item = m.FactorItem(account_pk(realm, account_id), factor_sk(factor_id))
-        return self._conditional_update(
-            item,
-            [m.FactorItem.last_step.set(step), m.FactorItem.last_used_at.set(now)],
-            m.Item.pk.exists() & (m.FactorItem.confirmed == True) & (m.FactorItem.last_step < step),  # noqa: E712
-        )
+        item, actions, condition = totp_step_write(self._m, TotpStep(realm, account_id, factor_id, step, now))
+        return self._conditional_update(item, actions, condition)
 
     def use_credential(
         self, realm: str, account_id: str, factor_id: str, *, seen_count: int, new_count: int, now: datetime

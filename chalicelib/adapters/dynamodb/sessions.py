@@ -10,10 +10,19 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.adapters.dynamodb.attempts import attempt_key
-from chalicelib.adapters.dynamodb.common import condition_refused, conditional_failed, load, store, transact
+from chalicelib.adapters.dynamodb.common import (
+    condition_refused,
+    conditional_failed,
+    failed_positions,
+    load,
+    store,
+    transact,
+)
+from chalicelib.adapters.dynamodb.factors import totp_step_write
 from chalicelib.adapters.dynamodb.models import BoundModels, account_pk, session_end_index_key
 from chalicelib.adapters.dynamodb.tickets import ticket_key
-from chalicelib.domain.tokens import RefreshToken, RotationOutcome, SessionFamily
+from chalicelib.domain.mfa import TotpStep
+from chalicelib.domain.tokens import RefreshToken, RotationOutcome, SessionFamily, SessionStart
 
 
 class DynamoSessionRepository:
@@ -27,27 +36,33 @@ class DynamoSessionRepository:
         *,
         clear_attempts: Sequence[str] = (),
         spend_ticket: str | None = None,
-    ) -> bool:
+        spend_step: TotpStep | None = None,
+    ) -> SessionStart:
         """One BatchWriteItem: both keys are fresh random values, so no condition is needed,
         and a login (SPEC §5 budget) avoids a transaction; the attempt records the login
         settles are deleted in the same call. Should the call fail half-way, a family
         without a token is inert and expires by TTL.
 
         With ``spend_ticket`` (a second step's ``mfa_token``) one transaction instead: the
-        ticket deleted on condition that it is still there, with the session and the
-        settled attempts — one round trip fewer than spending it first, and no spent
-        token without its session. False, and nothing written, when it was gone."""
+        ticket deleted on condition that it is still there and, with ``spend_step``, the
+        code's TOTP step spent on its factor, with the session and the settled attempts —
+        two round trips fewer than spending them first, and neither token nor code spent
+        without the session. Nothing is written when a condition fails; the outcome says
+        which."""
         if spend_ticket is None:
             with self._m.Item.batch_write() as batch:
                 batch.save(self._family_item(family))
                 batch.save(self._token_item(token))
                 for key in clear_attempts:
                     batch.delete(self._m.AttemptItem(*attempt_key(key)))
-            return True
+            return SessionStart.STARTED
         m = self._m
 
         def build(transaction: TransactWrite) -> None:
             transaction.delete(m.TicketItem(*ticket_key(spend_ticket)), condition=m.Item.pk.exists())
+            if spend_step is not None:
+                item, actions, condition = totp_step_write(m, spend_step)
+                transaction.update(item, actions=actions, condition=condition)
             transaction.save(self._family_item(family))
             transaction.save(self._token_item(token))
             for key in clear_attempts:
@@ -56,10 +71,15 @@ class DynamoSessionRepository:
         try:
             transact(m, build)
         except TransactWriteError as exc:
-            if condition_refused(exc):
-                return False  # the token was spent by another second step
-            raise
-        return True
+            if not condition_refused(exc):
+                raise
+            # Only the ticket and the step carry conditions; pynamodb sends deletes first, so
+            # the ticket is at position 0 and any other refusal is the step's.
+            failed = failed_positions(exc)
+            if spend_step is not None and failed and 0 not in failed:
+                return SessionStart.STEP_REFUSED  # the token is still live: the next code may follow
+            return SessionStart.TICKET_GONE  # spent by another second step
+        return SessionStart.STARTED
 
     def find_token(self, token_hash: str) -> RefreshToken | None:
         try:

@@ -3,10 +3,11 @@
 Second step: the ``mfa_token`` of the first step (``gate.py``) plus one proof — a TOTP
 code, a recovery code or a WebAuthn assertion over a challenge issued for that token.
 The proof is checked first (typed codes reserve their attempt before they are compared)
-and only then is the token spent — in the same transaction that opens the session — so
-a typo costs an attempt, not the password step; the token is spent by exactly one
-success, and so is the code. The session then records both
-methods (``pwd`` and ``otp``, ``hwk`` or ``swk``) in ``amr``.
+and only then is the token spent — in the same transaction that opens the session, with
+a TOTP code's time step — so a typo costs an attempt, not the password step; the token
+is spent by exactly one success, and so is the code, and neither is spent without the
+session. The session then records both methods (``pwd`` and ``otp``, ``hwk`` or
+``swk``) in ``amr``.
 
 Passkey first: options for any discoverable credential of this RP, the challenge bound
 to the browser that asked (its binding cookie), then the assertion. The credential's
@@ -91,8 +92,10 @@ class SecondFactorSignIn:
         """
         ticket = self._ticket(realm, mfa_token, browser)
         account_id = ticket.data["account_id"]
+        step = None
         if totp:  # the keys the password step read: no factor list read here (gate.py)
-            method = self.verifier.totp(realm, account_id, totp, self.sessions.second_step.totp_keys(realm, ticket))
+            step = self.verifier.match_totp(realm, account_id, totp, self.sessions.second_step.totp_keys(realm, ticket))
+            method = "otp"
         elif recovery_code:
             self.verifier.recovery_code(realm, account_id, recovery_code)
             method = "otp"
@@ -107,11 +110,23 @@ class SecondFactorSignIn:
         settle = [self.verifier.throttle.second_factor_claim(realm, account_id).key]
         roles = tuple(role for role in ticket.data.get("roles", "").split(SEPARATOR) if role)
         first = ticket.data.get("method") or "pwd"
-        # The token is spent in the session's own write: of parallel second steps with
-        # good proofs exactly one opens a session (TokenInvalid for the others).
-        pair = self.sessions.open(
-            realm, account_id, roles, settle=settle, amr=(first, method), spend_ticket=ticket.ticket_hash
-        )
+        # The token, and a TOTP code's step, are spent in the session's own write: of
+        # parallel second steps with good proofs exactly one opens a session (TokenInvalid
+        # for the others), and a replayed code opens none (MfaInvalid, the token still live).
+        try:
+            pair = self.sessions.open(
+                realm,
+                account_id,
+                roles,
+                settle=settle,
+                amr=(first, method),
+                spend_ticket=ticket.ticket_hash,
+                spend_step=step,
+            )
+        except MfaInvalid:
+            if step is None:
+                raise
+            raise self.verifier.step_refused(realm, step) from None
         log.info("second step passed", extra={"realm": realm.id, "account_id": account_id, "method": method})
         username, device = ticket.data.get("username", ""), ticket.data.get("device") or None
         if not username:

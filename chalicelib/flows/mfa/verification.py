@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.domain.audit import audit
-from chalicelib.domain.mfa import WEBAUTHN_CHALLENGE_LIFETIME, Factor, FactorKind, TotpKey, recovery_code_hash
+from chalicelib.domain.mfa import WEBAUTHN_CHALLENGE_LIFETIME, Factor, FactorKind, TotpKey, TotpStep, recovery_code_hash
 from chalicelib.domain.secrets import fingerprint, same
 from chalicelib.domain.tickets import Ticket, TicketKind
 from chalicelib.errors import MfaInvalid
@@ -51,25 +51,35 @@ class Verifier:
         Raises MfaInvalid (wrong, replayed, or of a factor removed since ``keys`` were
         read) and TooManyAttempts (before comparing).
         """
+        matched = self.match_totp(realm, account_id, code, keys)
+        if not self.factors.use_totp_step(realm.id, account_id, matched.factor_id, matched.step, matched.at):
+            raise self.step_refused(realm, matched)
+        return "otp"
+
+    def match_totp(self, realm: RealmConfig, account_id: str, code: str, keys: Iterable[TotpKey]) -> TotpStep:
+        """The step (of a factor among ``keys``) that ``code`` matches, not yet spent: the
+        caller spends it, alone or in its own transaction.
+
+        Raises MfaInvalid (no factor's code) and TooManyAttempts (before comparing).
+        """
         self.throttle.reserve(realm, self.throttle.second_factor_claim(realm, account_id))
         now = self.clock.now()
         for key in keys:
             step = matching_step(self.secret(realm, key), code, now)
-            if step is None:
-                continue
-            if self.factors.use_totp_step(realm.id, account_id, key.factor_id, step, now):
-                return "otp"
-            if self._still_confirmed(realm, account_id, key.factor_id):
-                log.info("totp code replayed", extra={"realm": realm.id, "account_id": account_id})
-                raise MfaInvalid("This code was used already; wait for the next one.")
-            break
+            if step is not None:
+                return TotpStep(realm.id, account_id, key.factor_id, step, now)
         log.info("totp code refused", extra={"realm": realm.id, "account_id": account_id})
         raise MfaInvalid()
 
-    def _still_confirmed(self, realm: RealmConfig, account_id: str, factor_id: str) -> bool:
-        """Whether a factor whose step was refused still stands (then the code was replayed)."""
-        factor = self.factors.get(realm.id, account_id, factor_id)
-        return factor is not None and factor.confirmed
+    def step_refused(self, realm: RealmConfig, refused: TotpStep) -> MfaInvalid:
+        """Why spending ``refused`` failed, as the person should hear it: the code was
+        used already, or (its factor removed meanwhile) it is no code of this account's."""
+        factor = self.factors.get(realm.id, refused.account_id, refused.factor_id)
+        if factor is None or not factor.confirmed:
+            log.info("totp code of a removed factor", extra={"realm": realm.id, "account_id": refused.account_id})
+            return MfaInvalid()
+        log.info("totp code replayed", extra={"realm": realm.id, "account_id": refused.account_id})
+        return MfaInvalid("This code was used already; wait for the next one.")
 
     def recovery_code(self, realm: RealmConfig, account_id: str, code: str) -> None:
         """Spend one of the account's recovery codes (audited in the same write)."""
