@@ -10,7 +10,10 @@ the SES sending rate, after the report is ready.
 
 DynamoDB, S3 and SQS are the moto emulator in its own process, as they are remote to a
 Lambda function. Sheets are written before timing (openpyxl, write-only mode). A small
-job runs first as a warm-up.
+job runs first as a warm-up. The job's AWS requests are timed on the wire as the hot
+paths' are (``bench.wire``): moto spends two thirds of the figure here (a transaction of
+100 items costs it tens of milliseconds), so a 10 000-row figure over its 60 s only by that
+time is EMULATOR-BOUND, the code's part held to the 60 s.
 
     python -m bench.provisioning
 """
@@ -27,6 +30,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from bench.common import ExternalEmulator, Result, bench_audit, make_client, mute_app_logs, use_external_backend
+from bench.wire import on_the_wire
 
 SIZES = (10_000, 20_000)
 WARM_UP_ROWS = 300
@@ -189,7 +193,15 @@ class Worker:
 
 
 def provision(client: Any, worker: Worker, token: str, data: bytes, rows: int) -> dict[str, float]:
-    """Upload → job → report; seconds per phase. Raises unless every row was created."""
+    """Upload → job → report; seconds per phase, and the seconds of it spent waiting on
+    the emulator (``bench.wire``: the app's AWS requests on the wire, overlaps once).
+    Raises unless every row was created."""
+    with on_the_wire() as wire:
+        phases = _provision(client, worker, token, data, rows)
+    return {**phases, "waiting": wire.waiting()}
+
+
+def _provision(client: Any, worker: Worker, token: str, data: bytes, rows: int) -> dict[str, float]:
     auth = {"Authorization": f"Bearer {token}"}
     started = time.perf_counter()
     upload = client.http.post(f"{API}/admin/provisioning-jobs", headers={**auth, "Content-Type": XLSX}, body=data)
@@ -232,9 +244,11 @@ def run() -> list[Result]:
         f"{size} rows: " + ", ".join(f"{phase} {seconds:.1f} s" for phase, seconds in figures[size].items())
         for size in SIZES
     ]
+    code = small["total"] - small["waiting"]
     notes = [
         "upload (POST of the .xlsx) → the job.run task in the worker function → status and .xlsx report",
         *phases,
+        f"the code's part of 10 000 rows (the whole less the time waiting on the emulator): {code:.1f} s",
         f"welcome mails queued, not sent (the mail worker's, at the SES rate); as of {date.today()}",
     ]
     return [
@@ -245,6 +259,7 @@ def run() -> list[Result]:
             ratio=small["total"] / SECONDS_BUDGET,
             budget_label=f"≤ {SECONDS_BUDGET:g} s",
             notes=notes,
+            code_ratio=code / SECONDS_BUDGET,
         ),
         Result(
             name="provisioning, time 20 000 / 10 000 rows",
