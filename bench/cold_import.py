@@ -5,8 +5,9 @@ boto3 is the floor (any function that talks to AWS imports it), so the budget is
 multiple of it. Each figure is the median of several fresh interpreters, timed inside the
 child with ``time.perf_counter()`` around the import only, so interpreter start-up is not
 counted. One untimed round first writes the bytecode caches (the figure is "fresh
-process, warm disk"). The child also lists which heavy libraries the import pulled in,
-so a new module-level import shows up here before it shows up in cold-start graphs.
+process, warm disk"); the ratio is the median of each round's own ratio. The child also
+lists which heavy libraries the import pulled in, so a new module-level import shows up
+here before it shows up in cold-start graphs.
 
 A third case, reported as a note, imports ``app`` with ``LAMBDA_TASK_ROOT`` and
 ``AWS_LAMBDA_FUNCTION_NAME`` set, as in a deployed function. Powertools switches its
@@ -26,7 +27,7 @@ from typing import Any
 
 from bench.common import ROOT, Result, child_env, last_json_line, median, run_child
 
-ROUNDS = 5
+ROUNDS = 9
 BUDGET = 1.5
 
 HEAVY_MODULES = (
@@ -84,8 +85,8 @@ def time_import(case: Case) -> dict[str, Any]:
     return last_json_line(run_child(["-c", code], child_env(**dict(case.extra_env)), timeout=120))
 
 
-def median_import_seconds(cases: tuple[Case, ...], rounds: int = ROUNDS) -> dict[Case, tuple[float, dict[str, Any]]]:
-    """Per case: median seconds over ``rounds`` fresh interpreters, and one child's report.
+def import_series(cases: tuple[Case, ...], rounds: int = ROUNDS) -> dict[Case, tuple[list[float], dict[str, Any]]]:
+    """Per case: its seconds in each of ``rounds`` fresh interpreters, and one child's report.
 
     Rounds alternate the cases, so load from other work on the machine hits all alike.
     """
@@ -95,9 +96,14 @@ def median_import_seconds(cases: tuple[Case, ...], rounds: int = ROUNDS) -> dict
     for _ in range(rounds):
         for case in cases:
             reports[case].append(time_import(case))
-    return {
-        case: (median([float(report["seconds"]) for report in series]), series[-1]) for case, series in reports.items()
-    }
+    return {case: ([float(report["seconds"]) for report in series], series[-1]) for case, series in reports.items()}
+
+
+def paired_ratio(numerators: list[float], denominators: list[float]) -> float:
+    """The median of the rounds' ratios: each ``import app`` against the ``import boto3``
+    of its own round, seconds apart, so the machine's drift over the run (a tenth within a
+    minute here) stays out of the ratio."""
+    return median([top / bottom for top, bottom in zip(numerators, denominators, strict=True)])
 
 
 def _heavy(report: dict[str, Any]) -> str:
@@ -105,22 +111,23 @@ def _heavy(report: dict[str, Any]) -> str:
 
 
 def run() -> list[Result]:
-    figures = median_import_seconds((APP, BOTO3, APP_IN_LAMBDA))
-    (app_seconds, app_report), (boto3_seconds, boto3_report) = figures[APP], figures[BOTO3]
-    lambda_seconds, lambda_report = figures[APP_IN_LAMBDA]
+    figures = import_series((APP, BOTO3, APP_IN_LAMBDA))
+    (app_series, app_report), (boto3_series, boto3_report) = figures[APP], figures[BOTO3]
+    lambda_series, lambda_report = figures[APP_IN_LAMBDA]
     return [
         Result(
             name="cold import app / boto3",
-            measured=f"{app_seconds:.2f} s / {boto3_seconds:.2f} s",
+            measured=f"{median(app_series):.2f} s / {median(boto3_series):.2f} s",
             budget=BUDGET,
-            ratio=app_seconds / boto3_seconds,
+            ratio=paired_ratio(app_series, boto3_series),
             budget_label=f"≤ {BUDGET}",
             notes=[
-                f"median of {ROUNDS} fresh processes each, cases alternated; "
+                f"medians of {ROUNDS} fresh processes each, cases alternated; the ratio is the median of the "
+                "rounds' ratios; "
                 f"{app_report['modules']} modules after `import app`, {boto3_report['modules']} after `import boto3`",
                 f"heavy modules loaded by `import app`: {_heavy(app_report)}",
                 f"with Lambda's variables set (the Tracer is built on the first request, not at import): "
-                f"{lambda_seconds:.2f} s, ratio {lambda_seconds / boto3_seconds:.2f}, "
+                f"{median(lambda_series):.2f} s, ratio {paired_ratio(lambda_series, boto3_series):.2f}, "
                 f"{lambda_report['modules']} modules; heavy: {_heavy(lambda_report)}",
             ],
         )

@@ -107,3 +107,14 @@ def test_the_spec_table_fails_on_a_code_bound_miss_and_on_a_budget_not_measured(
     # Then the table fails, shows the miss, and names every other budget as not measured
     assert not passed
     assert "OVER BUDGET" in table and "NOT MEASURED" in table
+
+
+def test_the_cold_import_ratio_pairs_each_import_with_the_boto3_import_of_its_round() -> None:
+    from bench.cold_import import paired_ratio
+
+    # Given three rounds on a machine that slowed down in the last one, each round's app
+    # import 1.5 × its boto3 import but for one noisy round
+    apps, boto3s = [0.30, 0.36, 0.66], [0.20, 0.30, 0.44]
+
+    # Then the ratio is the rounds' median ratio, not the ratio of medians from different rounds
+    assert paired_ratio(apps, boto3s) == pytest.approx(1.5)
