@@ -19,7 +19,7 @@ from chalicelib.domain.flows import IdentityFlow, OAuthState
 from chalicelib.domain.identity import GsisIdentity
 from chalicelib.domain.jobs import Job, JobStatus, RowOutcome
 from chalicelib.domain.mail import MailMessage
-from chalicelib.domain.mfa import Factor, RecoveryCodes, TotpStep
+from chalicelib.domain.mfa import Factor, RecoveryCodes, RecoveryCodeUse, TotpStep
 from chalicelib.domain.oidc import Consent, Expectations, OidcClient, OidcGrant
 from chalicelib.domain.registry import RegistryEntry
 from chalicelib.domain.tasks import Task
@@ -341,13 +341,15 @@ class SessionRepository(Protocol):
         clear_attempts: Sequence[str] = (),
         spend_ticket: str | None = None,
         spend_step: TotpStep | None = None,
+        spend_code: RecoveryCodeUse | None = None,
     ) -> SessionStart:
         """Store the new session; in the same write, forget the attempts of
         ``clear_attempts`` (the keys a successful login settles) and, when given, spend
-        the ticket ``spend_ticket`` (a second step's ``mfa_token``) and the TOTP step
-        ``spend_step`` (with a ticket only). Nothing is stored when the ticket is gone
-        (another second step spent it: ``TICKET_GONE``) or the step is not later than its
-        factor's last, or the factor is gone (``STEP_REFUSED``)."""
+        the ticket ``spend_ticket`` (a second step's ``mfa_token``) and its proof: the
+        TOTP step ``spend_step`` or the recovery code ``spend_code`` with its audit entry
+        (with a ticket only). Nothing is stored when the ticket is gone (another second
+        step spent it: ``TICKET_GONE``), or the step is not later than its factor's last,
+        the factor is gone or the code is not in the account's set (``PROOF_REFUSED``)."""
         ...
 
     def find_token(self, token_hash: str) -> RefreshToken | None: ...

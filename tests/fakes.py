@@ -30,7 +30,7 @@ from chalicelib.domain.flows import IdentityFlow, Intent, OAuthState
 from chalicelib.domain.identity import GsisIdentity
 from chalicelib.domain.jobs import Job, JobStatus, Progress, RowOutcome
 from chalicelib.domain.mail import MailMessage
-from chalicelib.domain.mfa import Factor, TotpStep
+from chalicelib.domain.mfa import Factor, RecoveryCodes, RecoveryCodeUse, TotpStep
 from chalicelib.domain.registry import RegistryEntry, RegistryStatus
 from chalicelib.domain.tasks import Task
 from chalicelib.domain.tickets import Ticket
@@ -155,6 +155,7 @@ class InMemoryStore:
         self.registry: dict[tuple[str, str], RegistryEntry] = {}
         self.attempts: dict[str, dict[str, float]] = {}
         self.factors: dict[tuple[str, str, str], Factor] = {}
+        self.recovery: dict[tuple[str, str], RecoveryCodes] = {}
 
     def spend_totp_step(self, step: TotpStep) -> bool:
         """Spend ``step`` on its factor (caller holds the lock): only a later step than
@@ -164,6 +165,17 @@ class InMemoryStore:
         if stored is None or not stored.confirmed or stored.last_step >= step.step:
             return False
         self.factors[key] = dataclasses.replace(stored, last_step=step.step, last_used_at=step.at)
+        return True
+
+    def spend_recovery_code(self, use: RecoveryCodeUse) -> bool:
+        """Take ``use``'s code out of its account's set and audit it (caller holds the
+        lock): only if it is in the set — as DynamoDB's condition."""
+        key = (use.realm, use.account_id)
+        codes = self.recovery.get(key)
+        if codes is None or use.code_hash not in codes.hashes:
+            return False
+        self.recovery[key] = dataclasses.replace(codes, hashes=codes.hashes - {use.code_hash})
+        self.audit.append(dataclasses.replace(use.audit, details=dict(use.audit.details)))
         return True
 
 
@@ -585,6 +597,7 @@ class InMemorySessionRepository:
         clear_attempts: Sequence[str] = (),
         spend_ticket: str | None = None,
         spend_step: TotpStep | None = None,
+        spend_code: RecoveryCodeUse | None = None,
     ) -> SessionStart:
         key = self._family_key(family.realm, family.account_id, family.family_id)
         with self.store.lock:
@@ -594,7 +607,9 @@ class InMemorySessionRepository:
                 if spend_ticket not in self.store.tickets:
                     return SessionStart.TICKET_GONE
                 if spend_step is not None and not self.store.spend_totp_step(spend_step):
-                    return SessionStart.STEP_REFUSED
+                    return SessionStart.PROOF_REFUSED
+                if spend_code is not None and not self.store.spend_recovery_code(spend_code):
+                    return SessionStart.PROOF_REFUSED
                 del self.store.tickets[spend_ticket]
             self.store.families[key] = family
             self.store.tokens[token.token_hash] = token

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from chalicelib.domain.accounts import UniqueKind
 from chalicelib.domain.audit import AuditEntry
-from chalicelib.domain.mfa import Factor, RecoveryCodes, TotpStep
+from chalicelib.domain.mfa import Factor, RecoveryCodes, RecoveryCodeUse, TotpStep
 from chalicelib.errors import DuplicateValue
 from tests.fakes import InMemoryStore
 
@@ -22,7 +22,7 @@ class InMemoryFactorRepository:
     def __init__(self, store: InMemoryStore | None = None) -> None:
         self.store = store or InMemoryStore()
         self.factors = self.store.factors  # the session fake spends a sign-in's TOTP step too
-        self.recovery: dict[tuple[str, str], RecoveryCodes] = {}
+        self.recovery = self.store.recovery  # … and a sign-in's recovery code
         self.credentials: dict[str, tuple[str, str, str]] = {}
 
     # -- reads --------------------------------------------------------------------------------
@@ -139,12 +139,7 @@ class InMemoryFactorRepository:
 
     def use_recovery_code(self, realm: str, account_id: str, code_hash: str, *, audit: AuditEntry) -> bool:
         with self.store.lock:
-            codes = self.recovery.get((realm, account_id))
-            if codes is None or code_hash not in codes.hashes:
-                return False
-            self.recovery[(realm, account_id)] = dataclasses.replace(codes, hashes=codes.hashes - {code_hash})
-            self._audited(audit)
-            return True
+            return self.store.spend_recovery_code(RecoveryCodeUse(realm, account_id, code_hash, audit))
 
     # -- helpers ------------------------------------------------------------------------------
     @staticmethod

@@ -20,6 +20,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from chalicelib.domain.audit import AuditEntry
 from chalicelib.domain.secrets import fingerprint
 
 TOTP_DIGITS = 6
@@ -109,6 +110,17 @@ class TotpStep:
     factor_id: str
     step: int
     at: datetime
+
+
+@dataclass(frozen=True)
+class RecoveryCodeUse:
+    """A recovery code to spend: its fingerprint leaves the account's set only if it is
+    in it, with the audit entry of its use in the same write."""
+
+    realm: str
+    account_id: str
+    code_hash: str
+    audit: AuditEntry
 
 
 def totp_keys(factors: list[Factor]) -> tuple[TotpKey, ...]:

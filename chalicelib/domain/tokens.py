@@ -122,9 +122,10 @@ class SessionStart(enum.StrEnum):
     STARTED = "started"
     TICKET_GONE = "ticket_gone"
     """The ``mfa_token`` it was to spend was spent by another second step: nothing written."""
-    STEP_REFUSED = "step_refused"
+    PROOF_REFUSED = "proof_refused"
     """The TOTP step it was to spend was not later than its factor's last (a replayed
-    code), or the factor is gone: nothing written, the token still live."""
+    code) or the factor is gone, or the recovery code it was to spend is not (or no
+    longer) in the account's set: nothing written, the token still live."""
 
 
 @dataclass(frozen=True)

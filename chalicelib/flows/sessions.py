@@ -18,7 +18,7 @@ from typing import Any
 from chalicelib.domain.accounts import AccountStatus
 from chalicelib.domain.audit import audit, request_origin
 from chalicelib.domain.flows import Intent
-from chalicelib.domain.mfa import TotpStep
+from chalicelib.domain.mfa import RecoveryCodeUse, TotpStep
 from chalicelib.domain.oidc import EndReason
 from chalicelib.domain.secrets import fingerprint
 from chalicelib.domain.tickets import TicketKind
@@ -326,13 +326,15 @@ class Sessions:
         amr: tuple[str, ...] | None = None,
         spend_ticket: str | None = None,
         spend_step: TotpStep | None = None,
+        spend_code: RecoveryCodeUse | None = None,
     ) -> TokenPair:
         """Start a session (a new refresh-token family) for a signed-in account; the
         attempt keys in ``settle`` are cleared by the same write, and so is the ticket
         ``spend_ticket`` spent (a second step's ``mfa_token``: TokenInvalid, and no
-        session, when another second step spent it first) and the TOTP step
-        ``spend_step`` (MfaInvalid, no session and the token still live, when that step
-        was spent already or its factor removed).
+        session, when another second step spent it first) and its proof, the TOTP step
+        ``spend_step`` or the recovery code ``spend_code`` (MfaInvalid, no session and the
+        token still live, when that step was spent already or its factor removed, or the
+        code is not in the account's set).
 
         The session is also the browser's single sign-on session at the realm's OpenID
         Provider: it records when and how the person proved who they are (``auth_time``,
@@ -368,11 +370,16 @@ class Sessions:
             expires_at=min(now + realm.lifetimes.refresh_token, family.expires_at),
         )
         started = self.sessions.start(
-            family, token, clear_attempts=settle, spend_ticket=spend_ticket, spend_step=spend_step
+            family,
+            token,
+            clear_attempts=settle,
+            spend_ticket=spend_ticket,
+            spend_step=spend_step,
+            spend_code=spend_code,
         )
         if started is SessionStart.TICKET_GONE:
             raise TokenInvalid("This sign-in was finished already.")
-        if started is SessionStart.STEP_REFUSED:
+        if started is SessionStart.PROOF_REFUSED:
             raise MfaInvalid()
         pair = self._pair(realm, account_id, roles, family.family_id, secret, token.expires_at, family.amr)
         return replace(

@@ -10,7 +10,8 @@ ticket (a second step's ``mfa_token``) is stored with the ticket spent and its a
 settled, is not stored when the ticket is gone, and of 10 concurrent ones exactly one is;
 one that also spends a TOTP step spends it in the same write, stores nothing (the ticket
 left live) when the step was spent already, and of 10 second steps with their own tickets
-and one code exactly one is stored.
+and one code exactly one is stored; the same for a recovery code, whose use is audited in
+that write.
 """
 
 from __future__ import annotations
@@ -23,15 +24,23 @@ import pytest
 
 from chalicelib.domain.accounts import Account, AccountStatus
 from chalicelib.domain.attempts import Claim
-from chalicelib.domain.mfa import Factor, TotpStep
+from chalicelib.domain.mfa import Factor, RecoveryCodes, RecoveryCodeUse, TotpStep
 from chalicelib.domain.tokens import RefreshToken, RotationOutcome, SessionFamily, SessionStart
-from chalicelib.ports import AccountRepository, AttemptLedger, FactorRepository, SessionRepository, TicketRepository
+from chalicelib.ports import (
+    AccountRepository,
+    AttemptLedger,
+    AuditLog,
+    FactorRepository,
+    SessionRepository,
+    TicketRepository,
+)
 from tests.contract.builders import NOW, REALM, account, refresh_token, session_family, unique, unique_hash
 from tests.contract.test_factor_repository import entry, totp
 from tests.contract.test_ticket_repository import RULE, ticket
 from tests.fakes import (
     InMemoryAccountRepository,
     InMemoryAttemptLedger,
+    InMemoryAuditLog,
     InMemorySessionRepository,
     InMemoryStore,
     InMemoryTicketRepository,
@@ -49,6 +58,7 @@ class SessionRepositoryContract:
     attempts: AttemptLedger
     accounts: AccountRepository
     factors: FactorRepository
+    audit: AuditLog
 
     def _started(self, account_id: str | None = None) -> tuple[Any, Any]:
         family = session_family(account_id)
@@ -256,7 +266,7 @@ class SessionRepositoryContract:
         step = TotpStep(owner.realm, owner.account_id, factor.factor_id, 100, LATER)
         started = self.repo.start(family, token, spend_ticket=mfa_ticket, spend_step=step)
         # Then nothing is stored and the token is still live for the next code
-        assert started is SessionStart.STEP_REFUSED
+        assert started is SessionStart.PROOF_REFUSED
         assert self.repo.find_token(token.token_hash) is None
         assert self.repo.get_family(REALM, owner.account_id, family.family_id) is None
         assert self.tickets.get(mfa_ticket) is not None
@@ -273,8 +283,79 @@ class SessionRepositoryContract:
         )
         # Then exactly one session is stored, and the others' tickets stay live
         assert outcomes.count(SessionStart.STARTED) == 1
-        assert outcomes.count(SessionStart.STEP_REFUSED) == 9
+        assert outcomes.count(SessionStart.PROOF_REFUSED) == 9
         assert len(self.repo.live_families(REALM, owner.account_id, NOW)) == 1
+        assert sum(self.tickets.get(mfa_ticket) is not None for _, _, mfa_ticket in steps) == 9
+
+    def _codes_owner(self) -> tuple[Account, str]:
+        """An account with a set of recovery codes; one of their fingerprints."""
+        owner = account(status=AccountStatus.ACTIVE)
+        self.accounts.create(owner, audit=arranged(owner.realm, owner.account_id))
+        code, other = unique_hash(), unique_hash()
+        codes = RecoveryCodes(owner.realm, owner.account_id, frozenset({code, other}), NOW)
+        self.factors.replace_recovery_codes(codes, audit=entry(owner, "codes"))
+        return owner, code
+
+    def _code_use(self, owner: Account, code_hash: str) -> RecoveryCodeUse:
+        return RecoveryCodeUse(owner.realm, owner.account_id, code_hash, entry(owner, "recovery_code_used"))
+
+    def _codes_left(self, owner: Account) -> frozenset[str]:
+        codes = self.factors.overview(owner.realm, owner.account_id)[1]
+        return codes.hashes if codes is not None else frozenset()
+
+    def test_a_session_spending_a_recovery_code_takes_it_out_and_audits_it_in_the_same_write(self) -> None:
+        # Given an account with two recovery codes, past its password step
+        owner, code = self._codes_owner()
+        family, token, mfa_ticket = self._second_step(owner)
+        # When its session starts spending one of them and the ticket
+        started = self.repo.start(family, token, spend_ticket=mfa_ticket, spend_code=self._code_use(owner, code))
+        # Then the session is stored, the ticket spent, the code gone and its use audited
+        assert started is SessionStart.STARTED
+        assert self.repo.find_token(token.token_hash) == token
+        assert self.tickets.get(mfa_ticket) is None
+        assert code not in self._codes_left(owner) and len(self._codes_left(owner)) == 1
+        actions = [e.action for e in self.audit.entries(owner.realm, owner.account_id)]
+        assert actions.count("recovery_code_used") == 1
+
+    def test_a_spent_recovery_code_stores_nothing_and_leaves_the_ticket_live(self) -> None:
+        # Given an account one of whose recovery codes opened a session already
+        owner, code = self._codes_owner()
+        first, first_token, first_ticket = self._second_step(owner)
+        assert self.repo.start(first, first_token, spend_ticket=first_ticket, spend_code=self._code_use(owner, code))
+        family, token, mfa_ticket = self._second_step(owner)
+        # When another session starts spending the same code
+        started = self.repo.start(family, token, spend_ticket=mfa_ticket, spend_code=self._code_use(owner, code))
+        # Then nothing is stored or audited, and the token is still live for a good code
+        assert started is SessionStart.PROOF_REFUSED
+        assert self.repo.get_family(REALM, owner.account_id, family.family_id) is None
+        assert self.tickets.get(mfa_ticket) is not None
+        actions = [e.action for e in self.audit.entries(owner.realm, owner.account_id)]
+        assert actions.count("recovery_code_used") == 1
+
+    def test_a_recovery_code_is_kept_when_the_ticket_was_spent_first(self) -> None:
+        # Given an account with recovery codes, and a ticket another second step spent
+        owner, code = self._codes_owner()
+        family, token, mfa_ticket = self._second_step(owner)
+        self.tickets.take(mfa_ticket)
+        # When a session starts spending that ticket and a good code
+        started = self.repo.start(family, token, spend_ticket=mfa_ticket, spend_code=self._code_use(owner, code))
+        # Then nothing is stored, and the code is still the account's
+        assert started is SessionStart.TICKET_GONE
+        assert code in self._codes_left(owner)
+
+    @pytest.mark.slow
+    def test_of_10_second_steps_with_one_recovery_code_exactly_one_is_stored(self) -> None:
+        # Given ten password steps of one account (ten tickets) and one recovery code
+        owner, code = self._codes_owner()
+        steps = [self._second_step(owner) for _ in range(10)]
+        use = self._code_use(owner, code)
+        # When their sessions start at once, each spending its ticket and the code
+        outcomes = race(
+            10, lambda i: self.repo.start(steps[i][0], steps[i][1], spend_ticket=steps[i][2], spend_code=use)
+        )
+        # Then exactly one session is stored, and the others' tickets stay live
+        assert outcomes.count(SessionStart.STARTED) == 1
+        assert outcomes.count(SessionStart.PROOF_REFUSED) == 9
         assert sum(self.tickets.get(mfa_ticket) is not None for _, _, mfa_ticket in steps) == 9
 
 
@@ -287,12 +368,14 @@ class TestInMemorySessionRepository(SessionRepositoryContract):
         self.attempts = InMemoryAttemptLedger(store)
         self.accounts = InMemoryAccountRepository(store)
         self.factors = InMemoryFactorRepository(store)
+        self.audit = InMemoryAuditLog(store)
 
 
 class TestDynamoSessionRepository(SessionRepositoryContract):
     @pytest.fixture(autouse=True)
     def _repository(self, dynamo_models: Any) -> None:
         from chalicelib.adapters.dynamodb.attempts import DynamoAttemptLedger
+        from chalicelib.adapters.dynamodb.audit import DynamoAuditLog
         from chalicelib.adapters.dynamodb.factors import DynamoFactorRepository
         from chalicelib.adapters.dynamodb.repositories import (
             DynamoAccountRepository,
@@ -305,3 +388,4 @@ class TestDynamoSessionRepository(SessionRepositoryContract):
         self.attempts = DynamoAttemptLedger(dynamo_models)
         self.accounts = DynamoAccountRepository(dynamo_models)
         self.factors = DynamoFactorRepository(dynamo_models)
+        self.audit = DynamoAuditLog(dynamo_models)

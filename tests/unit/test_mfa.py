@@ -201,3 +201,46 @@ def test_a_replayed_code_is_told_as_used_and_the_token_takes_the_next_one(kit: K
     kit.clock.advance(seconds=30)
     pair = kit.flows.mfa_sign_in.complete(kit.realm, token, totp=code_at(kit, secret))
     assert kit.sessions.authenticate(kit.realm, pair.access_token).amr == ("pwd", "otp")
+
+
+def test_a_recovery_code_that_loses_the_race_for_its_token_stays_unspent(
+    kit: Kit, maria: GsisIdentity, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given one password step, its mfa_token sent twice with two good recovery codes, and
+    # the second sign-in finishing while the first has read the token and taken its code
+    _, _, codes = with_totp(kit, maria)
+    token = second_step(kit)
+    verifier = type(kit.flows.mfa_sign_in.verifier)
+    taken = verifier.recovery_code_use
+
+    def interleaved(self, realm, account_id, code):  # type: ignore[no-untyped-def]
+        if code == codes[0]:
+            kit.flows.mfa_sign_in.complete(kit.realm, token, recovery_code=codes[1])
+        return taken(self, realm, account_id, code)
+
+    monkeypatch.setattr(verifier, "recovery_code_use", interleaved)
+    # When the first sign-in goes on with its code
+    with pytest.raises(TokenInvalid):
+        kit.flows.mfa_sign_in.complete(kit.realm, token, recovery_code=codes[0])
+    monkeypatch.undo()
+    # Then it opened nothing and its code was not spent: it still signs in, once
+    pair = kit.flows.mfa_sign_in.complete(kit.realm, second_step(kit), recovery_code=codes[0])
+    assert kit.sessions.authenticate(kit.realm, pair.access_token).amr == ("pwd", "otp")
+    with pytest.raises(MfaInvalid):
+        kit.flows.mfa_sign_in.complete(kit.realm, second_step(kit), recovery_code=codes[1])
+
+
+def test_a_wrong_recovery_code_opens_nothing_and_the_token_takes_a_good_one(kit: Kit, maria: GsisIdentity) -> None:
+    # Given an account with recovery codes, past its password step
+    principal, _, codes = with_totp(kit, maria)
+    token = second_step(kit)
+    sessions_before = len(kit.store.families)
+    # When a code that is not one of them is given
+    with pytest.raises(MfaInvalid) as refused:
+        kit.flows.mfa_sign_in.complete(kit.realm, token, recovery_code="aaaa-bbbb-cccc-dddd")
+    # Then no session opens, nothing is audited as used, and the token takes a good code
+    assert str(refused.value) == MfaInvalid.title
+    assert len(kit.store.families) == sessions_before
+    used = [entry for entry in kit.store.audit if entry.action == "recovery_code_used"]
+    assert not [entry for entry in used if entry.account_id == principal.account_id]
+    kit.flows.mfa_sign_in.complete(kit.realm, token, recovery_code=codes[2])

@@ -23,7 +23,7 @@ from chalicelib.adapters.dynamodb.common import conditional_failed, failed_posit
 from chalicelib.adapters.dynamodb.models import BoundModels, account_pk
 from chalicelib.domain.accounts import UniqueKind
 from chalicelib.domain.audit import AuditEntry
-from chalicelib.domain.mfa import Factor, FactorKind, RecoveryCodes, TotpStep
+from chalicelib.domain.mfa import Factor, FactorKind, RecoveryCodes, RecoveryCodeUse, TotpStep
 from chalicelib.domain.secrets import fingerprint
 from chalicelib.errors import DuplicateValue
 
@@ -47,6 +47,15 @@ def totp_step_write(m: BoundModels, step: TotpStep) -> tuple[Any, list[Any], Any
     actions = [m.FactorItem.last_step.set(step.step), m.FactorItem.last_used_at.set(step.at)]
     condition = m.Item.pk.exists() & (m.FactorItem.confirmed == True) & (m.FactorItem.last_step < step.step)  # noqa: E712
     return item, actions, condition
+
+
+def recovery_code_write(m: BoundModels, use: RecoveryCodeUse) -> tuple[Any, list[Any], Any]:
+    """The conditional update that spends a recovery code — item, actions, condition —
+    alone or in a sign-in's transaction: its fingerprint leaves the set only if it is in it.
+    The caller writes ``use.audit`` in the same transaction."""
+    item = m.RecoveryCodesItem(account_pk(use.realm, use.account_id), RECOVERY_SK)
+    hashes = m.RecoveryCodesItem.hashes
+    return item, [hashes.delete({use.code_hash})], hashes.contains(use.code_hash)
 
 
 class DynamoFactorRepository:
@@ -233,14 +242,10 @@ class DynamoFactorRepository:
 
     def use_recovery_code(self, realm: str, account_id: str, code_hash: str, *, audit: AuditEntry) -> bool:
         m = self._m
-        item = m.RecoveryCodesItem(account_pk(realm, account_id), RECOVERY_SK)
+        item, actions, condition = recovery_code_write(m, RecoveryCodeUse(realm, account_id, code_hash, audit))
 
         def build(transaction: TransactWrite) -> None:
-            transaction.update(
-                item,
-                actions=[m.RecoveryCodesItem.hashes.delete({code_hash})],
-                condition=m.RecoveryCodesItem.hashes.contains(code_hash),
-            )
+            transaction.update(item, actions=actions, condition=condition)
             transaction.save(audit_item(m, audit))
 
         try:

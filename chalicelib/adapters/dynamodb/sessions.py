@@ -10,6 +10,7 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.adapters.dynamodb.attempts import attempt_key
+from chalicelib.adapters.dynamodb.audit import audit_item
 from chalicelib.adapters.dynamodb.common import (
     condition_refused,
     conditional_failed,
@@ -18,10 +19,10 @@ from chalicelib.adapters.dynamodb.common import (
     store,
     transact,
 )
-from chalicelib.adapters.dynamodb.factors import totp_step_write
+from chalicelib.adapters.dynamodb.factors import recovery_code_write, totp_step_write
 from chalicelib.adapters.dynamodb.models import BoundModels, account_pk, session_end_index_key
 from chalicelib.adapters.dynamodb.tickets import ticket_key
-from chalicelib.domain.mfa import TotpStep
+from chalicelib.domain.mfa import RecoveryCodeUse, TotpStep
 from chalicelib.domain.tokens import RefreshToken, RotationOutcome, SessionFamily, SessionStart
 
 
@@ -37,6 +38,7 @@ class DynamoSessionRepository:
         clear_attempts: Sequence[str] = (),
         spend_ticket: str | None = None,
         spend_step: TotpStep | None = None,
+        spend_code: RecoveryCodeUse | None = None,
     ) -> SessionStart:
         """One BatchWriteItem: both keys are fresh random values, so no condition is needed,
         and a login (SPEC §5 budget) avoids a transaction; the attempt records the login
@@ -45,10 +47,11 @@ class DynamoSessionRepository:
 
         With ``spend_ticket`` (a second step's ``mfa_token``) one transaction instead: the
         ticket deleted on condition that it is still there and, with ``spend_step``, the
-        code's TOTP step spent on its factor, with the session and the settled attempts —
-        two round trips fewer than spending them first, and neither token nor code spent
-        without the session. Nothing is written when a condition fails; the outcome says
-        which."""
+        code's TOTP step spent on its factor (or, with ``spend_code``, the recovery code
+        taken out of the account's set, with its audit entry), with the session and the
+        settled attempts — two round trips fewer than spending them first, and neither
+        token nor code spent without the session. Nothing is written when a condition
+        fails; the outcome says which."""
         if spend_ticket is None:
             with self._m.Item.batch_write() as batch:
                 batch.save(self._family_item(family))
@@ -63,6 +66,10 @@ class DynamoSessionRepository:
             if spend_step is not None:
                 item, actions, condition = totp_step_write(m, spend_step)
                 transaction.update(item, actions=actions, condition=condition)
+            if spend_code is not None:
+                item, actions, condition = recovery_code_write(m, spend_code)
+                transaction.update(item, actions=actions, condition=condition)
+                transaction.save(audit_item(m, spend_code.audit))
             transaction.save(self._family_item(family))
             transaction.save(self._token_item(token))
             for key in clear_attempts:
@@ -73,11 +80,11 @@ class DynamoSessionRepository:
         except TransactWriteError as exc:
             if not condition_refused(exc):
                 raise
-            # Only the ticket and the step carry conditions; pynamodb sends deletes first, so
-            # the ticket is at position 0 and any other refusal is the step's.
+            # Only the ticket and the proof (step or code) carry conditions; pynamodb sends
+            # deletes first, so the ticket is at position 0 and any other refusal is the proof's.
             failed = failed_positions(exc)
-            if spend_step is not None and failed and 0 not in failed:
-                return SessionStart.STEP_REFUSED  # the token is still live: the next code may follow
+            if (spend_step or spend_code) is not None and failed and 0 not in failed:
+                return SessionStart.PROOF_REFUSED  # the token is still live: the next code may follow
             return SessionStart.TICKET_GONE  # spent by another second step
         return SessionStart.STARTED
 

@@ -92,12 +92,12 @@ class SecondFactorSignIn:
         """
         ticket = self._ticket(realm, mfa_token, browser)
         account_id = ticket.data["account_id"]
-        step = None
+        step, code = None, None
         if totp:  # the keys the password step read: no factor list read here (gate.py)
             step = self.verifier.match_totp(realm, account_id, totp, self.sessions.second_step.totp_keys(realm, ticket))
             method = "otp"
         elif recovery_code:
-            self.verifier.recovery_code(realm, account_id, recovery_code)
+            code = self.verifier.recovery_code_use(realm, account_id, recovery_code)
             method = "otp"
         elif webauthn:
             credential = as_credential(webauthn)
@@ -110,9 +110,10 @@ class SecondFactorSignIn:
         settle = [self.verifier.throttle.second_factor_claim(realm, account_id).key]
         roles = tuple(role for role in ticket.data.get("roles", "").split(SEPARATOR) if role)
         first = ticket.data.get("method") or "pwd"
-        # The token, and a TOTP code's step, are spent in the session's own write: of
-        # parallel second steps with good proofs exactly one opens a session (TokenInvalid
-        # for the others), and a replayed code opens none (MfaInvalid, the token still live).
+        # The token, and a TOTP code's step or a recovery code, are spent in the session's
+        # own write: of parallel second steps with good proofs exactly one opens a session
+        # (TokenInvalid for the others, whose codes stay unspent), and a replayed or wrong
+        # code opens none (MfaInvalid, the token still live).
         try:
             pair = self.sessions.open(
                 realm,
@@ -122,11 +123,14 @@ class SecondFactorSignIn:
                 amr=(first, method),
                 spend_ticket=ticket.ticket_hash,
                 spend_step=step,
+                spend_code=code,
             )
         except MfaInvalid:
-            if step is None:
-                raise
-            raise self.verifier.step_refused(realm, step) from None
+            if step is not None:
+                raise self.verifier.step_refused(realm, step) from None
+            if code is not None:
+                raise self.verifier.code_refused(realm, code) from None
+            raise
         log.info("second step passed", extra={"realm": realm.id, "account_id": account_id, "method": method})
         username, device = ticket.data.get("username", ""), ticket.data.get("device") or None
         if not username:

@@ -22,7 +22,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.domain.audit import audit
-from chalicelib.domain.mfa import WEBAUTHN_CHALLENGE_LIFETIME, Factor, FactorKind, TotpKey, TotpStep, recovery_code_hash
+from chalicelib.domain.mfa import (
+    WEBAUTHN_CHALLENGE_LIFETIME,
+    Factor,
+    FactorKind,
+    RecoveryCodeUse,
+    TotpKey,
+    TotpStep,
+    recovery_code_hash,
+)
 from chalicelib.domain.secrets import fingerprint, same
 from chalicelib.domain.tickets import Ticket, TicketKind
 from chalicelib.errors import MfaInvalid
@@ -81,16 +89,22 @@ class Verifier:
         log.info("totp code replayed", extra={"realm": realm.id, "account_id": refused.account_id})
         return MfaInvalid("This code was used already; wait for the next one.")
 
-    def recovery_code(self, realm: RealmConfig, account_id: str, code: str) -> None:
-        """Spend one of the account's recovery codes (audited in the same write)."""
+    def recovery_code_use(self, realm: RealmConfig, account_id: str, code: str) -> RecoveryCodeUse:
+        """``code``'s use, its attempt reserved: the caller spends it in the write that
+        needs it (a sign-in's session), whose condition is the comparison (the code's
+        fingerprint in the account's set).
+
+        Raises TooManyAttempts (before anything is compared).
+        """
         self.throttle.reserve(realm, self.throttle.second_factor_claim(realm, account_id))
-        now = self.clock.now()
-        entry = audit(realm.id, account_id, "recovery_code_used", actor=account_id, at=now)
-        if not self.factors.use_recovery_code(
-            realm.id, account_id, recovery_code_hash(realm.id, account_id, code), audit=entry
-        ):
-            log.info("recovery code refused", extra={"realm": realm.id, "account_id": account_id})
-            raise MfaInvalid()
+        entry = audit(realm.id, account_id, "recovery_code_used", actor=account_id, at=self.clock.now())
+        return RecoveryCodeUse(realm.id, account_id, recovery_code_hash(realm.id, account_id, code), entry)
+
+    @staticmethod
+    def code_refused(realm: RealmConfig, refused: RecoveryCodeUse) -> MfaInvalid:
+        """A recovery code that is not (or no longer) in the account's set."""
+        log.info("recovery code refused", extra={"realm": realm.id, "account_id": refused.account_id})
+        return MfaInvalid()
 
     def secret(self, realm: RealmConfig, key: TotpKey) -> str:
         opened = self.sealer.open(key.sealed_secret)
