@@ -827,9 +827,6 @@ class FactorRepository(Protocol):
         """A new set; the old codes stop working."""
         ...
 
-    def use_recovery_code(self, realm: str, account_id: str, code_hash: str, *, audit: AuditEntry) -> bool:
-        """Spend one recovery code: True for exactly one caller while it is unused."""
-
 
 class AccountDirectory(Protocol):
     """Finding accounts for the administration consoles (``domain/directory.py``):

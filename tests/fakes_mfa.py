@@ -13,7 +13,7 @@ from datetime import datetime
 
 from chalicelib.domain.accounts import UniqueKind
 from chalicelib.domain.audit import AuditEntry
-from chalicelib.domain.mfa import Factor, RecoveryCodes, RecoveryCodeUse, TotpStep
+from chalicelib.domain.mfa import Factor, RecoveryCodes, TotpStep
 from chalicelib.errors import DuplicateValue
 from tests.fakes import InMemoryStore
 
@@ -136,10 +136,6 @@ class InMemoryFactorRepository:
         with self.store.lock:
             self.recovery[(codes.realm, codes.account_id)] = codes
             self._audited(audit)
-
-    def use_recovery_code(self, realm: str, account_id: str, code_hash: str, *, audit: AuditEntry) -> bool:
-        with self.store.lock:
-            return self.store.spend_recovery_code(RecoveryCodeUse(realm, account_id, code_hash, audit))
 
     # -- helpers ------------------------------------------------------------------------------
     @staticmethod

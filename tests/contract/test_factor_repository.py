@@ -3,9 +3,10 @@
 Proves, for the in-memory fake and DynamoDB alike: a pending TOTP factor is confirmed
 once, and confirming (or adding a credential) moves ``second_factors`` on the account
 and its login record in the same write as the audit entry; removing moves it back; a
-credential id belongs to one account; factors are realm-scoped; a TOTP step, a recovery
-code and a WebAuthn counter value are each accepted by exactly one of 20 concurrent
-callers; the administrator's reset removes everything.
+credential id belongs to one account; factors are realm-scoped; a TOTP step and a
+WebAuthn counter value are each accepted by exactly one of 20 concurrent callers; the
+administrator's reset removes everything. (A recovery code is spent only with a sign-in's
+session: ``test_session_repository.py``.)
 """
 
 from __future__ import annotations
@@ -245,49 +246,12 @@ class FactorRepositoryContract:
         stored = self.repo.get(owner.realm, owner.account_id, key.factor_id)
         assert stored is not None and stored.sign_count == 4
 
-    def test_a_recovery_code_is_spent_once_and_replacing_voids_the_old_set(self) -> None:
-        owner = self._account()
-        old, spent = unique_hash(), unique_hash()
-        self.repo.replace_recovery_codes(
-            RecoveryCodes(owner.realm, owner.account_id, frozenset({old, spent}), NOW), audit=entry(owner, "codes")
-        )
-        assert self.repo.use_recovery_code(owner.realm, owner.account_id, spent, audit=entry(owner, "used"))
-        assert not self.repo.use_recovery_code(owner.realm, owner.account_id, spent, audit=entry(owner, "again"))
-        assert self.repo.overview(owner.realm, owner.account_id)[1] == RecoveryCodes(
-            owner.realm, owner.account_id, frozenset({old}), NOW
-        )
-        fresh = RecoveryCodes(owner.realm, owner.account_id, frozenset({unique_hash()}), LATER)
-        self.repo.replace_recovery_codes(fresh, audit=entry(owner, "codes"))
-        assert not self.repo.use_recovery_code(owner.realm, owner.account_id, old, audit=entry(owner, "old"))
-        actions = [e.action for e in self.audit.entries(owner.realm, owner.account_id)]
-        assert actions.count("used") == 1 and "again" not in actions and "old" not in actions
-
-    def test_the_last_recovery_code_can_be_spent(self) -> None:
-        owner = self._account()
-        only = unique_hash()
-        self.repo.replace_recovery_codes(
-            RecoveryCodes(owner.realm, owner.account_id, frozenset({only}), NOW), audit=entry(owner, "codes")
-        )
-        assert self.repo.use_recovery_code(owner.realm, owner.account_id, only, audit=entry(owner, "used"))
-        codes = self.repo.overview(owner.realm, owner.account_id)[1]
-        assert codes is None or codes.hashes == frozenset()
-        assert not self.repo.use_recovery_code(owner.realm, owner.account_id, only, audit=entry(owner, "again"))
-
     @pytest.mark.slow
-    def test_of_20_concurrent_uses_of_one_step_one_code_one_counter_exactly_one_wins(self) -> None:
+    def test_of_20_concurrent_uses_of_one_step_one_counter_exactly_one_wins(self) -> None:
         owner = self._account()
         factor = self._confirmed_totp(owner)
         steps = race(20, lambda _: self.repo.use_totp_step(owner.realm, owner.account_id, factor.factor_id, 101, LATER))
         assert steps.count(True) == 1 and steps.count(False) == 19
-        code = unique_hash()
-        self.repo.replace_recovery_codes(
-            RecoveryCodes(owner.realm, owner.account_id, frozenset({code, unique_hash()}), NOW),
-            audit=entry(owner, "codes"),
-        )
-        uses = race(
-            20, lambda _: self.repo.use_recovery_code(owner.realm, owner.account_id, code, audit=entry(owner, "u"))
-        )
-        assert uses.count(True) == 1 and uses.count(False) == 19
         key = credential(owner, sign_count=7)
         self.repo.add(key, login_key=owner.login_key, audit=entry(owner, "added"))
         counters = race(

@@ -10,8 +10,8 @@ ticket (a second step's ``mfa_token``) is stored with the ticket spent and its a
 settled, is not stored when the ticket is gone, and of 10 concurrent ones exactly one is;
 one that also spends a TOTP step spends it in the same write, stores nothing (the ticket
 left live) when the step was spent already, and of 10 second steps with their own tickets
-and one code exactly one is stored; the same for a recovery code, whose use is audited in
-that write.
+and one code exactly one is stored; the same for a recovery code (of 20), whose use is
+audited in that write; a code is spent once, the last one too, and a new set voids the old.
 """
 
 from __future__ import annotations
@@ -343,20 +343,62 @@ class SessionRepositoryContract:
         assert started is SessionStart.TICKET_GONE
         assert code in self._codes_left(owner)
 
+    def _spend(self, owner: Account, code_hash: str, action: str) -> SessionStart:
+        """A second step of ``owner`` spending ``code_hash``, audited as ``action``."""
+        family, token, mfa_ticket = self._second_step(owner)
+        use = RecoveryCodeUse(owner.realm, owner.account_id, code_hash, entry(owner, action))
+        return self.repo.start(family, token, spend_ticket=mfa_ticket, spend_code=use)
+
+    def test_a_recovery_code_is_spent_once_and_replacing_voids_the_old_set(self) -> None:
+        # Given an account with two recovery codes
+        owner = account(status=AccountStatus.ACTIVE)
+        self.accounts.create(owner, audit=arranged(owner.realm, owner.account_id))
+        old, spent = unique_hash(), unique_hash()
+        self.factors.replace_recovery_codes(
+            RecoveryCodes(owner.realm, owner.account_id, frozenset({old, spent}), NOW), audit=entry(owner, "codes")
+        )
+        # When one is spent twice, then a new set replaces them and the other is tried
+        assert self._spend(owner, spent, "used") is SessionStart.STARTED
+        assert self._spend(owner, spent, "again") is SessionStart.PROOF_REFUSED
+        assert self.factors.overview(owner.realm, owner.account_id)[1] == RecoveryCodes(
+            owner.realm, owner.account_id, frozenset({old}), NOW
+        )
+        fresh = RecoveryCodes(owner.realm, owner.account_id, frozenset({unique_hash()}), LATER)
+        self.factors.replace_recovery_codes(fresh, audit=entry(owner, "codes"))
+        # Then it was spent once, and the old set no longer counts
+        assert self._spend(owner, old, "old") is SessionStart.PROOF_REFUSED
+        actions = [e.action for e in self.audit.entries(owner.realm, owner.account_id)]
+        assert actions.count("used") == 1 and "again" not in actions and "old" not in actions
+
+    def test_the_last_recovery_code_can_be_spent(self) -> None:
+        # Given an account with one recovery code left
+        owner = account(status=AccountStatus.ACTIVE)
+        self.accounts.create(owner, audit=arranged(owner.realm, owner.account_id))
+        only = unique_hash()
+        self.factors.replace_recovery_codes(
+            RecoveryCodes(owner.realm, owner.account_id, frozenset({only}), NOW), audit=entry(owner, "codes")
+        )
+        # When it is spent (DynamoDB drops a set left empty), and spent again
+        assert self._spend(owner, only, "used") is SessionStart.STARTED
+        codes = self.factors.overview(owner.realm, owner.account_id)[1]
+        assert codes is None or codes.hashes == frozenset()
+        # Then the second is refused
+        assert self._spend(owner, only, "again") is SessionStart.PROOF_REFUSED
+
     @pytest.mark.slow
-    def test_of_10_second_steps_with_one_recovery_code_exactly_one_is_stored(self) -> None:
-        # Given ten password steps of one account (ten tickets) and one recovery code
+    def test_of_20_second_steps_with_one_recovery_code_exactly_one_is_stored(self) -> None:
+        # Given twenty password steps of one account (twenty tickets) and one recovery code
         owner, code = self._codes_owner()
-        steps = [self._second_step(owner) for _ in range(10)]
+        steps = [self._second_step(owner) for _ in range(20)]
         use = self._code_use(owner, code)
         # When their sessions start at once, each spending its ticket and the code
         outcomes = race(
-            10, lambda i: self.repo.start(steps[i][0], steps[i][1], spend_ticket=steps[i][2], spend_code=use)
+            20, lambda i: self.repo.start(steps[i][0], steps[i][1], spend_ticket=steps[i][2], spend_code=use)
         )
         # Then exactly one session is stored, and the others' tickets stay live
         assert outcomes.count(SessionStart.STARTED) == 1
-        assert outcomes.count(SessionStart.PROOF_REFUSED) == 9
-        assert sum(self.tickets.get(mfa_ticket) is not None for _, _, mfa_ticket in steps) == 9
+        assert outcomes.count(SessionStart.PROOF_REFUSED) == 19
+        assert sum(self.tickets.get(mfa_ticket) is not None for _, _, mfa_ticket in steps) == 19
 
 
 class TestInMemorySessionRepository(SessionRepositoryContract):

@@ -51,8 +51,8 @@ def totp_step_write(m: BoundModels, step: TotpStep) -> tuple[Any, list[Any], Any
 
 def recovery_code_write(m: BoundModels, use: RecoveryCodeUse) -> tuple[Any, list[Any], Any]:
     """The conditional update that spends a recovery code — item, actions, condition —
-    alone or in a sign-in's transaction: its fingerprint leaves the set only if it is in it.
-    The caller writes ``use.audit`` in the same transaction."""
+    in a sign-in's transaction (``DynamoSessionRepository.start``): its fingerprint leaves
+    the set only if it is in it. The caller writes ``use.audit`` in the same transaction."""
     item = m.RecoveryCodesItem(account_pk(use.realm, use.account_id), RECOVERY_SK)
     hashes = m.RecoveryCodesItem.hashes
     return item, [hashes.delete({use.code_hash})], hashes.contains(use.code_hash)
@@ -239,22 +239,6 @@ class DynamoFactorRepository:
             transaction.save(audit_item(m, audit))
 
         transact(m, build)
-
-    def use_recovery_code(self, realm: str, account_id: str, code_hash: str, *, audit: AuditEntry) -> bool:
-        m = self._m
-        item, actions, condition = recovery_code_write(m, RecoveryCodeUse(realm, account_id, code_hash, audit))
-
-        def build(transaction: TransactWrite) -> None:
-            transaction.update(item, actions=actions, condition=condition)
-            transaction.save(audit_item(m, audit))
-
-        try:
-            transact(m, build)
-        except TransactWriteError as exc:
-            if is_transient(exc):
-                raise
-            return False
-        return True
 
     # -- helpers ------------------------------------------------------------------------------
     def _count(

@@ -83,7 +83,8 @@ class DynamoSessionRepository:
             # Only the ticket and the proof (step or code) carry conditions; pynamodb sends
             # deletes first, so the ticket is at position 0 and any other refusal is the proof's.
             failed = failed_positions(exc)
-            if (spend_step or spend_code) is not None and failed and 0 not in failed:
+            proof = spend_step is not None or spend_code is not None
+            if proof and failed and 0 not in failed:
                 return SessionStart.PROOF_REFUSED  # the token is still live: the next code may follow
             return SessionStart.TICKET_GONE  # spent by another second step
         return SessionStart.STARTED
