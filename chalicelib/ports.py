@@ -11,24 +11,23 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
-from chalicelib.domain.accounts import Account, AccountStatus, LoginRecord, UniqueKind
-from chalicelib.domain.attempts import Claim, Reservation
-from chalicelib.domain.audit import AuditEntry, AuditPage, AuditQuery
-from chalicelib.domain.esep import EuLoginIdentity, LegacyMember, Member, Organisation, Project
-from chalicelib.domain.flows import IdentityFlow, OAuthState
-from chalicelib.domain.identity import GsisIdentity
-from chalicelib.domain.jobs import Job, JobStatus, RowOutcome
-from chalicelib.domain.mail import MailMessage
-from chalicelib.domain.mfa import Factor, RecoveryCodes, RecoveryCodeUse, TotpStep
-from chalicelib.domain.oidc import Consent, Expectations, OidcClient, OidcGrant
-from chalicelib.domain.registry import RegistryEntry
-from chalicelib.domain.tasks import Task
-from chalicelib.domain.tickets import Ticket
-from chalicelib.domain.tokens import Challenge, Purpose, RefreshToken, RotationOutcome, SessionFamily, SessionStart
-
-if TYPE_CHECKING:  # the consoles' values, loaded with the consoles, not at cold start
+if TYPE_CHECKING:  # annotations only: a port loads no domain module at cold start
+    from chalicelib.domain.accounts import Account, AccountStatus, LoginRecord, UniqueKind
+    from chalicelib.domain.attempts import Claim, Reservation
+    from chalicelib.domain.audit import AuditEntry, AuditPage, AuditQuery
     from chalicelib.domain.directory import DirectoryPage
+    from chalicelib.domain.esep import EuLoginIdentity, LegacyMember, Member, Organisation, Project
+    from chalicelib.domain.flows import IdentityFlow, OAuthState
     from chalicelib.domain.helpdesk import SupportTicket, TicketPage, TicketReply, TicketStatus
+    from chalicelib.domain.identity import GsisIdentity
+    from chalicelib.domain.jobs import Job, JobStatus, RowOutcome
+    from chalicelib.domain.mail import MailMessage
+    from chalicelib.domain.mfa import Factor, RecoveryCodes, RecoveryCodeUse, TotpStep
+    from chalicelib.domain.oidc import Consent, Expectations, OidcClient, OidcGrant
+    from chalicelib.domain.registry import RegistryEntry
+    from chalicelib.domain.tasks import Task
+    from chalicelib.domain.tickets import Ticket
+    from chalicelib.domain.tokens import Challenge, Purpose, RefreshToken, RotationOutcome, SessionFamily, SessionStart
 
 
 class Clock(Protocol):

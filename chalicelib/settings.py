@@ -7,12 +7,10 @@ of SPEC §4 (``AWS_ENDPOINT_URL``, ``MITROO_PUBLIC_URL``, ``MITROO_GSIS_*``,
 ``MITROO_EULOGIN_*``) are part of the contract with operators.
 """
 
-from __future__ import annotations
-
 import functools
 import os
 from collections.abc import Mapping
-from typing import Literal
+from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -110,7 +108,7 @@ class Settings(BaseModel):
         return self.public_url.startswith("https://")
 
     @classmethod
-    def from_environ(cls, environ: Mapping[str, str]) -> Settings:
+    def from_environ(cls, environ: Mapping[str, str]) -> Self:
         """Validate ``environ``; raise :class:`SettingsError` naming every bad variable."""
         values = dict(environ)
         values.setdefault("AWS_REGION", environ.get("AWS_DEFAULT_REGION", "eu-west-1"))

@@ -5,13 +5,11 @@ password policy applies, how long each kind of token lives and which languages i
 and mail speak. Code branches on these fields, never on the realm id.
 """
 
-from __future__ import annotations
-
 import functools
 import tomllib
 from datetime import timedelta
 from importlib import resources
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -44,7 +42,7 @@ class CompositionPolicy(_Strict):
     """Only ASCII letters, digits and ``symbols`` are allowed at all."""
 
     @model_validator(mode="after")
-    def _satisfiable(self) -> CompositionPolicy:
+    def _satisfiable(self) -> Self:
         if self.min_length > self.max_length:
             raise ValueError("min_length exceeds max_length")
         if self.require_symbol and not self.symbols:
@@ -64,7 +62,7 @@ class StrengthPolicy(_Strict):
     min_score: Annotated[int, Field(ge=0, le=4)]
 
     @model_validator(mode="after")
-    def _lengths(self) -> StrengthPolicy:
+    def _lengths(self) -> Self:
         if self.min_length > self.max_length:
             raise ValueError("min_length exceeds max_length")
         return self
@@ -123,7 +121,7 @@ class Throttling(_Strict):
     actions: dict[str, ActionLimits] = {}
 
     @model_validator(mode="after")
-    def _ordered(self) -> Throttling:
+    def _ordered(self) -> Self:
         if self.login_backoff_base > self.login_backoff_ceiling:
             raise ValueError("login_backoff_base exceeds login_backoff_ceiling")
         return self
@@ -188,7 +186,7 @@ class RealmConfig(_Strict):
         return self.mfa_required_for_all or bool(set(roles) & set(self.mfa_required_roles))
 
     @model_validator(mode="after")
-    def _consistent(self) -> RealmConfig:
+    def _consistent(self) -> Self:
         if self.default_language not in self.languages:
             raise ValueError("default_language must be one of languages")
         if self.username == "eulogin_sub" and self.identity_source != "eulogin":

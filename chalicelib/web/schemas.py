@@ -4,10 +4,8 @@ Models forbid unknown fields: in particular the GSIS identity fields (AFM, names
 be smuggled into a registration, because they come only from the stored flow.
 """
 
-from __future__ import annotations
-
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -47,7 +45,7 @@ class ActivationInput(_Input):
     code: Annotated[str | None, Field(None, max_length=16, description="The code from the mail.")] = None
 
     @model_validator(mode="after")
-    def _token_or_code(self) -> ActivationInput:
+    def _token_or_code(self) -> Self:
         if not self.token and not (self.email and self.code):
             raise ValueError("give either token, or email and code")
         return self

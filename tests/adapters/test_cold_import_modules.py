@@ -1,7 +1,8 @@
 """``import app`` (a Lambda cold start) loads no capability's flows: the eTwinning flows,
-the spreadsheet jobs, the NTUA registrar, e-IEP registration and certification load with
-the first request that uses them (SPEC §5: cold import ≤ 1.5 × ``import boto3``). The
-routes that name their values (roles, limits, a viewer) find them in ``domain/``."""
+the spreadsheet jobs, the NTUA registrar, e-IEP registration and certification,
+second-factor enrolment and the provider's OpenAPI paths load with the first request that
+uses them (SPEC §5: cold import ≤ 1.5 × ``import boto3``). The routes that name their
+values (roles, limits, a viewer) find them in ``domain/``."""
 
 from __future__ import annotations
 
@@ -22,6 +23,9 @@ CAPABILITY_MODULES = (
     "chalicelib.flows.registration",
     "chalicelib.flows.certification",
     "chalicelib.flows.wiring",
+    "chalicelib.flows.mfa.enrolment",  # with WebAuthn's relying party: enrolling is no sign-in
+    "chalicelib.flows.mfa.webauthn_rp",
+    "chalicelib.web.oidc.openapi",  # the provider's OpenAPI paths: built when the document is asked for
 )
 
 _SCRIPT = """

@@ -1,7 +1,5 @@
 """Request and response models of the "Your data" API (SPEC §2.10): export and self-deletion."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field

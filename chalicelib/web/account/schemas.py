@@ -1,8 +1,6 @@
 """Request and response models of the account centre's sessions, applications and
 password change (SPEC §2.10)."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field

@@ -1,9 +1,7 @@
 """Request and response models of the consoles' API (SPEC §2.11), built on first use."""
 
-from __future__ import annotations
-
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -42,7 +40,7 @@ class RolesInput(_Input):
         return value
 
     @model_validator(mode="after")
-    def _checkboxes(self) -> RolesInput:
+    def _checkboxes(self) -> Self:
         for role in ("admin", "secretariat", "helpdesk", "nso"):
             if getattr(self, f"role_{role}") and role not in self.roles:
                 self.roles.append(role)

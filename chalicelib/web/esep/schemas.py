@@ -5,8 +5,6 @@ the flow. Lists and texts are bounded here; the rules (roles, countries, eligibi
 are the flows' business.
 """
 
-from __future__ import annotations
-
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator

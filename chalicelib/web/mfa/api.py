@@ -8,13 +8,12 @@ carried through a redirect.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint
 
 from chalicelib.domain.mfa import RECENT_AUTHENTICATION, Factor
 from chalicelib.flows.devices import COOKIE as DEVICE_COOKIE
-from chalicelib.flows.mfa.enrolment import Enrolled
 from chalicelib.web.binding import binding_cookie, browser_binding
 from chalicelib.web.cookies import expire_cookie
 from chalicelib.web.endpoints import FORM_PAGE_FIELD, Ctx, Reply, api, count, wants_html
@@ -41,6 +40,9 @@ from chalicelib.web.oidc.browser import renewed_sso_cookies, safe_next
 from chalicelib.web.problems import InputProblem
 from chalicelib.web.schemas import TokenOutput
 from chalicelib.web.sessions import MFA_COOKIE, authenticate, token_reply
+
+if TYPE_CHECKING:  # the enrolment flow (WebAuthn's relying party among it) loads with its first request
+    from chalicelib.flows.mfa.enrolment import Enrolled
 
 bp = Blueprint(__name__)
 

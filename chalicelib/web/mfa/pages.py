@@ -9,13 +9,12 @@ can use one. Every form carries the CSRF token and posts to the API.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from chalice import Blueprint, Response
 
 from chalicelib.errors import Unauthorized
-from chalicelib.flows.mfa.enrolment import TotpEnrolment
 from chalicelib.flows.sessions import Principal
 from chalicelib.web.binding import browser_binding
 from chalicelib.web.endpoints import Ctx, Reply, page
@@ -23,6 +22,9 @@ from chalicelib.web.html import redirect
 from chalicelib.web.oidc.browser import continuation_targets, safe_next
 from chalicelib.web.pages import form_page
 from chalicelib.web.sessions import MFA_COOKIE, authenticate
+
+if TYPE_CHECKING:  # the enrolment flow loads with its first request, not at cold start
+    from chalicelib.flows.mfa.enrolment import TotpEnrolment
 
 bp = Blueprint(__name__)
 

@@ -1,8 +1,6 @@
 """Request and response models of the second-factor API (SPEC §2.9, §2.10)."""
 
-from __future__ import annotations
-
-from typing import Annotated, Any
+from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -75,7 +73,7 @@ class ReauthenticateInput(_Input):
     ] = None
 
     @model_validator(mode="after")
-    def _one(self) -> ReauthenticateInput:
+    def _one(self) -> Self:
         if sum(bool(value) for value in (self.password, self.totp, self.webauthn)) != 1:
             raise ValueError("give exactly one of password, totp, webauthn")
         return self
@@ -98,7 +96,7 @@ class SecondStepInput(_Input):
     webauthn: Credential | None = None
 
     @model_validator(mode="after")
-    def _one(self) -> SecondStepInput:
+    def _one(self) -> Self:
         if sum(bool(value) for value in (self.totp, self.recovery_code, self.webauthn)) != 1:
             raise ValueError("give exactly one of totp, recovery_code, webauthn")
         return self

@@ -29,7 +29,6 @@ from chalicelib.web.cookies import read_cookie
 from chalicelib.web.endpoints import Ctx, count
 from chalicelib.web.inputs import FORM, JSON
 from chalicelib.web.oidc.browser import browser_session, origin
-from chalicelib.web.oidc.openapi import provider_paths
 from chalicelib.web.openapi import EXTRA_PATHS
 from chalicelib.web.problems import InputProblem, problem_body
 from chalicelib.web.sessions import signed_out_cookies
@@ -37,7 +36,16 @@ from chalicelib.web.sessions import signed_out_cookies
 log = logging.getLogger(__name__)
 
 bp = Blueprint(__name__)
-EXTRA_PATHS.append(provider_paths)
+
+
+def _provider_paths(components: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The provider's endpoints in the OpenAPI document, loaded when it is asked for."""
+    from chalicelib.web.oidc.openapi import provider_paths
+
+    return provider_paths(components)
+
+
+EXTRA_PATHS.append(_provider_paths)
 
 ISSUER = "/realms/{realm}"
 BODY_TYPES = [FORM, JSON]

@@ -1,9 +1,7 @@
 """Request and response models of the admin API of OpenID clients (SPEC §2.8)."""
 
-from __future__ import annotations
-
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -53,7 +51,7 @@ class OidcClientOutput(BaseModel):
     client_secret: str | None = Field(None, description="Answered once, when created or rotated; stored hashed.")
 
     @classmethod
-    def of(cls, client: OidcClient, secret: str | None = None) -> OidcClientOutput:
+    def of(cls, client: OidcClient, secret: str | None = None) -> Self:
         return cls(
             client_id=client.client_id,
             name=client.name,
