@@ -750,6 +750,10 @@ class FactorRepository(Protocol):
     (``Account.second_factors``, ``LoginRecord.second_factors``): every write that
     confirms, adds or removes one moves that number in the same transaction, so a
     password login knows whether a second step follows without reading anything more.
+    The login record also keeps a copy of what the second step needs
+    (``LoginRecord.factors``, :class:`~chalicelib.domain.mfa.FactorCopy`: the confirmed
+    TOTP factors' sealed keys, the count of recovery codes left), written in the same
+    transaction, so that password step reads no factor list either.
     Every change carries its audit entry into that transaction too. ``login_key`` names
     the login record (``Account.login_key``: the casefolded username, or the EU Login
     subject).
@@ -822,7 +826,9 @@ class FactorRepository(Protocol):
         still ``seen_count`` (a racing assertion of a cloned key loses)."""
         ...
 
-    def replace_recovery_codes(self, codes: RecoveryCodes, *, audit: AuditEntry) -> None:
+    def replace_recovery_codes(
+        self, codes: RecoveryCodes, *, login_key: tuple[UniqueKind, str], audit: AuditEntry
+    ) -> None:
         """A new set; the old codes stop working."""
         ...
 

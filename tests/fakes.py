@@ -30,7 +30,7 @@ from chalicelib.domain.flows import IdentityFlow, Intent, OAuthState
 from chalicelib.domain.identity import GsisIdentity
 from chalicelib.domain.jobs import Job, JobStatus, Progress, RowOutcome
 from chalicelib.domain.mail import MailMessage
-from chalicelib.domain.mfa import Factor, RecoveryCodes, RecoveryCodeUse, TotpStep
+from chalicelib.domain.mfa import Factor, RecoveryCodes, RecoveryCodeUse, TotpStep, factor_copy
 from chalicelib.domain.registry import RegistryEntry, RegistryStatus
 from chalicelib.domain.tasks import Task
 from chalicelib.domain.tickets import Ticket
@@ -156,6 +156,10 @@ class InMemoryStore:
         self.attempts: dict[str, dict[str, float]] = {}
         self.factors: dict[tuple[str, str, str], Factor] = {}
         self.recovery: dict[tuple[str, str], RecoveryCodes] = {}
+        self.factor_copies: set[tuple[str, str]] = set()
+        """Accounts whose login record has its copy of the factors: as in DynamoDB, a
+        factor change writes it (a record from before the copy, or of an account that never
+        had a factor, has none)."""
 
     def spend_totp_step(self, step: TotpStep) -> bool:
         """Spend ``step`` on its factor (caller holds the lock): only a later step than
@@ -243,6 +247,8 @@ class InMemoryAccountRepository:
             account = self.store.accounts.get((realm, owner)) if owner else None
             if account is None:
                 return None
+            factors = [f for (r, a, _), f in self.store.factors.items() if r == realm and a == account.account_id]
+            factors.sort(key=lambda factor: (factor.created_at, factor.factor_id))
             return LoginRecord(
                 realm,
                 account.account_id,
@@ -252,6 +258,10 @@ class InMemoryAccountRepository:
                 account.gsis_verified,
                 account.expires_on,
                 account.second_factors,
+                # the copy the DynamoDB login record keeps once a factor change wrote it
+                factor_copy(factors, self.store.recovery.get((realm, account.account_id)))
+                if (realm, account.account_id) in self.store.factor_copies
+                else None,
             )
 
     def find_logins(self, realm: str, usernames: Sequence[str]) -> dict[str, LoginRecord]:

@@ -96,6 +96,7 @@ class InMemoryFactorRepository:
             if drop_recovery:
                 self.recovery.pop((factor.realm, factor.account_id), None)
             self._audited(audit)
+            self.store.factor_copies.add((factor.realm, factor.account_id))
             if factor.confirmed:
                 self._count(factor.realm, factor.account_id, -1)
             return True
@@ -110,6 +111,7 @@ class InMemoryFactorRepository:
                 self.credentials.pop(factor.credential_id, None)
             self.recovery.pop((realm, account_id), None)
             self._audited(audit)
+            self.store.factor_copies.add((realm, account_id))
             account = self.store.accounts.get((realm, account_id))
             if account is not None:
                 self.store.accounts[(realm, account_id)] = dataclasses.replace(account, second_factors=0)
@@ -132,10 +134,13 @@ class InMemoryFactorRepository:
             )
             return True
 
-    def replace_recovery_codes(self, codes: RecoveryCodes, *, audit: AuditEntry) -> None:
+    def replace_recovery_codes(
+        self, codes: RecoveryCodes, *, login_key: tuple[UniqueKind, str], audit: AuditEntry
+    ) -> None:
         with self.store.lock:
             self.recovery[(codes.realm, codes.account_id)] = codes
             self._audited(audit)
+            self.store.factor_copies.add((codes.realm, codes.account_id))
 
     # -- helpers ------------------------------------------------------------------------------
     @staticmethod
@@ -147,6 +152,7 @@ class InMemoryFactorRepository:
         return account is not None and account.login_key == login_key
 
     def _count(self, realm: str, account_id: str, delta: int) -> None:
+        self.store.factor_copies.add((realm, account_id))  # written with the count, as in DynamoDB
         account = self.store.accounts.get((realm, account_id))
         if account is not None:
             self.store.accounts[(realm, account_id)] = dataclasses.replace(

@@ -5,8 +5,12 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from chalicelib.domain.identity import GsisIdentity
+
+if TYPE_CHECKING:
+    from chalicelib.domain.mfa import FactorCopy
 
 
 class AccountStatus(enum.StrEnum):
@@ -122,6 +126,8 @@ class LoginRecord:
     expires_on: date | None = None
     second_factors: int = 0
     """As :attr:`Account.second_factors`: the login knows of a second step without another read."""
+    factors: FactorCopy | None = None
+    """The second factors' copy (None: a record from before it; the factor list is read)."""
 
 
 def normalise_email(email: str) -> str:

@@ -20,6 +20,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from chalicelib.domain.accounts import UniqueKind
 from chalicelib.domain.audit import AuditEntry
 from chalicelib.domain.secrets import fingerprint
 
@@ -121,6 +122,39 @@ class RecoveryCodeUse:
     account_id: str
     code_hash: str
     audit: AuditEntry
+    login_key: tuple[UniqueKind, str] | None = None
+    """The login record whose count of codes left (:class:`FactorCopy`) follows the set."""
+
+
+@dataclass(frozen=True)
+class FactorCopy:
+    """What a password step needs of an account's second factors, kept on its login record.
+
+    Every factor change writes it in its own transaction (a TOTP key added or removed, the
+    count of recovery codes set; a sign-in that spends a code lowers the count), so the
+    password step of an account with a factor reads no factor list: the login record it
+    reads anyway says what to offer and carries the TOTP keys, still sealed, into the
+    ``mfa_token``. A login record written before the copy existed has none, and the factor
+    list is read as before until the account's next factor change writes it.
+    """
+
+    totp_keys: tuple[TotpKey, ...]
+    recovery_codes: int
+
+    def offered(self, second_factors: int) -> list[str]:
+        """As :func:`offered_proofs`: the confirmed factors that are not TOTP are passkeys
+        or security keys (``second_factors`` counts them all)."""
+        offered = [str(SecondStep.TOTP)] if self.totp_keys else []
+        if second_factors > len(self.totp_keys):
+            offered.append(str(SecondStep.WEBAUTHN))
+        if self.recovery_codes > 0:
+            offered.append(str(SecondStep.RECOVERY_CODE))
+        return offered
+
+
+def factor_copy(factors: list[Factor], codes: RecoveryCodes | None) -> FactorCopy:
+    """The copy a login record keeps of ``factors`` and ``codes``."""
+    return FactorCopy(totp_keys(factors), len(codes.hashes) if codes is not None else 0)
 
 
 def totp_keys(factors: list[Factor]) -> tuple[TotpKey, ...]:
@@ -135,13 +169,7 @@ def totp_keys(factors: list[Factor]) -> tuple[TotpKey, ...]:
 def offered_proofs(factors: list[Factor], codes: RecoveryCodes | None) -> list[str]:
     """The proofs an account with ``factors`` and ``codes`` can give at the second step,
     in the order the pages offer them."""
-    kinds = {factor.kind for factor in factors if factor.confirmed}
-    offered = [str(SecondStep.TOTP)] if FactorKind.TOTP in kinds else []
-    if FactorKind.WEBAUTHN in kinds:
-        offered.append(str(SecondStep.WEBAUTHN))
-    if codes is not None and codes.hashes:
-        offered.append(str(SecondStep.RECOVERY_CODE))
-    return offered
+    return factor_copy(factors, codes).offered(sum(factor.confirmed for factor in factors))
 
 
 @dataclass(frozen=True)

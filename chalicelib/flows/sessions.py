@@ -181,7 +181,16 @@ class Sessions:
             raise
         if login.second_factors > 0:
             log.info("password right, second step follows", extra={"realm": realm.id, "account_id": login.account_id})
-            first = FirstStep(login.account_id, login.roles, "pwd", username, device, limits.settled_by_success)
+            first = FirstStep(
+                login.account_id,
+                login.roles,
+                "pwd",
+                username,
+                device,
+                limits.settled_by_success,
+                factors=login.factors,
+                second_factors=login.second_factors,
+            )
             raise self.second_step.demand(realm, first, browser)
         log.info("login succeeded", extra={"realm": realm.id, "account_id": login.account_id})
         pair = self.open(realm, login.account_id, login.roles, settle=limits.settled_by_success)

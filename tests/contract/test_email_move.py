@@ -174,3 +174,33 @@ class TestDynamoEmailMove(EmailMoveContract):
         self.audit = DynamoAuditLog(dynamo_models)
         self.directory = DynamoAccountDirectory(dynamo_models)
         self.challenges = DynamoChallengeRepository(dynamo_models)
+
+    def test_the_login_records_copy_of_the_factors_moves_with_it(self, dynamo_models: Any) -> None:
+        from chalicelib.adapters.dynamodb.factors import DynamoFactorRepository
+        from chalicelib.domain.audit import AuditEntry
+        from chalicelib.domain.mfa import Factor, FactorCopy, FactorKind, RecoveryCodes, TotpKey
+
+        # Given an account whose username is its e-mail, with a TOTP factor and two codes
+        before = self._active()
+        factors = DynamoFactorRepository(dynamo_models)
+        phone = Factor(
+            REALM, before.account_id, unique(), FactorKind.TOTP, "Phone", NOW, confirmed=False, sealed_secret="sealed"
+        )
+        factors.add_pending(phone)
+        codes = RecoveryCodes(REALM, before.account_id, frozenset({unique(), unique()}), NOW)
+        audit = AuditEntry(REALM, before.account_id, "totp_added", before.account_id, NOW)
+        assert factors.confirm(phone, step=1, login_key=before.login_key, now=NOW, audit=audit, recovery=codes)
+        moved = self.repo.get(REALM, before.account_id)
+        assert moved is not None
+
+        # When it moves to a new address (username too)
+        new = unique_email()
+        later = NOW + timedelta(seconds=1)
+        self.repo.change_email(
+            moved, new, move_username=True, now=later, audit=arranged(REALM, before.account_id, "email_changed")
+        )
+
+        # Then the new login record carries the same copy: a TOTP sign-in reads no factor list
+        login = self.repo.find_login(REALM, new.casefold())
+        assert login is not None and login.second_factors == 1
+        assert login.factors == FactorCopy((TotpKey(phone.factor_id, "sealed"),), 2)

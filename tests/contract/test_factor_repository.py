@@ -19,7 +19,7 @@ import pytest
 
 from chalicelib.domain.accounts import Account, AccountStatus
 from chalicelib.domain.audit import AuditEntry
-from chalicelib.domain.mfa import Factor, FactorKind, RecoveryCodes
+from chalicelib.domain.mfa import Factor, FactorCopy, FactorKind, RecoveryCodes, TotpKey
 from chalicelib.errors import DuplicateValue
 from chalicelib.ports import AccountRepository, AuditLog, FactorRepository
 from tests.contract.builders import NOW, account, unique, unique_hash
@@ -216,6 +216,57 @@ class FactorRepositoryContract:
         assert "reset" in [e.action for e in self.audit.entries(owner.realm, owner.account_id)]
         self.repo.add(dataclasses.replace(key, factor_id=unique()), login_key=owner.login_key, audit=entry(owner, "a"))
 
+    def _copy(self, owner: Account) -> FactorCopy | None:
+        login = self.accounts.find_login(owner.realm, owner.username.casefold())
+        assert login is not None
+        return login.factors
+
+    def test_the_login_record_copies_what_each_factor_change_writes(self) -> None:
+        # Given an account with no factor
+        owner = self._account()
+        # When a TOTP factor is confirmed with two recovery codes
+        pending = totp(owner)
+        self.repo.add_pending(pending)
+        codes = RecoveryCodes(owner.realm, owner.account_id, frozenset({unique_hash(), unique_hash()}), NOW)
+        assert self.repo.confirm(
+            pending, step=1, login_key=owner.login_key, now=NOW, audit=entry(owner, "a"), recovery=codes
+        )
+        # Then the login record carries its key, still sealed, and the count of codes
+        assert self._copy(owner) == FactorCopy((TotpKey(pending.factor_id, pending.sealed_secret),), 2)
+        # And a security key, a new set of codes and the TOTP factor's removal follow it
+        key = credential(owner)
+        self.repo.add(key, login_key=owner.login_key, audit=entry(owner, "b"))
+        copy = self._copy(owner)
+        assert copy is not None and copy.offered(2) == ["totp", "webauthn", "recovery_code"]
+        three = RecoveryCodes(owner.realm, owner.account_id, frozenset({unique_hash() for _ in range(3)}), LATER)
+        self.repo.replace_recovery_codes(three, login_key=owner.login_key, audit=entry(owner, "c"))
+        assert self._copy(owner) == FactorCopy((TotpKey(pending.factor_id, pending.sealed_secret),), 3)
+        stored = self.repo.get(owner.realm, owner.account_id, pending.factor_id)
+        assert stored is not None
+        assert self.repo.remove(stored, login_key=owner.login_key, audit=entry(owner, "d"))
+        assert self._copy(owner) == FactorCopy((), 3)
+        # And the last factor's removal with the codes, or a reset, leaves an empty copy
+        assert self.repo.remove(key, login_key=owner.login_key, audit=entry(owner, "e"), drop_recovery=True)
+        assert self._copy(owner) == FactorCopy((), 0)
+        self._confirmed_totp(owner)
+        self.repo.remove_all(owner.realm, owner.account_id, login_key=owner.login_key, audit=entry(owner, "f"))
+        assert self._copy(owner) == FactorCopy((), 0)
+
+    def test_a_refused_factor_change_leaves_the_copy_as_it_was(self) -> None:
+        # Given an account with a confirmed TOTP factor
+        owner = self._account()
+        first = self._confirmed_totp(owner)
+        before = self._copy(owner)
+        # When a pending factor is confirmed under another account's login record
+        other = self._account()
+        pending = totp(owner)
+        self.repo.add_pending(pending)
+        assert not self.repo.confirm(pending, step=1, login_key=other.login_key, now=NOW, audit=entry(owner, "x"))
+        # Then neither login record carries the refused factor's key
+        assert before == FactorCopy((TotpKey(first.factor_id, first.sealed_secret),), 0)
+        assert self._copy(owner) == before
+        assert self._copy(other) in (None, FactorCopy((), 0))
+
     def test_a_totp_step_is_accepted_once_and_only_forward(self) -> None:
         owner = self._account()
         factor = self._confirmed_totp(owner)  # last step 100
@@ -282,3 +333,25 @@ class TestDynamoFactorRepository(FactorRepositoryContract):
         self.accounts = DynamoAccountRepository(dynamo_models)
         self.audit = DynamoAuditLog(dynamo_models)
         self.repo = DynamoFactorRepository(dynamo_models)
+
+    def test_a_login_record_from_before_the_copy_gets_it_with_the_next_change(self, dynamo_models: Any) -> None:
+        from chalicelib.adapters.dynamodb.accounts import guard_key
+        from chalicelib.domain.accounts import UniqueKind
+
+        # Given an account with a TOTP factor and codes whose login record has no copy (written
+        # before the copy existed)
+        owner = self._account()
+        old = totp(owner)
+        self.repo.add_pending(old)
+        codes = RecoveryCodes(owner.realm, owner.account_id, frozenset({unique_hash()}), NOW)
+        assert self.repo.confirm(
+            old, step=1, login_key=owner.login_key, now=NOW, audit=entry(owner, "a"), recovery=codes
+        )
+        m = dynamo_models
+        record = m.Guard(*guard_key(owner.realm, UniqueKind.USERNAME, owner.username.casefold()))
+        record.update(actions=[m.Guard.totp_keys.remove(), m.Guard.recovery_codes.remove()])
+        assert self._copy(owner) is None  # the password step reads the factor list for it
+        # When its next factor change adds a security key
+        self.repo.add(credential(owner), login_key=owner.login_key, audit=entry(owner, "b"))
+        # Then the record carries the whole copy: the old factor's key too, and the codes
+        assert self._copy(owner) == FactorCopy((TotpKey(old.factor_id, old.sealed_secret),), 1)

@@ -293,7 +293,7 @@ class SessionRepositoryContract:
         self.accounts.create(owner, audit=arranged(owner.realm, owner.account_id))
         code, other = unique_hash(), unique_hash()
         codes = RecoveryCodes(owner.realm, owner.account_id, frozenset({code, other}), NOW)
-        self.factors.replace_recovery_codes(codes, audit=entry(owner, "codes"))
+        self.factors.replace_recovery_codes(codes, login_key=owner.login_key, audit=entry(owner, "codes"))
         return owner, code
 
     def _code_use(self, owner: Account, code_hash: str) -> RecoveryCodeUse:
@@ -316,6 +316,20 @@ class SessionRepositoryContract:
         assert code not in self._codes_left(owner) and len(self._codes_left(owner)) == 1
         actions = [e.action for e in self.audit.entries(owner.realm, owner.account_id)]
         assert actions.count("recovery_code_used") == 1
+
+    def test_a_password_steps_recovery_code_lowers_the_login_records_count_in_the_same_write(self) -> None:
+        # Given an account with two recovery codes, past its password step
+        owner, code = self._codes_owner()
+        family, token, mfa_ticket = self._second_step(owner)
+        use = dataclasses.replace(self._code_use(owner, code), login_key=owner.login_key)
+        # When its session starts spending one of them, and then that code again
+        assert self.repo.start(family, token, spend_ticket=mfa_ticket, spend_code=use) is SessionStart.STARTED
+        again = self._second_step(owner)
+        assert self.repo.start(again[0], again[1], spend_ticket=again[2], spend_code=use) is SessionStart.PROOF_REFUSED
+        # Then the login record's copy counts one code left: the refused use lowered nothing
+        login = self.accounts.find_login(owner.realm, owner.username.casefold())
+        assert login is not None and login.factors is not None
+        assert login.factors.recovery_codes == 1 == len(self._codes_left(owner))
 
     def test_a_spent_recovery_code_stores_nothing_and_leaves_the_ticket_live(self) -> None:
         # Given an account one of whose recovery codes opened a session already
@@ -355,7 +369,9 @@ class SessionRepositoryContract:
         self.accounts.create(owner, audit=arranged(owner.realm, owner.account_id))
         old, spent = unique_hash(), unique_hash()
         self.factors.replace_recovery_codes(
-            RecoveryCodes(owner.realm, owner.account_id, frozenset({old, spent}), NOW), audit=entry(owner, "codes")
+            RecoveryCodes(owner.realm, owner.account_id, frozenset({old, spent}), NOW),
+            login_key=owner.login_key,
+            audit=entry(owner, "codes"),
         )
         # When one is spent twice, then a new set replaces them and the other is tried
         assert self._spend(owner, spent, "used") is SessionStart.STARTED
@@ -364,7 +380,7 @@ class SessionRepositoryContract:
             owner.realm, owner.account_id, frozenset({old}), NOW
         )
         fresh = RecoveryCodes(owner.realm, owner.account_id, frozenset({unique_hash()}), LATER)
-        self.factors.replace_recovery_codes(fresh, audit=entry(owner, "codes"))
+        self.factors.replace_recovery_codes(fresh, login_key=owner.login_key, audit=entry(owner, "codes"))
         # Then it was spent once, and the old set no longer counts
         assert self._spend(owner, old, "old") is SessionStart.PROOF_REFUSED
         actions = [e.action for e in self.audit.entries(owner.realm, owner.account_id)]
@@ -376,7 +392,9 @@ class SessionRepositoryContract:
         self.accounts.create(owner, audit=arranged(owner.realm, owner.account_id))
         only = unique_hash()
         self.factors.replace_recovery_codes(
-            RecoveryCodes(owner.realm, owner.account_id, frozenset({only}), NOW), audit=entry(owner, "codes")
+            RecoveryCodes(owner.realm, owner.account_id, frozenset({only}), NOW),
+            login_key=owner.login_key,
+            audit=entry(owner, "codes"),
         )
         # When it is spent (DynamoDB drops a set left empty), and spent again
         assert self._spend(owner, only, "used") is SessionStart.STARTED

@@ -4,6 +4,7 @@ authentication's five), the ±1 step window, the policy, and that none of it log
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 import pyotp
@@ -167,6 +168,57 @@ def test_a_factor_removed_after_the_password_step_no_longer_signs_in(kit: Kit, m
     assert len(kit.store.families) == sessions_before
 
 
+def test_the_password_step_reads_no_factor_list_when_the_login_record_carries_its_copy(
+    kit: Kit, maria: GsisIdentity, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given an account with an authenticator app and recovery codes
+    _, secret, _ = with_totp(kit, maria)
+    kit.clock.advance(seconds=30)
+    reads: list[str] = []
+    gate = kit.sessions.second_step
+    monkeypatch.setattr(gate.factors, "overview", lambda realm, account_id: reads.append(account_id) or ([], None))
+    # When the password is given, then the app's code
+    token = second_step(kit)  # asserts the offer: the app and the recovery codes
+    pair = kit.flows.mfa_sign_in.complete(kit.realm, token, totp=code_at(kit, secret))
+    # Then the login record's copy of the factors served both steps: no factor list was read
+    assert kit.sessions.authenticate(kit.realm, pair.access_token).amr == ("pwd", "otp")
+    assert reads == []
+
+
+def test_a_login_record_without_the_copy_is_served_from_the_factor_list(
+    kit: Kit, maria: GsisIdentity, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given an account with an authenticator app whose login record, as one written before
+    # the copy existed, carries none
+    _, secret, _ = with_totp(kit, maria)
+    kit.clock.advance(seconds=30)
+    gate = kit.sessions.gate
+    opened = gate.open
+
+    def without_copy(*args: object, **kwargs: object) -> object:
+        login, reservations = opened(*args, **kwargs)
+        return (dataclasses.replace(login, factors=None) if login else login), reservations
+
+    monkeypatch.setattr(gate, "open", without_copy)
+    # When the password is given, then the app's code
+    token = second_step(kit)  # asserts the offer, read from the factor list
+    pair = kit.flows.mfa_sign_in.complete(kit.realm, token, totp=code_at(kit, secret))
+    # Then the session opens as it would with the copy
+    assert kit.sessions.authenticate(kit.realm, pair.access_token).amr == ("pwd", "otp")
+
+
+def test_once_every_recovery_code_is_spent_none_is_offered(kit: Kit, maria: GsisIdentity) -> None:
+    # Given an account with an authenticator app whose ten recovery codes are all spent
+    _, _, codes = with_totp(kit, maria)
+    for code in codes:
+        kit.flows.mfa_sign_in.complete(kit.realm, second_step(kit), recovery_code=code)
+    # When the password is given again
+    with pytest.raises(MfaRequired) as required:
+        kit.sessions.login(kit.realm, EMAIL, PASSWORD)
+    # Then only the app is offered
+    assert required.value.extra["factors"] == ["totp"]
+
+
 def test_a_token_issued_before_its_ticket_carried_the_factors_still_signs_in(kit: Kit, maria: GsisIdentity) -> None:
     # Given a password step whose ticket, as the code before this release wrote it, has
     # neither the proofs offered nor the TOTP keys
@@ -213,10 +265,10 @@ def test_a_recovery_code_that_loses_the_race_for_its_token_stays_unspent(
     verifier = type(kit.flows.mfa_sign_in.verifier)
     taken = verifier.recovery_code_use
 
-    def interleaved(self, realm, account_id, code):  # type: ignore[no-untyped-def]
+    def interleaved(self, realm, account_id, code, login_key=None):  # type: ignore[no-untyped-def]
         if code == codes[0]:
             kit.flows.mfa_sign_in.complete(kit.realm, token, recovery_code=codes[1])
-        return taken(self, realm, account_id, code)
+        return taken(self, realm, account_id, code, login_key)
 
     monkeypatch.setattr(verifier, "recovery_code_use", interleaved)
     # When the first sign-in goes on with its code

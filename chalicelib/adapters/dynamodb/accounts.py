@@ -29,6 +29,7 @@ from chalicelib.domain.accounts import REGISTRY_LINK, Account, AccountStatus, Lo
 from chalicelib.domain.audit import AuditEntry
 from chalicelib.domain.directory import role_keys, search_keys
 from chalicelib.domain.identity import GsisIdentity
+from chalicelib.domain.mfa import FactorCopy, TotpKey
 from chalicelib.domain.registry import RegistryStatus
 from chalicelib.domain.secrets import fingerprint
 from chalicelib.errors import DuplicateValue, FlowAlreadyUsed
@@ -82,7 +83,18 @@ def login_record(realm: str, guard: Any | None) -> LoginRecord | None:
         gsis_verified=guard.gsis_verified is not False,
         expires_on=day(guard.expires_on),
         second_factors=int(guard.second_factors or 0),
+        factors=stored_factor_copy(guard),
     )
+
+
+def stored_factor_copy(guard: Any) -> FactorCopy | None:
+    """The login record's copy of the second factors, if it has one (``totp_keys``,
+    present, even empty, once a factor change has written it)."""
+    if guard.totp_keys is None:
+        return None
+    keys = guard.totp_keys.as_dict() if hasattr(guard.totp_keys, "as_dict") else dict(guard.totp_keys)
+    totp = tuple(TotpKey(factor_id, str(sealed)) for factor_id, sealed in sorted(keys.items()))
+    return FactorCopy(totp, max(int(guard.recovery_codes or 0), 0))
 
 
 class DynamoAccountRepository:

@@ -33,7 +33,15 @@ from chalicelib.errors import DuplicateValue
 ATTEMPTS = 3
 """Reads and writes again when the account or its login record changed in between."""
 
-_LOGIN_FIELDS = ("password_hash", "status", "gsis_verified", "expires_on", "second_factors")
+_LOGIN_FIELDS = (
+    "password_hash",
+    "status",
+    "gsis_verified",
+    "expires_on",
+    "second_factors",
+    "totp_keys",
+    "recovery_codes",
+)
 """Login-record fields compared when the record moves (roles follow ``updated_at``)."""
 
 

@@ -2,7 +2,10 @@
 
 Each change is one transaction: the factor item, the ``second_factors`` count on the
 account and on its login record (the username or EU Login subject guard, conditioned on naming this
-account), and the audit entry. Single use is a condition each time: a TOTP step moves
+account), the login record's copy of the factors (:class:`~chalicelib.domain.mfa.FactorCopy`:
+``totp_keys`` by factor id, ``recovery_codes`` left), and the audit entry. A login record
+from before the copy gets it, from the factor list, before the change's transaction
+(:meth:`DynamoFactorRepository._ensure_copy`). Single use is a condition each time: a TOTP step moves
 only forward (``last_step < :step``), a recovery code leaves its set only if it is in it
 (``contains``), a WebAuthn counter moves only from the value the verifier saw.
 """
@@ -23,7 +26,7 @@ from chalicelib.adapters.dynamodb.common import conditional_failed, failed_posit
 from chalicelib.adapters.dynamodb.models import BoundModels, account_pk
 from chalicelib.domain.accounts import UniqueKind
 from chalicelib.domain.audit import AuditEntry
-from chalicelib.domain.mfa import Factor, FactorKind, RecoveryCodes, RecoveryCodeUse, TotpStep
+from chalicelib.domain.mfa import Factor, FactorKind, RecoveryCodes, RecoveryCodeUse, TotpStep, factor_copy
 from chalicelib.domain.secrets import fingerprint
 from chalicelib.errors import DuplicateValue
 
@@ -56,6 +59,15 @@ def recovery_code_write(m: BoundModels, use: RecoveryCodeUse) -> tuple[Any, list
     item = m.RecoveryCodesItem(account_pk(use.realm, use.account_id), RECOVERY_SK)
     hashes = m.RecoveryCodesItem.hashes
     return item, [hashes.delete({use.code_hash})], hashes.contains(use.code_hash)
+
+
+def recovery_count_write(m: BoundModels, use: RecoveryCodeUse) -> tuple[Any, list[Any], Any]:
+    """The update that lowers the login record's count of recovery codes left (its copy
+    of the factors) with a code's use, on condition that the record still names the
+    account; the caller writes it beside :func:`recovery_code_write`."""
+    assert use.login_key is not None
+    item = m.Guard(*guard_key(use.realm, *use.login_key))
+    return item, [m.Guard.recovery_codes.add(-1)], m.Guard.account_id == use.account_id
 
 
 class DynamoFactorRepository:
@@ -100,6 +112,10 @@ class DynamoFactorRepository:
     ) -> bool:
         m = self._m
         item = m.FactorItem(account_pk(factor.realm, factor.account_id), factor_sk(factor.factor_id))
+        self._ensure_copy(factor.realm, factor.account_id, login_key)
+        copy = [m.Guard.totp_keys[factor.factor_id].set(factor.sealed_secret)] if factor.kind is FactorKind.TOTP else []
+        if recovery is not None:
+            copy.append(m.Guard.recovery_codes.set(len(recovery.hashes)))
 
         def build(transaction: TransactWrite) -> None:
             # pynamodb sends puts before updates: positions 0 audit, 1 codes, then the updates.
@@ -114,7 +130,7 @@ class DynamoFactorRepository:
                 ],
                 condition=m.Item.pk.exists() & (m.FactorItem.confirmed == False),  # noqa: E712 - a condition
             )
-            self._count(transaction, factor.realm, factor.account_id, login_key, +1)
+            self._count(transaction, factor.realm, factor.account_id, login_key, +1, copy)
             transaction.save(audit_item(m, audit))
             if recovery is not None:
                 transaction.save(self._recovery_item(recovery), condition=m.Item.pk.does_not_exist())
@@ -141,6 +157,8 @@ class DynamoFactorRepository:
         m = self._m
         guard = m.CredentialItem(credential_pk(factor.credential_id), "CREDENTIAL")
         guard.realm, guard.account_id, guard.factor_id = factor.realm, factor.account_id, factor.factor_id
+        self._ensure_copy(factor.realm, factor.account_id, login_key)
+        copy = [m.Guard.recovery_codes.set(len(recovery.hashes))] if recovery is not None else []
 
         def build(transaction: TransactWrite) -> None:
             # pynamodb sends puts before updates: positions 0 guard, 1 factor, 2 audit, 3 codes.
@@ -149,7 +167,7 @@ class DynamoFactorRepository:
             transaction.save(audit_item(m, audit))
             if recovery is not None:
                 transaction.save(self._recovery_item(recovery), condition=m.Item.pk.does_not_exist())
-            self._count(transaction, factor.realm, factor.account_id, login_key, +1)
+            self._count(transaction, factor.realm, factor.account_id, login_key, +1, copy)
 
         try:
             transact(m, build)
@@ -170,6 +188,10 @@ class DynamoFactorRepository:
     ) -> bool:
         m = self._m
         item = m.FactorItem(account_pk(factor.realm, factor.account_id), factor_sk(factor.factor_id))
+        self._ensure_copy(factor.realm, factor.account_id, login_key)
+        copy = [m.Guard.totp_keys[factor.factor_id].remove()] if factor.kind is FactorKind.TOTP else []
+        if drop_recovery:
+            copy.append(m.Guard.recovery_codes.set(0))
 
         def build(transaction: TransactWrite) -> None:
             transaction.delete(item, condition=m.Item.pk.exists())
@@ -179,7 +201,9 @@ class DynamoFactorRepository:
                 transaction.delete(m.RecoveryCodesItem(account_pk(factor.realm, factor.account_id), RECOVERY_SK))
             transaction.save(audit_item(m, audit))
             if factor.confirmed:
-                self._count(transaction, factor.realm, factor.account_id, login_key, -1)
+                self._count(transaction, factor.realm, factor.account_id, login_key, -1, copy)
+            elif drop_recovery:
+                self._login_record(transaction, factor.realm, factor.account_id, login_key, copy)
 
         try:
             transact(m, build)
@@ -206,10 +230,12 @@ class DynamoFactorRepository:
             transaction.update(
                 m.Account(pk, "PROFILE"), actions=[m.Account.second_factors.set(0)], condition=m.Item.pk.exists()
             )
-            transaction.update(
-                m.Guard(*guard_key(realm, *login_key)),
-                actions=[m.Guard.second_factors.set(0)],
-                condition=m.Guard.account_id == account_id,
+            self._login_record(
+                transaction,
+                realm,
+                account_id,
+                login_key,
+                [m.Guard.second_factors.set(0), m.Guard.totp_keys.set({}), m.Guard.recovery_codes.set(0)],
             )
 
         transact(m, build)
@@ -231,30 +257,73 @@ class DynamoFactorRepository:
             m.Item.pk.exists() & (m.FactorItem.sign_count == seen_count),
         )
 
-    def replace_recovery_codes(self, codes: RecoveryCodes, *, audit: AuditEntry) -> None:
+    def replace_recovery_codes(
+        self, codes: RecoveryCodes, *, login_key: tuple[UniqueKind, str], audit: AuditEntry
+    ) -> None:
         m = self._m
+        self._ensure_copy(codes.realm, codes.account_id, login_key)
 
         def build(transaction: TransactWrite) -> None:
             transaction.save(self._recovery_item(codes))
             transaction.save(audit_item(m, audit))
+            copy = [m.Guard.recovery_codes.set(len(codes.hashes))]
+            self._login_record(transaction, codes.realm, codes.account_id, login_key, copy)
 
         transact(m, build)
 
     # -- helpers ------------------------------------------------------------------------------
     def _count(
-        self, transaction: TransactWrite, realm: str, account_id: str, login_key: tuple[UniqueKind, str], delta: int
+        self,
+        transaction: TransactWrite,
+        realm: str,
+        account_id: str,
+        login_key: tuple[UniqueKind, str],
+        delta: int,
+        copy: Sequence[Any] = (),
     ) -> None:
+        """The count of confirmed factors moved by ``delta`` on the account and its login
+        record, with ``copy``'s actions on the record's copy of the factors."""
         m = self._m
         transaction.update(
             m.Account(account_pk(realm, account_id), "PROFILE"),
             actions=[m.Account.second_factors.add(delta)],
             condition=m.Item.pk.exists(),
         )
-        transaction.update(
-            m.Guard(*guard_key(realm, *login_key)),
-            actions=[m.Guard.second_factors.add(delta)],
-            condition=m.Guard.account_id == account_id,
-        )
+        self._login_record(transaction, realm, account_id, login_key, [m.Guard.second_factors.add(delta), *copy])
+
+    def _login_record(
+        self,
+        transaction: TransactWrite,
+        realm: str,
+        account_id: str,
+        login_key: tuple[UniqueKind, str],
+        actions: Sequence[Any],
+    ) -> None:
+        """``actions`` on the account's login record, on condition that it still names it."""
+        m = self._m
+        guard = m.Guard(*guard_key(realm, *login_key))
+        transaction.update(guard, actions=list(actions), condition=m.Guard.account_id == account_id)
+
+    def _ensure_copy(self, realm: str, account_id: str, login_key: tuple[UniqueKind, str]) -> None:
+        """Give a login record from before the copy of the factors its copy, from the
+        factor list, so the change that follows can add or remove one key of it. Written on
+        condition that no copy appeared meanwhile (another change wrote it first); a copy
+        present already costs this one read."""
+        m = self._m
+        key = guard_key(realm, *login_key)
+        try:
+            record = m.Guard.get(*key, consistent_read=True)
+        except DoesNotExist:
+            return  # no login record: the change's own condition refuses it
+        if record.totp_keys is not None:
+            return
+        copy = factor_copy(*self.overview(realm, account_id))
+        actions = [
+            m.Guard.totp_keys.set({totp.factor_id: totp.sealed_secret for totp in copy.totp_keys}),
+            m.Guard.recovery_codes.set(copy.recovery_codes),
+        ]
+        condition = (m.Guard.account_id == account_id) & m.Guard.totp_keys.does_not_exist()
+        self._conditional_update(m.Guard(*key), actions, condition)
 
     @staticmethod
     def _conditional_update(item: Any, actions: Sequence[Any], condition: Any) -> bool:

@@ -66,7 +66,10 @@ partition, so one query (``begins_with(SK, "MFA#")``) lists an account's factors
 recovery codes and nothing of another realm's. The account and its username guard (the
 login record) carry ``second_factors``, the number of confirmed factors, moved in the
 transaction that confirms, adds or removes one: a password login learns from the one
-read it makes anyway whether a second step follows. A TOTP factor keeps its secret
+read it makes anyway whether a second step follows. The login record also keeps the
+factors' copy (``totp_keys``: the confirmed TOTP factors' sealed secrets by factor id;
+``recovery_codes``: how many are left, lowered by the sign-in that spends one), so the
+password step of an account with a factor reads no factor list. A TOTP factor keeps its secret
 sealed (never in the clear) and the time step of the last code it accepted, which a
 conditional update moves forward (a code is accepted once); recovery codes are a string
 set of salted fingerprints, each spent by a conditional ``DELETE`` from the set. The
@@ -277,6 +280,10 @@ def bind_models(binding: TableBinding) -> BoundModels:
         gsis_verified = BooleanAttribute(null=True)
         expires_on = UnicodeAttribute(null=True)  # ISO date
         second_factors = NumberAttribute(null=True)
+        # The second factors' copy (domain.mfa.FactorCopy; adapters/dynamodb/factors.py):
+        # confirmed TOTP factors' sealed secrets by factor id, and the recovery codes left.
+        totp_keys = MapAttribute(null=True)  # type: ignore[var-annotated]
+        recovery_codes = NumberAttribute(null=True)
 
     class OAuthStateItem(Item, discriminator="oauth_state"):
         realm = UnicodeAttribute()

@@ -19,7 +19,7 @@ from chalicelib.adapters.dynamodb.common import (
     store,
     transact,
 )
-from chalicelib.adapters.dynamodb.factors import recovery_code_write, totp_step_write
+from chalicelib.adapters.dynamodb.factors import recovery_code_write, recovery_count_write, totp_step_write
 from chalicelib.adapters.dynamodb.models import BoundModels, account_pk, session_end_index_key
 from chalicelib.adapters.dynamodb.tickets import ticket_key
 from chalicelib.domain.mfa import RecoveryCodeUse, TotpStep
@@ -48,7 +48,8 @@ class DynamoSessionRepository:
         With ``spend_ticket`` (a second step's ``mfa_token``) one transaction instead: the
         ticket deleted on condition that it is still there and, with ``spend_step``, the
         code's TOTP step spent on its factor (or, with ``spend_code``, the recovery code
-        taken out of the account's set, with its audit entry), with the session and the
+        taken out of the account's set, with its audit entry and the login record's count of
+        codes left lowered), with the session and the
         settled attempts — two round trips fewer than spending them first, and neither
         token nor code spent without the session. Nothing is written when a condition
         fails; the outcome says which."""
@@ -70,6 +71,9 @@ class DynamoSessionRepository:
                 item, actions, condition = recovery_code_write(m, spend_code)
                 transaction.update(item, actions=actions, condition=condition)
                 transaction.save(audit_item(m, spend_code.audit))
+                if spend_code.login_key is not None:  # the login record's count of codes left follows
+                    item, actions, condition = recovery_count_write(m, spend_code)
+                    transaction.update(item, actions=actions, condition=condition)
             transaction.save(self._family_item(family))
             transaction.save(self._token_item(token))
             for key in clear_attempts:

@@ -224,7 +224,7 @@ class Enrolment:
         codes, recovery = self._codes(realm, account)
         now = self.clock.now()
         entry = audit(realm.id, account.account_id, "mfa_recovery_codes_renewed", actor=account.account_id, at=now)
-        self.factors.replace_recovery_codes(recovery, audit=entry)
+        self.factors.replace_recovery_codes(recovery, login_key=account.login_key, audit=entry)
         return codes
 
     def remove(self, realm: RealmConfig, principal: Principal, factor_id: str) -> None:

@@ -22,6 +22,7 @@ import logging
 from dataclasses import dataclass, replace
 from typing import Any
 
+from chalicelib.domain.accounts import UniqueKind
 from chalicelib.domain.mfa import FactorKind, parse_user_handle
 from chalicelib.domain.secrets import fingerprint, same
 from chalicelib.domain.tickets import Ticket, TicketKind
@@ -97,7 +98,9 @@ class SecondFactorSignIn:
             step = self.verifier.match_totp(realm, account_id, totp, self.sessions.second_step.totp_keys(realm, ticket))
             method = "otp"
         elif recovery_code:
-            code = self.verifier.recovery_code_use(realm, account_id, recovery_code)
+            username = ticket.data.get("username", "")  # a password step's: its login record keeps the count
+            login_key = (UniqueKind.USERNAME, username) if username else None
+            code = self.verifier.recovery_code_use(realm, account_id, recovery_code, login_key)
             method = "otp"
         elif webauthn:
             credential = as_credential(webauthn)

@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from chalicelib.domain.accounts import UniqueKind
 from chalicelib.domain.audit import audit
 from chalicelib.domain.mfa import (
     WEBAUTHN_CHALLENGE_LIFETIME,
@@ -89,16 +90,20 @@ class Verifier:
         log.info("totp code replayed", extra={"realm": realm.id, "account_id": refused.account_id})
         return MfaInvalid("This code was used already; wait for the next one.")
 
-    def recovery_code_use(self, realm: RealmConfig, account_id: str, code: str) -> RecoveryCodeUse:
+    def recovery_code_use(
+        self, realm: RealmConfig, account_id: str, code: str, login_key: tuple[UniqueKind, str] | None = None
+    ) -> RecoveryCodeUse:
         """``code``'s use, its attempt reserved: the caller spends it in the write that
         needs it (a sign-in's session), whose condition is the comparison (the code's
-        fingerprint in the account's set).
+        fingerprint in the account's set). With ``login_key``, the login record's count of
+        codes left is lowered in the same write.
 
         Raises TooManyAttempts (before anything is compared).
         """
         self.throttle.reserve(realm, self.throttle.second_factor_claim(realm, account_id))
         entry = audit(realm.id, account_id, "recovery_code_used", actor=account_id, at=self.clock.now())
-        return RecoveryCodeUse(realm.id, account_id, recovery_code_hash(realm.id, account_id, code), entry)
+        code_hash = recovery_code_hash(realm.id, account_id, code)
+        return RecoveryCodeUse(realm.id, account_id, code_hash, entry, login_key=login_key)
 
     @staticmethod
     def code_refused(realm: RealmConfig, refused: RecoveryCodeUse) -> MfaInvalid:
