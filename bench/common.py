@@ -22,7 +22,8 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Mapping, MutableMapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
+from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -349,6 +350,19 @@ def mute_app_logs() -> None:
     handler = logger.registered_handler
     if isinstance(handler, logging.StreamHandler):
         handler.setStream(open(os.devnull, "w", encoding="utf-8"))
+
+
+@contextmanager
+def app_output_muted() -> Iterator[None]:
+    """While the benchmark drives the app: its log lines (``mute_app_logs``) and its
+    metrics, which Powertools prints to stdout as EMF lines, go to /dev/null.
+
+    Both are still formatted and written on every request, so their cost stays in the
+    figures; only the report stays readable (a login printed one EMF line per request).
+    """
+    mute_app_logs()
+    with open(os.devnull, "w", encoding="utf-8") as sink, redirect_stdout(sink):
+        yield
 
 
 def login_once(client: Any, device_cookie: str | None = None, address: str | None = None) -> str | None:

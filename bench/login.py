@@ -38,11 +38,11 @@ from bench.common import (
     TABLE_NAME,
     ExternalEmulator,
     Result,
+    app_output_muted,
     create_bench_account,
     login_once,
     make_client,
     median,
-    mute_app_logs,
     sample_seconds,
     use_external_backend,
 )
@@ -141,8 +141,7 @@ def measure() -> tuple[Measured, Measured, list[str]]:
 
         hasher = services().flows.sessions.hasher
         addresses = (f"198.51.{n // 250}.{n % 250 + 1}" for n in itertools.count())
-        with make_client() as client:
-            mute_app_logs()
+        with make_client() as client, app_output_muted():
             device = login_once(client)
 
             def returning() -> object:

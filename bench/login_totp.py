@@ -1,8 +1,8 @@
 """A login with an authenticator app against one argon2id verify (SPEC §5: ≤ 1.6).
 
 The whole sign-in of an account with a TOTP factor, through the Chalice test client: the
-password step (the login record's read with the attempt reservations, the hash, the
-factor list's query, the ``mfa_token`` written with the TOTP keys still sealed) and the
+password step (the login record's read beside the attempt reservations, the hash, the
+``mfa_token`` written with the TOTP keys the login record carries, still sealed) and the
 second step (the token read, the code's attempt reserved, the secret unsealed and the
 code compared, then one transaction that spends the token and the code's time step and
 opens the session). The second step spends no hash: the budget allows it a tenth of one.
@@ -35,9 +35,9 @@ from bench.common import (
     LOGIN_PATH,
     ExternalEmulator,
     Result,
+    app_output_muted,
     create_bench_account,
     make_client,
-    mute_app_logs,
     use_external_backend,
 )
 from bench.wire import Split, hot_path_result, interleaved_split, split_series
@@ -166,8 +166,7 @@ def measure() -> dict[str, Measured]:
 
         hasher = services().flows.sessions.hasher
         models = services().ports.factors._m  # type: ignore[attr-defined]
-        with make_client() as client:
-            mute_app_logs()
+        with make_client() as client, app_output_muted():
             account_id, factor_id, secret = _enrol(client)
             item = models.FactorItem(account_pk(BENCH_REALM, account_id), factor_sk(factor_id))
 

@@ -24,9 +24,7 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import sys
-from contextlib import redirect_stdout
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -37,9 +35,9 @@ from bench.common import (
     LOGIN_PATH,
     ExternalEmulator,
     Result,
+    app_output_muted,
     create_bench_account,
     make_client,
-    mute_app_logs,
     use_external_backend,
 )
 from bench.wire import Split, hot_path_result, interleaved_split, split_series
@@ -139,9 +137,7 @@ def measure() -> tuple[dict[str, tuple[Split, float]], dict[str, Split]]:
             actor="bench",
         )
         hasher = flows.sessions.hasher
-        # the metrics middleware prints its EMF lines: still formatted, not shown
-        with make_client() as client, open(os.devnull, "w", encoding="utf-8") as sink, redirect_stdout(sink):
-            mute_app_logs()
+        with make_client() as client, app_output_muted():
             login = client.http.post(
                 LOGIN_PATH,
                 headers={"Content-Type": "application/json"},
