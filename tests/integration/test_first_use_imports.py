@@ -1,0 +1,71 @@
+"""A password sign-in through the app's own route, with the real adapters on the AWS
+emulator, loads none of the libraries that belong to other capabilities (SPEC §5: each
+capability's heavy libraries load on its first use only).
+
+``tests/adapters/test_lazy_imports.py`` proves it for the flows over fakes; this one
+runs what Lambda runs — ``import app``, the container built with its boto3 and pynamodb
+adapters, the route, the middleware — in a fresh interpreter, where a module-level import
+anywhere on that path (an adapter, a page helper, the device-name parser) shows up.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+LOADED_ON_FIRST_USE = {
+    "webauthn": "passkeys",
+    "cbor2": "passkeys",
+    "pyotp": "TOTP",
+    "segno": "the TOTP enrolment's QR code",
+    "ua_parser": "the device names of the sessions page and the new-device notice",
+    "openpyxl": "spreadsheet provisioning and exports",
+    "babel": "country and language names",
+    "zxcvbn": "the password strength check of a new password",
+}
+
+_SCRIPT = """
+import json, sys
+from devtools.local_gateway import install
+install()
+import app
+from chalice.test import Client
+from tests.support.arrange import account_in
+
+account_in("eiep", username={username!r}, email={username!r}, password={password!r})
+body = json.dumps({{"username": {username!r}, "password": {password!r}}}).encode()
+with Client(app.app, stage_name="test") as client:
+    answer = client.http.post(
+        "/api/v1/realms/eiep/sessions", headers={{"Content-Type": "application/json"}}, body=body
+    )
+assert answer.status_code == 201, (answer.status_code, answer.body)
+print("LOADED:" + " ".join(sorted(name for name in {names!r} if name in sys.modules)))
+"""
+
+
+def test_a_password_sign_in_through_the_route_loads_no_other_capability_s_library(aws_endpoint: str) -> None:
+    # Given a fresh interpreter on this test's emulator, with an active account
+    username = f"first.use.{uuid.uuid4().hex[:8]}@example.gr"
+    names = (*LOADED_ON_FIRST_USE, "argon2")
+    script = _SCRIPT.format(username=username, password="Passw0rd!first-use", names=names)
+
+    # When it imports the app and signs the person in with a password, from a new browser
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=dict(os.environ), capture_output=True, text=True, check=False
+    )
+
+    # Then the sign-in loaded the hash it needs (so the listing sees a loaded library)
+    # and nothing of passkeys, TOTP, QR codes, spreadsheets, locale names or device names
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert _loaded(result.stdout) == ["argon2"]
+
+
+def _loaded(output: str) -> list[str]:
+    """The libraries the child listed (its log lines go to standard output too)."""
+    line = next(line for line in output.splitlines() if line.startswith("LOADED:"))
+    return line.removeprefix("LOADED:").split()
