@@ -1,7 +1,12 @@
 """Composition root: real adapters into the flows, once per warm container.
 
 Adapters are created on first use, never at import (cold start, and Chalice imports
-``app.py`` while packaging without the runtime environment). The wiring itself is
+``app.py`` while packaging without the runtime environment). The services are built on a
+container's first request with what every request needs (the table's client, the hash,
+the signing key, the flows); the AWS clients and the adapters that only some flows call
+(SES, SQS, S3, GSIS, EU Login with their secrets, the idempotency layer) are built when a
+flow first calls them (``chalicelib.on_first_use``), so a cold sign-in does not wait for
+them. The wiring itself is
 ``chalicelib.flows.wiring.assemble``, shared with the unit tests; integration tests use
 this module as is, against emulators.
 """
@@ -14,6 +19,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from chalicelib.on_first_use import ClientsOnFirstUse, built_on_first_use
 from chalicelib.settings import Settings, get_settings
 
 if TYPE_CHECKING:  # the flows are imported when the services are first built
@@ -30,9 +36,9 @@ class Services:
     mailbox: Any | None
     """Dev-only reader of the emulator's sent mail (None when deployed)."""
     aws_clients: Mapping[str, Any] = field(default_factory=dict)
-    """The botocore clients built here, by role (``dynamodb``: pynamodb's for the main
-    table, ``idempotency``, ``ses``, ``sqs``, ``s3``): what diagnostics and the fault
-    injection tests hook into (``client.meta.events``)."""
+    """The botocore clients, by role (``dynamodb``: pynamodb's for the main table,
+    ``idempotency``, ``ses``, ``sqs``, ``s3``), each created on its first lookup: what
+    diagnostics and the fault injection tests hook into (``client.meta.events``)."""
 
 
 IDEMPOTENCY_WINDOWS = {
@@ -90,19 +96,24 @@ def aws_config(settings: Settings, **options: Any) -> Any:
     return Config(retries={"mode": "standard", "total_max_attempts": settings.aws_max_attempts}, **options)
 
 
-def _aws_clients(settings: Settings) -> dict[str, Any]:
+def _aws_clients(settings: Settings, models: Any) -> ClientsOnFirstUse:
+    """Each client created on its first use: a password sign-in creates only the table's
+    (and SQS's when it queues a new-device notice)."""
     import boto3
 
     aws = {"region_name": settings.aws_region, "endpoint_url": settings.aws_endpoint_url}
-    return {
-        "ses": boto3.client("ses", config=aws_config(settings), **aws),
-        "sqs": boto3.client("sqs", config=aws_config(settings), **aws),
-        "s3": _s3_client(settings),
-        "idempotency": boto3.client("dynamodb", config=aws_config(settings), **aws),
-    }
+    return ClientsOnFirstUse(
+        {
+            "dynamodb": lambda: models.Item._get_connection().connection.client,
+            "ses": lambda: boto3.client("ses", config=aws_config(settings), **aws),
+            "sqs": lambda: boto3.client("sqs", config=aws_config(settings), **aws),
+            "s3": lambda: _s3_client(settings),
+            "idempotency": lambda: boto3.client("dynamodb", config=aws_config(settings), **aws),
+        }
+    )
 
 
-def _ports(settings: Settings, clients: Mapping[str, Any]) -> Ports:
+def _ports(settings: Settings, models: Any, clients: Mapping[str, Any]) -> Ports:
     from chalicelib.adapters.argon2_hasher import Argon2Hasher
     from chalicelib.adapters.clock import SystemClock
     from chalicelib.adapters.dynamodb.attempts import DynamoAttemptLedger
@@ -115,7 +126,6 @@ def _ports(settings: Settings, clients: Mapping[str, Any]) -> Ports:
     from chalicelib.adapters.dynamodb.helpdesk import DynamoHelpdeskRepository
     from chalicelib.adapters.dynamodb.jobs import DynamoJobRepository
     from chalicelib.adapters.dynamodb.login_gate import DynamoLoginGate
-    from chalicelib.adapters.dynamodb.models import TableBinding, bind_models
     from chalicelib.adapters.dynamodb.oidc import (
         DynamoConsentRepository,
         DynamoOidcClientRepository,
@@ -130,27 +140,15 @@ def _ports(settings: Settings, clients: Mapping[str, Any]) -> Ports:
         DynamoSessionRepository,
         DynamoTicketRepository,
     )
-    from chalicelib.adapters.eulogin_client import EuLoginClient
     from chalicelib.adapters.fernet_sealer import FernetSealer, derive_key
-    from chalicelib.adapters.gsis_client import GsisClient
     from chalicelib.adapters.jwt_signer import JwtSigner
     from chalicelib.adapters.outbound_http import GuardedHttp
-    from chalicelib.adapters.s3_files import S3FileStore
     from chalicelib.adapters.secrets_source import SystemSecrets
-    from chalicelib.adapters.ses_mailer import SesMailer
-    from chalicelib.adapters.sqs_tasks import SqsTaskQueue
-    from chalicelib.flows.links import Links
-    from chalicelib.flows.mail_pacing import PacedMailer
     from chalicelib.flows.wiring import Ports
 
     jwt_private_key = secret_value(settings.jwt_private_key_secret) or settings.jwt_private_key
     if not settings.is_local and not jwt_private_key:
         raise RuntimeError("MITROO_JWT_PRIVATE_KEY_SECRET (or MITROO_JWT_PRIVATE_KEY) is required when deployed")
-    gsis_client_secret = secret_value(settings.gsis_client_secret_name) or settings.gsis_client_secret
-    eulogin_client_secret = secret_value(settings.eulogin_client_secret_name) or settings.eulogin_client_secret
-    models = bind_models(
-        TableBinding(settings.table_name, settings.aws_region, settings.aws_endpoint_url, settings.aws_max_attempts)
-    )
     clock, counters, attempts = SystemClock(), DynamoCounters(models), DynamoAttemptLedger(models)
     audit = DynamoAuditLog(models)
     signing_key = _signing_key(jwt_private_key)
@@ -173,35 +171,13 @@ def _ports(settings: Settings, clients: Mapping[str, Any]) -> Ports:
         audit=audit,
         registry=DynamoRegistryRepository(models),
         counters=counters,
-        mailer=PacedMailer(
-            SesMailer(
-                clients["ses"],
-                sender=settings.mail_sender,
-                configuration_set=settings.ses_configuration_set,
-            ),
-            counters,
-            clock,
-            per_second=settings.mail_rate_per_second,
-        ),
-        tasks=SqsTaskQueue(clients["sqs"], queue_name=settings.task_queue_name),
-        gsis=GsisClient(
-            base_url=settings.gsis_base_url,
-            client_id=settings.gsis_client_id,
-            client_secret=gsis_client_secret,
-            redirect_uri=Links(settings.public_url).gsis_callback(),
-            timeout=settings.gsis_timeout_seconds,
-        ),
+        mailer=built_on_first_use(lambda: _mailer(settings, clients, counters, clock)),
+        tasks=built_on_first_use(lambda: _task_queue(settings, clients)),
+        gsis=built_on_first_use(lambda: _gsis(settings)),
         signer=JwtSigner(signing_key),
         jobs=DynamoJobRepository(models),
-        files=S3FileStore(clients["s3"], bucket=settings.upload_bucket),
-        eulogin=EuLoginClient(
-            issuer=settings.eulogin_issuer or "",
-            client_id=settings.eulogin_client_id or "",
-            client_secret=eulogin_client_secret or "",
-            redirect_uri=Links(settings.public_url).eulogin_callback(),
-            timeout=settings.gsis_timeout_seconds,
-            clock=clock,
-        ),
+        files=built_on_first_use(lambda: _file_store(settings, clients)),
+        eulogin=built_on_first_use(lambda: _eulogin(settings, clock)),
         esep=DynamoEsepRepository(models),
         oidc_clients=DynamoOidcClientRepository(models, cache_seconds=settings.oidc_client_cache_seconds),
         oidc_grants=DynamoOidcGrantRepository(models),
@@ -213,6 +189,56 @@ def _ports(settings: Settings, clients: Mapping[str, Any]) -> Ports:
         audit_search=audit,
         helpdesk=DynamoHelpdeskRepository(models),
         personal_data=DynamoPersonalDataRepository(models),
+    )
+
+
+def _mailer(settings: Settings, clients: Mapping[str, Any], counters: Any, clock: Any) -> Any:
+    """SES behind the account's send rate (the mail module loads the templates' engine)."""
+    from chalicelib.adapters.ses_mailer import SesMailer
+    from chalicelib.flows.mail_pacing import PacedMailer
+
+    ses = SesMailer(clients["ses"], sender=settings.mail_sender, configuration_set=settings.ses_configuration_set)
+    return PacedMailer(ses, counters, clock, per_second=settings.mail_rate_per_second)
+
+
+def _task_queue(settings: Settings, clients: Mapping[str, Any]) -> Any:
+    from chalicelib.adapters.sqs_tasks import SqsTaskQueue
+
+    return SqsTaskQueue(clients["sqs"], queue_name=settings.task_queue_name)
+
+
+def _file_store(settings: Settings, clients: Mapping[str, Any]) -> Any:
+    from chalicelib.adapters.s3_files import S3FileStore
+
+    return S3FileStore(clients["s3"], bucket=settings.upload_bucket)
+
+
+def _gsis(settings: Settings) -> Any:
+    """The GSIS client, with its secret read from Secrets Manager when first needed."""
+    from chalicelib.adapters.gsis_client import GsisClient
+    from chalicelib.flows.links import Links
+
+    return GsisClient(
+        base_url=settings.gsis_base_url,
+        client_id=settings.gsis_client_id,
+        client_secret=secret_value(settings.gsis_client_secret_name) or settings.gsis_client_secret,
+        redirect_uri=Links(settings.public_url).gsis_callback(),
+        timeout=settings.gsis_timeout_seconds,
+    )
+
+
+def _eulogin(settings: Settings, clock: Any) -> Any:
+    """The EU Login client, with its secret read from Secrets Manager when first needed."""
+    from chalicelib.adapters.eulogin_client import EuLoginClient
+    from chalicelib.flows.links import Links
+
+    return EuLoginClient(
+        issuer=settings.eulogin_issuer or "",
+        client_id=settings.eulogin_client_id or "",
+        client_secret=secret_value(settings.eulogin_client_secret_name) or settings.eulogin_client_secret or "",
+        redirect_uri=Links(settings.public_url).eulogin_callback(),
+        timeout=settings.gsis_timeout_seconds,
+        clock=clock,
     )
 
 
@@ -238,23 +264,32 @@ def _s3_client(settings: Settings) -> Any:
     return boto3.client("s3", region_name=settings.aws_region, endpoint_url=settings.aws_endpoint_url, config=config)
 
 
+def _idempotency(settings: Settings, clients: Mapping[str, Any]) -> Any:
+    """Powertools' idempotency layer (its import alone is a cold start's tens of ms)."""
+    from chalicelib.adapters.idempotency import Idempotency
+
+    return Idempotency(
+        table_name=settings.idempotency_table_name, client=clients["idempotency"], windows=IDEMPOTENCY_WINDOWS
+    )
+
+
 @functools.cache
 def _build() -> Services:
     from chalicelib.adapters.dynamodb.models import TableBinding, bind_models
-    from chalicelib.adapters.idempotency import Idempotency
     from chalicelib.flows.links import Links
     from chalicelib.flows.wiring import assemble
 
     settings = get_settings()
-    clients = _aws_clients(settings)
-    ports = _ports(settings, clients)
-    idempotency = Idempotency(
-        table_name=settings.idempotency_table_name, client=clients["idempotency"], windows=IDEMPOTENCY_WINDOWS
-    )
     models = bind_models(
         TableBinding(settings.table_name, settings.aws_region, settings.aws_endpoint_url, settings.aws_max_attempts)
     )
-    clients["dynamodb"] = models.Item._get_connection().connection.client
+    clients = _aws_clients(settings, models)
+    # The table's client now, in this thread: every request needs it, and a login's first
+    # calls run on threads (``together``) that would each build one (pynamodb keeps a
+    # botocore session per thread until a client exists), paying the model load twice.
+    clients["dynamodb"]
+    ports = _ports(settings, models, clients)
+    idempotency = built_on_first_use(lambda: _idempotency(settings, clients))
     mailbox = None
     if settings.is_local and settings.aws_endpoint_url:
         from chalicelib.adapters.dev_mailbox import EmulatorMailbox

@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 import uuid
+from collections.abc import Mapping
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,6 +46,13 @@ with Client(app.app, stage_name="test") as client:
     )
 assert answer.status_code == 201, (answer.status_code, answer.body)
 print("LOADED:" + " ".join(sorted(name for name in {names!r} if name in sys.modules)))
+
+from chalicelib.container import services
+print("CLIENTS:" + " ".join(services().aws_clients.created()))
+try:
+    services().ports.gsis.authorization_url  # GSIS's first use reads its secret
+except Exception as exc:
+    print("GSIS:" + type(exc).__name__)
 """
 
 
@@ -55,17 +63,49 @@ def test_a_password_sign_in_through_the_route_loads_no_other_capability_s_librar
     script = _SCRIPT.format(username=username, password="Passw0rd!first-use", names=names)
 
     # When it imports the app and signs the person in with a password, from a new browser
-    result = subprocess.run(
-        [sys.executable, "-c", script], cwd=ROOT, env=dict(os.environ), capture_output=True, text=True, check=False
-    )
+    result = _run(script, os.environ)
 
     # Then the sign-in loaded the hash it needs (so the listing sees a loaded library)
     # and nothing of passkeys, TOTP, QR codes, spreadsheets, locale names or device names
     assert result.returncode == 0, result.stderr[-3000:]
-    assert _loaded(result.stdout) == ["argon2"]
+    assert _listed("LOADED:", result.stdout) == ["argon2"]
 
 
-def _loaded(output: str) -> list[str]:
-    """The libraries the child listed (its log lines go to standard output too)."""
-    line = next(line for line in output.splitlines() if line.startswith("LOADED:"))
-    return line.removeprefix("LOADED:").split()
+def test_a_password_sign_in_creates_only_the_clients_it_calls_and_reads_no_provider_secret(
+    aws_endpoint: str,
+) -> None:
+    # Given a deployment whose GSIS and EU Login client secrets are named in Secrets
+    # Manager but cannot be read (here: they do not exist)
+    username = f"first.use.{uuid.uuid4().hex[:8]}@example.gr"
+    script = _SCRIPT.format(username=username, password="Passw0rd!first-use", names=IDENTITY_PROVIDER_MODULES)
+    missing = f"mitroo/test/missing-{uuid.uuid4().hex}"
+    env = {**os.environ, "MITROO_GSIS_CLIENT_SECRET_NAME": missing, "MITROO_EULOGIN_CLIENT_SECRET_NAME": missing}
+
+    # When a fresh process signs a person in with a password, from a new browser
+    result = _run(script, env)
+
+    # Then the sign-in succeeded without the providers' secrets or modules, created the
+    # table's client and SQS's (the new-device notice) and no S3, SES or idempotency
+    # client, and GSIS's first use is what reads its secret (and fails here)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert _listed("LOADED:", result.stdout) == []
+    assert _listed("CLIENTS:", result.stdout) == ["dynamodb", "sqs"]
+    assert _listed("GSIS:", result.stdout) == ["GetParameterError"]
+
+
+IDENTITY_PROVIDER_MODULES = (
+    "chalicelib.adapters.gsis_client",
+    "chalicelib.adapters.eulogin_client",
+    "authlib.integrations.requests_client",
+    "aws_lambda_powertools.utilities.idempotency",
+)
+
+
+def _run(script: str, env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=dict(env), capture_output=True, text=True)
+
+
+def _listed(prefix: str, output: str) -> list[str]:
+    """What the child listed after ``prefix`` (its log lines go to standard output too)."""
+    line = next(line for line in output.splitlines() if line.startswith(prefix))
+    return line.removeprefix(prefix).split()
