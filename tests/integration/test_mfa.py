@@ -489,6 +489,43 @@ def test_an_eu_login_sign_in_is_the_first_step_when_the_account_has_a_factor(bro
     assert claims(second.json["access_token"])["amr"] == ["fed", "otp"]
 
 
+def test_an_eu_login_sign_in_with_a_recovery_code_lowers_its_login_records_count(browser: Browser) -> None:
+    from chalicelib.adapters.dynamodb.accounts import guard_key, stored_factor_copy
+    from tests.support.esep import register
+
+    # Given an eTwinning member (EU Login) with an authenticator app and its recovery codes
+    member = register(browser, [], role="other")
+    esep = "/api/v1/realms/esep"
+    started = browser.post(f"{esep}/me/mfa/totp", json={}, headers=member.auth)
+    factor = started.json["factor_id"]
+    confirm = {"code": code(started.json["secret"])}
+    confirmed = browser.post(f"{esep}/me/mfa/totp/{factor}/confirm", json=confirm, headers=member.auth)
+    assert confirmed.status == 200, confirmed.text
+    codes = list(confirmed.json["recovery_codes"])
+    account = services().ports.accounts.get("esep", member.account_id)
+    assert account is not None and account.subject == member.person.sub
+    guard_model = services().ports.factors._m.Guard  # type: ignore[attr-defined]
+
+    def count_on_login_record() -> int:
+        copy = stored_factor_copy(guard_model.get(*guard_key("esep", *account.login_key), consistent_read=True))
+        assert copy is not None
+        return copy.recovery_codes
+
+    assert count_on_login_record() == len(codes)
+
+    # When they sign in through EU Login and finish with a recovery code
+    flow, _ = browser.eulogin_flow(member.person)
+    first = browser.post(f"{esep}/sessions", json={"flow": flow})
+    assert first.status == 401 and first.json["code"] == "mfa_required", first.text
+    second = browser.post(
+        f"{esep}/sessions/mfa", json={"mfa_token": first.json["mfa_token"], "recovery_code": codes[0]}
+    )
+
+    # Then the session opened, and the login record counts one code fewer, as the set does
+    assert second.status == 201, second.text
+    assert count_on_login_record() == len(codes) - 1
+
+
 def test_the_second_step_continues_to_the_page_the_sign_in_was_for(browser: Browser) -> None:
     # Given a browser whose password step was for a page of this realm (an application's
     # authorization request sends people to sign in with next)

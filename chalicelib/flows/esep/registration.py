@@ -196,7 +196,9 @@ class EsepRegistration:
         account = follow_eulogin_email(self.sessions.accounts, self.esep, account, flow.eulogin.email, self.clock.now())
         if account.second_factors > 0:  # EU Login was the first step; the factor follows
             raise self.sessions.second_step.demand(
-                realm, FirstStep(account.account_id, account.roles, "fed"), browser_binding
+                realm,
+                FirstStep(account.account_id, account.roles, "fed", subject=account.subject or ""),
+                browser_binding,
             )
         pair = self.sessions.open(realm, account.account_id, account.roles)
         return replace(pair, mfa_enrolment_required=realm.requires_second_factor(account.roles))

@@ -55,6 +55,9 @@ class FirstStep:
     """The login record's copy of the factors (:class:`FactorCopy`), when it has one."""
     second_factors: int = 0
     """The login record's count of confirmed factors, read with the copy."""
+    subject: str = ""
+    """An EU Login first step's subject: the key of the account's login record, as the
+    username is a password step's (the record's count of recovery codes follows a spend)."""
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,7 @@ class SecondStepGate:
             "roles": SEPARATOR.join(first.roles),
             "method": first.method,
             "username": first.username,
+            "subject": first.subject,
             "device": first.device or "",
             "browser": fingerprint(browser) if browser else "",
             OFFERED: SEPARATOR.join(offered),

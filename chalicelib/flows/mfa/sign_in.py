@@ -98,9 +98,7 @@ class SecondFactorSignIn:
             step = self.verifier.match_totp(realm, account_id, totp, self.sessions.second_step.totp_keys(realm, ticket))
             method = "otp"
         elif recovery_code:
-            username = ticket.data.get("username", "")  # a password step's: its login record keeps the count
-            login_key = (UniqueKind.USERNAME, username) if username else None
-            code = self.verifier.recovery_code_use(realm, account_id, recovery_code, login_key)
+            code = self.verifier.recovery_code_use(realm, account_id, recovery_code, _login_key(ticket))
             method = "otp"
         elif webauthn:
             credential = as_credential(webauthn)
@@ -190,3 +188,15 @@ class SecondFactorSignIn:
             raise AccountExpired()
         log.info("passkey sign-in", extra={"realm": realm.id, "account_id": account.account_id})
         return self.sessions.open(realm, account.account_id, account.roles, amr=(factor.amr, "mfa"))
+
+
+def _login_key(ticket: Ticket) -> tuple[UniqueKind, str] | None:
+    """The login record of the first step's account (a password step's username, an EU
+    Login step's subject): its count of recovery codes left follows a spent code. A
+    token issued before tickets carried the subject has none; its record's count is
+    then not lowered (it only decides whether recovery codes are offered)."""
+    if username := ticket.data.get("username", ""):
+        return UniqueKind.USERNAME, username
+    if subject := ticket.data.get("subject", ""):
+        return UniqueKind.SUBJECT, subject
+    return None
