@@ -176,7 +176,8 @@ def run() -> list[Result]:
             notes=[
                 "a fresh process with a deployed function's variables (Lambda's, a configured signing key): "
                 f"`import app` {outside['import_s'] * 1000:.0f} ms (with the test client), the services built "
-                f"{outside['services_s'] * 1000:.0f} ms (the table's client, signing key, decoy hash, the flows), "
+                f"{outside['services_s'] * 1000:.0f} ms (the table's client, signing key, decoy hash; "
+                "each flow is assembled when a request first uses it), "
                 f"one login from a new browser {(first - outside['import_s'] - outside['services_s']) * 1000:.0f} ms "
                 "(the X-Ray recorder and patches, SQS's client for the new-device notice); "
                 f"the warm figure is the median of {WARM_LOGINS} logins after it in the same process",

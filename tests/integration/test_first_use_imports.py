@@ -1,6 +1,6 @@
 """A password sign-in through the app's own route, with the real adapters on the AWS
-emulator, loads none of the libraries that belong to other capabilities (SPEC §5: each
-capability's heavy libraries load on its first use only).
+emulator, loads none of the libraries or flows that belong to other capabilities (SPEC
+§5: each capability's heavy libraries load on its first use only).
 
 ``tests/adapters/test_lazy_imports.py`` proves it for the flows over fakes; this one
 runs what Lambda runs — ``import app``, the container built with its boto3 and pynamodb
@@ -17,7 +17,10 @@ import uuid
 from collections.abc import Mapping
 from pathlib import Path
 
+from tests.support.arrange import account_in
+
 ROOT = Path(__file__).resolve().parents[2]
+PASSWORD = "Passw0rd!first-use"
 
 LOADED_ON_FIRST_USE = {
     "webauthn": "passkeys",
@@ -30,15 +33,28 @@ LOADED_ON_FIRST_USE = {
     "zxcvbn": "the password strength check of a new password",
 }
 
+OTHER_CAPABILITIES_FLOWS = (
+    "chalicelib.flows.oidc.provider",
+    "chalicelib.flows.esep.registration",
+    "chalicelib.flows.esep.projects",
+    "chalicelib.flows.admin.accounts",
+    "chalicelib.flows.account.export",
+    "chalicelib.flows.account.email_change",
+    "chalicelib.flows.jobs",
+    "chalicelib.flows.registrar",
+    "chalicelib.flows.registration",
+    "chalicelib.flows.mfa.enrolment",
+    "chalicelib.flows.tasks",
+)
+"""Flows a password sign-in does not use: assembled, and imported, on first use."""
+
 _SCRIPT = """
 import json, sys
 from devtools.local_gateway import install
 install()
 import app
 from chalice.test import Client
-from tests.support.arrange import account_in
 
-account_in("eiep", username={username!r}, email={username!r}, password={password!r})
 body = json.dumps({{"username": {username!r}, "password": {password!r}}}).encode()
 with Client(app.app, stage_name="test") as client:
     answer = client.http.post(
@@ -57,16 +73,19 @@ except Exception as exc:
 
 
 def test_a_password_sign_in_through_the_route_loads_no_other_capability_s_library(aws_endpoint: str) -> None:
-    # Given a fresh interpreter on this test's emulator, with an active account
+    # Given an active account, and a fresh interpreter on this test's emulator that
+    # imports nothing but the app (the account is stored from this process)
     username = f"first.use.{uuid.uuid4().hex[:8]}@example.gr"
-    names = (*LOADED_ON_FIRST_USE, "argon2")
-    script = _SCRIPT.format(username=username, password="Passw0rd!first-use", names=names)
+    account_in("eiep", username=username, email=username, password=PASSWORD)
+    names = (*LOADED_ON_FIRST_USE, *OTHER_CAPABILITIES_FLOWS, "argon2")
+    script = _SCRIPT.format(username=username, password=PASSWORD, names=names)
 
     # When it imports the app and signs the person in with a password, from a new browser
     result = _run(script, os.environ)
 
     # Then the sign-in loaded the hash it needs (so the listing sees a loaded library)
-    # and nothing of passkeys, TOTP, QR codes, spreadsheets, locale names or device names
+    # and nothing of passkeys, TOTP, QR codes, spreadsheets, locale names or device
+    # names, nor the flows of the provider, eTwinning, the consoles or the account centre
     assert result.returncode == 0, result.stderr[-3000:]
     assert _listed("LOADED:", result.stdout) == ["argon2"]
 
@@ -77,7 +96,8 @@ def test_a_password_sign_in_creates_only_the_clients_it_calls_and_reads_no_provi
     # Given a deployment whose GSIS and EU Login client secrets are named in Secrets
     # Manager but cannot be read (here: they do not exist)
     username = f"first.use.{uuid.uuid4().hex[:8]}@example.gr"
-    script = _SCRIPT.format(username=username, password="Passw0rd!first-use", names=IDENTITY_PROVIDER_MODULES)
+    account_in("eiep", username=username, email=username, password=PASSWORD)
+    script = _SCRIPT.format(username=username, password=PASSWORD, names=IDENTITY_PROVIDER_MODULES)
     missing = f"mitroo/test/missing-{uuid.uuid4().hex}"
     env = {**os.environ, "MITROO_GSIS_CLIENT_SECRET_NAME": missing, "MITROO_EULOGIN_CLIENT_SECRET_NAME": missing}
 
