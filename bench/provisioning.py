@@ -29,7 +29,7 @@ import uuid
 from datetime import UTC, date, datetime
 from typing import Any
 
-from bench.common import ExternalEmulator, Result, bench_audit, make_client, mute_app_logs, use_external_backend
+from bench.common import ExternalEmulator, Result, app_output_muted, bench_audit, make_client, use_external_backend
 from bench.wire import on_the_wire
 
 SIZES = (10_000, 20_000)
@@ -222,17 +222,17 @@ def _provision(client: Any, worker: Worker, token: str, data: bytes, rows: int) 
 
 def measure(endpoint_url: str) -> dict[int, dict[str, float]]:
     use_external_backend(endpoint_url)
-    mute_app_logs()
     client = make_client()
-    worker = Worker(client)
-    token = secretariat_token(client)
-    run_tag = uuid.uuid4().hex[:4]
-    provision(client, worker, token, sheet(WARM_UP_ROWS, f"w{run_tag}x"), WARM_UP_ROWS)
-    figures = {}
-    for size in SIZES:
-        data = sheet(size, f"r{size // 1000}{run_tag}x")
-        figures[size] = provision(client, worker, token, data, size)
-        print(f"  {size} rows: {figures[size]['total']:.1f} s", file=sys.stderr, flush=True)
+    with app_output_muted():
+        worker = Worker(client)
+        token = secretariat_token(client)
+        run_tag = uuid.uuid4().hex[:4]
+        provision(client, worker, token, sheet(WARM_UP_ROWS, f"w{run_tag}x"), WARM_UP_ROWS)
+        figures = {}
+        for size in SIZES:
+            data = sheet(size, f"r{size // 1000}{run_tag}x")
+            figures[size] = provision(client, worker, token, data, size)
+            print(f"  {size} rows: {figures[size]['total']:.1f} s", file=sys.stderr, flush=True)
     return figures
 
 
