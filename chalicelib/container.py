@@ -3,10 +3,10 @@
 Adapters are created on first use, never at import (cold start, and Chalice imports
 ``app.py`` while packaging without the runtime environment). The services are built on a
 container's first request with what every request needs (the table's client, the hash,
-the signing key, the flows); the AWS clients and the adapters that only some flows call
-(SES, SQS, S3, GSIS, EU Login with their secrets, the idempotency layer) are built when a
-flow first calls them (``chalicelib.on_first_use``), so a cold sign-in does not wait for
-them. The wiring itself is
+the signing key); the AWS clients and the adapters that only some flows call (SES, SQS,
+S3, GSIS, EU Login with their secrets, the idempotency layer) are built when a flow
+first calls them (``chalicelib.on_first_use``), and each flow is assembled when a request
+first uses it, so a cold sign-in waits for none of the others. The wiring itself is
 ``chalicelib.flows.wiring.assemble``, shared with the unit tests; integration tests use
 this module as is, against emulators.
 """
