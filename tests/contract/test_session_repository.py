@@ -418,6 +418,24 @@ class SessionRepositoryContract:
         assert outcomes.count(SessionStart.PROOF_REFUSED) == 19
         assert sum(self.tickets.get(mfa_ticket) is not None for _, _, mfa_ticket in steps) == 19
 
+    @pytest.mark.slow
+    def test_of_30_second_steps_with_one_code_the_login_records_count_is_lowered_once(self) -> None:
+        # Given thirty second steps of one account, each giving the same recovery code,
+        # whose use names the account's login record (its count of codes left: two)
+        owner, code = self._codes_owner()
+        steps = [self._second_step(owner) for _ in range(30)]
+        use = dataclasses.replace(self._code_use(owner, code), login_key=owner.login_key)
+        # When their sessions start at once
+        outcomes = race(
+            30, lambda i: self.repo.start(steps[i][0], steps[i][1], spend_ticket=steps[i][2], spend_code=use)
+        )
+        # Then one session opened, and the record counts one code fewer: the refused
+        # twenty-nine lowered nothing
+        assert outcomes.count(SessionStart.STARTED) == 1
+        login = self.accounts.find_login(owner.realm, owner.username.casefold())
+        assert login is not None and login.factors is not None
+        assert login.factors.recovery_codes == 1 == len(self._codes_left(owner))
+
 
 class TestInMemorySessionRepository(SessionRepositoryContract):
     @pytest.fixture(autouse=True)
